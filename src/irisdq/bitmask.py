@@ -26,10 +26,12 @@ array([False, False,  True,  True])
 """
 
 import copyreg
+import itertools
 import numbers
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -50,11 +52,14 @@ __all__ = [
 
 _SUPPORTED_FLAGS = (1 << 64) - 1
 
-# Elements converted per chunk: input, temporary and output of one chunk stay
-# in the L2 cache, so the whole conversion is one pass over main memory.
+# Bytes of input converted per chunk: input, temporary and output of a chunk
+# stay in the L2 cache, so the conversion is one pass over main memory, and
+# chunks are large enough that the Python loop costs little.
+_CHUNK_BYTES = 1 << 20
+# Arrays of at most this many elements are converted in one go.
 _CHUNK_ELEMENTS = 1 << 16
-# Below this many elements a second thread costs more than it saves.
-_PARALLEL_MIN_ELEMENTS = 1 << 21
+# Below this many bytes of input a second thread costs more than it saves.
+_PARALLEL_MIN_BYTES = 1 << 23
 _NUMERIC_KINDS = frozenset("biufc")
 
 
@@ -138,7 +143,7 @@ class BitFlagNameMeta(type):
         for key in own:
             if key.lower() in inherited:
                 raise AttributeError(f"Bit flag '{key:s}' was already defined.")
-        flags = {k: BitFlag(v) for k, v in own.items()}
+        flags = {k: v if isinstance(v, BitFlag) else BitFlag(v) for k, v in own.items()}
         aliases = {k.lower(): int(v) for k, v in members.get("_aliases", {}).items()}
         namespace = {
             "__version__": "",
@@ -257,9 +262,43 @@ class BitFlagNameMap(metaclass=BitFlagNameMeta):
     """
 
 
+class _RuntimeMaps:
+    """Where maps made at run time can be found by ``module.qualname`` lookup.
+
+    ``cloudpickle`` (used by Dask) pickles a class it cannot find by name by
+    re-creating it attribute by attribute, which a read-only map refuses.
+    Giving runtime maps a qualified name that resolves here makes it hand
+    them to the ``copyreg`` reducer below, which pickles them by value.
+    """
+
+    def __init__(self) -> None:
+        self._maps: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._count = itertools.count()
+
+    def add(self, cls) -> None:
+        key = f"{cls.__name__}_{next(self._count)}"
+        self._maps[key] = cls
+        type.__setattr__(cls, "__qualname__", f"_runtime_maps.{key}")
+
+    def __getattr__(self, key):
+        try:
+            return self._maps[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+
+_runtime_maps = _RuntimeMaps()
+
+
+def _make_runtime_map(name, bases, members):
+    cls = BitFlagNameMeta(name, bases, members)
+    _runtime_maps.add(cls)
+    return cls
+
+
 def _rebuild_map(name, bases, flags, version, aliases):
     """Re-create a map in another process (the target of pickling)."""
-    return BitFlagNameMeta(
+    return _make_runtime_map(
         name, bases, {"__version__": version, "_aliases": aliases, **flags}
     )
 
@@ -332,7 +371,7 @@ def extend_bit_flag_map(cls_name, base_cls=BitFlagNameMap, **kwargs):
             raise AttributeError(
                 f"Bit flags are read-only. Unable to reassign attribute {key}"
             )
-    return BitFlagNameMeta(cls_name, (base_cls,), {"__version__": version, **flags})
+    return _make_runtime_map(cls_name, (base_cls,), {"__version__": version, **flags})
 
 
 def _split_flag_string(text: str) -> tuple[list[str], bool]:
@@ -580,23 +619,34 @@ def _convert_span(src, dst, keep, all_bits: bool, good_mask_value) -> None:
     """Fill ``dst[i] = (src[i] & keep) != 0`` (or ``== 0``) chunk by chunk."""
     compare = np.equal if good_mask_value else np.not_equal
     n = src.shape[0]
-    tmp = None if all_bits else np.empty(min(n, _CHUNK_ELEMENTS), src.dtype)
-    for start in range(0, n, _CHUNK_ELEMENTS):
-        stop = min(start + _CHUNK_ELEMENTS, n)
+    step = _chunk_elements(src.dtype)
+    # One-byte input into a one-byte output: AND straight into the output and
+    # compare in place, so a chunk touches two buffers instead of three.
+    in_place = dst.dtype.itemsize == 1 and src.dtype.itemsize == 1
+    tmp = None if all_bits or in_place else np.empty(min(n, step), src.dtype)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
         piece = src[start:stop]
-        if tmp is not None:
+        if in_place and not all_bits:
+            piece = np.bitwise_and(piece, keep, out=dst[start:stop].view(src.dtype))
+        elif tmp is not None:
             piece = np.bitwise_and(piece, keep, out=tmp[: stop - start])
         compare(piece, 0, out=dst[start:stop])
 
 
+def _chunk_elements(dtype: np.dtype) -> int:
+    return _CHUNK_BYTES // dtype.itemsize
+
+
 def _convert_flat(src, dst, keep, all_bits: bool, good_mask_value) -> None:
     n = src.shape[0]
-    workers = min(os.cpu_count() or 1, n // _PARALLEL_MIN_ELEMENTS)
+    workers = min(os.cpu_count() or 1, src.nbytes // _PARALLEL_MIN_BYTES)
     if workers < 2:
         _convert_span(src, dst, keep, all_bits, good_mask_value)
         return
+    chunk = _chunk_elements(src.dtype)
     step = -(-n // workers)
-    step = -(-step // _CHUNK_ELEMENTS) * _CHUNK_ELEMENTS
+    step = -(-step // chunk) * chunk
     futures = [
         _thread_pool().submit(
             _convert_span,
@@ -938,9 +988,10 @@ def count_bit_flags(bitfield, flag_name_map) -> dict[str, int]:
         flat = unsigned.ravel()
     counts = [0] * nbits
     present = 0
-    tmp = np.empty(min(flat.size, _CHUNK_ELEMENTS), dtype=flat.dtype)
-    for start in range(0, flat.size, _CHUNK_ELEMENTS):
-        chunk = flat[start : start + _CHUNK_ELEMENTS]
+    step = _chunk_elements(flat.dtype)
+    tmp = np.empty(min(flat.size, step), dtype=flat.dtype)
+    for start in range(0, flat.size, step):
+        chunk = flat[start : start + step]
         bits_here = int(np.bitwise_or.reduce(chunk))
         present |= bits_here
         for bit in range(bits_here.bit_length()):

@@ -20,6 +20,7 @@ Examples
 3072
 """
 
+import operator
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -117,7 +118,7 @@ def _width(flag_map) -> int:
 def _check_value(value, flag_map) -> int:
     nbits = _width(flag_map)
     try:
-        number = int(value, 0) if isinstance(value, str) else int(value)
+        number = int(value, 0) if isinstance(value, str) else operator.index(value)
     except (TypeError, ValueError):
         raise FlagError(
             f"flag value {value!r} is not an integer; give a number such as 1025"
