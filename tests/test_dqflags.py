@@ -136,3 +136,46 @@ def test_flag_table():
     assert [row.value for row in dqflags.flag_table(dqflags.group)] == list(
         GROUP_FLAGS.values()
     )
+
+
+class TestRemapFlags:
+    def test_values_remapped_by_name(self):
+        dq = np.array([[0, 1, 2, 3], [4, 5, 6, 7]], dtype=np.uint32)
+        out = dqflags.remap_flags(dq, [(1, "DO_NOT_USE"), (2, "hot"), (4, "DEAD")])
+        expected = [[0, 1, 2048, 2049], [1024, 1025, 3072, 3073]]
+        np.testing.assert_array_equal(out, expected)
+        assert out.dtype == np.uint32
+        np.testing.assert_array_equal(dq, [[0, 1, 2, 3], [4, 5, 6, 7]])
+
+    def test_identity_definitions_return_input(self):
+        dq = np.array([0, 1024, 2048], dtype=np.uint32)
+        out = dqflags.remap_flags(dq, [(1024, "DEAD"), (2048, "HOT")])
+        assert out is dq
+
+    def test_unknown_name_dropped_with_warning(self):
+        dq = np.array([0, 1, 2, 3], dtype=np.uint32)
+        with pytest.warns(UserWarning, match="'SPARKLY'"):
+            out = dqflags.remap_flags(
+                dq, [(1, "DEAD"), (2, "SPARKLY")], source="mask.fits"
+            )
+        np.testing.assert_array_equal(out, [0, 1024, 0, 1024])
+
+    def test_undefined_bits_dropped_with_warning(self):
+        dq = np.array([0, 1, 8], dtype=np.uint32)
+        with pytest.warns(UserWarning, match=r"\['8'\]"):
+            out = dqflags.remap_flags(dq, [(1, "HOT")])
+        np.testing.assert_array_equal(out, [0, 2048, 0])
+
+    def test_many_rows_in_blocks(self):
+        rng = np.random.default_rng(2)
+        dq = rng.integers(0, 4, size=(3000, 700), dtype=np.uint32)
+        out = dqflags.remap_flags(dq, [(1, "WARM"), (2, "TELEGRAPH")])
+        expected = np.where(dq & 1, 4096, 0) | np.where(dq & 2, 32768, 0)
+        np.testing.assert_array_equal(out, expected)
+
+    def test_group_map(self):
+        out = dqflags.remap_flags(
+            np.array([1, 2]), [(1, "SATURATED"), (2, "JUMP_DET")], dqflags.group
+        )
+        assert out.dtype == np.uint8
+        np.testing.assert_array_equal(out, [2, 4])
