@@ -334,9 +334,11 @@ def remap_flags(dq, definitions, flag_map=pixel, *, source="DQ_DEF"):
     dq = np.asarray(dq)
     out_dtype = np.uint8 if flag_map is GroupFlags else np.uint32
     mapping: list[tuple[int, int]] = []
+    defined = 0
     for value, name in definitions:
         name = str(name).strip()
         value = int(value)
+        defined |= value
         if name not in flag_map:
             warnings.warn(
                 f"{source}: flag name {name!r} (value {value}) is not a "
@@ -346,9 +348,6 @@ def remap_flags(dq, definitions, flag_map=pixel, *, source="DQ_DEF"):
             continue
         mapping.append((value, int(flag_map[name])))
 
-    defined = 0
-    for value, _ in mapping:
-        defined |= value
     present = int(np.bitwise_or.reduce(dq, axis=None)) if dq.size else 0
     undefined = present & ~defined
     if undefined:
