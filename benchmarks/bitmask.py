@@ -1,0 +1,111 @@
+"""irisdq.bitmask against astropy.nddata.bitmask, side by side in one process.
+
+Run by hand: ``python benchmarks/bitmask.py [--repeat N]``. Prints the median
+time of each implementation, the ratio astropy / irisdq (above 1: irisdq is
+faster), and the peak memory each allocates beyond its output.
+"""
+
+import argparse
+import statistics
+import time
+import tracemalloc
+
+import numpy as np
+from astropy.nddata import bitmask as astropy_bitmask
+
+from irisdq import bitmask as irisdq_bitmask
+
+IGNORE_FLAGS = {"int": 4 | 8, "list": [4, 8], "string": "4,8"}
+
+
+def median_seconds(func, repeat: int) -> float:
+    func()  # warm up caches and the thread pool
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def peak_extra_bytes(func) -> int:
+    """Peak traced allocation of one call, less the size of its result."""
+    tracemalloc.start()
+    try:
+        result = func()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - result.nbytes
+
+
+def compare(label: str, bitfield: np.ndarray, repeat: int) -> list[float]:
+    ratios = []
+    for kind, flags in IGNORE_FLAGS.items():
+
+        def run_astropy(flags=flags):
+            return astropy_bitmask.bitfield_to_boolean_mask(bitfield, flags)
+
+        def run_irisdq(flags=flags):
+            return irisdq_bitmask.bitfield_to_boolean_mask(bitfield, flags)
+
+        np.testing.assert_array_equal(run_astropy(), run_irisdq())
+        t_astropy = median_seconds(run_astropy, repeat)
+        t_irisdq = median_seconds(run_irisdq, repeat)
+        ratio = t_astropy / t_irisdq
+        ratios.append(ratio)
+        extra_astropy = peak_extra_bytes(run_astropy) / 2**20
+        extra_irisdq = peak_extra_bytes(run_irisdq) / 2**20
+        print(
+            f"{label:<24} {kind:<7} astropy {t_astropy * 1e3:7.2f} ms  "
+            f"irisdq {t_irisdq * 1e3:7.2f} ms  speed-up {ratio:4.2f}x  "
+            f"extra memory astropy {extra_astropy:5.1f} MiB "
+            f"irisdq {extra_irisdq:5.1f} MiB"
+        )
+    return ratios
+
+
+def scalar_overhead(repeat: int) -> float:
+    value = np.uint32(1029)
+    calls = 2000
+
+    def loop(module):
+        def run():
+            for _ in range(calls):
+                module.bitfield_to_boolean_mask(value, 4)
+
+        return run
+
+    t_astropy = median_seconds(loop(astropy_bitmask), repeat) / calls
+    t_irisdq = median_seconds(loop(irisdq_bitmask), repeat) / calls
+    ratio = t_astropy / t_irisdq
+    print(
+        f"{'scalar uint32':<24} {'int':<7} astropy {t_astropy * 1e6:7.2f} us  "
+        f"irisdq {t_irisdq * 1e6:7.2f} us  speed-up {ratio:4.2f}x"
+    )
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+
+    rng = np.random.default_rng(0)
+    dq32 = np.zeros((4096, 4096), dtype=np.uint32)
+    flagged = rng.random(dq32.shape) < 0.1
+    dq32[flagged] = rng.integers(1, 2**32, flagged.sum(), dtype=np.uint32)
+    dq8 = rng.integers(0, 256, size=(10, 4096, 4096), dtype=np.uint8)
+
+    print(f"median of {args.repeat} calls; speed-up = astropy time / irisdq time")
+    ratios = compare("4096x4096 uint32", dq32, args.repeat)
+    ratios += compare("10x4096x4096 uint8", dq8, args.repeat)
+    scalar = scalar_overhead(args.repeat)
+    print(
+        f"slowest large-array speed-up {min(ratios):.2f}x (target >= 2); "
+        f"scalar speed-up {scalar:.2f}x (target >= 1)"
+    )
+
+
+if __name__ == "__main__":
+    main()
