@@ -39,7 +39,7 @@ def test_override_not_applicable(value):
 
 
 def test_unknown_parameter_lists_known_ones():
-    with pytest.raises(TypeError, match="'overide_mask'.*override_mask"):
+    with pytest.raises(TypeError, match=r"'overide_mask'.*override_mask"):
         MaskStep(overide_mask="m.fits")
 
 
