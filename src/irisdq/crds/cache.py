@@ -1,0 +1,238 @@
+"""The local CRDS cache: where it is, which context to use, where files are.
+
+Layout (``<obs>`` is ``tmt``)::
+
+    $CRDS_PATH/mappings/<obs>/*.pmap, *.imap, *.rmap
+    $CRDS_PATH/references/<obs>/<instrument>/<file>   (TMT's layout)
+    $CRDS_PATH/references/<obs>/<file>                (flat layout)
+    $CRDS_PATH/config/<obs>/server_config             ('operational_context')
+
+Mappings are looked up in the cache first, then among the mappings shipped
+with irisdq, so a fresh machine works with no cache at all.
+"""
+
+import json
+import os
+import re
+from pathlib import Path
+
+from irisdq.crds.mapping import check_name
+from irisdq.crds.parser import parse_literal
+from irisdq.errors import MappingError
+
+__all__ = [
+    "CacheRoot",
+    "cache_root",
+    "default_context",
+    "find_mapping",
+    "locate_reference",
+    "shipped_mapping_folder",
+]
+
+OBSERVATORY = "tmt"
+DEFAULT_ROOT = "~/crds_cache"
+
+
+class CacheRoot:
+    """The cache folder and what chose it.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The absolute cache folder.
+    source : str
+        ``'CRDS_PATH'`` or ``'default'``.
+    """
+
+    __slots__ = ("path", "source")
+
+    def __init__(self, path: Path, source: str):
+        self.path = path
+        self.source = source
+
+    @property
+    def exists(self) -> bool:
+        """True if the folder exists."""
+        return self.path.is_dir()
+
+    def describe(self) -> str:
+        """Say where the folder comes from, for messages."""
+        if self.source == "CRDS_PATH":
+            return f"set by CRDS_PATH={os.environ.get('CRDS_PATH', '')}"
+        return f"the default {DEFAULT_ROOT}, as CRDS_PATH is not set"
+
+    def __repr__(self) -> str:
+        return f"CacheRoot({str(self.path)!r}, source={self.source!r})"
+
+
+def cache_root() -> CacheRoot:
+    """Return the cache folder: ``CRDS_PATH``, else ``~/crds_cache``.
+
+    The folder need not exist: the shipped context still selects files,
+    and the paths it gives show where the files are expected.
+
+    Examples
+    --------
+    >>> import os
+    >>> root = cache_root()
+    >>> root.source in ("CRDS_PATH", "default"), root.path.is_absolute()
+    (True, True)
+    """
+    value = os.environ.get("CRDS_PATH", "").strip()
+    if value:
+        return CacheRoot(Path(os.path.abspath(os.path.expanduser(value))), "CRDS_PATH")
+    return CacheRoot(Path(os.path.expanduser(DEFAULT_ROOT)).absolute(), "default")
+
+
+def shipped_mapping_folder() -> Path:
+    """Return the folder of the mappings shipped with irisdq."""
+    return Path(__file__).parent / "mappings"
+
+
+def observatory_of(name: str) -> str:
+    """Return the observatory a mapping or reference name starts with."""
+    return name.split("_", 1)[0].lower()
+
+
+def find_mapping(name: str, root: CacheRoot) -> tuple[Path, bool]:
+    """Return the path of mapping `name` and whether it is a shipped one.
+
+    Raises
+    ------
+    MappingError
+        If the name is unsafe or the mapping is neither in the cache nor
+        shipped with irisdq.
+
+    Examples
+    --------
+    >>> path, shipped = find_mapping("tmt_0001.pmap", cache_root())
+    >>> path.name
+    'tmt_0001.pmap'
+    """
+    check_name(name, "context", "mapping")
+    folder = root.path / "mappings" / observatory_of(name)
+    candidate = folder / name
+    if candidate.is_file():
+        return candidate, False
+    shipped = shipped_mapping_folder() / name
+    if shipped.is_file():
+        return shipped, True
+    where = (
+        f"{folder}"
+        if root.exists
+        else f"{folder} (the cache {root.path} does not exist)"
+    )
+    raise MappingError(
+        f"mapping {name} not found: looked in {where} and among the mappings "
+        f"shipped with irisdq ({', '.join(shipped_mapping_names())}); "
+        f"copy it into {folder}"
+    )
+
+
+def shipped_mapping_names() -> list[str]:
+    """Return the names of the mappings shipped with irisdq."""
+    return sorted(path.name for path in shipped_mapping_folder().glob("*.?map"))
+
+
+_PMAP = re.compile(rf"{OBSERVATORY}_(\d+)\.pmap")
+
+
+def default_context(root: CacheRoot) -> tuple[str, str]:
+    """Return the context to use when none is given, and why.
+
+    In order: ``CRDS_CONTEXT``; the ``operational_context`` of
+    ``config/tmt/server_config``; the highest-numbered ``tmt_*.pmap`` in
+    the cache; the context shipped with irisdq.
+
+    Returns
+    -------
+    (str, str)
+        The pmap name and a phrase telling where it came from.
+
+    Examples
+    --------
+    >>> name, source = default_context(cache_root())
+    >>> name.endswith(".pmap")
+    True
+    """
+    value = os.environ.get("CRDS_CONTEXT", "").strip()
+    if value:
+        return value, "CRDS_CONTEXT"
+    config = root.path / "config" / OBSERVATORY / "server_config"
+    if config.is_file():
+        operational = _operational_context(config)
+        if operational:
+            return operational, f"operational_context of {config}"
+    folder = root.path / "mappings" / OBSERVATORY
+    if folder.is_dir():
+        numbered = [
+            (int(found[1]), entry.name)
+            for entry in os.scandir(folder)
+            if (found := _PMAP.fullmatch(entry.name))
+        ]
+        if numbered:
+            return max(numbered)[1], f"the highest-numbered pmap in {folder}"
+    shipped = sorted(
+        (int(found[1]), path.name)
+        for path in shipped_mapping_folder().glob("*.pmap")
+        if (found := _PMAP.fullmatch(path.name))
+    )
+    return shipped[-1][1], "shipped with irisdq"
+
+
+def _operational_context(config: Path) -> str | None:
+    text = config.read_text(encoding="utf-8", errors="replace")
+    try:
+        settings = parse_literal(text, str(config))
+    except MappingError:
+        try:
+            settings = json.loads(text)
+        except ValueError:
+            raise MappingError(
+                f"{config}: not a Python-literal or JSON dict; fix or remove it"
+            ) from None
+    if not isinstance(settings, dict):
+        raise MappingError(f"{config}: must hold a dict with 'operational_context'")
+    context = settings.get("operational_context")
+    return str(context) if context else None
+
+
+def locate_reference(
+    filename: str, instrument: str, root: CacheRoot
+) -> tuple[Path, bool]:
+    """Return where a reference file is, or is expected, and if it exists.
+
+    Looks in ``references/<obs>/<instrument>/`` then ``references/<obs>/``;
+    a missing file is expected in the first (TMT's layout).
+
+    Raises
+    ------
+    MappingError
+        If the name is unsafe or would resolve outside the cache.
+
+    Examples
+    --------
+    >>> name = "tmt_iris_mask_0001.fits"
+    >>> path, present = locate_reference(name, "IRIS", cache_root())
+    >>> path.parts[-4:]
+    ('references', 'tmt', 'iris', 'tmt_iris_mask_0001.fits')
+    """
+    check_name(filename, "reference", "reference file")
+    base = root.path / "references" / observatory_of(filename)
+    candidates = []
+    if instrument and instrument not in ("N/A", "UNDEFINED"):
+        candidates.append(
+            base / check_name(instrument.lower(), "instrument") / filename
+        )
+    candidates.append(base / filename)
+    inside = os.path.join(os.path.abspath(root.path), "")
+    for candidate in candidates:
+        # Names are already checked; this guards the joined path itself.
+        if not os.path.abspath(candidate).startswith(inside):
+            raise MappingError(
+                f"reference path {candidate} lies outside the cache {root.path}"
+            )
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate, True
+    return candidates[0], False

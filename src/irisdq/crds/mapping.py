@@ -1,0 +1,338 @@
+"""Mapping files as objects: pipeline (pmap), instrument (imap), reference (rmap).
+
+:func:`load_mapping` reads a file, verifies its ``sha1sum``, parses it,
+builds its selectors and checks every name it refers to; the result is kept
+so each file is parsed once (again only if it changes on disk).
+"""
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from irisdq.crds.checksum import mapping_checksum, verify_checksum
+from irisdq.crds.parser import ParsedMapping, SelectorCall, parse_mapping
+from irisdq.crds.selectors import Selector, build_selector
+from irisdq.crds.values import condition_value
+from irisdq.errors import MappingError
+
+__all__ = [
+    "InstrumentMapping",
+    "Mapping",
+    "PipelineMapping",
+    "ReferenceMapping",
+    "check_name",
+    "load_mapping",
+    "mapping_from_text",
+]
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
+_KINDS = {"PIPELINE": ".pmap", "INSTRUMENT": ".imap", "REFERENCE": ".rmap"}
+
+
+def check_name(name: Any, where: str, what: str = "file") -> str:
+    """Return `name` if it is a plain file name, else raise MappingError.
+
+    A name with a path separator, ``..``, or characters outside letters,
+    digits and ``_.+-`` could reach outside the cache, so it is refused.
+
+    Examples
+    --------
+    >>> check_name("tmt_iris_mask_0001.fits", "demo.rmap")
+    'tmt_iris_mask_0001.fits'
+    >>> check_name("../../etc/passwd", "demo.rmap")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.MappingError: demo.rmap: unsafe file name '../../etc/passwd'...
+    """
+    if (
+        not isinstance(name, str)
+        or not _SAFE_NAME.fullmatch(name)
+        or ".." in name
+        or os.sep in name
+        or (os.altsep and os.altsep in name)
+    ):
+        raise MappingError(
+            f"{where}: unsafe {what} name {name!r}; a mapping may only name files "
+            "inside the cache, without folders or '..'"
+        )
+    return name
+
+
+class Mapping:
+    """What every mapping has: its name, header, file and origin.
+
+    Attributes
+    ----------
+    name : str
+        The file name, e.g. ``tmt_0001.pmap``.
+    header : dict
+        The header as written.
+    path : pathlib.Path or None
+        Where it was read from.
+    shipped : bool
+        True if it comes from the mappings shipped with irisdq.
+    comment : str or None
+        The ``comment`` block.
+    """
+
+    kind = "mapping"
+
+    def __init__(
+        self, name: str, parsed: ParsedMapping, path: Path | None, shipped: bool
+    ):
+        self.name = name
+        self.header = parsed.header
+        self.comment = parsed.comment
+        self.path = path
+        self.shipped = shipped
+        self.observatory = str(
+            parsed.header.get("observatory", name.split("_")[0])
+        ).lower()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    def children(self) -> list[str]:
+        """Return the names this mapping refers to (``N/A`` excluded)."""
+        raise NotImplementedError
+
+
+class _TableMapping(Mapping):
+    """A pmap or imap: a plain dict from a conditioned key to a file name."""
+
+    child_suffix = ""
+
+    def __init__(self, name, parsed, path, shipped):
+        super().__init__(name, parsed, path, shipped)
+        where = f"{name}:{parsed.selector_line}"
+        if not isinstance(parsed.selector, dict):
+            raise MappingError(
+                f"{where}: the selector of a {self.kind} must be a plain dict"
+            )
+        self.table: dict[str, str] = {}
+        self.keys: dict[str, str] = {}
+        for key, value, line in parsed.selector_entries:
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise MappingError(
+                    f"{name}:{line}: entries must map names to file names"
+                )
+            conditioned = condition_value(key)
+            if conditioned in self.table:
+                raise MappingError(f"{name}:{line}: {key!r} appears twice")
+            if condition_value(value) == "N/A":
+                value = "N/A"
+            else:
+                check_name(value, f"{name}:{line}", "mapping")
+                if not value.endswith(self.child_suffix):
+                    raise MappingError(
+                        f"{name}:{line}: {key!r} must name a {self.child_suffix} "
+                        f"file, not {value!r}"
+                    )
+            self.table[conditioned] = value
+            self.keys[conditioned] = key
+
+    def children(self) -> list[str]:
+        return [value for value in self.table.values() if value != "N/A"]
+
+
+class PipelineMapping(_TableMapping):
+    """A context (pmap): instrument name -> instrument mapping."""
+
+    kind = "pmap"
+    child_suffix = ".imap"
+
+    def instruments(self) -> list[str]:
+        """Return the instrument names, as written."""
+        return list(self.keys.values())
+
+
+class InstrumentMapping(_TableMapping):
+    """An imap: reference type -> reference mapping (or ``N/A``)."""
+
+    kind = "imap"
+    child_suffix = ".rmap"
+
+    def __init__(self, name, parsed, path, shipped):
+        super().__init__(name, parsed, path, shipped)
+        self.instrument = str(parsed.header.get("instrument", "")).upper()
+
+    def reftypes(self) -> list[str]:
+        """Return the reference types, lower case."""
+        return [key.lower() for key in self.table]
+
+
+class ReferenceMapping(Mapping):
+    """An rmap: dataset parameters -> reference file, through its selectors.
+
+    Attributes
+    ----------
+    parkey : tuple of tuple of str
+        The parameter names of each selector level, upper case.
+    parameters : tuple of str
+        Every parameter of `parkey`, in order, each once.
+    selector : Selector
+        The root of the selector tree.
+    reftype : str
+        The header's ``filekind``, upper case.
+    instrument : str
+        The header's ``instrument``, upper case.
+    """
+
+    kind = "rmap"
+
+    def __init__(self, name, parsed, path, shipped):
+        super().__init__(name, parsed, path, shipped)
+        header = parsed.header
+        self.parkey = _parkey(header.get("parkey"), name, parsed.header_line)
+        seen: dict[str, None] = {}
+        for level in self.parkey:
+            seen.update(dict.fromkeys(level))
+        self.parameters = tuple(seen)
+        self.reftype = str(header.get("filekind", "")).upper()
+        self.instrument = str(header.get("instrument", "")).upper()
+        if not isinstance(parsed.selector, SelectorCall):
+            raise MappingError(
+                f"{name}:{parsed.selector_line}: the selector of an rmap must be a "
+                "selector call such as Match({...}) or UseAfter({...})"
+            )
+        self.selector: Selector = build_selector(
+            parsed.selector, self.parkey, header.get("substitutions"), name
+        )
+        self.files = sorted({leaf for leaf in self.selector.leaves() if leaf != "N/A"})
+        for leaf in self.files:
+            check_name(leaf, name, "reference file")
+
+    def children(self) -> list[str]:
+        return list(self.files)
+
+
+def _parkey(value: Any, name: str, line: int) -> tuple[tuple[str, ...], ...]:
+    if (
+        isinstance(value, tuple)
+        and value
+        and all(isinstance(level, tuple) for level in value)
+        and all(isinstance(item, str) for level in value for item in level)
+    ):
+        return tuple(tuple(item.upper() for item in level) for level in value)
+    raise MappingError(
+        f"{name}:{line}: 'parkey' must be a tuple of tuples of parameter names, "
+        f"one per selector level; got {value!r}"
+    )
+
+
+_CLASSES = {
+    "pmap": PipelineMapping,
+    "imap": InstrumentMapping,
+    "rmap": ReferenceMapping,
+}
+
+
+def mapping_from_text(
+    text: str,
+    filename: str,
+    path: Path | None = None,
+    shipped: bool = False,
+    verify: bool = True,
+) -> Mapping:
+    """Build a mapping object from the text of a mapping file.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    filename : str
+        Its name; the extension (``.pmap``, ``.imap``, ``.rmap``) or the
+        header's ``mapping`` field tells the kind.
+    path : pathlib.Path, optional
+        Where it was read from.
+    shipped : bool, optional
+        True for the mappings shipped with irisdq.
+    verify : bool, optional
+        Check the ``sha1sum`` (unless ``CRDS_IGNORE_MAPPING_CHECKSUM`` is set).
+
+    Returns
+    -------
+    PipelineMapping, InstrumentMapping or ReferenceMapping
+
+    Raises
+    ------
+    MappingError
+        If the text is malformed, unsafe, or fails its checksum.
+
+    Examples
+    --------
+    >>> rmap = mapping_from_text('''header = {
+    ...     'mapping': 'REFERENCE', 'filekind': 'MASK', 'instrument': 'IRIS',
+    ...     'parkey': (('META.INSTRUMENT.DETECTOR',),)}
+    ... selector = Match({'IRIS1': 'mask1.fits', 'IRIS2': 'N/A'})
+    ... ''', "demo.rmap", verify=False)
+    >>> rmap.reftype, rmap.parameters, rmap.files
+    ('MASK', ('META.INSTRUMENT.DETECTOR',), ['mask1.fits'])
+    """
+    parsed = parse_mapping(text, filename)
+    declared = str(parsed.header.get("mapping", "")).upper()
+    kind = _KINDS.get(declared, os.path.splitext(filename)[1])[1:]
+    if kind not in _CLASSES:
+        raise MappingError(
+            f"{filename}: unknown mapping kind; the header's 'mapping' must be "
+            "PIPELINE, INSTRUMENT or REFERENCE"
+        )
+    if verify:
+        verify_checksum(text, parsed.header, filename)
+    return _CLASSES[kind](os.path.basename(filename), parsed, path, shipped)
+
+
+# path -> ((mtime_ns, size), mapping, checksum); parsed again only if it changes.
+_LOADED: dict[str, tuple[tuple[int, int], Mapping, str]] = {}
+
+
+def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
+    """Load a mapping file, verifying its checksum; parse it only once.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The mapping file.
+    shipped : bool, optional
+        True for the mappings shipped with irisdq.
+
+    Returns
+    -------
+    Mapping
+
+    Raises
+    ------
+    MappingError
+        If the file is missing, not UTF-8, malformed or fails its checksum.
+
+    Examples
+    --------
+    >>> from irisdq.crds.cache import shipped_mapping_folder
+    >>> pmap = load_mapping(shipped_mapping_folder() / "tmt_0001.pmap", shipped=True)
+    >>> pmap.instruments(), pmap.children()
+    (['IRIS'], ['tmt_iris_0003.imap'])
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise MappingError(f"mapping {path} does not exist") from None
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _LOADED.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        mapping, actual = cached[1], cached[2]
+        verify_checksum(None, mapping.header, mapping.name, actual=actual)
+        return mapping
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{path}: not UTF-8 text ({exc})") from None
+    mapping = mapping_from_text(text, path.name, path=path, shipped=shipped)
+    _LOADED[str(path)] = (stamp, mapping, mapping_checksum(text))
+    return mapping
+
+
+def forget_loaded() -> None:
+    """Drop every parsed mapping kept by :func:`load_mapping`."""
+    _LOADED.clear()

@@ -1,0 +1,327 @@
+"""Reading mapping text into a header and a selector tree, executing nothing.
+
+A CRDS mapping looks like Python, and the stock CRDS client runs it. Here the
+text is only parsed into an abstract syntax tree (``ast.parse`` builds no
+code object) and every node is checked against a whitelist: string, number,
+bool and None constants, tuples, dicts, a unary sign on a number, and calls
+of the seven selector names with one dict argument. Anything else is a
+:class:`~irisdq.errors.MappingError` that names the file and line.
+"""
+
+import ast
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+from irisdq.errors import MappingError
+
+__all__ = [
+    "SELECTOR_NAMES",
+    "ParsedMapping",
+    "SelectorCall",
+    "parse_literal",
+    "parse_mapping",
+]
+
+#: The selector calls a mapping may contain.
+SELECTOR_NAMES = frozenset(
+    {
+        "Match",
+        "UseAfter",
+        "ClosestTime",
+        "VersionAfter",
+        "SelectVersion",
+        "GeometricallyNearest",
+        "Bracket",
+    }
+)
+
+_ASSIGNABLE = ("header", "comment", "selector")
+
+
+class SelectorCall:
+    """A selector call as written: its name, its entries and where it is.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`SELECTOR_NAMES`.
+    entries : list of (key, value, line)
+        The items of the dict argument in file order; a value is a literal
+        or another :class:`SelectorCall`.
+    line : int
+        The line of the call in the mapping file.
+    """
+
+    __slots__ = ("entries", "line", "name")
+
+    def __init__(self, name: str, entries: list[tuple[Any, Any, int]], line: int):
+        self.name = name
+        self.entries = entries
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"{self.name}(<{len(self.entries)} entries, line {self.line}>)"
+
+
+class ParsedMapping:
+    """The parts of a mapping file.
+
+    Attributes
+    ----------
+    filename : str
+        The name used in error messages.
+    header : dict
+        The ``header`` dict, as plain Python literals.
+    selector : dict or SelectorCall
+        A plain dict for a pmap or imap, a selector call for an rmap.
+    selector_entries : list of (key, value, line) or None
+        The items of a plain-dict selector with their lines.
+    comment : str or None
+        The ``comment`` text if the file has one.
+    header_line, selector_line : int
+        Where ``header`` and ``selector`` are assigned.
+    """
+
+    __slots__ = (
+        "comment",
+        "filename",
+        "header",
+        "header_line",
+        "selector",
+        "selector_entries",
+        "selector_line",
+    )
+
+    def __init__(self, filename, header, header_line, selector, selector_line, comment):
+        self.filename = filename
+        self.header = header
+        self.header_line = header_line
+        self.selector = selector
+        self.selector_line = selector_line
+        self.comment = comment
+        self.selector_entries = None
+
+
+def parse_mapping(text: str, filename: str = "<mapping>") -> ParsedMapping:
+    """Parse the text of a mapping file without executing any of it.
+
+    Parameters
+    ----------
+    text : str
+        The mapping text: ``header = {...}``, optionally
+        ``comment = '''...'''``, then ``selector = ...``.
+    filename : str, optional
+        The name error messages give.
+
+    Returns
+    -------
+    ParsedMapping
+
+    Raises
+    ------
+    MappingError
+        If the text is not valid mapping syntax, uses anything outside the
+        whitelist, repeats a dict key or an assignment, or lacks ``header``
+        or ``selector``. The message names `filename` and the line.
+
+    Examples
+    --------
+    >>> parsed = parse_mapping('''
+    ... header = {'mapping': 'REFERENCE', 'parkey': (('DETECTOR',),)}
+    ... selector = Match({'IRIS1': 'a.fits'})  # one rule
+    ... ''', "demo.rmap")
+    >>> parsed.header["parkey"], parsed.selector
+    ((('DETECTOR',),), Match(<1 entries, line 3>))
+    >>> parse_mapping("header = {}\\nselector = __import__('os')", "bad.rmap")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.MappingError: bad.rmap:2: a call of '__import__' is not allowed...
+    """
+    module = _parse(text, filename, "exec")
+    found: dict[str, tuple[Any, int]] = {}
+    selector_entries = None
+    for statement in module.body:
+        name = _assigned_name(statement, filename)
+        if name in found:
+            _fail(filename, statement, f"'{name}' is assigned twice")
+        value_node = statement.value
+        if name == "selector" and isinstance(value_node, ast.Dict):
+            selector_entries = list(_dict_entries(value_node, filename, calls=False))
+            value = {key: value for key, value, _ in selector_entries}
+        else:
+            value = _literal(value_node, filename, calls=name == "selector")
+        found[name] = (value, statement.lineno)
+    for required in ("header", "selector"):
+        if required not in found:
+            raise MappingError(f"{filename}: no '{required} = ...' assignment")
+    header, header_line = found["header"]
+    if not isinstance(header, dict):
+        raise MappingError(f"{filename}:{header_line}: 'header' must be a dict")
+    comment = found.get("comment", (None, 0))[0]
+    if comment is not None and not isinstance(comment, str):
+        raise MappingError(f"{filename}: 'comment' must be a string")
+    selector, selector_line = found["selector"]
+    parsed = ParsedMapping(
+        filename, header, header_line, selector, selector_line, comment
+    )
+    parsed.selector_entries = selector_entries
+    return parsed
+
+
+def parse_literal(text: str, filename: str = "<text>") -> Any:
+    """Parse one Python literal (such as a ``server_config`` dict) safely.
+
+    Parameters
+    ----------
+    text : str
+        A single expression made of the whitelisted literals; selector calls
+        are not allowed.
+    filename : str, optional
+        The name error messages give.
+
+    Returns
+    -------
+    object
+
+    Raises
+    ------
+    MappingError
+        If the text is anything but such a literal.
+
+    Examples
+    --------
+    >>> parse_literal("{'operational_context': 'tmt_0001.pmap'}")
+    {'operational_context': 'tmt_0001.pmap'}
+    """
+    expression = _parse(text, filename, "eval")
+    return _literal(expression.body, filename, calls=False)
+
+
+def _parse(text: str, filename: str, mode: str) -> ast.AST:
+    try:
+        return ast.parse(text, filename=filename, mode=mode)
+    except SyntaxError as exc:
+        line = exc.lineno or 0
+        raise MappingError(f"{filename}:{line}: invalid syntax ({exc.msg})") from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise MappingError(
+            f"{filename}: cannot parse ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _assigned_name(statement: ast.stmt, filename: str) -> str:
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and statement.targets[0].id in _ASSIGNABLE
+    ):
+        return statement.targets[0].id
+    _fail(
+        filename,
+        statement,
+        f"a {type(statement).__name__} statement is not allowed; a mapping holds "
+        "only 'header = {...}', 'comment = \"...\"' and 'selector = ...'",
+    )
+
+
+def _fail(filename: str, node: ast.AST, reason: str) -> NoReturn:
+    raise MappingError(f"{filename}:{getattr(node, 'lineno', 0)}: {reason}")
+
+
+def _literal(node: ast.AST, filename: str, calls: bool) -> Any:
+    try:
+        return _convert(node, filename, calls)
+    except RecursionError:
+        raise MappingError(
+            f"{filename}:{node.lineno}: literal nested too deeply"
+        ) from None
+
+
+def _convert(node: ast.AST, filename: str, calls: bool) -> Any:
+    if isinstance(node, ast.Constant):
+        if type(node.value) in (str, int, float, bool) or node.value is None:
+            return node.value
+        _fail(filename, node, f"a {type(node.value).__name__} constant is not allowed")
+    if isinstance(node, ast.Tuple):
+        return tuple(_convert(item, filename, calls) for item in node.elts)
+    if isinstance(node, ast.Dict):
+        return {key: value for key, value, _ in _dict_entries(node, filename, calls)}
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
+        value = node.operand.value
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if not calls or name not in SELECTOR_NAMES:
+            shown = name or type(node.func).__name__
+            _fail(
+                filename,
+                node,
+                f"a call of '{shown}' is not allowed; only the selectors "
+                f"{', '.join(sorted(SELECTOR_NAMES))} may be called, in 'selector'",
+            )
+        if (
+            node.keywords
+            or len(node.args) != 1
+            or not isinstance(node.args[0], ast.Dict)
+        ):
+            _fail(filename, node, f"{name}() takes exactly one dict argument")
+        entries = list(_dict_entries(node.args[0], filename, calls))
+        return SelectorCall(name, entries, node.lineno)
+    _fail(filename, node, f"{_describe(node)} is not allowed in a mapping")
+
+
+def _dict_entries(
+    node: ast.Dict, filename: str, calls: bool
+) -> Iterator[tuple[Any, Any, int]]:
+    seen: dict[Any, int] = {}
+    for key_node, value_node in zip(node.keys, node.values, strict=True):
+        if key_node is None:
+            _fail(filename, value_node, "'**' unpacking is not allowed in a mapping")
+        key = _convert(key_node, filename, calls=False)
+        if not _hashable(key):
+            _fail(filename, key_node, "a dict key must be a string, number or tuple")
+        if key in seen:
+            _fail(
+                filename,
+                key_node,
+                f"duplicate key {key!r} (first at line {seen[key]})",
+            )
+        seen[key] = key_node.lineno
+        yield key, _convert(value_node, filename, calls), key_node.lineno
+
+
+def _hashable(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_hashable(item) for item in value)
+    return value is None or type(value) in (str, int, float, bool)
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Name: "a name",
+        ast.Attribute: "attribute access",
+        ast.Lambda: "a lambda",
+        ast.JoinedStr: "an f-string",
+        ast.List: "a list (use a tuple)",
+        ast.Set: "a set",
+        ast.ListComp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.GeneratorExp: "a comprehension",
+        ast.BinOp: "an operator",
+        ast.BoolOp: "an operator",
+        ast.Compare: "a comparison",
+        ast.Subscript: "subscripting",
+    }
+    for kind, text in names.items():
+        if isinstance(node, kind):
+            if kind is ast.Name:
+                return f"the name '{node.id}'"
+            return text
+    return f"a {type(node).__name__} expression"
