@@ -1,0 +1,122 @@
+"""``irisdq crds``: best references, the context in use, mapping checksums."""
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "crds",
+        help="choose reference files from the local CRDS cache",
+        description="Choose reference files from the local CRDS cache "
+        "($CRDS_PATH, default ~/crds_cache), list the context in use, and "
+        "update mapping checksums. Mappings are read, never executed.",
+    )
+    commands = parser.add_subparsers(dest="crds_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: _missing_action(parser))
+
+    bestref = commands.add_parser(
+        "bestref",
+        help="print the best reference file for FITS files",
+        description="Print the best reference file of REFTYPE for each FITS "
+        "file, or N/A when the type does not apply. Example: "
+        "'irisdq crds bestref raw_uncal.fits --reftype mask --explain'.",
+    )
+    bestref.add_argument("files", nargs="+", metavar="FILE", help="FITS files")
+    bestref.add_argument(
+        "--reftype", required=True, help="reference type, e.g. mask (any case)"
+    )
+    bestref.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print the context, mappings, values compared and rules",
+    )
+    _add_context_option(bestref)
+    bestref.set_defaults(func=_bestref)
+
+    listing = commands.add_parser(
+        "list",
+        help="print the context in use, its mappings and reference files",
+        description="Print the cache folder, the context in use and why, "
+        "its mappings (from the cache or shipped with irisdq) and whether "
+        "each reference file they name is present.",
+    )
+    _add_context_option(listing)
+    listing.set_defaults(func=_list)
+
+    checksum = commands.add_parser(
+        "checksum",
+        help="rewrite the sha1sum of mapping files",
+        description="Recompute the sha1sum of each mapping file and rewrite "
+        "its header line in place (atomically), after an edit.",
+    )
+    checksum.add_argument("mappings", nargs="+", metavar="MAPPING", help="files")
+    checksum.set_defaults(func=_checksum)
+
+
+def _add_context_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--context",
+        help="pmap to use (default: $CRDS_CONTEXT, the cache's operational or "
+        "newest pmap, else the one shipped with irisdq)",
+    )
+
+
+def _missing_action(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    print(
+        "irisdq crds: error: choose an action: bestref, list or checksum",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _bestref(args) -> int:
+    from irisdq.crds import get_context
+    from irisdq.errors import IrisDQError
+
+    context = get_context(args.context)
+    failed = 0
+    for number, path in enumerate(args.files):
+        try:
+            if args.explain:
+                if number:
+                    print()
+                print(f"file       {path}")
+                print(context.select(path, args.reftype).explain())
+            result = context.bestref(path, args.reftype)
+        except (IrisDQError, OSError) as exc:
+            if len(args.files) == 1:
+                raise
+            failed += 1
+            print(f"irisdq: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            continue
+        if not args.explain:
+            shown = " ".join(result) if isinstance(result, tuple) else result
+            print(shown if len(args.files) == 1 else f"{path}: {shown}")
+    return 1 if failed else 0
+
+
+def _list(args) -> int:
+    from irisdq.crds import get_context
+
+    context = get_context(args.context)
+    state = "exists" if context.root.exists else "does not exist"
+    print(f"cache      {context.root.path} ({context.root.describe()}; {state})")
+    print(f"context    {context.name} ({context.source})")
+    for item in context.inventory():
+        where = f"  {item.path}" if item.path is not None else ""
+        label = f"{item.label:<14}" if item.label else f"{'':<14}"
+        line = f"{item.kind:<10} {label} {item.name:<28} {item.status:<8}{where}"
+        if item.detail:
+            line += f"  {' '.join(item.detail.split())}"
+        print(line.rstrip())
+    return 0
+
+
+def _checksum(args) -> int:
+    from irisdq.crds import update_checksum
+
+    for path in args.mappings:
+        print(f"{path}: sha1sum {update_checksum(path)}")
+    return 0
