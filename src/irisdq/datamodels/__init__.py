@@ -1,5 +1,41 @@
-"""FITS data models: the only code in irisdq that reads or writes FITS."""
+"""FITS data models: the only code in irisdq that reads or writes FITS.
 
+- :class:`TMTMaskModel`: a bad-pixel mask reference file (``DQ``,
+  ``DQ_DEF``);
+- :class:`RampModel`: a raw ramp (``SCI``, ``PIXELDQ``, ``GROUPDQ``,
+  ``ERR``, and any other extension passed through);
+- :func:`open`: the right model for a file, from ``DATAMODL`` or its
+  extensions;
+- :func:`read_hdu_layout` and :func:`copy_hdu`: the byte offsets of every
+  HDU of a file, to copy unchanged extensions through without decoding;
+- :func:`read_primary_header`: a primary header alone.
+
+Opening reads headers only; arrays are read on first use (memory-mapped
+when the stored bytes are the values). Every write goes through a temporary
+file and carries CHECKSUM/DATASUM.
+"""
+
+from irisdq.datamodels.dqdef import DQDefRow, remap_flags
+from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_primary_header
+from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
+from irisdq.datamodels.mask import TMTMaskModel
+from irisdq.datamodels.meta import Meta
+from irisdq.datamodels.model import DataModel
+from irisdq.datamodels.opener import open
+from irisdq.datamodels.ramp import RampModel
 
-__all__ = ["read_primary_header"]
+__all__ = [
+    "DQDefRow",
+    "DataModel",
+    "DataModelWarning",
+    "HDULayout",
+    "Meta",
+    "RampModel",
+    "TMTMaskModel",
+    "copy_hdu",
+    "open",
+    "read_hdu_layout",
+    "read_primary_header",
+    "remap_flags",
+]

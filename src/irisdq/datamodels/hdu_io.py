@@ -1,0 +1,434 @@
+"""Reading and writing image HDU data in chunks, checksums included.
+
+FITS stores numbers big-endian and unsigned integers with an offset (uint32
+as int32 with ``BZERO = 2147483648``): the stored int32 is the value with its
+top bit flipped. This module converts between the two in cache-sized chunks,
+summing the FITS checksum in the same pass, so that a 64 MiB uint32 array
+costs one pass to write and one to read, and never needs a second full-size
+buffer.
+
+Arrays that need no conversion (float32 ``SCI``, uint8 ``GROUPDQ``) are
+memory-mapped copy-on-write instead: nothing is read until it is used, and
+changing the array never changes the file. A BZERO-offset array is read
+into memory in chunks rather than mapped and flipped in place, because the
+copy-on-write page faults of the in-place flip cost three times a plain read
+and every page ends up private anyway.
+
+Examples
+--------
+>>> import io
+>>> import numpy as np
+>>> from astropy.io import fits
+>>> stream = io.BytesIO()
+>>> write_image_hdu(stream, np.array([[0, 2**32 - 1]], dtype=np.uint32),
+...                 fits.Header([("EXTNAME", "DQ")]), primary=True)
+>>> stream.seek(0)
+0
+>>> with fits.open(stream, checksum=True) as hdul:
+...     hdul[0].data, hdul[0].header["BZERO"]
+(array([[         0, 4294967295]], dtype=uint32), 2147483648)
+"""
+
+import warnings
+from typing import BinaryIO, NamedTuple
+
+import numpy as np
+
+from irisdq.datamodels.checksum import (
+    ALL_ONES,
+    add_sums,
+    encode_checksum,
+    native_word_sum,
+    word_sum,
+)
+from irisdq.datamodels.layout import BLOCK, HDULayout
+from irisdq.errors import DataModelError
+
+__all__ = [
+    "STRUCTURAL_KEYWORDS",
+    "DataModelWarning",
+    "ImageEncoding",
+    "image_encoding",
+    "read_image",
+    "verify_hdu",
+    "write_image_hdu",
+]
+
+_CHUNK_BYTES = 1 << 20
+
+# Keywords that describe the data layout rather than the data: rebuilt on
+# every write, never carried over from a file.
+STRUCTURAL_KEYWORDS = frozenset(
+    {
+        "SIMPLE",
+        "XTENSION",
+        "BITPIX",
+        "NAXIS",
+        "EXTEND",
+        "PCOUNT",
+        "GCOUNT",
+        "BSCALE",
+        "BZERO",
+        "BLANK",
+        "CHECKSUM",
+        "DATASUM",
+        "END",
+    }
+)
+
+
+class DataModelWarning(UserWarning):
+    """Something in a FITS file that irisdq read past: a bad checksum, an
+    unknown DQ_DEF flag name, trailing bytes."""
+
+
+class ImageEncoding(NamedTuple):
+    """How an image's values are stored in FITS.
+
+    Attributes
+    ----------
+    bitpix : int
+        The FITS ``BITPIX``.
+    stored : numpy.dtype
+        The big-endian dtype of the bytes in the file.
+    values : numpy.dtype
+        The native dtype of the values.
+    flip : int
+        The bit to flip between stored and value (0 for none): the BZERO
+        offset that FITS uses for unsigned integers (and int8).
+    bscale, bzero : float
+        General linear scaling (1 and 0 when there is none or it is a flip).
+    """
+
+    bitpix: int
+    stored: np.dtype
+    values: np.dtype
+    flip: int
+    bscale: float
+    bzero: float
+
+    @property
+    def scaled(self) -> bool:
+        """True when values are ``stored * bscale + bzero`` (floating point)."""
+        return self.bscale != 1 or self.bzero != 0
+
+
+_STORED = {
+    8: np.dtype("u1"),
+    16: np.dtype(">i2"),
+    32: np.dtype(">i4"),
+    64: np.dtype(">i8"),
+    -32: np.dtype(">f4"),
+    -64: np.dtype(">f8"),
+}
+_UNSIGNED_OFFSET = {
+    8: (-128, np.dtype("i1"), 0x80),
+    16: (1 << 15, np.dtype("u2"), 0x8000),
+    32: (1 << 31, np.dtype("u4"), 0x80000000),
+    64: (1 << 63, np.dtype("u8"), 0x8000000000000000),
+}
+
+
+def image_encoding(header) -> ImageEncoding:
+    """Return how an image HDU's header says its values are stored.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> enc = image_encoding(fits.Header([("BITPIX", 32), ("BZERO", 2**31)]))
+    >>> enc.values, hex(enc.flip), enc.scaled
+    (dtype('uint32'), '0x80000000', False)
+    """
+    bitpix = int(header["BITPIX"])
+    stored = _STORED[bitpix]
+    bscale = float(header.get("BSCALE", 1))
+    bzero = header.get("BZERO", 0)
+    if bitpix > 0 and bscale == 1 and bzero == _UNSIGNED_OFFSET[bitpix][0]:
+        _, values, flip = _UNSIGNED_OFFSET[bitpix]
+        return ImageEncoding(bitpix, stored, values, flip, 1.0, 0.0)
+    if bscale == 1 and bzero == 0:
+        return ImageEncoding(bitpix, stored, stored.newbyteorder("="), 0, 1.0, 0.0)
+    values = np.dtype("f4") if bitpix in (8, 16, -32) else np.dtype("f8")
+    return ImageEncoding(bitpix, stored, values, 0, bscale, float(bzero))
+
+
+def _encoding_for_array(dtype: np.dtype) -> ImageEncoding:
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        dtype = np.dtype("u1")
+    for bitpix, (_, values, flip) in _UNSIGNED_OFFSET.items():
+        if dtype == values:
+            return ImageEncoding(bitpix, _STORED[bitpix], values, flip, 1.0, 0.0)
+    for bitpix, stored in _STORED.items():
+        if dtype.newbyteorder("=") == stored.newbyteorder("="):
+            return ImageEncoding(bitpix, stored, stored.newbyteorder("="), 0, 1.0, 0.0)
+    raise DataModelError(f"cannot store a {dtype} array in a FITS image")
+
+
+def _read_exact(stream: BinaryIO, buffer: np.ndarray) -> None:
+    view = memoryview(buffer).cast("B")
+    while view.nbytes:
+        count = stream.readinto(view)
+        if not count:
+            raise DataModelError(
+                f"{getattr(stream, 'name', 'file')}: ends in the middle of an "
+                "array; the file is truncated"
+            )
+        view = view[count:]
+
+
+def read_image(
+    stream: BinaryIO,
+    hdu: HDULayout,
+    *,
+    dtype=None,
+    verify: bool = True,
+    source: str = "",
+) -> np.ndarray:
+    """Return an image HDU's data, memory-mapped when no conversion is needed.
+
+    Parameters
+    ----------
+    stream : binary file object
+        The open FITS file (a real file for memory mapping).
+    hdu : HDULayout
+        The HDU, from :func:`~irisdq.datamodels.layout.read_hdu_layout`.
+    dtype : numpy dtype, optional
+        The dtype wanted. By default the stored values' dtype.
+    verify : bool, optional
+        Check ``DATASUM``/``CHECKSUM`` while converting. Memory-mapped data
+        is not read here, so it is not checked; see :func:`verify_hdu`.
+    source : str, optional
+        The file name, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy-on-write :class:`numpy.memmap` (big-endian for floats) when
+        the stored bytes are the values, else an in-memory array of
+        ``dtype``.
+    """
+    encoding = image_encoding(hdu.header)
+    shape = hdu.shape
+    wanted = encoding.values if dtype is None else np.dtype(dtype)
+    if hdu.data_size == 0:
+        return np.zeros(shape, dtype=wanted)
+    if not encoding.flip and not encoding.scaled and wanted == encoding.values:
+        if _has_fileno(stream):
+            return np.memmap(
+                stream, dtype=encoding.stored, mode="c", offset=hdu.data_offset,
+                shape=shape,
+            )  # fmt: skip
+        wanted = encoding.stored
+    out = np.empty(shape, dtype=wanted)
+    flat = out.reshape(-1)
+    itemsize = encoding.stored.itemsize
+    step = _CHUNK_BYTES // itemsize
+    buffer = np.empty(step, dtype=encoding.stored)
+    datasum = 0
+    # The hot case, uint32 stored as int32 + BZERO: swap into the output,
+    # sum the stored words there, then flip the top bit, all in cache.
+    in_place = (
+        itemsize == 4 and encoding.flip and wanted == encoding.values
+    )  # fmt: skip
+    stream.seek(hdu.data_offset)
+    for start in range(0, flat.size, step):
+        target = flat[start : start + step]
+        raw = buffer[: target.size]
+        _read_exact(stream, raw)
+        if in_place:
+            np.copyto(target, raw.view(">u4"))
+            if verify:
+                datasum = add_sums(datasum, native_word_sum(target))
+            np.bitwise_xor(target, np.uint32(encoding.flip), out=target)
+            continue
+        if verify:
+            datasum = add_sums(datasum, word_sum(raw))
+        values = raw.astype(raw.dtype.newbyteorder("="))
+        if encoding.flip:
+            values = values.view(encoding.values.newbyteorder("="))
+            values ^= values.dtype.type(encoding.flip)
+        elif encoding.scaled:
+            values = values * encoding.bscale + encoding.bzero
+        np.copyto(target, values, casting="unsafe")
+    if verify:
+        _check_sums(stream, hdu, datasum, source)
+    return out
+
+
+def _has_fileno(stream: BinaryIO) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def verify_hdu(stream: BinaryIO, hdu: HDULayout, *, source: str = "") -> bool:
+    """Check an HDU's ``DATASUM`` and ``CHECKSUM``, warning on a mismatch.
+
+    Reads the HDU's data once, in chunks. Returns True when every sum the
+    header carries matches (also when it carries none).
+    """
+    datasum = 0
+    stream.seek(hdu.data_offset)
+    remaining = hdu.data_size
+    while remaining:
+        block = stream.read(min(_CHUNK_BYTES, remaining))
+        if not block:
+            raise DataModelError(f"{source}: truncated in HDU {hdu.index}")
+        datasum = add_sums(datasum, word_sum(block))
+        remaining -= len(block)
+    return _check_sums(stream, hdu, datasum, source)
+
+
+def _check_sums(stream: BinaryIO, hdu: HDULayout, datasum: int, source: str) -> bool:
+    header = hdu.header
+    label = f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'})"
+    good = True
+    if "DATASUM" in header:
+        try:
+            declared = int(str(header["DATASUM"]).strip())
+        except ValueError:
+            declared = None
+        if declared != datasum:
+            warnings.warn(
+                f"{label}: DATASUM is {header['DATASUM']!r} but the data sum "
+                f"to {datasum}; the data may be corrupted",
+                DataModelWarning,
+                stacklevel=3,
+            )
+            good = False
+    if "CHECKSUM" in header:
+        stream.seek(hdu.header_offset)
+        header_bytes = stream.read(hdu.data_offset - hdu.header_offset)
+        if add_sums(word_sum(header_bytes), datasum) != ALL_ONES:
+            warnings.warn(
+                f"{label}: CHECKSUM does not match the HDU's contents; the "
+                "header or data may be corrupted",
+                DataModelWarning,
+                stacklevel=3,
+            )
+            good = False
+    return good
+
+
+def _structural_header(encoding: ImageEncoding, shape, primary: bool):
+    from astropy.io import fits
+
+    header = fits.Header()
+    if primary:
+        header["SIMPLE"] = (True, "conforms to FITS standard")
+    else:
+        header["XTENSION"] = ("IMAGE", "Image extension")
+    header["BITPIX"] = encoding.bitpix
+    header["NAXIS"] = len(shape)
+    for axis, length in enumerate(reversed(shape), start=1):
+        header[f"NAXIS{axis}"] = int(length)
+    if primary:
+        header["EXTEND"] = True
+    else:
+        header["PCOUNT"] = 0
+        header["GCOUNT"] = 1
+    if encoding.flip:
+        header["BSCALE"] = 1
+        header["BZERO"] = -128 if encoding.bitpix == 8 else 1 << (encoding.bitpix - 1)
+    return header
+
+
+def write_image_hdu(
+    stream: BinaryIO, data: np.ndarray | None, header=None, *, primary: bool = False
+) -> None:
+    """Write an image HDU with ``CHECKSUM`` and ``DATASUM`` at the stream's end.
+
+    Parameters
+    ----------
+    stream : binary file object
+        Seekable; the HDU is written at its current position, which must be
+        the end of what was written so far.
+    data : numpy.ndarray or None
+        The image (None for a header-only primary HDU). Values are written in
+        the FITS encoding of their dtype: uint32 as int32 with BZERO, and so
+        on.
+    header : astropy.io.fits.Header, optional
+        Non-structural cards (EXTNAME, keywords of the model); structural
+        ones are rebuilt from ``data`` and ignored here.
+    primary : bool, optional
+        Write a primary HDU instead of an IMAGE extension.
+    """
+    if data is None:
+        encoding = ImageEncoding(8, np.dtype("u1"), np.dtype("u1"), 0, 1.0, 0.0)
+        shape: tuple[int, ...] = ()
+    else:
+        encoding = _encoding_for_array(data.dtype)
+        shape = data.shape
+    full = _structural_header(encoding, shape, primary)
+    for card in header.cards if header is not None else ():
+        if card.keyword in STRUCTURAL_KEYWORDS or card.keyword.startswith("NAXIS"):
+            continue
+        full.append(card)
+    full["CHECKSUM"] = ("0" * 16, "HDU checksum")
+    full["DATASUM"] = ("0", "data unit checksum")
+    start = stream.tell()
+    stream.write(full.tostring().encode("ascii"))
+    datasum = 0 if data is None else _write_data(stream, data, encoding)
+    end = stream.tell()
+    full["DATASUM"] = (str(datasum), "data unit checksum")
+    header_bytes = full.tostring().encode("ascii")
+    header_sum = word_sum(header_bytes)
+    full["CHECKSUM"] = (
+        encode_checksum(~add_sums(header_sum, datasum) & ALL_ONES),
+        "HDU checksum",
+    )
+    stream.seek(start)
+    stream.write(full.tostring().encode("ascii"))
+    stream.seek(end)
+
+
+def _write_data(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> int:
+    flat = np.ascontiguousarray(data).reshape(-1)
+    itemsize = encoding.stored.itemsize
+    unsigned = np.dtype(f"u{itemsize}")
+    if flat.dtype == np.bool_:
+        flat = flat.view(np.uint8)
+    big_endian = (
+        itemsize == 1
+        or flat.dtype.byteorder == ">"
+        or (flat.dtype.byteorder == "=" and not np.little_endian)
+    )
+    if encoding.flip and big_endian and itemsize > 1:
+        flat = flat.astype(flat.dtype.newbyteorder("="))
+        big_endian = not np.little_endian
+    step = _CHUNK_BYTES // itemsize
+    native = np.empty(step, dtype=unsigned)
+    stored = np.empty(step, dtype=unsigned.newbyteorder(">"))
+    datasum = 0
+    for start in range(0, flat.size, step):
+        chunk = flat[start : start + step]
+        size = chunk.size
+        if encoding.flip:
+            # Flip the native bits, sum them while in cache, then swap.
+            work = native[:size]
+            np.bitwise_xor(chunk.view(unsigned), unsigned.type(encoding.flip), out=work)
+            out = stored[:size]
+            np.copyto(out, work)
+            fast = itemsize == 4 and np.little_endian
+            datasum = add_sums(
+                datasum, native_word_sum(work) if fast else word_sum(out)
+            )
+        elif big_endian:
+            out = chunk
+            datasum = add_sums(datasum, word_sum(out))
+        else:
+            bits = chunk.view(unsigned)
+            out = stored[:size]
+            np.copyto(out, bits)
+            fast = itemsize == 4
+            datasum = add_sums(
+                datasum, native_word_sum(bits) if fast else word_sum(out)
+            )
+        stream.write(memoryview(out).cast("B"))
+    written = flat.size * itemsize
+    if written % BLOCK:
+        stream.write(b"\0" * (BLOCK - written % BLOCK))
+    return datasum

@@ -1,0 +1,489 @@
+"""The base of irisdq's data models: lazy FITS arrays, metadata, writing.
+
+A model read from a file keeps the file open and reads only its headers;
+each array is read the first time it is used (see
+:mod:`irisdq.datamodels.hdu_io` for how), and extensions the model does not
+know are kept as byte ranges and written back unchanged.
+"""
+
+import builtins
+import getpass
+import os
+import warnings
+import weakref
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar, NamedTuple
+
+import numpy as np
+
+from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.hdu_io import (
+    STRUCTURAL_KEYWORDS,
+    DataModelWarning,
+    image_encoding,
+    read_image,
+    verify_hdu,
+    write_image_hdu,
+)
+from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
+from irisdq.datamodels.meta import KEYWORDS, Meta, from_keywords, to_keywords
+from irisdq.errors import DataModelError
+
+__all__ = ["ArraySpec", "DataModel"]
+
+_META_KEYWORDS = frozenset(entry.keyword for entry in KEYWORDS)
+_COMMENTARY = frozenset({"COMMENT", "HISTORY", ""})
+
+
+class ArraySpec(NamedTuple):
+    """An array of a model and the FITS extension that holds it.
+
+    Attributes
+    ----------
+    attr : str
+        The model attribute (``dq``, ``data``, ``pixeldq``).
+    extname : str
+        The extension name (``DQ``, ``SCI``, ``PIXELDQ``).
+    dtype : numpy.dtype
+        The dtype of the values.
+    ndim : int
+        The number of dimensions.
+    axes : str
+        The axes, for messages: ``'(ny, nx)'``.
+    required : bool
+        Whether a file without the extension is an error.
+    """
+
+    attr: str
+    extname: str
+    dtype: np.dtype
+    ndim: int
+    axes: str
+    required: bool
+
+
+def _check_flags(values: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """Return ``values`` as ``dtype`` if every value is an integer in range."""
+    limit = np.iinfo(dtype).max
+    if values.dtype == dtype:
+        return values
+    if values.dtype.kind == "b":
+        return values.astype(dtype)
+    if values.dtype.kind == "u" and values.dtype.itemsize <= dtype.itemsize:
+        return values.astype(dtype)
+    if values.dtype.kind not in "uif":
+        raise DataModelError(
+            f"{where} must hold integer flag values, not {values.dtype} data"
+        )
+    with np.errstate(invalid="ignore"):
+        if values.dtype.kind == "f":
+            bad = ~((values >= 0) & (values <= limit) & (np.trunc(values) == values))
+        elif values.dtype.kind == "i":
+            bad = (values < 0) | (values > limit)
+        else:
+            bad = values > limit
+    count = int(np.count_nonzero(bad))
+    if count:
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataModelError(
+            f"{where}: {count} value(s) are not integers in 0..{limit} "
+            f"({dtype} flags), e.g. {values[index]!r} at pixel {index}"
+        )
+    return values.astype(dtype)
+
+
+class DataModel:
+    """Base class of the FITS data models (:class:`TMTMaskModel`, :class:`RampModel`).
+
+    Parameters
+    ----------
+    init : str, os.PathLike or None
+        A FITS file to open (headers only; arrays are read on first use), or
+        None for an empty model.
+    verify_checksums : bool, optional
+        Check ``DATASUM``/``CHECKSUM`` of each HDU that is read in full
+        (converted arrays, tables) and warn on a mismatch. Memory-mapped
+        arrays are checked by :meth:`verify_checksums`.
+
+    Attributes
+    ----------
+    meta : Meta
+        The metadata tree (see :mod:`irisdq.datamodels.meta`).
+    extra_keywords : astropy.io.fits.Header
+        Primary-header keywords that have no ``meta`` attribute; written
+        back as they are.
+    path : pathlib.Path or None
+        The file the model was read from.
+    """
+
+    model_type: ClassVar[str] = ""
+    arrays: ClassVar[tuple[ArraySpec, ...]] = ()
+    required_keywords: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, init: str | os.PathLike | None = None, *, verify_checksums: bool = True
+    ) -> None:
+        from astropy.io import fits
+
+        self.meta = Meta()
+        self.extra_keywords = fits.Header()
+        self.path: Path | None = None
+        self._verify = verify_checksums
+        self._arrays: dict[str, Any] = {}
+        self._ext_headers: dict[str, Any] = {}
+        self._extra_hdus: list[HDULayout] = []
+        self._layout: list[HDULayout] | None = None
+        self._stream: BinaryIO | None = None
+        if init is None:
+            return
+        if not isinstance(init, str | os.PathLike):
+            raise TypeError(
+                f"{type(self).__name__}() takes a FITS file name or nothing, "
+                f"not {type(init).__name__}"
+            )
+        # Kept open for lazy reads until close().
+        stream = builtins.open(init, "rb", buffering=0)  # noqa: SIM115
+        try:
+            self._attach(Path(init), stream, read_hdu_layout(stream))
+        except BaseException:
+            stream.close()
+            raise
+
+    # -- reading ---------------------------------------------------------
+
+    @classmethod
+    def _from_open_file(
+        cls, path: Path, stream: BinaryIO, layout: list[HDULayout], verify: bool
+    ) -> "DataModel":
+        model = cls(verify_checksums=verify)
+        model._attach(path, stream, layout)
+        return model
+
+    def _attach(self, path: Path, stream: BinaryIO, layout: list[HDULayout]) -> None:
+        self.path = path
+        self._stream = stream
+        self._layout = layout
+        weakref.finalize(self, stream.close)
+        primary = layout[0]
+        self.meta = from_keywords(primary.header, str(path))
+        self.extra_keywords = _without(primary.header, _META_KEYWORDS)
+        if self._verify and primary.data_size == 0:
+            verify_hdu(stream, primary, source=str(path))
+        if primary.data_size:
+            warnings.warn(
+                f"{path}: the primary HDU has data, which "
+                f"{type(self).__name__} does not use; it is not written back",
+                DataModelWarning,
+                stacklevel=3,
+            )
+        by_name = {spec.extname: spec for spec in self.arrays}
+        for hdu in layout[1:]:
+            spec = by_name.get(hdu.name)
+            if spec is not None and spec.attr not in self._arrays:
+                self._check_extension(spec, hdu)
+                self._arrays[spec.attr] = hdu
+                self._ext_headers[spec.attr] = hdu.header
+            elif not self._claim_hdu(hdu):
+                self._extra_hdus.append(hdu)
+        for spec in self.arrays:
+            if spec.required and spec.attr not in self._arrays:
+                raise DataModelError(
+                    f"{path}: no {spec.extname} extension; a "
+                    f"{type(self).__name__} needs {spec.extname} "
+                    f"{spec.dtype} {spec.axes}"
+                )
+        for keyword in self.required_keywords:
+            if keyword not in primary.header:
+                raise DataModelError(
+                    f"{path}: the primary header has no {keyword} keyword, "
+                    f"which a {type(self).__name__} needs"
+                )
+
+    def _check_extension(self, spec: ArraySpec, hdu: HDULayout) -> None:
+        where = f"{self.path}: {spec.extname}"
+        if hdu.kind != "IMAGE":
+            raise DataModelError(
+                f"{where} is a {hdu.kind} extension; it must be an image"
+            )
+        encoding = image_encoding(hdu.header)
+        if spec.dtype.kind in "ui" and (
+            encoding.scaled or encoding.values.kind not in "ui"
+        ):
+            raise DataModelError(
+                f"{where} holds {encoding.values} values (BITPIX "
+                f"{encoding.bitpix}); it must hold {spec.dtype} flags"
+            )
+        if spec.dtype.kind in "ui" and encoding.values.itemsize > spec.dtype.itemsize:
+            raise DataModelError(
+                f"{where} holds {encoding.values} values (BITPIX "
+                f"{encoding.bitpix}), wider than the {spec.dtype} it must hold"
+            )
+
+    def _claim_hdu(self, hdu: HDULayout) -> bool:
+        """Let a subclass take an extension it understands (DQ_DEF)."""
+        return False
+
+    def _get(self, attr: str) -> np.ndarray | None:
+        entry = self._arrays.get(attr)
+        if isinstance(entry, HDULayout):
+            spec = next(s for s in self.arrays if s.attr == attr)
+            entry = self._load(spec, entry)
+            self._arrays[attr] = entry
+        return entry
+
+    def _load(self, spec: ArraySpec, hdu: HDULayout) -> np.ndarray:
+        if self._stream is None or self._stream.closed:
+            raise DataModelError(
+                f"{self.path}: the model is closed; {spec.extname} was never read"
+            )
+        return read_image(
+            self._stream,
+            hdu,
+            dtype=spec.dtype,
+            verify=self._verify,
+            source=str(self.path),
+        )
+
+    def _set(self, attr: str, value: Any) -> None:
+        spec = next(s for s in self.arrays if s.attr == attr)
+        if value is None:
+            self._arrays.pop(attr, None)
+            return
+        values = np.asarray(value)
+        where = f"{type(self).__name__}.{attr} ({spec.extname})"
+        if values.ndim != spec.ndim:
+            raise DataModelError(
+                f"{where} must be {spec.ndim}-D {spec.axes}; got shape {values.shape}"
+            )
+        if spec.dtype.kind in "ui":
+            values = _check_flags(values, spec.dtype, where)
+        elif values.dtype.kind not in "uif":
+            raise DataModelError(f"{where} must be numeric, not {values.dtype}")
+        elif values.dtype.newbyteorder("=") != spec.dtype:
+            values = values.astype(spec.dtype)
+        self._check_shape(spec, values.shape)
+        self._arrays[attr] = values
+
+    def _check_shape(self, spec: ArraySpec, shape: tuple[int, ...]) -> None:
+        """Let a subclass reject a shape (a mask's detector size)."""
+
+    def _shape(self, attr: str) -> tuple[int, ...] | None:
+        entry = self._arrays.get(attr)
+        if entry is None:
+            return None
+        return entry.shape
+
+    # -- metadata --------------------------------------------------------
+
+    def _default_keywords(self) -> dict[str, Any]:
+        """Keywords written when ``meta`` does not set them."""
+        return {"DATAMODL": self.model_type, "TELESCOP": "TMT"}
+
+    def get_fits_keywords(self) -> dict[str, Any]:
+        """Return the primary-header keywords of the model, as it would be written.
+
+        This is what reference selection (``irisdq.crds``) matches against:
+        ``INSTRUME``, ``DETECTOR``, ``SUBARRAY``, ``SUBSTRT1/2``,
+        ``SUBSIZE1/2``, ``DATE-OBS``, ``TIME-OBS``, ``EXP_TYPE``,
+        ``READPATT``, ``FILTER``, ``PUPIL``, ``TELESCOP`` and every other
+        keyword the file or the model sets. Defaults that :meth:`write`
+        would fill in are included; structural keywords (``NAXIS``,
+        ``CHECKSUM``) and commentary cards are not.
+
+        Returns
+        -------
+        dict
+            ``{KEYWORD: value}`` with upper-case keywords.
+
+        Examples
+        --------
+        >>> from irisdq.datamodels import TMTMaskModel
+        >>> mask = TMTMaskModel()
+        >>> mask.meta.detector = "IRIS1"
+        >>> keywords = mask.get_fits_keywords()
+        >>> keywords["INSTRUME"], keywords["DETECTOR"], keywords["SUBARRAY"]
+        ('IRIS', 'IRIS1', 'FULL')
+        """
+        values = self._default_keywords()
+        values.update(to_keywords(self.meta))
+        keywords = {
+            entry.keyword: values[entry.keyword]
+            for entry in KEYWORDS
+            if entry.keyword in values
+        }
+        for card in self.extra_keywords.cards:
+            if card.keyword not in _COMMENTARY:
+                keywords.setdefault(card.keyword, card.value)
+        return keywords
+
+    def _primary_header(self, target: Path):
+        from astropy.io import fits
+
+        header = fits.Header()
+        values = self._default_keywords()
+        values.update(to_keywords(self.meta))
+        values["DATE"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        values["FILENAME"] = target.name
+        for entry in KEYWORDS:
+            if entry.keyword in values:
+                header[entry.keyword] = (values[entry.keyword], entry.comment)
+        for card in self.extra_keywords.cards:
+            if card.keyword not in _COMMENTARY and card.keyword in header:
+                continue
+            header.append(card)
+        return header
+
+    # -- writing ---------------------------------------------------------
+
+    def _check_before_write(self) -> None:
+        """Let a subclass refuse to write an incomplete model."""
+        for spec in self.arrays:
+            if spec.required and self._arrays.get(spec.attr) is None:
+                raise DataModelError(
+                    f"{type(self).__name__}.{spec.attr} ({spec.extname}) is not "
+                    f"set; give it a {spec.dtype} array {spec.axes} before writing"
+                )
+
+    def _copy_through(self, spec: ArraySpec) -> bool:
+        """Whether an array never read can be copied from the input as bytes."""
+        return True
+
+    def _write_extra_hdus(self, stream: BinaryIO) -> None:
+        """Let a subclass write its own extensions (DQ_DEF) after the arrays."""
+
+    def write(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the model to a FITS file, with CHECKSUM and DATASUM in every HDU.
+
+        The file is written under a temporary name in the target folder
+        (created if missing) and renamed into place when complete. Arrays
+        that were never read, and extensions the model does not know, are
+        copied from the input file byte for byte.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The output file.
+        overwrite : bool, optional
+            Replace an existing file; without it an existing file is an
+            error and nothing is written.
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is false.
+        DataModelError
+            If the model lacks something a file needs (see the subclass).
+        """
+        target = Path(path)
+        self._check_before_write()
+        header = self._primary_header(target)
+        with atomic_output(target, overwrite=overwrite) as stream:
+            write_image_hdu(stream, None, header, primary=True)
+            for spec in self.arrays:
+                entry = self._arrays.get(spec.attr)
+                if entry is None:
+                    continue
+                if isinstance(entry, HDULayout) and self._copy_through(spec):
+                    self._copy_hdu(entry, stream)
+                    continue
+                write_image_hdu(
+                    stream, self._get(spec.attr), self._extension_header(spec)
+                )
+            self._write_extra_hdus(stream)
+            for hdu in self._extra_hdus:
+                self._copy_hdu(hdu, stream)
+        return target
+
+    def _copy_hdu(self, hdu: HDULayout, stream: BinaryIO) -> None:
+        if self._stream is None or self._stream.closed:
+            raise DataModelError(
+                f"{self.path}: the model is closed; cannot copy HDU {hdu.index} "
+                f"({hdu.name or 'unnamed'}) from it"
+            )
+        copy_hdu(self._stream, hdu, stream)
+
+    def _extension_header(self, spec: ArraySpec):
+        from astropy.io import fits
+
+        header = fits.Header([("EXTNAME", spec.extname, "extension name")])
+        source = self._ext_headers.get(spec.attr)
+        if source is not None:
+            for card in _without(source, {"EXTNAME"}).cards:
+                header.append(card)
+        return header
+
+    # -- files -----------------------------------------------------------
+
+    @property
+    def hdu_layout(self) -> list[HDULayout] | None:
+        """The byte layout of the input file's HDUs (None for a new model).
+
+        See :func:`irisdq.datamodels.read_hdu_layout`.
+        """
+        return self._layout
+
+    def verify_checksums(self) -> bool:
+        """Check every HDU of the input file against its DATASUM and CHECKSUM.
+
+        Reads the whole file once, in chunks; a mismatch is a
+        :class:`DataModelWarning`. Returns True when all sums match (or the
+        model was not read from a file).
+        """
+        if self._layout is None:
+            return True
+        if self._stream is None or self._stream.closed:
+            raise DataModelError(f"{self.path}: the model is closed")
+        results = [
+            verify_hdu(self._stream, hdu, source=str(self.path)) for hdu in self._layout
+        ]
+        return all(results)
+
+    def close(self) -> None:
+        """Close the input file. Arrays already read stay usable."""
+        if self._stream is not None:
+            self._stream.close()
+
+    def __enter__(self) -> "DataModel":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        source = f" from {self.path}" if self.path else ""
+        arrays = ", ".join(
+            f"{spec.attr}{self._shape(spec.attr)}"
+            for spec in self.arrays
+            if spec.attr in self._arrays
+        )
+        return f"<{type(self).__name__}{source}: {arrays or 'no arrays'}>"
+
+
+def _without(header, keywords) -> Any:
+    """Return a copy of ``header`` without structural cards and ``keywords``."""
+    from astropy.io import fits
+
+    kept = fits.Header()
+    for card in header.cards:
+        keyword = card.keyword
+        if (
+            keyword in STRUCTURAL_KEYWORDS
+            or keyword in keywords
+            or (keyword.startswith("NAXIS") and keyword[5:].isdigit())
+        ):
+            continue
+        kept.append(card)
+    return kept
+
+
+def _default_author() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "irisdq"

@@ -1,0 +1,87 @@
+"""``open(path)``: the right data model for a FITS file."""
+
+import builtins
+import os
+from pathlib import Path
+
+from irisdq.datamodels.layout import HDULayout, read_hdu_layout
+from irisdq.datamodels.mask import TMTMaskModel
+from irisdq.datamodels.model import DataModel
+from irisdq.datamodels.ramp import RampModel
+from irisdq.errors import DataModelError
+
+__all__ = ["MODEL_TYPES", "open"]
+
+# DATAMODL values and the class that reads them; older IRIS tools wrote
+# TMTRampModel, and jwst masks say MaskModel.
+MODEL_TYPES: dict[str, type[DataModel]] = {
+    "RampModel": RampModel,
+    "TMTRampModel": RampModel,
+    "TMTMaskModel": TMTMaskModel,
+    "MaskModel": TMTMaskModel,
+}
+
+
+def open(
+    path: str | os.PathLike | DataModel, *, verify_checksums: bool = True
+) -> DataModel:
+    """Open a FITS file as the data model it holds, reading headers only.
+
+    The class comes from ``DATAMODL`` (see :data:`MODEL_TYPES`); without
+    it, from the extensions: ``SCI`` makes a :class:`RampModel`, ``DQ``
+    without ``SCI`` a :class:`TMTMaskModel`.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or DataModel
+        The file (a model is returned as it is).
+    verify_checksums : bool, optional
+        Passed to the model.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    DataModelError
+        If the file is not FITS, is truncated, or is neither model.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> from irisdq import datamodels
+    >>> mask = datamodels.TMTMaskModel()
+    >>> mask.meta.detector = "IRIS1"
+    >>> mask.dq = np.zeros((4096, 4096), dtype=np.uint32)
+    >>> out = mask.write(pathlib.Path(tempfile.mkdtemp()) / "m.fits")
+    >>> with datamodels.open(out) as model:
+    ...     type(model).__name__
+    'TMTMaskModel'
+    """
+    if isinstance(path, DataModel):
+        return path
+    # The model keeps the file open for lazy reads; close() releases it.
+    stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115
+    try:
+        layout = read_hdu_layout(stream)
+        cls = _model_class(layout, os.fspath(path))
+        return cls._from_open_file(Path(path), stream, layout, verify_checksums)
+    except BaseException:
+        stream.close()
+        raise
+
+
+def _model_class(layout: list[HDULayout], source: str) -> type[DataModel]:
+    declared = str(layout[0].header.get("DATAMODL", "")).strip()
+    if declared in MODEL_TYPES:
+        return MODEL_TYPES[declared]
+    names = {hdu.name for hdu in layout[1:]}
+    if "SCI" in names:
+        return RampModel
+    if "DQ" in names:
+        return TMTMaskModel
+    said = f"DATAMODL = {declared!r}" if declared else "no DATAMODL"
+    raise DataModelError(
+        f"{source}: neither a ramp nor a mask ({said}, and no SCI or DQ "
+        f"extension among {sorted(names) or 'no extensions'}); irisdq reads "
+        f"{', '.join(sorted(MODEL_TYPES))} files"
+    )
