@@ -201,8 +201,8 @@ def _parse(text: str, filename: str, mode: str) -> ast.AST:
     try:
         return ast.parse(text, filename=filename, mode=mode)
     except SyntaxError as exc:
-        line = exc.lineno or 0
-        raise MappingError(f"{filename}:{line}: invalid syntax ({exc.msg})") from None
+        where = f"{filename}:{exc.lineno}" if exc.lineno else filename
+        raise MappingError(f"{where}: invalid syntax ({exc.msg})") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise MappingError(
             f"{filename}: cannot parse ({type(exc).__name__}: {exc})"

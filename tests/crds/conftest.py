@@ -1,0 +1,67 @@
+"""Fixtures of the crds tests: an isolated home and cache, mapping writers."""
+
+import pytest
+
+from irisdq.crds import clear_cache, condition_value, mapping_from_text, update_checksum
+
+
+@pytest.fixture(autouse=True)
+def isolated_crds(tmp_path, monkeypatch):
+    """Keep every test away from the real ~/crds_cache and CRDS variables."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
+        monkeypatch.delenv(name, raising=False)
+    clear_cache()
+    yield home
+    clear_cache()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache folder with the TMT layout, named by CRDS_PATH."""
+    root = tmp_path / "cache"
+    (root / "mappings" / "tmt").mkdir(parents=True)
+    (root / "references" / "tmt" / "iris").mkdir(parents=True)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    return root
+
+
+@pytest.fixture
+def write_mapping(cache):
+    """Write a mapping into the cache with a correct sha1sum; return its path."""
+
+    def write(name: str, text: str):
+        path = cache / "mappings" / "tmt" / name
+        path.write_text(text, encoding="utf-8")
+        update_checksum(path)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def choose():
+    """Build an rmap selector from text and choose for dataset parameters.
+
+    ``choose(selector_text, parkey, params, substitutions=None)`` returns the
+    choice, or raises SelectionFailed / MappingError.
+    """
+
+    def run(selector_text, parkey, params, substitutions=None):
+        header = {"mapping": "REFERENCE", "filekind": "TEST", "parkey": parkey}
+        if substitutions is not None:
+            header["substitutions"] = substitutions
+        rmap = mapping_from_text(
+            f"header = {header!r}\nselector = {selector_text}\n",
+            "test.rmap",
+            verify=False,
+        )
+        values = {
+            name: condition_value(params.get(name, "UNDEFINED"))
+            for name in rmap.parameters
+        }
+        return rmap.selector.choose(values)
+
+    return run

@@ -1,0 +1,182 @@
+"""The mapping grammar: what parses, what is refused, and that nothing runs."""
+
+import ast
+import builtins
+
+import pytest
+
+from irisdq.crds.cache import shipped_mapping_folder
+from irisdq.crds.parser import SelectorCall, parse_literal, parse_mapping
+from irisdq.errors import MappingError
+
+FULL_GRAMMAR = '''# A mapping with every piece of the grammar.
+header = {
+    'mapping' : 'REFERENCE',   # trailing comment
+    'parkey' : (('META.INSTRUMENT.DETECTOR',), ('META.OBSERVATION.DATE',)),
+    'numbers' : (1, -2, +3.5, 1e3),
+    'flags' : (True, False, None),
+    'nested' : {'a' : {'b' : ()}},
+    'joined' : 'implicit ' 'concatenation',
+}
+
+comment = """
+A comment block, with 'quotes' and selector = Match({}) inside.
+"""
+
+selector = Match({
+    'IRIS1' : UseAfter({
+        '2015-10-01 00:00:00' : 'a.fits',
+    }),
+    ('IRIS2',) : ClosestTime({'2015-10-01' : 'b.fits'}),
+    'IRIS3' : VersionAfter({'1.0' : 'c.fits'}),
+    'IRIS4' : SelectVersion({'<3.1' : 'd.fits', 'default' : 'e.fits'}),
+    'IRIS5' : GeometricallyNearest({1.0 : 'f.fits', -2 : 'g.fits'}),
+    'IRIS6' : Bracket({1.2 : 'h.fits', 1.5 : 'i.fits'}),
+    'IRIS7' : ('j.fits', 'k.fits'),
+    'IRIS8' : 'N/A',
+})
+'''
+
+
+def test_the_whole_grammar_parses():
+    parsed = parse_mapping(FULL_GRAMMAR, "full.rmap")
+    assert parsed.header["numbers"] == (1, -2, 3.5, 1000.0)
+    assert parsed.header["flags"] == (True, False, None)
+    assert parsed.header["nested"] == {"a": {"b": ()}}
+    assert parsed.header["joined"] == "implicit concatenation"
+    assert "A comment block" in parsed.comment
+    assert isinstance(parsed.selector, SelectorCall)
+    assert parsed.selector.name == "Match"
+    assert parsed.selector.line == 15
+    names = [value.name for _, value, _ in parsed.selector.entries[:6]]
+    assert names == [
+        "UseAfter",
+        "ClosestTime",
+        "VersionAfter",
+        "SelectVersion",
+        "GeometricallyNearest",
+        "Bracket",
+    ]
+    key, value, line = parsed.selector.entries[6]
+    assert (key, value, line) == ("IRIS7", ("j.fits", "k.fits"), 24)
+
+
+def test_plain_dict_selector_keeps_entries_and_lines():
+    parsed = parse_mapping("header = {}\nselector = {\n  'IRIS' : 'x.imap',\n}\n")
+    assert parsed.selector == {"IRIS": "x.imap"}
+    assert parsed.selector_entries == [("IRIS", "x.imap", 3)]
+
+
+@pytest.mark.parametrize(
+    "name", ["tmt_0001.pmap", "tmt_iris_0003.imap", "tmt_iris_mask_0001.rmap"]
+)
+def test_shipped_mappings_parse(name):
+    path = shipped_mapping_folder() / name
+    parsed = parse_mapping(path.read_text(), name)
+    assert parsed.header["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("header = {}\nselector = os.system('x')", 2, "call of 'Attribute'"),
+        ("header = {}\nselector = open('x')", 2, "call of 'open'"),
+        ("header = {'a': __import__('os')}\nselector = {}", 1, "call of '__import__'"),
+        ("header = {'a': x}\nselector = {}", 1, "the name 'x'"),
+        ("header = {'a': os.path}\nselector = {}", 1, "attribute access"),
+        ("import os\nheader = {}\nselector = {}", 1, "Import statement"),
+        ("from os import system\nheader = {}\nselector = {}", 1, "ImportFrom"),
+        ("header = {}\nselector = (lambda: 1)()", 2, "call of 'Lambda'"),
+        ("header = {'a': lambda: 1}\nselector = {}", 1, "a lambda"),
+        ("header = {'a': [x for x in ()]}\nselector = {}", 1, "a comprehension"),
+        ("header = {'a': {x: 1 for x in ()}}\nselector = {}", 1, "a comprehension"),
+        ("header = {'a': f'{1}'}\nselector = {}", 1, "an f-string"),
+        ("header = {'a': [1]}\nselector = {}", 1, "a list"),
+        ("header = {'a': {1}}\nselector = {}", 1, "a set"),
+        ("header = {'a': 1 + 1}\nselector = {}", 1, "an operator"),
+        ("header = {'a': b'x'}\nselector = {}", 1, "bytes"),
+        ("header = {'a': 1j}\nselector = {}", 1, "complex"),
+        ("header = {'a': ...}\nselector = {}", 1, "ellipsis"),
+        ("header = {'a': 1, 'a': 2}\nselector = {}", 1, "duplicate key 'a'"),
+        (
+            "header = {}\nselector = Match({\n 'A': 'x',\n 'A': 'y'})",
+            4,
+            "duplicate key 'A' (first at line 3)",
+        ),
+        ("header = {}\nselector = {'A': 'x', **{}}", 2, "'**' unpacking"),
+        (
+            "header = {}\nselector = Match({'A': 'x'}, 1)",
+            2,
+            "exactly one dict argument",
+        ),
+        ("header = {}\nselector = Match(x={'A': 'x'})", 2, "exactly one dict argument"),
+        ("header = {}\nselector = Match(('A', 'x'))", 2, "exactly one dict argument"),
+        ("header = {'a': Match({})}\nselector = {}", 1, "call of 'Match'"),
+        ("header = {}\nselector = {'A': UseAfter({})}", 2, "call of 'UseAfter'"),
+        ("header = {}\nselector = {{}: 'x'}", 2, "dict key must be"),
+        ("header = {}\nheader = {}\nselector = {}", 2, "'header' is assigned twice"),
+        (
+            "header = {}\nother = {}\nselector = {}",
+            2,
+            "Assign statement is not allowed",
+        ),
+        ("header = {}\nselector = {}\nprint(1)", 3, "Expr statement"),
+        ("header = {}\nselector = {}\ndef f(): pass", 3, "FunctionDef"),
+        ("header = {}\nselector = {'a': }", 2, "invalid syntax"),
+        ("header = []\nselector = {}", 1, "a list"),
+        ("header = 1\nselector = {}", 1, "'header' must be a dict"),
+    ],
+)
+def test_refused_text_names_file_and_line(text, line, words):
+    with pytest.raises(MappingError) as error:
+        parse_mapping(text, "bad.rmap")
+    message = str(error.value)
+    assert message.startswith(f"bad.rmap:{line}:"), message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("selector = {}", "no 'header = ...'"),
+        ("header = {}", "no 'selector = ...'"),
+        ("header = {}\ncomment = 3\nselector = {}", "'comment' must be a string"),
+        ("header = {}\nselector = {}\x00", "null bytes"),
+        ("header = {}\nselector = " + "(" * 500 + ")" * 500, "bad.rmap"),
+    ],
+)
+def test_other_refusals(text, words):
+    with pytest.raises(MappingError, match=r"^bad\.rmap") as error:
+        parse_mapping(text, "bad.rmap")
+    assert words in str(error.value)
+
+
+def test_parsing_never_executes_or_compiles_code(monkeypatch):
+    compiled_flags = []
+    real_compile = builtins.compile
+
+    def watched_compile(source, filename, mode, flags=0, *args, **kwargs):
+        compiled_flags.append(flags)
+        return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a mapping was executed")
+
+    monkeypatch.setattr(builtins, "compile", watched_compile)
+    monkeypatch.setattr(builtins, "exec", refuse)
+    monkeypatch.setattr(builtins, "eval", refuse)
+    parse_mapping(FULL_GRAMMAR, "full.rmap")
+    parse_literal("{'operational_context': 'tmt_0001.pmap'}")
+    with pytest.raises(MappingError):
+        parse_mapping("header = {}\nselector = exec('x = 1')", "bad.rmap")
+    assert compiled_flags
+    # Only an abstract syntax tree is built, never a code object.
+    assert all(flags & ast.PyCF_ONLY_AST for flags in compiled_flags)
+
+
+def test_parse_literal():
+    assert parse_literal("{'a': (1, 'b')}") == {"a": (1, "b")}
+    with pytest.raises(MappingError, match="config:1: a call of 'Match'"):
+        parse_literal("Match({})", "config")
+    with pytest.raises(MappingError, match="invalid syntax"):
+        parse_literal("a = 1", "config")

@@ -1,0 +1,381 @@
+"""Each selector class on a table of cases worked out from CRDS.md."""
+
+import pytest
+
+from irisdq.crds.selectors import SelectionFailed
+from irisdq.errors import MappingError
+
+DET = "META.INSTRUMENT.DETECTOR"
+SUB = "META.SUBARRAY.NAME"
+DATE = "META.OBSERVATION.DATE"
+TIME = "META.OBSERVATION.TIME"
+VER = "META.CALIBRATION_SOFTWARE_VERSION"
+WAVE = "META.INSTRUMENT.WAVELENGTH"
+
+RANKED = """Match({
+    ('IRIS1', 'N/A') : 'generic.fits',
+    ('IRIS1', 'FULL') : 'full.fits',
+    ('IRIS*', 'SUB*') : 'sub.fits',
+})"""
+
+
+@pytest.mark.parametrize(
+    ("detector", "subarray", "expected"),
+    [
+        ("IRIS1", "FULL", "full.fits"),  # rank 2 beats rank 1
+        ("IRIS1", "SUB64", "sub.fits"),  # glob matches count as exact: rank 2
+        ("IRIS1", "CUSTOM", "generic.fits"),
+        ("iris1", "custom", "generic.fits"),
+        ("IRIS2", "SUB1", "sub.fits"),
+        ("IRIS1", "UNDEFINED", "generic.fits"),
+    ],
+)
+def test_match_ranks_candidates_by_exact_matches(choose, detector, subarray, expected):
+    params = {DET: detector, SUB: subarray}
+    assert choose(RANKED, ((DET, SUB),), params) == expected
+
+
+def test_match_without_candidate_names_values_and_rule_keys(choose):
+    with pytest.raises(SelectionFailed) as error:
+        choose(RANKED, ((DET, SUB),), {DET: "IRIS2", SUB: "FULL"})
+    message = str(error.value)
+    assert f"{DET}='IRIS2'" in message
+    assert "('IRIS1', 'N/A'); ('IRIS1', 'FULL'); ('IRIS*', 'SUB*')" in message
+
+
+def test_match_missing_parameter_is_undefined(choose):
+    with pytest.raises(SelectionFailed, match=f"{DET}='UNDEFINED'"):
+        choose(RANKED, ((DET, SUB),), {SUB: "FULL"})
+
+
+FALLBACK = """Match({
+    ('IRIS1', 'FULL') : UseAfter({'2020-01-01 00:00:00' : 'new_full.fits'}),
+    ('IRIS1', 'N/A') : UseAfter({'2015-01-01 00:00:00' : 'old.fits'}),
+})"""
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("2021-01-01", "new_full.fits"),
+        ("2016-01-01", "old.fits"),  # the rank-2 rule has no date early enough
+    ],
+)
+def test_match_falls_back_to_next_rank_when_nested_selector_fails(
+    choose, date, expected
+):
+    params = {DET: "IRIS1", SUB: "FULL", DATE: date, TIME: "00:00:00"}
+    assert choose(FALLBACK, ((DET, SUB), (DATE, TIME)), params) == expected
+
+
+def test_match_fails_when_every_rank_fails(choose):
+    params = {DET: "IRIS1", SUB: "FULL", DATE: "2014-01-01", TIME: "00:00:00"}
+    with pytest.raises(SelectionFailed) as error:
+        choose(FALLBACK, ((DET, SUB), (DATE, TIME)), params)
+    assert "earliest 2020-01-01 00:00:00" in str(error.value)
+    assert "earliest 2015-01-01 00:00:00" in str(error.value)
+
+
+MERGED = """Match({
+    ('IRIS1', 'N/A') : UseAfter({
+        '2015-01-01 00:00:00' : 'a.fits',
+        '2018-01-01 00:00:00' : 'c.fits',
+    }),
+    ('IRIS*', 'N/A') : UseAfter({'2016-01-01 00:00:00' : 'b.fits'}),
+})"""
+
+
+@pytest.mark.parametrize(
+    ("detector", "date", "expected"),
+    [
+        ("IRIS1", "2015-06-01", "a.fits"),
+        ("IRIS1", "2017-01-01", "b.fits"),  # from the other, equally ranked rule
+        ("IRIS1", "2019-01-01", "c.fits"),
+        ("IRIS2", "2019-01-01", "b.fits"),  # only the glob rule matches
+    ],
+)
+def test_equally_ranked_use_after_rules_are_merged(choose, detector, date, expected):
+    params = {DET: detector, SUB: "FULL", DATE: date, TIME: "00:00:00"}
+    assert choose(MERGED, ((DET, SUB), (DATE, TIME)), params) == expected
+
+
+def test_merging_conflicting_dates_is_a_mapping_error(choose):
+    text = """Match({
+        'IRIS1' : UseAfter({'2015-01-01 00:00:00' : 'a.fits'}),
+        'IRIS*' : UseAfter({'2015-01-01 00:00:00' : 'b.fits'}),
+    })"""
+    params = {DET: "IRIS1", DATE: "2016-01-01", TIME: "00:00:00"}
+    with pytest.raises(MappingError, match="give different files for 2015-01-01"):
+        choose(text, ((DET,), (DATE, TIME)), params)
+
+
+def test_equally_ranked_files_are_ambiguous_unless_identical(choose):
+    text = "Match({'IRIS1' : 'a.fits', 'IRIS*' : 'b.fits', 'IRIS?' : 'a.fits'})"
+    with pytest.raises(MappingError, match=r"test\.rmap:2: .* lines 2, 2 equally well"):
+        choose(text, ((DET,),), {DET: "IRIS1"})
+    assert choose(text, ((DET,),), {DET: "IRIS2"}) == "b.fits"
+    same = "Match({'IRIS1' : 'a.fits', 'IRIS*' : 'a.fits'})"
+    assert choose(same, ((DET,),), {DET: "IRIS1"}) == "a.fits"
+
+
+@pytest.mark.parametrize(
+    ("substitutions", "detector", "expected"),
+    [
+        ({DET: {"ALL": "IRIS1|IRIS2"}}, "IRIS2", "x.fits"),
+        ({DET: {"ALL": "IRIS1|IRIS2"}}, "IRIS1", "x.fits"),
+        ({DET: {"all": ("IRIS1", "IRIS3")}}, "IRIS3", "x.fits"),
+    ],
+)
+def test_header_substitutions_apply_to_keys(choose, substitutions, detector, expected):
+    text = "Match({'ALL' : 'x.fits'})"
+    assert choose(text, ((DET,),), {DET: detector}, substitutions) == expected
+
+
+def test_substitution_does_not_widen_other_values(choose):
+    text = "Match({'ALL' : 'x.fits'})"
+    with pytest.raises(SelectionFailed):
+        choose(text, ((DET,),), {DET: "IRIS4"}, {DET: {"ALL": "IRIS1|IRIS2"}})
+
+
+def test_generic_subarray_is_always_dont_care(choose):
+    text = "Match({('IRIS1', 'GENERIC') : 'x.fits', ('IRIS1', 'FULL') : 'full.fits'})"
+    assert choose(text, ((DET, SUB),), {DET: "IRIS1", SUB: "SUB64"}) == "x.fits"
+    assert choose(text, ((DET, SUB),), {DET: "IRIS1", SUB: "FULL"}) == "full.fits"
+
+
+def test_match_key_forms(choose):
+    # A bare string stands for a 1-tuple; () matches anything with rank 0.
+    text = "Match({'IRIS1' : 'one.fits', () : 'any.fits'})"
+    assert choose(text, ((DET,),), {DET: "IRIS1"}) == "one.fits"
+    assert choose(text, ((DET,),), {DET: "IRIS9"}) == "any.fits"
+    empty_level = "Match({() : UseAfter({'2015-01-01 00:00:00' : 'x.fits'})})"
+    params = {DATE: "2020-01-01", TIME: "00:00:00"}
+    assert choose(empty_level, ((), (DATE, TIME)), params) == "x.fits"
+
+
+def test_numeric_dataset_values_match_numeric_keys(choose):
+    text = "Match({('1', 2048) : 'x.fits'})"
+    params = {"META.SUBARRAY.XSTART": 1, "META.SUBARRAY.XSIZE": "2048"}
+    parkey = (("META.SUBARRAY.XSTART", "META.SUBARRAY.XSIZE"),)
+    assert choose(text, parkey, params) == "x.fits"
+
+
+def test_not_applicable_choice(choose):
+    text = "Match({'IRIS1' : 'N/A', 'IRIS2' : 'not applicable'})"
+    assert choose(text, ((DET,),), {DET: "IRIS1"}) == "N/A"
+    assert choose(text, ((DET,),), {DET: "IRIS2"}) == "N/A"
+
+
+def test_nesting_three_levels(choose):
+    text = """Match({
+        'IRIS1' : Match({
+            'FULL' : UseAfter({'2015-01-01 00:00:00' : 'full.fits'}),
+            'N/A' : UseAfter({'2015-01-01 00:00:00' : 'other.fits',
+                              '2019-01-01 00:00:00' : 'other2.fits'}),
+        }),
+    })"""
+    parkey = ((DET,), (SUB,), (DATE, TIME))
+    base = {DET: "IRIS1", DATE: "2020-01-01", TIME: "00:00:00"}
+    assert choose(text, parkey, {**base, SUB: "FULL"}) == "full.fits"
+    assert choose(text, parkey, {**base, SUB: "SUB64"}) == "other2.fits"
+    assert (
+        choose(text, parkey, {**base, SUB: "SUB64", DATE: "2016-01-01"}) == "other.fits"
+    )
+
+
+USE_AFTER = """UseAfter({
+    '2015-10-01 00:00:00' : 'a.fits',
+    '2018-01-01 12:00:00' : 'b.fits',
+})"""
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "expected"),
+    [
+        ("2015-10-01", "00:00:00", "a.fits"),  # equal to a key
+        ("2018-01-01", "11:59:59", "a.fits"),
+        ("2018-01-01", "12:00:00", "b.fits"),
+        ("2030-01-01", "00:00:00", "b.fits"),
+        ("2018-01-01T12:00:00", "UNDEFINED", "b.fits"),
+        ("2018/01/02", "00:00:00", "b.fits"),
+        ("2018-01-01", "12:00:00.5", "b.fits"),
+        ("2018-01-01", "UNDEFINED", "a.fits"),  # no time: midnight
+    ],
+)
+def test_use_after(choose, date, time, expected):
+    params = {DATE: date, TIME: time}
+    assert choose(USE_AFTER, ((DATE, TIME),), params) == expected
+
+
+@pytest.mark.parametrize(
+    ("date", "words"),
+    [
+        ("2015-09-30", "earlier than every use-after date (earliest 2015-10-01"),
+        ("UNDEFINED", "is not a date"),
+        ("SOON", "is not a date"),
+    ],
+)
+def test_use_after_failures(choose, date, words):
+    with pytest.raises(SelectionFailed, match=words.replace("(", r"\(")):
+        choose(USE_AFTER, ((DATE, TIME),), {DATE: date, TIME: "23:59:59"})
+
+
+CLOSEST = """ClosestTime({
+    '2015-01-01 00:00:00' : 'a.fits',
+    '2016-01-01 00:00:00' : 'b.fits',
+    '2017-01-01 00:00:00' : 'c.fits',
+})"""
+
+
+@pytest.mark.parametrize(
+    ("date", "time", "expected"),
+    [
+        ("2010-01-01", "00:00:00", "a.fits"),
+        ("2015-03-01", "00:00:00", "a.fits"),
+        ("2015-09-01", "00:00:00", "b.fits"),
+        ("2015-07-02", "12:00:00", "a.fits"),  # exactly between: the earlier
+        ("2015-07-02", "12:00:01", "b.fits"),
+        ("2020-01-01", "00:00:00", "c.fits"),
+    ],
+)
+def test_closest_time(choose, date, time, expected):
+    assert choose(CLOSEST, ((DATE, TIME),), {DATE: date, TIME: time}) == expected
+
+
+VERSION_AFTER = "VersionAfter({'1.0' : 'a.fits', '2.1' : 'b.fits', 10 : 'c.fits'})"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("1.0", "a.fits"),
+        ("1.5", "a.fits"),
+        ("2.1", "b.fits"),
+        ("3.1.2", "b.fits"),
+        ("9.9", "b.fits"),
+        ("10", "c.fits"),
+        ("11.0.1", "c.fits"),
+    ],
+)
+def test_version_after(choose, version, expected):
+    assert choose(VERSION_AFTER, ((VER,),), {VER: version}) == expected
+
+
+@pytest.mark.parametrize("version", ["0.9", "beta", "UNDEFINED"])
+def test_version_after_failures(choose, version):
+    with pytest.raises(SelectionFailed):
+        choose(VERSION_AFTER, ((VER,),), {VER: version})
+
+
+SELECT_VERSION = (
+    "SelectVersion({'<3.1' : 'a.fits', '<5' : 'b.fits', 'default' : 'c.fits'})"
+)
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("2.0", "a.fits"),
+        ("3.0.9", "a.fits"),
+        ("3.1", "b.fits"),
+        ("4.5", "b.fits"),
+        ("5.5", "c.fits"),
+        ("beta", "c.fits"),
+    ],
+)
+def test_select_version(choose, version, expected):
+    assert choose(SELECT_VERSION, ((VER,),), {VER: version}) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "version", "matches"),
+    [
+        (">=2", "2", True),
+        (">=2", "1.9", False),
+        ("==3", "3.0", True),
+        ("3.0", "3", True),
+        ("!=3", "3", False),
+        (">2.0.1", "2.0.2", True),
+        ("<=1", "1.0.0", True),
+    ],
+)
+def test_select_version_relations(choose, key, version, matches):
+    text = f"SelectVersion({{{key!r} : 'x.fits'}})"
+    if matches:
+        assert choose(text, ((VER,),), {VER: version}) == "x.fits"
+    else:
+        with pytest.raises(SelectionFailed, match="satisfies none"):
+            choose(text, ((VER,),), {VER: version})
+
+
+NEAREST = "GeometricallyNearest({1.0 : 'a.fits', '2' : 'b.fits', 5 : 'c.fits'})"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1.4, "a.fits"),
+        (1.5, "a.fits"),
+        (1.6, "b.fits"),
+        (100, "c.fits"),
+        (-3, "a.fits"),
+    ],
+)
+def test_geometrically_nearest(choose, value, expected):
+    assert choose(NEAREST, ((WAVE,),), {WAVE: value}) == expected
+
+
+def test_geometrically_nearest_needs_a_number(choose):
+    with pytest.raises(SelectionFailed, match="not a number"):
+        choose(NEAREST, ((WAVE,),), {WAVE: "BLUE"})
+
+
+BRACKET = "Bracket({1.2 : 'a.fits', 1.5 : 'b.fits', 5.0 : 'c.fits'})"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1.3, ("a.fits", "b.fits")),
+        (1.0, ("a.fits", "a.fits")),
+        (1.5, ("b.fits", "b.fits")),
+        (4.0, ("b.fits", "c.fits")),
+        (5.1, ("c.fits", "c.fits")),
+    ],
+)
+def test_bracket(choose, value, expected):
+    assert choose(BRACKET, ((WAVE,),), {WAVE: value}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "parkey", "words"),
+    [
+        ("UseAfter({'yesterday' : 'a.fits'})", ((DATE,),), "not a date and time"),
+        (
+            "UseAfter({'2015-02-30 00:00:00' : 'a.fits'})",
+            ((DATE,),),
+            "day is out of range",
+        ),
+        (
+            "UseAfter({'2015-01-01' : 'a.fits', '2015-01-01 00:00:00' : 'b.fits'})",
+            ((DATE,),),
+            "appears twice",
+        ),
+        ("UseAfter({})", ((DATE,),), "has no dates"),
+        ("Match({('A', 'B') : 'a.fits'})", ((DET,),), "has 2 value(s)"),
+        ("Match({'A' : 'a.fits'})", ((DET, SUB),), "has 1 value(s)"),
+        ("Match({(('A',),) : 'a.fits'})", ((DET,),), "must be a string or number"),
+        ("Match({'([)' : 'a.fits'})", ((DET,),), "bad regular expression"),
+        ("Match({'A' : 3})", ((DET,),), "a choice must be"),
+        ("Match({'A' : Match({'B' : 'x'})})", ((DET,),), "parkey has only 1 level"),
+        ("GeometricallyNearest({'blue' : 'a.fits'})", ((WAVE,),), "is not a number"),
+        ("Bracket({1 : 'a', '1.0' : 'b'})", ((WAVE,),), "appears twice"),
+        ("GeometricallyNearest({1 : 'a'})", ((WAVE, DET),), "exactly one parameter"),
+        ("VersionAfter({'new' : 'a.fits'})", ((VER,),), "is not a version"),
+        ("SelectVersion({'~3' : 'a.fits'})", ((VER,),), "is not a relation"),
+    ],
+)
+def test_malformed_selectors_fail_at_load_with_line(choose, text, parkey, words):
+    with pytest.raises(MappingError, match=r"^test\.rmap:2: ") as error:
+        choose(text, parkey, {})
+    assert words in str(error.value)
