@@ -1,0 +1,138 @@
+"""Cache folder, context choice, mapping look-up order and reference paths."""
+
+import pytest
+
+from irisdq.crds import cache_root, default_context, get_context
+from irisdq.crds.cache import find_mapping, locate_reference, shipped_mapping_folder
+from irisdq.errors import MappingError, ReferenceFileError
+
+
+def _pmap(name: str) -> str:
+    return (
+        f"header = {{'mapping': 'PIPELINE', 'name': '{name}', 'sha1sum': ''}}\n"
+        "selector = {'IRIS': 'tmt_iris_0003.imap'}\n"
+    )
+
+
+def test_cache_root_default_is_home_crds_cache(isolated_crds):
+    root = cache_root()
+    assert root.path == isolated_crds / "crds_cache"
+    assert root.source == "default"
+    assert not root.exists
+    assert "default ~/crds_cache" in root.describe()
+
+
+def test_cache_root_from_crds_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "mine"))
+    root = cache_root()
+    assert root.path == tmp_path / "mine"
+    assert root.source == "CRDS_PATH"
+    assert "CRDS_PATH=" in root.describe()
+
+
+def test_missing_crds_path_folder_is_an_error(tmp_path, monkeypatch):
+    missing = tmp_path / "typo"
+    monkeypatch.setenv("CRDS_PATH", str(missing))
+    with pytest.raises(ReferenceFileError) as error:
+        get_context()
+    assert str(missing) in str(error.value)
+    assert "set by CRDS_PATH" in str(error.value)
+
+
+def test_context_falls_back_to_shipped(cache):
+    assert default_context(cache_root()) == ("tmt_0001.pmap", "shipped with irisdq")
+    context = get_context()
+    assert context.name == "tmt_0001.pmap"
+    assert context.pmap.shipped
+
+
+def test_highest_numbered_pmap_in_cache(cache, write_mapping):
+    write_mapping("tmt_9.pmap", _pmap("tmt_9.pmap"))
+    write_mapping("tmt_10.pmap", _pmap("tmt_10.pmap"))
+    (cache / "mappings" / "tmt" / "tmt_11.pmap.bak").write_text("x")
+    name, source = default_context(cache_root())
+    assert name == "tmt_10.pmap"
+    assert "highest-numbered" in source
+    context = get_context()
+    assert context.name == "tmt_10.pmap"
+    assert not context.pmap.shipped
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "{'operational_context': 'tmt_9.pmap', 'observatory': 'tmt'}",
+        '{"operational_context": "tmt_9.pmap", "flag": true}',
+    ],
+)
+def test_server_config_beats_highest_pmap(cache, write_mapping, config):
+    write_mapping("tmt_9.pmap", _pmap("tmt_9.pmap"))
+    write_mapping("tmt_10.pmap", _pmap("tmt_10.pmap"))
+    (cache / "config" / "tmt").mkdir(parents=True)
+    (cache / "config" / "tmt" / "server_config").write_text(config)
+    name, source = default_context(cache_root())
+    assert name == "tmt_9.pmap"
+    assert "operational_context" in source
+
+
+def test_bad_server_config_is_named(cache):
+    (cache / "config" / "tmt").mkdir(parents=True)
+    (cache / "config" / "tmt" / "server_config").write_text("__import__('os')")
+    with pytest.raises(MappingError, match="server_config: not a Python-literal"):
+        default_context(cache_root())
+
+
+def test_crds_context_beats_everything(cache, write_mapping, monkeypatch):
+    write_mapping("tmt_10.pmap", _pmap("tmt_10.pmap"))
+    monkeypatch.setenv("CRDS_CONTEXT", "tmt_0001.pmap")
+    assert default_context(cache_root()) == ("tmt_0001.pmap", "CRDS_CONTEXT")
+    assert get_context().name == "tmt_0001.pmap"
+
+
+def test_missing_context_says_where_it_looked(cache, monkeypatch):
+    monkeypatch.setenv("CRDS_CONTEXT", "tmt_0002.pmap")
+    with pytest.raises(MappingError) as error:
+        get_context()
+    message = str(error.value)
+    assert "mapping tmt_0002.pmap not found" in message
+    assert str(cache / "mappings" / "tmt") in message
+    assert "tmt_0001.pmap" in message  # the shipped ones are listed
+
+
+@pytest.mark.parametrize(
+    "name", ["../tmt_0001.pmap", "/etc/tmt_0001.pmap", "tmt_0001.imap"]
+)
+def test_context_must_be_a_plain_pmap_name(cache, name):
+    with pytest.raises(MappingError):
+        get_context(name)
+
+
+def test_cache_mapping_takes_precedence_over_shipped(cache, write_mapping):
+    shipped = shipped_mapping_folder() / "tmt_iris_mask_0001.rmap"
+    write_mapping("tmt_iris_mask_0001.rmap", shipped.read_text())
+    path, is_shipped = find_mapping("tmt_iris_mask_0001.rmap", cache_root())
+    assert path == cache / "mappings" / "tmt" / "tmt_iris_mask_0001.rmap"
+    assert not is_shipped
+    path, is_shipped = find_mapping("tmt_iris_0003.imap", cache_root())
+    assert path == shipped_mapping_folder() / "tmt_iris_0003.imap"
+    assert is_shipped
+
+
+def test_reference_instrument_folder_then_flat(cache):
+    root = cache_root()
+    expected = cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    assert locate_reference("tmt_iris_mask_0001.fits", "IRIS", root) == (
+        expected,
+        False,
+    )
+    flat = cache / "references" / "tmt" / "tmt_iris_mask_0001.fits"
+    flat.write_bytes(b"")
+    assert locate_reference("tmt_iris_mask_0001.fits", "IRIS", root) == (flat, True)
+    expected.write_bytes(b"")
+    assert locate_reference("tmt_iris_mask_0001.fits", "IRIS", root) == (expected, True)
+
+
+@pytest.mark.parametrize("name", ["../x.fits", "sub/x.fits", "/abs/x.fits", ".."])
+def test_reference_names_cannot_leave_the_cache(cache, name):
+    with pytest.raises(MappingError, match="unsafe"):
+        locate_reference(name, "IRIS", cache_root())

@@ -1,0 +1,83 @@
+"""Dataset parameters from FITS files, headers, dicts and data models."""
+
+import pathlib
+
+import pytest
+from astropy.io import fits
+
+from irisdq.crds import KEYWORDS, dataset_parameters
+
+HEADER = {
+    "INSTRUME": "IRIS",
+    "DETECTOR": "IRIS1",
+    "SUBARRAY": "FULL",
+    "DATE-OBS": "2020-07-13",
+    "TIME-OBS": "00:00:00",
+    "SUBSTRT1": 1,
+    "TELESCOP": "TMT",
+}
+
+
+def _expect_crds_names(params):
+    assert params["META.INSTRUMENT.NAME"] == "IRIS"
+    assert params["META.INSTRUMENT.DETECTOR"] == "IRIS1"
+    assert params["META.SUBARRAY.NAME"] == "FULL"
+    assert params["META.OBSERVATION.DATE"] == "2020-07-13"
+    assert params["META.OBSERVATION.TIME"] == "00:00:00"
+    assert params["META.SUBARRAY.XSTART"] == 1
+    assert params["META.TELESCOPE"] == "TMT"
+    assert "META.EXPOSURE.TYPE" not in params
+
+
+def test_keyword_table_is_the_one_of_crds_md():
+    assert KEYWORDS["META.SUBARRAY.YSIZE"] == "SUBSIZE2"
+    assert KEYWORDS["META.EXPOSURE.READPATT"] == "READPATT"
+    assert len(KEYWORDS) == 14
+
+
+def test_from_a_dict_of_fits_keywords():
+    params = dataset_parameters(HEADER)
+    _expect_crds_names(params)
+    assert params["DETECTOR"] == "IRIS1"  # rmaps keyed by FITS keywords work
+
+
+def test_from_lower_case_keywords():
+    _expect_crds_names(dataset_parameters({k.lower(): v for k, v in HEADER.items()}))
+
+
+def test_from_an_astropy_header_skips_commentary_and_undefined():
+    header = fits.Header(HEADER)
+    header["COMMENT"] = "a comment"
+    header["EXP_TYPE"] = fits.card.UNDEFINED
+    params = dataset_parameters(header)
+    _expect_crds_names(params)
+    assert "COMMENT" not in params
+
+
+def test_from_crds_parameter_names_any_case():
+    params = dataset_parameters(
+        {"meta.instrument.name": "IRIS", "Meta.Subarray.Name": "X"}
+    )
+    assert params == {"META.INSTRUMENT.NAME": "IRIS", "META.SUBARRAY.NAME": "X"}
+
+
+def test_from_a_model_with_get_fits_keywords():
+    class Model:
+        def get_fits_keywords(self):
+            return dict(HEADER)
+
+    _expect_crds_names(dataset_parameters(Model()))
+
+
+@pytest.mark.parametrize("as_path", [str, pathlib.Path])
+def test_from_a_fits_file(tmp_path, as_path):
+    path = tmp_path / "raw_uncal.fits"
+    fits.PrimaryHDU(header=fits.Header(HEADER)).writeto(path)
+    _expect_crds_names(dataset_parameters(as_path(path)))
+
+
+def test_missing_file_and_wrong_type():
+    with pytest.raises(FileNotFoundError):
+        dataset_parameters("/nonexistent/raw.fits")
+    with pytest.raises(TypeError, match="got int"):
+        dataset_parameters(3)

@@ -1,0 +1,125 @@
+"""Mapping objects: kinds, header checks, and refusing unsafe names."""
+
+import pytest
+
+from irisdq.crds import load_mapping, mapping_from_text
+from irisdq.crds.mapping import InstrumentMapping, PipelineMapping, ReferenceMapping
+from irisdq.errors import MappingError
+
+PARKEY = "(('META.INSTRUMENT.DETECTOR',),)"
+
+
+def _rmap(choice: str) -> str:
+    return (
+        f"header = {{'mapping': 'REFERENCE', 'parkey': {PARKEY}}}\n"
+        f"selector = Match({{'IRIS1': {choice}}})\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "'../evil.fits'",
+        "'sub/evil.fits'",
+        "'/etc/passwd'",
+        "'..'",
+        "'a\\\\b.fits'",
+        "''",
+        "'.hidden'",
+        "('ok.fits', '../bad.fits')",
+    ],
+)
+def test_rmap_naming_a_path_is_refused(name):
+    with pytest.raises(MappingError, match="unsafe reference file name"):
+        mapping_from_text(_rmap(name), "demo.rmap", verify=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("selector = {'IRIS': '../x.imap'}", "unsafe mapping name"),
+        ("selector = {'IRIS': 'tmt/x.imap'}", "unsafe mapping name"),
+        ("selector = {'IRIS': 'x.rmap'}", "must name a .imap file"),
+        ("selector = {'IRIS': 3}", "entries must map names"),
+        ("selector = {'IRIS': 'a.imap', 'iris': 'b.imap'}", "'iris' appears twice"),
+        ("selector = Match({'IRIS': 'a.imap'})", "must be a plain dict"),
+    ],
+)
+def test_pmap_checks(text, words):
+    with pytest.raises(MappingError, match=words):
+        mapping_from_text(
+            f"header = {{'mapping': 'PIPELINE'}}\n{text}\n", "x.pmap", verify=False
+        )
+
+
+def test_kinds_from_header_or_extension():
+    pmap = mapping_from_text(
+        "header = {}\nselector = {'IRIS': 'a.imap', 'MIRI': 'N/A'}",
+        "x.pmap",
+        verify=False,
+    )
+    assert isinstance(pmap, PipelineMapping)
+    assert pmap.instruments() == ["IRIS", "MIRI"]
+    assert pmap.children() == ["a.imap"]
+    imap = mapping_from_text(
+        "header = {'mapping': 'INSTRUMENT', 'instrument': 'iris'}\n"
+        "selector = {'MASK': 'a.rmap', 'dflat': 'n/a'}",
+        "whatever.txt",
+        verify=False,
+    )
+    assert isinstance(imap, InstrumentMapping)
+    assert imap.reftypes() == ["mask", "dflat"]
+    assert imap.table["DFLAT"] == "N/A"
+    assert imap.instrument == "IRIS"
+    rmap = mapping_from_text(_rmap("'a.fits'"), "x.rmap", verify=False)
+    assert isinstance(rmap, ReferenceMapping)
+    assert rmap.files == ["a.fits"]
+    with pytest.raises(MappingError, match="unknown mapping kind"):
+        mapping_from_text("header = {}\nselector = {}", "x.txt", verify=False)
+
+
+@pytest.mark.parametrize(
+    "parkey",
+    ["None", "()", "('META.INSTRUMENT.DETECTOR',)", "((1,),)", "'DETECTOR'"],
+)
+def test_rmap_parkey_must_be_tuple_of_tuples(parkey):
+    text = (
+        f"header = {{'mapping': 'REFERENCE', 'parkey': {parkey}}}\n"
+        "selector = Match({})"
+    )
+    with pytest.raises(
+        MappingError, match=r"x\.rmap:1: 'parkey' must be a tuple of tuples"
+    ):
+        mapping_from_text(text, "x.rmap", verify=False)
+
+
+def test_rmap_selector_must_be_a_call():
+    text = f"header = {{'mapping': 'REFERENCE', 'parkey': {PARKEY}}}\nselector = {{}}"
+    with pytest.raises(MappingError, match=r"x\.rmap:2: the selector of an rmap"):
+        mapping_from_text(text, "x.rmap", verify=False)
+
+
+def test_substitutions_must_be_dicts():
+    text = (
+        f"header = {{'mapping': 'REFERENCE', 'parkey': {PARKEY}, 'substitutions': 3}}\n"
+        "selector = Match({'IRIS1': 'a.fits'})"
+    )
+    with pytest.raises(MappingError, match="substitutions"):
+        mapping_from_text(text, "x.rmap", verify=False)
+
+
+def test_load_parses_once_and_again_after_a_change(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRDS_IGNORE_MAPPING_CHECKSUM", "yes")
+    path = tmp_path / "x.rmap"
+    path.write_text(_rmap("'a.fits'"))
+    first = load_mapping(path)
+    assert load_mapping(path) is first
+    path.write_text(_rmap("'bb.fits'"))
+    second = load_mapping(path)
+    assert second is not first
+    assert second.files == ["bb.fits"]
+
+
+def test_load_missing_file():
+    with pytest.raises(MappingError, match=r"nowhere\.rmap does not exist"):
+        load_mapping("nowhere.rmap")
