@@ -182,19 +182,28 @@ def _hdu_name(header, index: int) -> str:
 
 def _data_size(header, name: str, index: int) -> int:
     where = f"{name}: HDU {index} ({_hdu_name(header, index) or 'unnamed'})"
+    for keyword in ("BITPIX", "NAXIS"):
+        if keyword not in header:
+            raise DataModelError(
+                f"{where}: missing required keyword {keyword}; "
+                "the header cannot size its data"
+            )
     try:
         bitpix = int(header["BITPIX"])
         naxis = int(header["NAXIS"])
-        axes = [int(header[f"NAXIS{i}"]) for i in range(1, naxis + 1)]
-    except KeyError as exc:
-        raise DataModelError(
-            f"{where}: missing required keyword {exc.args[0]}; "
-            "the header cannot size its data"
-        ) from None
     except (TypeError, ValueError):
-        raise DataModelError(
-            f"{where}: BITPIX, NAXIS and NAXISn must be integers"
-        ) from None
+        raise DataModelError(f"{where}: BITPIX and NAXIS must be integers") from None
+    names = [f"NAXIS{i}" for i in range(1, naxis + 1)]
+    for keyword in names:
+        if keyword not in header:
+            raise DataModelError(
+                f"{where}: missing required keyword {keyword}; "
+                "the header cannot size its data"
+            )
+    try:
+        axes = [int(header[keyword]) for keyword in names]
+    except (TypeError, ValueError):
+        raise DataModelError(f"{where}: NAXISn must be integers") from None
     if bitpix not in _BYTES_PER_BITPIX:
         raise DataModelError(f"{where}: BITPIX = {bitpix} is not a FITS BITPIX")
     if naxis == 0:

@@ -96,6 +96,7 @@ class TMTMaskModel(DataModel):
 
     def __init__(self, init=None, *, verify_checksums: bool = True) -> None:
         self._mapping: dict[int, int] | None = None
+        self._named_bits = 0
         super().__init__(init, verify_checksums=verify_checksums)
 
     @property
@@ -207,6 +208,9 @@ class TMTMaskModel(DataModel):
                 f"{self.path}: cannot read the DQ_DEF table ({exc})"
             ) from None
         mapping, unknown = dq_def_mapping(rows)
+        self._named_bits = 0
+        for row in rows:
+            self._named_bits |= row.value
         for row in unknown:
             warnings.warn(
                 f"{self.path}: DQ_DEF flag {row.name!r} (value {row.value}) is "
@@ -225,15 +229,12 @@ class TMTMaskModel(DataModel):
         dq = super()._load(spec, hdu)
         if self._mapping is None:
             return dq
-        described = 0
-        for value in self._mapping:
-            described |= value
         present = int(np.bitwise_or.reduce(dq, axis=None))
-        if present & ~described:
+        if present & ~self._named_bits:
             warnings.warn(
                 f"{self.path}: DQ uses bit value(s) "
-                f"{_bit_values(present & ~described)} that DQ_DEF does not "
-                "name; they are dropped",
+                f"{_bit_values(present & ~self._named_bits)} that DQ_DEF does "
+                "not name; they are dropped",
                 DataModelWarning,
                 stacklevel=4,
             )

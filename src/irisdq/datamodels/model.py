@@ -88,7 +88,7 @@ def _check_flags(values: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         raise DataModelError(
             f"{where}: {count} value(s) are not integers in 0..{limit} "
-            f"({dtype} flags), e.g. {values[index]!r} at pixel {index}"
+            f"({dtype} flags), e.g. {values[index].item()!r} at index {index}"
         )
     return values.astype(dtype)
 

@@ -1,0 +1,271 @@
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from irisdq import datamodels, dqflags
+from irisdq.datamodels import DataModelWarning, TMTMaskModel
+from irisdq.errors import DataModelError
+
+
+def test_seed_recipe_runs_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    # The recipe, with only its import changed.
+    from irisdq.datamodels import TMTMaskModel
+
+    f = TMTMaskModel()
+    f.meta.name = "IRIS"
+    f.meta.detector = "IRIS1"
+    f.dq = np.zeros((4096, 4096))
+    f.dq[np.random.randint(0, 4096, size=(10, 2))] = 1024  # noqa: NPY002
+    f.dq[np.random.randint(0, 4096, size=(10, 2))] = 2048  # noqa: NPY002
+    counts, edges = np.histogram(f.dq, bins=3)
+    f.write(Path.home() / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits")
+
+    assert counts.sum() == 4096 * 4096
+    assert edges[-1] == 2048
+    target = tmp_path / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fits.open(target, checksum=True) as hdul:
+            header = hdul[0].header
+            assert header["INSTRUME"] == "IRIS"
+            assert header["DETECTOR"] == "IRIS1"
+            assert header["REFTYPE"] == "MASK"
+            assert header["DATAMODL"] == "TMTMaskModel"
+            assert header["TELESCOP"] == "TMT"
+            assert (header["SUBARRAY"], header["SUBSTRT1"], header["SUBSTRT2"]) == (
+                "FULL", 1, 1,
+            )  # fmt: skip
+            assert (header["SUBSIZE1"], header["SUBSIZE2"]) == (4096, 4096)
+            for keyword in ("USEAFTER", "PEDIGREE", "AUTHOR", "DESCRIP"):
+                assert header[keyword]
+            np.testing.assert_array_equal(hdul["DQ"].data, f.dq)
+            assert hdul["DQ"].data.dtype == np.uint32
+            assert hdul["DQ_DEF"].data["NAME"][10] == "DEAD"
+
+
+def test_meta_name_and_detector_are_instrument_keywords():
+    f = TMTMaskModel()
+    f.meta.name = "IRIS"
+    f.meta.detector = "IRIS1"
+    assert f.meta.instrument.name == "IRIS"
+    assert f.meta.instrument.detector == "IRIS1"
+    f.meta.instrument.detector = "IRIS2"
+    assert f.meta.detector == "IRIS2"
+    assert f.get_fits_keywords()["DETECTOR"] == "IRIS2"
+
+
+def test_meta_overrides_write_defaults(tmp_path):
+    f = TMTMaskModel()
+    f.meta.detector = "IRIS1"
+    f.meta.useafter = "2015-10-01T00:00:00"
+    f.meta.pedigree = "INFLIGHT 2025-01-01 2025-02-01"
+    f.meta.author = "A. Astronomer"
+    f.meta.description = "hand-made"
+    f.dq = np.zeros((4096, 4096), dtype=np.uint32)
+    f.write(tmp_path / "m.fits")
+    header = fits.getheader(tmp_path / "m.fits")
+    assert header["USEAFTER"] == "2015-10-01T00:00:00"
+    assert header["PEDIGREE"] == "INFLIGHT 2025-01-01 2025-02-01"
+    assert header["AUTHOR"] == "A. Astronomer"
+    assert header["DESCRIP"] == "hand-made"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([[0.0, 1024.0], [2.0**32 - 1, 3.0]]),
+        np.array([[0, 1024], [2**32 - 1, 3]], dtype=np.int64),
+        np.array([[0, 1024], [65535, 3]], dtype=np.uint16),
+        np.array([[True, False], [False, True]]),
+    ],
+)
+def test_dq_accepts_integral_values_as_uint32(values):
+    f = TMTMaskModel()
+    f.dq = values
+    assert f.dq.dtype == np.uint32
+    np.testing.assert_array_equal(f.dq, values.astype(np.uint64))
+
+
+@pytest.mark.parametrize(
+    ("values", "count", "example"),
+    [
+        (np.array([[0.5, 1.0], [-1.0, np.nan]]), 3, r"0\.5 at index \(0, 0\)"),
+        (np.array([[0, -3], [2**32, 1]], dtype=np.int64), 2, r"-3 at index \(0, 1\)"),
+    ],
+)
+def test_dq_rejects_bad_values_saying_how_many(values, count, example):
+    f = TMTMaskModel()
+    with pytest.raises(ValueError, match=rf"{count} value\(s\) .* e\.g\. .*{example}"):
+        f.dq = values
+
+
+def test_dq_rejects_wrong_ndim_and_detector_shape():
+    f = TMTMaskModel()
+    with pytest.raises(DataModelError, match=r"2-D \(ny, nx\); got shape \(4, 4, 4\)"):
+        f.dq = np.zeros((4, 4, 4))
+    f.meta.detector = "IRIS1"
+    with pytest.raises(DataModelError, match=r"shape \(100, 200\).*\(4096, 4096\)"):
+        f.dq = np.zeros((100, 200))
+
+
+def test_subarray_mask_of_its_own_size(tmp_path):
+    f = TMTMaskModel()
+    f.meta.detector = "IRIS1"
+    f.meta.subarray.name = "CUSTOM"
+    f.meta.subarray.xsize, f.meta.subarray.ysize = 20, 10
+    f.meta.subarray.xstart, f.meta.subarray.ystart = 101, 201
+    f.dq = np.zeros((10, 20))
+    f.write(tmp_path / "sub.fits")
+    header = fits.getheader(tmp_path / "sub.fits")
+    assert (header["SUBSTRT1"], header["SUBSIZE1"], header["SUBSIZE2"]) == (101, 20, 10)
+
+
+def test_dq_set_before_detector_is_checked_at_write(tmp_path):
+    f = TMTMaskModel()
+    f.dq = np.zeros((8, 8))
+    with pytest.raises(DataModelError, match="DETECTOR"):
+        f.write(tmp_path / "m.fits")
+    f.meta.detector = "IRIS1"
+    with pytest.raises(DataModelError, match=r"\(8, 8\).*\(4096, 4096\)"):
+        f.write(tmp_path / "m.fits")
+    assert not (tmp_path / "m.fits").exists()
+
+
+def test_write_refuses_to_overwrite_and_leaves_no_temporary(tmp_path):
+    f = TMTMaskModel()
+    f.meta.detector = "IRIS1"
+    f.dq = np.zeros((4096, 4096), dtype=np.uint32)
+    target = tmp_path / "m.fits"
+    target.write_bytes(b"precious")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        f.write(target)
+    assert target.read_bytes() == b"precious"
+    f.dq[1, 2] = 2048
+    f.write(target, overwrite=True)
+    assert TMTMaskModel(target).dq[1, 2] == 2048
+    assert os.listdir(tmp_path) == ["m.fits"]
+
+
+def _foreign_mask(path, dq, rows):
+    primary = fits.PrimaryHDU()
+    primary.header.update({"INSTRUME": "IRIS", "DETECTOR": "IRIS1", "REFTYPE": "MASK"})
+    primary.header.update({"SUBARRAY": "GENERIC", "SUBSIZE1": dq.shape[1]})
+    primary.header["SUBSIZE2"] = dq.shape[0]
+    table = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("BIT", "J", array=[r[0] for r in rows]),
+            fits.Column("VALUE", "J", array=[r[1] for r in rows]),
+            fits.Column("NAME", "20A", array=[r[2] for r in rows]),
+            fits.Column("DESCRIPTION", "20A", array=["" for _ in rows]),
+        ],
+        name="DQ_DEF",
+    )
+    fits.HDUList([primary, fits.ImageHDU(dq, name="DQ", uint=True), table]).writeto(
+        path, checksum=True
+    )
+    return path
+
+
+def test_dq_def_remaps_bits_by_name(tmp_path):
+    dq = np.array([[0, 1, 2, 3], [4, 5, 0, 0]], dtype=np.uint32)
+    path = _foreign_mask(
+        tmp_path / "foreign.fits",
+        dq,
+        [(0, 1, "DEAD"), (1, 2, "hot"), (2, 4, "DO_NOT_USE")],
+    )
+    mask = datamodels.open(path)
+    expected = np.array([[0, 1024, 2048, 3072], [1, 1025, 0, 0]], dtype=np.uint32)
+    np.testing.assert_array_equal(mask.dq, expected)
+    assert dqflags.count_flags(mask.dq)["DEAD"] == 3
+    out = mask.write(tmp_path / "pipeline.fits")
+    np.testing.assert_array_equal(TMTMaskModel(out).dq, expected)
+
+
+def test_dq_def_unknown_name_is_dropped_with_a_warning(tmp_path):
+    dq = np.array([[1, 2, 3]], dtype=np.uint32)
+    path = _foreign_mask(tmp_path / "f.fits", dq, [(0, 1, "DEAD"), (1, 2, "SPARKLY")])
+    with pytest.warns(DataModelWarning, match="'SPARKLY'"):
+        mask = TMTMaskModel(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(mask.dq, [[1024, 0, 1024]])
+
+
+def test_dq_bits_that_dq_def_does_not_name_are_dropped_with_a_warning(tmp_path):
+    dq = np.array([[1, 8]], dtype=np.uint32)
+    path = _foreign_mask(tmp_path / "f.fits", dq, [(0, 1, "HOT")])
+    mask = TMTMaskModel(path)
+    with pytest.warns(DataModelWarning, match="bit value"):
+        np.testing.assert_array_equal(mask.dq, [[2048, 0]])
+
+
+def test_dq_def_of_pipeline_flags_keeps_the_array_untouched(tmp_path):
+    dq = np.array([[1024, 2048 | 4096]], dtype=np.uint32)
+    path = _foreign_mask(tmp_path / "p.fits", dq, [(10, 1024, "DEAD")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(TMTMaskModel(path).dq, dq)
+
+
+def test_checksum_mismatch_warns(tmp_path):
+    f = TMTMaskModel()
+    f.meta.detector = "IRIS1"
+    f.dq = np.zeros((4096, 4096), dtype=np.uint32)
+    path = f.write(tmp_path / "m.fits")
+    dq_hdu = datamodels.read_hdu_layout(path)[1]
+    with open(path, "r+b") as stream:
+        stream.seek(dq_hdu.data_offset + 4 * 1000)
+        stream.write(b"\x80\x00\x04\x00")  # flips a stored zero to 1024
+    mask = TMTMaskModel(path)
+    with pytest.warns(DataModelWarning) as record:
+        assert mask.dq[0, 1000] == 1024
+    messages = [str(w.message) for w in record]
+    assert any("DATASUM" in m and "m.fits" in m for m in messages)
+    assert any("CHECKSUM does not match" in m for m in messages)
+
+
+def test_checksums_of_a_good_file_do_not_warn(tmp_path):
+    f = TMTMaskModel()
+    f.meta.detector = "IRIS1"
+    f.dq = np.zeros((4096, 4096), dtype=np.uint32)
+    path = f.write(tmp_path / "m.fits")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mask = TMTMaskModel(path)
+        assert mask.dq.sum() == 0
+        assert mask.verify_checksums()
+
+
+def test_mask_without_detector_keyword_is_an_error(tmp_path):
+    path = tmp_path / "m.fits"
+    fits.HDUList(
+        [fits.PrimaryHDU(), fits.ImageHDU(np.zeros((2, 2), np.uint32), name="DQ")]
+    ).writeto(path)
+    with pytest.raises(DataModelError, match=r"m\.fits: .*no INSTRUME keyword"):
+        datamodels.open(path)
+
+
+def test_mask_with_float_dq_is_an_error(tmp_path):
+    path = tmp_path / "m.fits"
+    primary = fits.PrimaryHDU()
+    primary.header.update({"INSTRUME": "IRIS", "DETECTOR": "IRIS1"})
+    fits.HDUList(
+        [primary, fits.ImageHDU(np.zeros((2, 2), np.float32), name="DQ")]
+    ).writeto(path)
+    with pytest.raises(DataModelError, match="DQ holds float32 values"):
+        TMTMaskModel(path)
+
+
+def test_mask_without_dq_is_an_error(tmp_path):
+    path = tmp_path / "m.fits"
+    primary = fits.PrimaryHDU()
+    primary.header.update({"DATAMODL": "TMTMaskModel", "INSTRUME": "IRIS"})
+    primary.header["DETECTOR"] = "IRIS1"
+    primary.writeto(path)
+    with pytest.raises(DataModelError, match="no DQ extension"):
+        datamodels.open(path)
