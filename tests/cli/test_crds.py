@@ -1,0 +1,176 @@
+"""The ``irisdq crds`` command: output, exit codes and one-line errors."""
+
+import pytest
+from astropy.io import fits
+
+from irisdq.cli.main import main
+from irisdq.crds import clear_cache, mapping_checksum
+from irisdq.errors import NoMatchError
+
+MASK = "tmt_iris_mask_0001.fits"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
+        monkeypatch.delenv(name, raising=False)
+    clear_cache()
+    yield home
+    clear_cache()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    root = tmp_path / "cache"
+    (root / "references" / "tmt" / "iris").mkdir(parents=True)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    return root
+
+
+def _raw(path, **changes):
+    header = fits.Header(
+        {
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2020-07-13",
+            "TIME-OBS": "00:00:00",
+        }
+    )
+    header.update(changes)
+    fits.PrimaryHDU(header=header).writeto(path)
+    return path
+
+
+def test_bestref_prints_the_path(cache, tmp_path, capsys):
+    mask = cache / "references" / "tmt" / "iris" / MASK
+    mask.write_bytes(b"")
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 0
+    assert capsys.readouterr().out == f"{mask}\n"
+
+
+def test_bestref_explain(cache, tmp_path, capsys):
+    (cache / "references" / "tmt" / "iris" / MASK).write_bytes(b"")
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "MASK", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        f"file       {raw}\ncontext    tmt_0001.pmap (shipped with irisdq)"
+    )
+    assert "-> rank 1" in out
+    assert "chose 2015-10-01 00:00:00, the latest of 1 use-after date(s)" in out
+    assert f"result     {MASK}" in out
+
+
+def test_bestref_not_applicable(cache, tmp_path, capsys):
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "dflat"]) == 0
+    assert capsys.readouterr().out == "N/A\n"
+
+
+def test_missing_reference_is_one_line_and_exit_2(home, tmp_path, capsys):
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    expected = home / "crds_cache" / "references" / "tmt" / "iris" / MASK
+    assert err.startswith("irisdq: error: MASK reference tmt_iris_mask_0001.fits")
+    assert f"expected at {expected};" in err
+    assert "TMTMaskModel" in err
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"DETECTOR": "IRIS2"}, "rule keys: ('IRIS1', 'N/A')"),
+        ({"DATE-OBS": "2015-09-13"}, "earlier than every use-after date"),
+        ({"INSTRUME": "NIRCAM"}, "known instruments: IRIS"),
+    ],
+)
+def test_no_match_is_one_line_and_exit_2(cache, tmp_path, capsys, changes, words):
+    raw = _raw(tmp_path / "raw_uncal.fits", **changes)
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert words in err
+
+
+def test_unknown_reftype(cache, tmp_path, capsys):
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "flat"]) == 2
+    assert "known types: dflat, mask" in capsys.readouterr().err
+
+
+def test_several_files_report_each_and_exit_1(cache, tmp_path, capsys):
+    mask = cache / "references" / "tmt" / "iris" / MASK
+    mask.write_bytes(b"")
+    good = _raw(tmp_path / "good.fits")
+    bad = _raw(tmp_path / "bad.fits", DETECTOR="IRIS2")
+    assert main(["crds", "bestref", str(good), str(bad), "--reftype", "mask"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"{good}: {mask}\n"
+    assert "IRIS2" in captured.err
+
+
+def test_missing_crds_path_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "typo"))
+    raw = _raw(tmp_path / "raw_uncal.fits")
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 2
+    err = capsys.readouterr().err
+    assert f"the CRDS cache folder {tmp_path / 'typo'} does not exist" in err
+    assert "set by CRDS_PATH" in err
+
+
+def test_debug_shows_the_traceback(cache, tmp_path):
+    raw = _raw(tmp_path / "raw_uncal.fits", DETECTOR="IRIS2")
+    with pytest.raises(NoMatchError):
+        main(["crds", "bestref", str(raw), "--reftype", "mask", "--debug"])
+
+
+def test_list(cache, capsys):
+    (cache / "references" / "tmt" / "iris" / MASK).write_bytes(b"")
+    assert main(["crds", "list"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"cache      {cache} (set by CRDS_PATH=")
+    assert out[1] == "context    tmt_0001.pmap (shipped with irisdq)"
+    assert any(line.startswith("pmap") and "tmt_0001.pmap" in line for line in out)
+    reference = [line for line in out if line.startswith("reference")]
+    assert len(reference) == 1
+    assert MASK in reference[0]
+    assert "present" in reference[0]
+
+
+def test_list_shows_missing_reference(home, capsys):
+    assert main(["crds", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "does not exist" in out
+    assert (
+        f"missing   {home / 'crds_cache' / 'references' / 'tmt' / 'iris' / MASK}" in out
+    )
+
+
+def test_checksum_rewrites_in_place(tmp_path, capsys):
+    path = tmp_path / "demo.rmap"
+    path.write_text(
+        "header = {\n    'sha1sum' : 'old',\n}\nselector = Match({'IRIS1': 'a.fits'})\n"
+    )
+    assert main(["crds", "checksum", str(path)]) == 0
+    checksum = mapping_checksum(path.read_text())
+    assert capsys.readouterr().out == f"{path}: sha1sum {checksum}\n"
+    assert f"'sha1sum' : '{checksum}'," in path.read_text()
+
+
+def test_checksum_of_a_bad_mapping(tmp_path, capsys):
+    path = tmp_path / "demo.rmap"
+    path.write_text("header = {}\nselector = exec('1')\n")
+    assert main(["crds", "checksum", str(path)]) == 2
+    assert "demo.rmap:2: a call of 'exec' is not allowed" in capsys.readouterr().err
+
+
+def test_no_action(capsys):
+    assert main(["crds"]) == 2
+    assert "choose an action: bestref, list or checksum" in capsys.readouterr().err
