@@ -17,6 +17,7 @@ from irisdq.errors import IrisDQError
 # Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMAND_MODULES = [
     "irisdq.cli.flags",
+    "irisdq.cli.mask",
     "irisdq.cli.crds",
 ]
 

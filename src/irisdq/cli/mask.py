@@ -1,0 +1,123 @@
+"""``irisdq mask``: create, inspect and plot bad-pixel masks."""
+
+import argparse
+import sys
+
+from irisdq import datamodels
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "mask",
+        help="create, inspect and plot bad-pixel masks",
+        description="Create a full-frame bad-pixel mask (a TMTMaskModel FITS "
+        "file), print what a mask flags, or draw it.",
+    )
+    commands = parser.add_subparsers(dest="mask_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: _missing_action(parser))
+
+    create = commands.add_parser(
+        "create",
+        help="write a mask with the given pixels flagged",
+        description="Write a full-frame mask with flags set on pixels. x is "
+        "the column and y the row, 0-based like numpy (dq[y, x]) unless "
+        "--one-based. Example: irisdq mask create mask.fits --flag DEAD:12,34 "
+        "--flag HOT+DO_NOT_USE:100,7",
+    )
+    create.add_argument("output", metavar="OUT.fits", help="the mask file to write")
+    create.add_argument(
+        "--detector", default="IRIS1", help="DETECTOR keyword (default IRIS1)"
+    )
+    create.add_argument(
+        "--flag",
+        action="append",
+        default=[],
+        metavar="NAME:X,Y",
+        help="flag pixel (X, Y) with NAME (several names joined by +); repeatable",
+    )
+    create.add_argument(
+        "--from-csv",
+        metavar="FILE",
+        help="read pixels from a CSV file with columns x,y,flag",
+    )
+    create.add_argument(
+        "--one-based",
+        action="store_true",
+        help="X and Y count from 1 (as in ds9) instead of 0",
+    )
+    create.add_argument(
+        "--overwrite", action="store_true", help="replace OUT.fits if it exists"
+    )
+    create.set_defaults(func=_create)
+
+    info = commands.add_parser(
+        "info",
+        help="print shape, keywords and pixels per flag",
+        description="Print a mask's shape, its main keywords and the number "
+        "of pixels that have each flag.",
+    )
+    info.add_argument("file", metavar="FILE", help="a mask FITS file")
+    info.set_defaults(func=_info)
+
+    plot = commands.add_parser(
+        "plot",
+        help="draw the flagged pixels and a bar chart of counts",
+        description="Save an image of where the flagged pixels are, coloured "
+        "by flag, beside a bar chart of pixels per flag. Needs matplotlib "
+        "(pip install 'irisdq[plot]').",
+    )
+    plot.add_argument("file", metavar="FILE", help="a mask FITS file")
+    plot.add_argument(
+        "-o", "--output", default="mask.png", help="image to write (default mask.png)"
+    )
+    plot.set_defaults(func=_plot)
+
+
+def _missing_action(parser: argparse.ArgumentParser) -> int:
+    parser.print_usage(sys.stderr)
+    print("irisdq mask: error: choose an action: create, info or plot", file=sys.stderr)
+    return 2
+
+
+def _create(args) -> int:
+    from irisdq.datamodels.mask_pixels import (
+        build_mask,
+        parse_pixel_flag,
+        read_pixel_csv,
+    )
+
+    pixels = [parse_pixel_flag(spec) for spec in args.flag]
+    if args.from_csv:
+        pixels += read_pixel_csv(args.from_csv)
+    mask = build_mask(pixels, detector=args.detector, one_based=args.one_based)
+    path = mask.write(args.output, overwrite=args.overwrite)
+    print(f"wrote {path}: {len(pixels)} pixel flag(s) on {args.detector}")
+    return 0
+
+
+def _open_mask(path: str) -> datamodels.TMTMaskModel:
+    from irisdq.errors import DataModelError
+
+    model = datamodels.open(path)
+    if not isinstance(model, datamodels.TMTMaskModel):
+        model.close()
+        raise DataModelError(f"{path}: a {type(model).__name__}, not a mask")
+    return model
+
+
+def _info(args) -> int:
+    from irisdq.datamodels.mask_pixels import format_mask_info
+
+    with _open_mask(args.file) as mask:
+        print(f"file      {args.file}")
+        print(format_mask_info(mask))
+    return 0
+
+
+def _plot(args) -> int:
+    from irisdq.datamodels.mask_plot import plot_mask
+
+    with _open_mask(args.file) as mask:
+        path = plot_mask(mask, args.output)
+    print(f"wrote {path}")
+    return 0

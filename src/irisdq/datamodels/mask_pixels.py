@@ -1,0 +1,207 @@
+"""Building a mask from pixel coordinates, and summarizing one.
+
+The logic behind ``irisdq mask create`` and ``irisdq mask info``: pixel
+lists come from ``NAME:X,Y`` strings or a CSV file, ``x`` is the column and
+``y`` the row, 0-based like numpy (``dq[y, x]``) unless ``one_based``.
+
+Examples
+--------
+>>> mask = build_mask([parse_pixel_flag("DEAD:12,34"), parse_pixel_flag("hot:12,34")])
+>>> int(mask.dq[34, 12])
+3072
+>>> print(format_mask_info(mask))
+shape     4096 x 4096 (ny x nx), uint32
+...
+flag                value     pixels
+DEAD                 1024          1
+HOT                  2048          1
+any flag                            1 of 16777216 pixels
+"""
+
+import csv
+import os
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+
+from irisdq import dqflags
+from irisdq.datamodels.mask import TMTMaskModel, detector_shape
+from irisdq.errors import DataModelError, FlagError
+
+__all__ = [
+    "PixelFlag",
+    "build_mask",
+    "format_mask_info",
+    "parse_pixel_flag",
+    "read_pixel_csv",
+]
+
+
+class PixelFlag(NamedTuple):
+    """Flags to set on one pixel: column ``x``, row ``y``, DQ ``value``."""
+
+    x: int
+    y: int
+    value: int
+
+
+def _flags(text: str, where: str) -> int:
+    try:
+        value = dqflags.encode_flags(text.strip())
+    except FlagError as exc:
+        raise FlagError(f"{where}: {exc}") from None
+    if not value:
+        raise FlagError(f"{where}: {text.strip()!r} sets no flag")
+    return value
+
+
+def _coordinate(text: str, axis: str, where: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise DataModelError(
+            f"{where}: {axis} = {text.strip()!r} is not an integer pixel index"
+        ) from None
+
+
+def parse_pixel_flag(spec: str) -> PixelFlag:
+    """Parse ``NAME:X,Y`` (several names joined by ``+``: ``DEAD+DO_NOT_USE:3,4``).
+
+    Raises
+    ------
+    DataModelError, FlagError
+        If the text is not of that form or a name is not a pixel flag.
+
+    Examples
+    --------
+    >>> parse_pixel_flag("DEAD+DO_NOT_USE:3,4")
+    PixelFlag(x=3, y=4, value=1025)
+    >>> parse_pixel_flag("DEAD:3")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.DataModelError: --flag 'DEAD:3': give NAME:X,Y, e.g. DEAD:120,2047
+    """
+    where = f"--flag {spec!r}"
+    names, _, position = spec.partition(":")
+    parts = position.split(",")
+    if not names.strip() or len(parts) != 2:
+        raise DataModelError(f"{where}: give NAME:X,Y, e.g. DEAD:120,2047")
+    return PixelFlag(
+        _coordinate(parts[0], "x", where),
+        _coordinate(parts[1], "y", where),
+        _flags(names, where),
+    )
+
+
+def read_pixel_csv(path: str | os.PathLike) -> list[PixelFlag]:
+    """Read pixels to flag from a CSV file with columns ``x,y,flag``.
+
+    A first line naming the columns is optional; blank lines and lines
+    starting with ``#`` are skipped. ``flag`` is one name or several joined
+    by ``+`` (``DEAD+DO_NOT_USE``), or a number.
+
+    Raises
+    ------
+    DataModelError, FlagError
+        Naming the file and line of a bad row.
+    """
+    pixels = []
+    with open(path, newline="") as stream:
+        for number, row in enumerate(csv.reader(stream), start=1):
+            if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+                continue
+            where = f"{os.fspath(path)} line {number}"
+            if number == 1 and row[0].strip().lower() == "x":
+                continue
+            if len(row) != 3:
+                raise DataModelError(
+                    f"{where}: expected 3 columns x,y,flag, got {len(row)}"
+                )
+            pixels.append(
+                PixelFlag(
+                    _coordinate(row[0], "x", where),
+                    _coordinate(row[1], "y", where),
+                    _flags(row[2], where),
+                )
+            )
+    return pixels
+
+
+def build_mask(
+    pixels: Iterable[PixelFlag],
+    *,
+    detector: str = "IRIS1",
+    one_based: bool = False,
+    shape: tuple[int, int] | None = None,
+) -> TMTMaskModel:
+    """Return a full-frame mask with the given pixels flagged.
+
+    Flags given twice for one pixel are ORed.
+
+    Parameters
+    ----------
+    pixels : iterable of PixelFlag
+        Column, row and flags of each pixel.
+    detector : str, optional
+        ``DETECTOR``; an IRIS detector is 4096 x 4096.
+    one_based : bool, optional
+        Coordinates count from 1 (as in ds9 and FITS) instead of 0.
+    shape : tuple, optional
+        (ny, nx) for a detector whose size irisdq does not know.
+
+    Raises
+    ------
+    DataModelError
+        If a pixel is outside the detector.
+    """
+    shape = shape or detector_shape(detector)
+    if shape is None:
+        raise DataModelError(
+            f"the size of detector {detector!r} is unknown; give the shape"
+        )
+    dq = np.zeros(shape, dtype=np.uint32)
+    offset = 1 if one_based else 0
+    for pixel in pixels:
+        x, y = pixel.x - offset, pixel.y - offset
+        if not (0 <= x < shape[1] and 0 <= y < shape[0]):
+            low = offset
+            raise DataModelError(
+                f"pixel x={pixel.x}, y={pixel.y} is outside the {shape[1]} x "
+                f"{shape[0]} detector ({low}-based: x and y in {low}.."
+                f"{shape[1] - 1 + low}, {low}..{shape[0] - 1 + low})"
+            )
+        dq[y, x] |= np.uint32(pixel.value)
+    mask = TMTMaskModel()
+    mask.meta.instrument.name = "IRIS"
+    mask.meta.instrument.detector = detector
+    mask.dq = dq
+    return mask
+
+
+def format_mask_info(mask: TMTMaskModel) -> str:
+    """Return the text of ``irisdq mask info``: shape, keywords, pixels per flag."""
+    dq = mask.dq
+    keywords = mask.get_fits_keywords()
+    lines = [f"shape     {dq.shape[0]} x {dq.shape[1]} (ny x nx), {dq.dtype}"]
+    for keyword in (
+        "INSTRUME",
+        "DETECTOR",
+        "SUBARRAY",
+        "SUBSTRT1",
+        "SUBSTRT2",
+        "USEAFTER",
+        "PEDIGREE",
+        "AUTHOR",
+        "DESCRIP",
+    ):
+        if keyword in keywords:
+            lines.append(f"{keyword:<9} {keywords[keyword]}")
+    lines.append("")
+    lines.append(f"{'flag':<17} {'value':>8} {'pixels':>10}")
+    for name, count in dqflags.count_flags(dq).items():
+        if count:
+            lines.append(f"{name:<17} {int(dqflags.pixel[name]):>8} {count:>10}")
+    flagged = int(np.count_nonzero(dq))
+    lines.append(f"{'any flag':<17} {'':>8} {flagged:>10} of {dq.size} pixels")
+    return "\n".join(lines)
