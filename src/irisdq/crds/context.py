@@ -61,8 +61,8 @@ class Selection:
     """
 
     __slots__ = (
+        "_owner",
         "_rmap_object",
-        "_trace",
         "context",
         "exists",
         "filename",
@@ -87,7 +87,7 @@ class Selection:
         self.exists = exists
         self.values: dict[str, str] = {}
         self._rmap_object: ReferenceMapping | None = None
-        self._trace: list[str] = []
+        self._owner: Context | None = None
 
     @property
     def not_applicable(self) -> bool:
@@ -103,7 +103,15 @@ class Selection:
 
     def explain(self) -> str:
         """Return the reasons for this selection, one step a line."""
-        lines = list(self._trace)
+        lines = []
+        if self._owner is not None:
+            lines.append(self._owner._context_line())
+        if self.imap is None:
+            lines.append(f"instrument {self.instrument} -> N/A in {self.context}")
+        else:
+            lines.append(f"instrument {self.instrument} -> {self.imap}")
+            target = self.rmap or f"N/A in {self.imap}"
+            lines.append(f"reftype    {self.reftype} -> {target}")
         if self._rmap_object is not None:
             for number, (name, value) in enumerate(self.values.items()):
                 label = "dataset" if number == 0 else ""
@@ -246,7 +254,7 @@ class Context:
         instrument = condition_value(parameters.get(_INSTRUMENT, UNDEFINED))
         imap = self._instrument_mapping(instrument)
         if imap is None:
-            return self._not_applicable(wanted, instrument, None, None, "instrument")
+            return self._not_applicable(wanted, instrument, None, None)
         rmap_name = imap.table.get(wanted)
         if rmap_name is None:
             raise NoMatchError(
@@ -254,7 +262,7 @@ class Context:
                 f"{self.name}); known types: {', '.join(imap.reftypes())}"
             )
         if rmap_name == "N/A":
-            return self._not_applicable(wanted, instrument, imap.name, None, "reftype")
+            return self._not_applicable(wanted, instrument, imap.name, None)
         rmap = self._load(rmap_name)
         if not isinstance(rmap, ReferenceMapping):
             raise MappingError(f"{imap.name}: {rmap_name} is not a reference mapping")
@@ -284,11 +292,7 @@ class Context:
         )
         selection.values = values
         selection._rmap_object = rmap
-        selection._trace = [
-            self._context_line(),
-            f"instrument {instrument} -> {imap.name}",
-            f"reftype    {wanted} -> {rmap_name}",
-        ]
+        selection._owner = self
         return selection
 
     def _locate(self, filename: str, instrument: str) -> tuple[Path, bool]:
@@ -307,21 +311,11 @@ class Context:
                 return path, True
         return candidates[0][1], False
 
-    def _not_applicable(self, reftype, instrument, imap, rmap, level) -> Selection:
+    def _not_applicable(self, reftype, instrument, imap, rmap) -> Selection:
         selection = Selection(
             self.name, reftype, instrument, imap, rmap, "N/A", None, False
         )
-        if level == "instrument":
-            selection._trace = [
-                self._context_line(),
-                f"instrument {instrument} -> N/A in {self.name}",
-            ]
-        else:
-            selection._trace = [
-                self._context_line(),
-                f"instrument {instrument} -> {imap}",
-                f"reftype    {reftype} -> N/A in {imap}",
-            ]
+        selection._owner = self
         return selection
 
     def _context_line(self) -> str:
