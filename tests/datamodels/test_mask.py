@@ -149,6 +149,8 @@ def test_write_refuses_to_overwrite_and_leaves_no_temporary(tmp_path):
     f.write(target, overwrite=True)
     assert TMTMaskModel(target).dq[1, 2] == 2048
     assert os.listdir(tmp_path) == ["m.fits"]
+    # Space reserved while writing is released: the file ends with its last HDU.
+    assert datamodels.read_hdu_layout(target)[-1].end == target.stat().st_size
 
 
 def _foreign_mask(path, dq, rows):

@@ -1,9 +1,12 @@
 """Writing a file under its final name only once it is complete."""
 
 import contextlib
+import ctypes
 import errno
+import functools
 import os
 import secrets
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -13,7 +16,7 @@ __all__ = ["atomic_output"]
 
 @contextlib.contextmanager
 def atomic_output(
-    path: str | os.PathLike, *, overwrite: bool = False
+    path: str | os.PathLike, *, overwrite: bool = False, size_hint: int = 0
 ) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` and move it into place on success.
 
@@ -28,6 +31,10 @@ def atomic_output(
     overwrite : bool, optional
         Replace an existing file. Without it an existing ``path`` is an
         error, raised before anything is written.
+    size_hint : int, optional
+        The expected size in bytes. Where the filesystem can, the space is
+        reserved up front, which makes writing a large file faster (and a
+        full disk fail early); unused reserved space is released.
 
     Yields
     ------
@@ -63,7 +70,11 @@ def atomic_output(
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with open(descriptor, "wb", buffering=0) as stream:
-            yield stream
+            if size_hint > 0 and _reserve(descriptor, size_hint):
+                yield stream
+                stream.truncate(os.fstat(descriptor).st_size)
+            else:
+                yield stream
         if overwrite:
             os.replace(temporary, path)
         else:
@@ -72,6 +83,35 @@ def atomic_output(
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@functools.cache
+def _fallocate():
+    """Linux fallocate(2), or None: unlike posix_fallocate it never falls
+    back to writing zeros on filesystems that cannot reserve space."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.fallocate64
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    function.restype = ctypes.c_int
+    return function
+
+
+_FALLOC_FL_KEEP_SIZE = 1
+
+
+def _reserve(descriptor: int, size: int) -> bool:
+    # Reserving blocks before writing saves ext4 and xfs from allocating
+    # them write by write; KEEP_SIZE leaves the file size to the writes.
+    function = _fallocate()
+    return (
+        function is not None
+        and function(descriptor, _FALLOC_FL_KEEP_SIZE, 0, size) == 0
+    )
 
 
 def _link_without_replacing(temporary: Path, path: Path) -> None:

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 _CHUNK_BYTES = 1 << 20
+_CHUNKS_PER_WRITE = 8
 
 # Keywords that describe the data layout rather than the data: rebuilt on
 # every write, never carried over from a file.
@@ -399,35 +400,35 @@ def _write_data(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> 
     if encoding.flip and big_endian and itemsize > 1:
         flat = flat.astype(flat.dtype.newbyteorder("="))
         big_endian = not np.little_endian
+    # Convert and sum in cache-sized chunks, but hand the kernel larger
+    # batches: fewer, bigger write calls are measurably faster.
     step = _CHUNK_BYTES // itemsize
+    batch = step * _CHUNKS_PER_WRITE
     native = np.empty(step, dtype=unsigned)
-    stored = np.empty(step, dtype=unsigned.newbyteorder(">"))
+    stored = np.empty(min(batch, flat.size), dtype=unsigned.newbyteorder(">"))
     datasum = 0
-    for start in range(0, flat.size, step):
-        chunk = flat[start : start + step]
-        size = chunk.size
-        if encoding.flip:
-            # Flip the native bits, sum them while in cache, then swap.
-            work = native[:size]
-            np.bitwise_xor(chunk.view(unsigned), unsigned.type(encoding.flip), out=work)
-            out = stored[:size]
-            np.copyto(out, work)
-            fast = itemsize == 4 and np.little_endian
+    for first in range(0, flat.size, batch):
+        block = flat[first : first + batch]
+        if big_endian and not encoding.flip:
+            datasum = add_sums(datasum, word_sum(block))
+            stream.write(memoryview(block).cast("B"))
+            continue
+        for start in range(0, block.size, step):
+            chunk = block[start : start + step]
+            target = stored[start : start + chunk.size]
+            if encoding.flip:
+                # Flip the native bits, sum them while in cache, then swap.
+                bits = native[: chunk.size]
+                np.bitwise_xor(
+                    chunk.view(unsigned), unsigned.type(encoding.flip), out=bits
+                )
+            else:
+                bits = chunk.view(unsigned)
+            np.copyto(target, bits)
             datasum = add_sums(
-                datasum, native_word_sum(work) if fast else word_sum(out)
+                datasum, native_word_sum(bits) if itemsize == 4 else word_sum(target)
             )
-        elif big_endian:
-            out = chunk
-            datasum = add_sums(datasum, word_sum(out))
-        else:
-            bits = chunk.view(unsigned)
-            out = stored[:size]
-            np.copyto(out, bits)
-            fast = itemsize == 4
-            datasum = add_sums(
-                datasum, native_word_sum(bits) if fast else word_sum(out)
-            )
-        stream.write(memoryview(out).cast("B"))
+        stream.write(memoryview(stored[: block.size]).cast("B"))
     written = flat.size * itemsize
     if written % BLOCK:
         stream.write(b"\0" * (BLOCK - written % BLOCK))

@@ -26,7 +26,7 @@ from irisdq.datamodels.hdu_io import (
     verify_hdu,
     write_image_hdu,
 )
-from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
+from irisdq.datamodels.layout import BLOCK, HDULayout, copy_hdu, read_hdu_layout
 from irisdq.datamodels.meta import KEYWORDS, Meta, from_keywords, to_keywords
 from irisdq.errors import DataModelError
 
@@ -383,7 +383,9 @@ class DataModel:
         target = Path(path)
         self._check_before_write()
         header = self._primary_header(target)
-        with atomic_output(target, overwrite=overwrite) as stream:
+        with atomic_output(
+            target, overwrite=overwrite, size_hint=self._size_hint()
+        ) as stream:
             write_image_hdu(stream, None, header, primary=True)
             for spec in self.arrays:
                 entry = self._arrays.get(spec.attr)
@@ -399,6 +401,17 @@ class DataModel:
             for hdu in self._extra_hdus:
                 self._copy_hdu(hdu, stream)
         return target
+
+    def _size_hint(self) -> int:
+        """About the size of the file :meth:`write` makes (headers guessed)."""
+        size = 4 * BLOCK
+        for spec in self.arrays:
+            entry = self._arrays.get(spec.attr)
+            if isinstance(entry, HDULayout):
+                size += entry.end - entry.header_offset
+            elif entry is not None:
+                size += 4 * BLOCK + -(-entry.nbytes // BLOCK) * BLOCK
+        return size + sum(hdu.end - hdu.header_offset for hdu in self._extra_hdus)
 
     def _copy_hdu(self, hdu: HDULayout, stream: BinaryIO) -> None:
         if self._stream is None or self._stream.closed:
