@@ -260,3 +260,32 @@ def test_inventory_reports_a_broken_mapping_instead_of_failing(cache, write_mapp
     broken = [item for item in items if item.status == "error"]
     assert [item.name for item in broken] == ["tmt_iris_mask_0001.rmap"]
     assert "sha1sum mismatch" in broken[0].detail
+
+
+def test_bracket_rmap_gives_two_paths(cache, write_mapping):
+    write_mapping(
+        "tmt_iris_mask_0001.rmap",
+        """header = {
+    'filekind' : 'MASK',
+    'mapping' : 'REFERENCE',
+    'parkey' : (('META.SUBARRAY.XSIZE',),),
+    'sha1sum' : '',
+}
+selector = Bracket({1024 : 'small.fits', 4096 : 'large.fits'})
+""",
+    )
+    folder = cache / "references" / "tmt" / "iris"
+    header = _header(SUBSIZE1=2048)
+    with pytest.raises(ReferenceFileError) as error:
+        bestref(header, "mask")
+    assert str(folder / "small.fits") in str(error.value)
+    assert str(folder / "large.fits") in str(error.value)
+    (folder / "small.fits").write_bytes(b"")
+    (folder / "large.fits").write_bytes(b"")
+    assert bestref(header, "mask") == (
+        str(folder / "small.fits"),
+        str(folder / "large.fits"),
+    )
+    selection = select_reference(header, "mask")
+    assert selection.uri == "crds://small.fits crds://large.fits"
+    assert "keys 1024.0 and 4096.0" in selection.explain()

@@ -85,12 +85,24 @@ def cache_root() -> CacheRoot:
 
 
 def shipped_mapping_folder() -> Path:
-    """Return the folder of the mappings shipped with irisdq."""
+    """Return the folder of the mappings shipped with irisdq.
+
+    Examples
+    --------
+    >>> (shipped_mapping_folder() / "tmt_0001.pmap").is_file()
+    True
+    """
     return Path(__file__).parent / "mappings"
 
 
 def observatory_of(name: str) -> str:
-    """Return the observatory a mapping or reference name starts with."""
+    """Return the observatory a mapping or reference name starts with.
+
+    Examples
+    --------
+    >>> observatory_of("tmt_iris_mask_0001.fits")
+    'tmt'
+    """
     return name.split("_", 1)[0].lower()
 
 
@@ -130,7 +142,13 @@ def find_mapping(name: str, root: CacheRoot) -> tuple[Path, bool]:
 
 
 def shipped_mapping_names() -> list[str]:
-    """Return the names of the mappings shipped with irisdq."""
+    """Return the names of the mappings shipped with irisdq.
+
+    Examples
+    --------
+    >>> shipped_mapping_names()
+    ['tmt_0001.pmap', 'tmt_iris_0003.imap', 'tmt_iris_mask_0001.rmap']
+    """
     return sorted(path.name for path in shipped_mapping_folder().glob("*.?map"))
 
 
@@ -198,12 +216,14 @@ def _operational_context(config: Path) -> str | None:
 
 
 def locate_reference(
-    filename: str, instrument: str, root: CacheRoot
+    filename: str, instrument: str, root: CacheRoot, observatory: str = OBSERVATORY
 ) -> tuple[Path, bool]:
     """Return where a reference file is, or is expected, and if it exists.
 
     Looks in ``references/<obs>/<instrument>/`` then ``references/<obs>/``;
-    a missing file is expected in the first (TMT's layout).
+    a missing file is expected in the first (TMT's layout). ``<obs>`` is the
+    context's observatory, not guessed from the file name, which need not
+    start with it.
 
     Raises
     ------
@@ -218,7 +238,7 @@ def locate_reference(
     ('references', 'tmt', 'iris', 'tmt_iris_mask_0001.fits')
     """
     check_name(filename, "reference", "reference file")
-    base = root.path / "references" / observatory_of(filename)
+    base = root.path / "references" / check_name(observatory.lower(), "observatory")
     candidates = []
     if instrument and instrument not in ("N/A", "UNDEFINED"):
         candidates.append(

@@ -50,7 +50,14 @@ def mapping_checksum(text: str) -> str:
 
 
 def checksum_ignored() -> bool:
-    """Return True when ``CRDS_IGNORE_MAPPING_CHECKSUM`` turns the check off."""
+    """Return True when ``CRDS_IGNORE_MAPPING_CHECKSUM`` turns the check off.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ.get(IGNORE_VARIABLE) is None and checksum_ignored()
+    False
+    """
     value = os.environ.get(IGNORE_VARIABLE, "").strip().lower()
     return value not in ("", "0", "false", "no", "off")
 
@@ -61,6 +68,16 @@ def verify_checksum(
     """Raise MappingError unless the header's ``sha1sum`` matches `text`.
 
     `actual`, when given, is the already computed checksum of the text.
+    Nothing is checked while ``CRDS_IGNORE_MAPPING_CHECKSUM`` is set.
+
+    Examples
+    --------
+    >>> text = "header = {'sha1sum': 'x'}\\nselector = {}\\n"
+    >>> verify_checksum(text, {"sha1sum": mapping_checksum(text)}, "a.pmap")
+    >>> verify_checksum(text, {"sha1sum": "0" * 40}, "a.pmap")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.MappingError: a.pmap: sha1sum mismatch: the header says 000...
     """
     if checksum_ignored():
         return

@@ -16,7 +16,6 @@ from irisdq.crds.cache import (
     default_context,
     find_mapping,
     locate_reference,
-    observatory_of,
 )
 from irisdq.crds.dataset import dataset_parameters
 from irisdq.crds.mapping import (
@@ -176,6 +175,18 @@ class Context:
     Build one with :func:`get_context`. Attributes: ``name`` (the pmap),
     ``source`` (how it was chosen), ``root`` (the :class:`CacheRoot`) and
     ``pmap`` (the loaded :class:`PipelineMapping`).
+
+    Examples
+    --------
+    >>> ctx = get_context("tmt_0001.pmap")
+    >>> header = {"INSTRUME": "IRIS", "DETECTOR": "IRIS1", "SUBARRAY": "FULL",
+    ...           "DATE-OBS": "2020-07-13", "TIME-OBS": "00:00:00"}
+    >>> ctx.select(header, "mask").filename
+    'tmt_iris_mask_0001.fits'
+    >>> ctx.bestref(header, "dflat")
+    'N/A'
+    >>> [(item.kind, item.name) for item in ctx.inventory()][:2]
+    [('pmap', 'tmt_0001.pmap'), ('imap', 'tmt_iris_0003.imap')]
     """
 
     def __init__(self, pmap: PipelineMapping, root: CacheRoot, source: str):
@@ -301,8 +312,9 @@ class Context:
         key = (filename, instrument)
         candidates = self._candidates.get(key)
         if candidates is None:
-            expected, _ = locate_reference(filename, instrument, self.root)
-            flat = self.root.path / "references" / observatory_of(filename) / filename
+            observatory = self.pmap.observatory
+            expected, _ = locate_reference(filename, instrument, self.root, observatory)
+            flat = self.root.path / "references" / observatory / filename
             paths = [expected] if flat == expected else [expected, flat]
             candidates = [(str(path), path) for path in paths]
             self._candidates[key] = candidates
@@ -332,7 +344,7 @@ class Context:
         if selection.not_applicable:
             return "N/A"
         if not selection.exists:
-            raise missing_reference_error(selection, self.root)
+            raise _missing_reference_error(selection, self.root)
         if isinstance(selection.path, tuple):
             return tuple(str(path) for path in selection.path)
         return str(selection.path)
@@ -360,7 +372,7 @@ class Context:
                 if rmap is None:
                     continue
                 for filename in rmap.files:
-                    path, present = locate_reference(filename, instrument, self.root)
+                    path, present = self._locate(filename, instrument)
                     status = "present" if present else "missing"
                     items.append(
                         ContextItem("reference", filename, status, path, label)
@@ -390,7 +402,7 @@ def _flatten(choice: Any):
             yield item
 
 
-def missing_reference_error(
+def _missing_reference_error(
     selection: Selection, root: CacheRoot
 ) -> ReferenceFileError:
     """Return the error for a chosen reference file that is not in the cache."""
@@ -479,6 +491,13 @@ def clear_cache() -> None:
     """Forget every loaded context and parsed mapping.
 
     Needed only when mapping files change under a running program.
+
+    Examples
+    --------
+    >>> first = get_context("tmt_0001.pmap")
+    >>> clear_cache()
+    >>> get_context("tmt_0001.pmap") is first
+    False
     """
     _CONTEXTS.clear()
     forget_loaded()

@@ -334,5 +334,10 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
 
 
 def forget_loaded() -> None:
-    """Drop every parsed mapping kept by :func:`load_mapping`."""
+    """Drop every parsed mapping kept by :func:`load_mapping`.
+
+    Examples
+    --------
+    >>> forget_loaded()
+    """
     _LOADED.clear()

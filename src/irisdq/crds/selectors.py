@@ -106,9 +106,6 @@ class Selector:
             else:
                 yield choice
 
-    def _fail(self, line: int, reason: str):
-        raise MappingError(f"{self.filename}:{line}: {self.kind}: {reason}")
-
     def _show(self, values: dict[str, str]) -> str:
         shown = ", ".join(f"{name}={values[name]!r}" for name in self.parameters)
         return f"{self.kind} at line {self.line} on {shown}"
@@ -117,7 +114,7 @@ class Selector:
         return f"{self.kind} (line {self.line}) on {', '.join(self.parameters)}:"
 
 
-def resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) -> Any:
+def _resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) -> Any:
     """Return the final choice, descending into a nested selector."""
     if isinstance(choice, Selector):
         return choice.choose(values, trace)
@@ -167,7 +164,7 @@ class MatchSelector(Selector):
             else:
                 ranked.append((-total, index))
         if trace is None and len(ranked) == 1:
-            return resolve(self.candidates[ranked[0][1]].choice, values, None)
+            return _resolve(self.candidates[ranked[0][1]].choice, values, None)
         if trace is not None:
             self._trace_scores(dataset, values, trace)
         if not ranked:
@@ -191,7 +188,7 @@ class MatchSelector(Selector):
                 merged = " (merged)" if len(indexes) > 1 else ""
                 trace.append(f"  chose {keys}{merged}, rank {rank}")
             try:
-                return resolve(choice, values, trace)
+                return _resolve(choice, values, trace)
             except SelectionFailed as exc:
                 if trace is not None:
                     trace.append(f"  it fails ({exc}); trying the next rank")
@@ -292,7 +289,7 @@ class UseAfterSelector(_DatedSelector):
                     f"{len(self.stamps)} use-after date(s) on or before it",
                 )
             )
-        return resolve(self.values[index], values, trace)
+        return _resolve(self.values[index], values, trace)
 
     def merged(self, others: list["UseAfterSelector"]) -> "UseAfterSelector":
         """Return one UseAfter holding the dates of this and `others`."""
@@ -340,7 +337,7 @@ class ClosestTimeSelector(_DatedSelector):
                     f"{len(self.stamps)} date(s)",
                 )
             )
-        return resolve(self.values[index], values, trace)
+        return _resolve(self.values[index], values, trace)
 
 
 class _NumericSelector(Selector):
@@ -373,7 +370,7 @@ class GeometricallyNearestSelector(_NumericSelector):
         index = distances.index(min(distances))
         if trace is not None:
             trace.append(f"{self._head()} {number}: nearest key {self.keys[index]}")
-        return resolve(self.values[index], values, trace)
+        return _resolve(self.values[index], values, trace)
 
 
 class BracketSelector(_NumericSelector):
@@ -400,8 +397,8 @@ class BracketSelector(_NumericSelector):
                 f"{self._head()} {number}: keys {self.keys[low]} and {self.keys[high]}"
             )
         return (
-            resolve(self.values[low], values, trace),
-            resolve(self.values[high], values, trace),
+            _resolve(self.values[low], values, trace),
+            _resolve(self.values[high], values, trace),
         )
 
 
@@ -432,7 +429,7 @@ class VersionAfterSelector(Selector):
         if trace is not None:
             shown = ".".join(map(str, self.versions[index]))
             trace.append(f"{self._head()} {value}: chose version {shown}")
-        return resolve(self.values[index], values, trace)
+        return _resolve(self.values[index], values, trace)
 
 
 _RELATION = re.compile(r"(<=|>=|==|!=|<|>|=)?\s*(\S+)")
@@ -476,11 +473,11 @@ class SelectVersionSelector(Selector):
                 if _COMPARE[operator](version, key):
                     if trace is not None:
                         trace.append(f"{self._head()} {value} satisfies {text!r}")
-                    return resolve(choice, values, trace)
+                    return _resolve(choice, values, trace)
         if self.has_default:
             if trace is not None:
                 trace.append(f"{self._head()} {value}: no relation holds, 'default'")
-            return resolve(self.default, values, trace)
+            return _resolve(self.default, values, trace)
         raise SelectionFailed(
             f"{self._show(values)}: {value!r} satisfies none of "
             f"{[text for text, *_ in self.relations]}"

@@ -77,7 +77,13 @@ def _condition(value: object) -> str:
 
 
 def is_number(text: str) -> bool:
-    """Return True if conditioned `text` is a decimal number."""
+    """Return True if conditioned `text` is a decimal number.
+
+    Examples
+    --------
+    >>> is_number("2.5"), is_number("-1E3"), is_number("NAN")
+    (True, True, False)
+    """
     return _NUMBER.fullmatch(text) is not None
 
 
@@ -164,7 +170,13 @@ def _parse_date(parts: tuple[str, ...]) -> Timestamp | None:
 
 
 def format_date(stamp: Timestamp) -> str:
-    """Return `stamp` as ``YYYY-MM-DD HH:MM:SS[.fff]``."""
+    """Return `stamp` as ``YYYY-MM-DD HH:MM:SS[.fff]``.
+
+    Examples
+    --------
+    >>> format_date((2015, 10, 1, 0, 0, 0, 250000000))
+    '2015-10-01 00:00:00.25'
+    """
     text = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*stamp[:6])
     if stamp[6]:
         text += "." + f"{stamp[6]:09d}".rstrip("0")
@@ -172,7 +184,13 @@ def format_date(stamp: Timestamp) -> str:
 
 
 def date_seconds(stamp: Timestamp) -> float:
-    """Return `stamp` as seconds since 0001-01-01, for time differences."""
+    """Return `stamp` as seconds since 0001-01-01, for time differences.
+
+    Examples
+    --------
+    >>> date_seconds((2015, 1, 2, 0, 0, 0, 0)) - date_seconds((2015, 1, 1, 0, 0, 0, 0))
+    86400.0
+    """
     import datetime
 
     day = datetime.date(stamp[0], stamp[1], stamp[2]).toordinal()
