@@ -3,8 +3,6 @@
 import argparse
 import sys
 
-from irisdq import datamodels
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -95,7 +93,9 @@ def _create(args) -> int:
     return 0
 
 
-def _open_mask(path: str) -> datamodels.TMTMaskModel:
+def _open_mask(path: str):
+    # Imported here so that ``irisdq --help`` does not load numpy.
+    from irisdq import datamodels
     from irisdq.errors import DataModelError
 
     model = datamodels.open(path)
