@@ -21,7 +21,6 @@ Examples
 """
 
 import operator
-import warnings
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -44,7 +43,6 @@ __all__ = [
     "flag_table",
     "group",
     "pixel",
-    "remap_flags",
 ]
 
 
@@ -296,77 +294,6 @@ def count_flags(dq, flag_map=pixel) -> dict[str, int]:
     {'DO_NOT_USE': 2, 'DEAD': 2, 'HOT': 1}
     """
     return count_bit_flags(np.asarray(dq), flag_map)
-
-
-def remap_flags(dq, definitions, flag_map=pixel, *, source="DQ_DEF"):
-    """Translate a DQ array from a file's own bit values to the pipeline's.
-
-    A reference file may carry a ``DQ_DEF`` table saying which of its bit
-    values means which flag. Each defined value is replaced by the pipeline
-    value of the same NAME. A name the convention does not know, and set
-    bits the table does not define, are dropped with a warning naming them.
-
-    Parameters
-    ----------
-    dq : array_like
-        The file's integer DQ array.
-    definitions : iterable of (value, name)
-        The ``VALUE`` and ``NAME`` columns of the ``DQ_DEF`` table.
-    flag_map : BitFlagNameMap, optional
-        The pipeline's flags: :data:`pixel` (default) or :data:`group`.
-    source : str, optional
-        What the definitions came from, for warnings (e.g. the file name).
-
-    Returns
-    -------
-    numpy.ndarray
-        A new ``uint32`` array (``uint8`` for :data:`group`), or ``dq``
-        itself when every definition already has the pipeline's value.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> dq = np.array([[0, 1, 2], [3, 4, 0]], dtype=np.uint32)
-    >>> remap_flags(dq, [(1, "DO_NOT_USE"), (2, "HOT"), (4, "DEAD")])
-    array([[   0,    1, 2048],
-           [2049, 1024,    0]], dtype=uint32)
-    """
-    dq = np.asarray(dq)
-    out_dtype = np.uint8 if flag_map is GroupFlags else np.uint32
-    mapping: list[tuple[int, int]] = []
-    defined = 0
-    for value, name in definitions:
-        name = str(name).strip()
-        value = int(value)
-        defined |= value
-        if name not in flag_map:
-            warnings.warn(
-                f"{source}: flag name {name!r} (value {value}) is not a "
-                f"{_map_label(flag_map)} flag; its pixels are dropped",
-                stacklevel=2,
-            )
-            continue
-        mapping.append((value, int(flag_map[name])))
-
-    present = int(np.bitwise_or.reduce(dq, axis=None)) if dq.size else 0
-    undefined = present & ~defined
-    if undefined:
-        warnings.warn(
-            f"{source}: bit values {decode_bit_flags(undefined, {})} are set "
-            "but not defined; their pixels are dropped",
-            stacklevel=2,
-        )
-    if not undefined and all(old == new for old, new in mapping):
-        return dq if dq.dtype == out_dtype else dq.astype(out_dtype)
-
-    out = np.zeros(dq.shape, dtype=out_dtype)
-    rows = max(1, (1 << 20) // max(1, dq[0].size * dq.itemsize)) if dq.ndim else 1
-    for start in range(0, max(1, dq.shape[0] if dq.ndim else 1), rows):
-        block = dq[start : start + rows] if dq.ndim else dq
-        target = out[start : start + rows] if dq.ndim else out
-        for old, new in mapping:
-            np.bitwise_or(target, out_dtype(new), out=target, where=block & old != 0)
-    return out
 
 
 class FlagRow(NamedTuple):

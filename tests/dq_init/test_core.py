@@ -5,12 +5,14 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from irisdq.datamodels.dqdef import DQDefRow
 from irisdq.dq_init.core import (
     Subarray,
     apply_mask,
     cut_subarray,
     group_flags,
     or_group_flags,
+    remap_dq_def,
 )
 from irisdq.errors import SubarrayError
 
@@ -132,3 +134,29 @@ def test_group_flags_and_or():
     groupdq = np.full((3, 2, 2), 2, dtype=np.uint8)
     or_group_flags(groupdq, plane)
     np.testing.assert_array_equal(groupdq, np.broadcast_to([[3, 3], [2, 3]], (3, 2, 2)))
+
+
+class TestRemapDQDef:
+    def test_remapped_by_name(self):
+        mask = np.array([[0, 1, 2, 3], [4, 5, 6, 7]], dtype=np.uint32)
+        rows = [
+            DQDefRow(0, 1, "DO_NOT_USE", ""),
+            DQDefRow(1, 2, "hot", ""),
+            DQDefRow(2, 4, "DEAD", ""),
+        ]
+        out = remap_dq_def(mask, rows)
+        np.testing.assert_array_equal(
+            out, [[0, 1, 2048, 2049], [1024, 1025, 3072, 3073]]
+        )
+        np.testing.assert_array_equal(mask, [[0, 1, 2, 3], [4, 5, 6, 7]])
+
+    def test_identity_returns_the_mask(self):
+        mask = np.array([0, 1024], dtype=np.uint32)
+        assert remap_dq_def(mask, [DQDefRow(10, 1024, "DEAD", "")]) is mask
+
+    def test_unknown_name_dropped_with_warning(self):
+        mask = np.array([0, 1, 2, 3], dtype=np.uint32)
+        rows = [DQDefRow(0, 1, "DEAD", ""), DQDefRow(1, 2, "SPARKLY", "")]
+        with pytest.warns(UserWarning, match="m.fits: DQ_DEF flag name 'SPARKLY'"):
+            out = remap_dq_def(mask, rows, source="m.fits")
+        np.testing.assert_array_equal(out, [0, 1024, 0, 1024])

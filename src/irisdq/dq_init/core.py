@@ -23,10 +23,12 @@ a full-frame mask:
 (13, [[1, 1, 1]])
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from irisdq.datamodels.dqdef import DQDefRow, dq_def_mapping, is_identity, remap_flags
 from irisdq.dqflags import pixel
 from irisdq.errors import SubarrayError
 
@@ -36,6 +38,7 @@ __all__ = [
     "cut_subarray",
     "group_flags",
     "or_group_flags",
+    "remap_dq_def",
 ]
 
 DO_NOT_USE = int(pixel.DO_NOT_USE)
@@ -138,6 +141,34 @@ def cut_subarray(
             "that covers the subarray"
         )
     return mask[y0 : y0 + ny, x0 : x0 + nx]
+
+
+def remap_dq_def(
+    mask: np.ndarray, dq_def: list[DQDefRow], *, source: str = "mask"
+) -> np.ndarray:
+    """Translate a mask from its own DQ_DEF bit values to the pipeline flags.
+
+    Each row's VALUE is replaced by the pipeline value of its NAME; a name
+    the convention does not know is dropped with a warning naming it. The
+    mask is returned unchanged when its table already uses pipeline values.
+
+    Examples
+    --------
+    >>> rows = [DQDefRow(0, 1, "DEAD", ""), DQDefRow(1, 2, "HOT", "")]
+    >>> remap_dq_def(np.array([[0, 1], [2, 3]], dtype=np.uint32), rows)
+    array([[   0, 1024],
+           [2048, 3072]], dtype=uint32)
+    """
+    mapping, unknown = dq_def_mapping(dq_def)
+    for row in unknown:
+        warnings.warn(
+            f"{source}: DQ_DEF flag name {row.name!r} (value {row.value}) is not "
+            "a pipeline flag; its pixels are dropped",
+            stacklevel=2,
+        )
+    if not unknown and is_identity(mapping):
+        return mask
+    return remap_flags(mask, mapping)
 
 
 def group_flags(mask: np.ndarray) -> np.ndarray:
