@@ -180,3 +180,9 @@ def test_parse_literal():
         parse_literal("Match({})", "config")
     with pytest.raises(MappingError, match="invalid syntax"):
         parse_literal("a = 1", "config")
+
+
+def test_odd_escapes_in_strings_do_not_warn(recwarn):
+    parsed = parse_mapping("header = {'a': '\\_x'}\nselector = {}", "odd.rmap")
+    assert parsed.header["a"] == "\\_x"
+    assert not [w for w in recwarn if "escape" in str(w.message)]

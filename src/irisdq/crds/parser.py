@@ -9,6 +9,7 @@ of the seven selector names with one dict argument. Anything else is a
 """
 
 import ast
+import warnings
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -199,7 +200,11 @@ def parse_literal(text: str, filename: str = "<text>") -> Any:
 
 def _parse(text: str, filename: str, mode: str) -> ast.AST:
     try:
-        return ast.parse(text, filename=filename, mode=mode)
+        # A stray backslash in a mapping string is the file's business, not a
+        # warning about irisdq's own code.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=filename, mode=mode)
     except SyntaxError as exc:
         where = f"{filename}:{exc.lineno}" if exc.lineno else filename
         raise MappingError(f"{where}: invalid syntax ({exc.msg})") from None
