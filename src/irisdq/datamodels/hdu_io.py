@@ -29,7 +29,9 @@ Examples
 (array([[         0, 4294967295]], dtype=uint32), 2147483648)
 """
 
+import math
 import warnings
+from collections.abc import Iterable
 from typing import BinaryIO, NamedTuple
 
 import numpy as np
@@ -52,6 +54,7 @@ __all__ = [
     "read_image",
     "verify_hdu",
     "write_image_hdu",
+    "write_image_hdu_blocks",
 ]
 
 _CHUNK_BYTES = 1 << 20
@@ -358,11 +361,66 @@ def write_image_hdu(
         Write a primary HDU instead of an IMAGE extension.
     """
     if data is None:
-        encoding = ImageEncoding(8, np.dtype("u1"), np.dtype("u1"), 0, 1.0, 0.0)
-        shape: tuple[int, ...] = ()
+        write_image_hdu_blocks(stream, (), (), np.dtype("u1"), header, primary=primary)
     else:
-        encoding = _encoding_for_array(data.dtype)
-        shape = data.shape
+        write_image_hdu_blocks(
+            stream, (data,), data.shape, data.dtype, header, primary=primary
+        )
+
+
+def write_image_hdu_blocks(
+    stream: BinaryIO,
+    blocks: Iterable[np.ndarray],
+    shape: tuple[int, ...],
+    dtype,
+    header=None,
+    *,
+    primary: bool = False,
+) -> None:
+    """Write an image HDU whose data arrive as consecutive blocks.
+
+    This is how an array larger than memory is written: the blocks (for
+    example the planes of a GROUPDQ cube, in C order) are encoded, summed
+    and written one after the other, and the header's ``DATASUM`` and
+    ``CHECKSUM`` are filled in at the end.
+
+    Parameters
+    ----------
+    stream : binary file object
+        Seekable; written at its current position, the end of the file.
+    blocks : iterable of numpy.ndarray
+        The data in C order, of ``dtype``; their sizes must add up to the
+        size of ``shape``.
+    shape : tuple of int
+        The shape of the whole image.
+    dtype : numpy dtype
+        The dtype of the values (uint32 is stored as int32 with BZERO).
+    header : astropy.io.fits.Header, optional
+        Non-structural cards, as for :func:`write_image_hdu`.
+    primary : bool, optional
+        Write a primary HDU instead of an IMAGE extension.
+
+    Raises
+    ------
+    DataModelError
+        If the blocks do not hold exactly the elements of ``shape``.
+
+    Examples
+    --------
+    >>> import io
+    >>> from astropy.io import fits
+    >>> out = io.BytesIO()
+    >>> write_image_hdu(out, None, primary=True)
+    >>> planes = (np.full((3, 5), g, dtype=np.uint8) for g in range(4))
+    >>> write_image_hdu_blocks(out, planes, (4, 3, 5), np.uint8,
+    ...                        fits.Header([("EXTNAME", "GROUPDQ")]))
+    >>> _ = out.seek(0)
+    >>> with fits.open(out, checksum=True) as hdul:
+    ...     hdul["GROUPDQ"].data[:, 0, 0].tolist()
+    [0, 1, 2, 3]
+    """
+    dtype = np.dtype(dtype)
+    encoding = _encoding_for_array(dtype)
     full = _structural_header(encoding, shape, primary)
     for card in header.cards if header is not None else ():
         if card.keyword in STRUCTURAL_KEYWORDS or card.keyword.startswith("NAXIS"):
@@ -372,7 +430,36 @@ def write_image_hdu(
     full["DATASUM"] = ("0", "data unit checksum")
     start = stream.tell()
     stream.write(full.tostring().encode("ascii"))
-    datasum = 0 if data is None else _write_data(stream, data, encoding)
+    expected = math.prod(shape) if shape else 0
+    datasum = 0
+    written = 0
+    # Words are summed per block, so a block that ends inside a 4-byte word
+    # is held back and joined to the next one.
+    pending: np.ndarray | None = None
+    for block in blocks:
+        block = np.ascontiguousarray(block, dtype=dtype).reshape(-1)
+        if pending is not None:
+            block = np.concatenate((pending, block))
+            pending = None
+        aligned = block.size - (block.size * encoding.stored.itemsize) % 4 // (
+            encoding.stored.itemsize
+        )
+        if aligned < block.size:
+            pending = block[aligned:].copy()
+            block = block[:aligned]
+        datasum = add_sums(datasum, _write_values(stream, block, encoding))
+        written += block.size
+    if pending is not None:
+        datasum = add_sums(datasum, _write_values(stream, pending, encoding))
+        written += pending.size
+    if written != expected:
+        raise DataModelError(
+            f"image data of shape {shape} needs {expected} values; the blocks "
+            f"gave {written}"
+        )
+    nbytes = written * encoding.stored.itemsize
+    if nbytes % BLOCK:
+        stream.write(b"\0" * (BLOCK - nbytes % BLOCK))
     end = stream.tell()
     full["DATASUM"] = (str(datasum), "data unit checksum")
     header_bytes = full.tostring().encode("ascii")
@@ -386,7 +473,8 @@ def write_image_hdu(
     stream.seek(end)
 
 
-def _write_data(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> int:
+def _write_values(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> int:
+    """Write values in their FITS encoding, without fill; return their sum."""
     flat = np.ascontiguousarray(data).reshape(-1)
     itemsize = encoding.stored.itemsize
     unsigned = np.dtype(f"u{itemsize}")
@@ -429,7 +517,4 @@ def _write_data(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> 
                 datasum, native_word_sum(bits) if itemsize == 4 else word_sum(target)
             )
         stream.write(memoryview(stored[: block.size]).cast("B"))
-    written = flat.size * itemsize
-    if written % BLOCK:
-        stream.write(b"\0" * (BLOCK - written % BLOCK))
     return datasum

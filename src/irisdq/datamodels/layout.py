@@ -251,8 +251,12 @@ def copy_hdu(
         with open(source, "rb") as stream:
             copy_hdu(stream, hdu, target)
         return
-    source.seek(hdu.header_offset)
     remaining = hdu.end - hdu.header_offset
+    copied = _copy_in_kernel(source, hdu.header_offset, target, remaining)
+    remaining -= copied
+    if not remaining:
+        return
+    source.seek(hdu.header_offset + copied)
     chunk = 1 << 22
     while remaining:
         block = source.read(min(chunk, remaining))
@@ -263,3 +267,35 @@ def copy_hdu(
             return
         target.write(block)
         remaining -= len(block)
+
+
+def _copy_in_kernel(source: BinaryIO, offset: int, target: BinaryIO, size: int) -> int:
+    """Copy bytes file to file inside the kernel; return how many were copied.
+
+    ``os.copy_file_range`` moves the bytes without passing them through
+    Python (and may share extents on filesystems that can). Returns 0 when
+    either side is not a real file or the call is not supported, so the
+    caller falls back to reading and writing.
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    try:
+        source_fd, target_fd = source.fileno(), target.fileno()
+    except (AttributeError, OSError, ValueError):
+        return 0
+    if copy_range is None:
+        return 0
+    target.flush()
+    position = target.tell()
+    copied = 0
+    try:
+        while copied < size:
+            count = copy_range(
+                source_fd, target_fd, size - copied, offset + copied, position + copied
+            )
+            if count == 0:
+                break  # end of the source: a missing fill, handled by the caller
+            copied += count
+    except OSError:
+        pass  # unsupported here (EXDEV, EINVAL...): finish with plain copies
+    target.seek(position + copied)
+    return copied
