@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = [
     "irisdq.cli.flags",
     "irisdq.cli.mask",
     "irisdq.cli.crds",
+    "irisdq.cli.dq_init",
 ]
 
 EXIT_OK = 0
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug",
         action="store_true",
         help="show full tracebacks and debug logging",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log what each step does (INFO messages)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
@@ -68,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(
         format="%(levelname)s %(name)s: %(message)s",
-        level=logging.DEBUG if args.debug else logging.INFO,
+        level=logging.DEBUG
+        if args.debug
+        else logging.INFO
+        if args.verbose
+        else logging.WARNING,
     )
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)

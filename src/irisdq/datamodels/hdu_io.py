@@ -51,6 +51,7 @@ __all__ = [
     "DataModelWarning",
     "ImageEncoding",
     "image_encoding",
+    "image_header_size",
     "read_image",
     "verify_hdu",
     "write_image_hdu",
@@ -368,6 +369,32 @@ def write_image_hdu(
         )
 
 
+def _full_header(encoding: ImageEncoding, shape, header, primary: bool):
+    full = _structural_header(encoding, shape, primary)
+    for card in header.cards if header is not None else ():
+        if card.keyword in STRUCTURAL_KEYWORDS or card.keyword.startswith("NAXIS"):
+            continue
+        full.append(card)
+    full["CHECKSUM"] = ("0" * 16, "HDU checksum")
+    full["DATASUM"] = ("0", "data unit checksum")
+    return full
+
+
+def image_header_size(shape, dtype, header=None, *, primary: bool = False) -> int:
+    """Bytes the header of :func:`write_image_hdu_blocks` takes, fill included.
+
+    Lets a caller check that a rewritten HDU fits where the old one was
+    before rewriting a file in place.
+
+    Examples
+    --------
+    >>> image_header_size((10, 10), np.uint32)
+    2880
+    """
+    full = _full_header(_encoding_for_array(np.dtype(dtype)), shape, header, primary)
+    return len(full.tostring())
+
+
 def write_image_hdu_blocks(
     stream: BinaryIO,
     blocks: Iterable[np.ndarray],
@@ -421,13 +448,7 @@ def write_image_hdu_blocks(
     """
     dtype = np.dtype(dtype)
     encoding = _encoding_for_array(dtype)
-    full = _structural_header(encoding, shape, primary)
-    for card in header.cards if header is not None else ():
-        if card.keyword in STRUCTURAL_KEYWORDS or card.keyword.startswith("NAXIS"):
-            continue
-        full.append(card)
-    full["CHECKSUM"] = ("0" * 16, "HDU checksum")
-    full["DATASUM"] = ("0", "data unit checksum")
+    full = _full_header(encoding, shape, header, primary)
     start = stream.tell()
     stream.write(full.tostring().encode("ascii"))
     expected = math.prod(shape) if shape else 0

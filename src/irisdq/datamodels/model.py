@@ -7,6 +7,7 @@ know are kept as byte ranges and written back unchanged.
 """
 
 import builtins
+import copy
 import getpass
 import os
 import warnings
@@ -430,6 +431,36 @@ class DataModel:
             for card in _without(source, {"EXTNAME"}).cards:
                 header.append(card)
         return header
+
+    def copy(self) -> "DataModel":
+        """Return a copy whose metadata and arrays can change independently.
+
+        Arrays already in memory are copied; arrays still on disk stay lazy
+        and are read from the same file when first used (the copy keeps the
+        original's file open).
+
+        Examples
+        --------
+        >>> from irisdq.datamodels import RampModel
+        >>> ramp = RampModel()
+        >>> ramp.pixeldq = np.zeros((2, 2), dtype=np.uint32)
+        >>> twin = ramp.copy()
+        >>> twin.pixeldq[0, 0] = 4
+        >>> twin.meta.cal_step.dq_init = "COMPLETE"
+        >>> int(ramp.pixeldq[0, 0]), ramp.meta.cal_step.dq_init
+        (0, None)
+        """
+        twin = copy.copy(self)
+        twin.meta = Meta(self.meta.to_dict())
+        twin.extra_keywords = self.extra_keywords.copy()
+        twin._arrays = {
+            attr: entry if isinstance(entry, HDULayout) else np.array(entry)
+            for attr, entry in self._arrays.items()
+        }
+        twin._ext_headers = dict(self._ext_headers)
+        twin._extra_hdus = list(self._extra_hdus)
+        twin._original = self  # keeps the shared input file open
+        return twin
 
     # -- files -----------------------------------------------------------
 
