@@ -432,6 +432,7 @@ class TestBadInput:
             home / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits"
         ) in str(error)
         assert "TMTMaskModel" in str(error)
+        assert str(error).startswith(f"{ramp}: ")
 
     def test_output_exists(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "r_uncal.fits")
@@ -452,6 +453,7 @@ class TestBadInput:
         ramp = build.ramp(tmp_path / "r.fits", date="2015-09-13")
         error = self.check(tmp_path, ramp, NoMatchError, "2015-09-13")
         assert "IRIS1" in str(error)
+        assert str(error).startswith(f"{ramp}: ")
 
     def test_output_would_replace_input(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "r.fits")

@@ -146,7 +146,13 @@ class DQInitStep(Step):
         if isinstance(input, RampModel):
             result = self._process_model(input)
         elif isinstance(input, str | os.PathLike):
-            result = self._process_file(Path(input))
+            try:
+                result = self._process_file(Path(input))
+            except IrisDQError as exc:
+                # Every message names the input, whichever layer raised it.
+                if os.fspath(input) in str(exc):
+                    raise
+                raise type(exc)(f"{os.fspath(input)}: {exc}") from None
         else:
             raise TypeError(
                 f"DQInitStep takes a ramp file name or a RampModel, not "

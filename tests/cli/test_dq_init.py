@@ -1,0 +1,129 @@
+"""``irisdq dq-init``: summaries, exit codes and errors."""
+
+import shutil
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from irisdq.cli.main import build_parser, main
+from irisdq.crds import clear_cache
+from irisdq.datamodels import TMTMaskModel
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch, tmp_path_factory):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
+        monkeypatch.delenv(name, raising=False)
+    mask = TMTMaskModel()
+    mask.meta.name = "IRIS"
+    mask.meta.detector = "IRIS1"
+    dq = np.zeros((4096, 4096), dtype=np.uint32)
+    dq[200:203, 100] = 1024 | 1
+    dq[201, 101] = 2048
+    mask.dq = dq
+    mask.write(home / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits")
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def ramp(path, date="2020-07-13"):
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {"TELESCOP": "TMT", "INSTRUME": "IRIS", "DETECTOR": "IRIS1",
+         "SUBARRAY": "CUSTOM", "SUBSTRT1": 101, "SUBSTRT2": 201, "SUBSIZE1": 8,
+         "SUBSIZE2": 6, "DATE-OBS": date, "TIME-OBS": "00:00:00"}
+    )  # fmt: skip
+    sci = fits.ImageHDU(np.zeros((1, 3, 6, 8), np.float32), name="SCI")
+    fits.HDUList([primary, sci]).writeto(path)
+    return path
+
+
+def test_summary_line(tmp_path, capsys):
+    source = ramp(tmp_path / "a_uncal.fits")
+    assert main(["dq-init", str(source)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        f"{tmp_path / 'a_dqinit.fits'}: COMPLETE "
+        "mask=crds://tmt_iris_mask_0001.fits DO_NOT_USE=3 DEAD=3 HOT=1"
+    )
+
+
+def test_options(tmp_path, capsys):
+    source = ramp(tmp_path / "a_uncal.fits")
+    out_dir = tmp_path / "out"
+    assert main(["dq-init", str(source), "--output-dir", str(out_dir)]) == 0
+    assert (out_dir / "a_dqinit.fits").is_file()
+    assert main(["dq-init", str(source), "-o", str(tmp_path / "b.fits")]) == 0
+    assert main(["dq-init", str(source), "--override-mask", "N/A", "-o",
+                 str(tmp_path / "c.fits")]) == 0  # fmt: skip
+    assert "SKIPPED mask=N/A" in capsys.readouterr().out
+    assert main(["dq-init", str(source), "--in-place"]) == 0
+    with fits.open(source) as hdul:
+        assert hdul[0].header["S_DQINIT"] == "COMPLETE"
+        assert hdul["PIXELDQ"].data[1, 0] == 1025
+
+
+def test_some_failed_exit_1(tmp_path, capsys):
+    good = ramp(tmp_path / "good_uncal.fits")
+    early = ramp(tmp_path / "early_uncal.fits", date="2015-09-13")
+    broken = tmp_path / "broken_uncal.fits"
+    broken.write_bytes(b"SIMPLE  =                    T" + b" " * 50)
+    code = main(["dq-init", str(early), str(good), str(broken)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert (tmp_path / "good_dqinit.fits").is_file()
+    assert not (tmp_path / "early_dqinit.fits").exists()
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 2
+    assert str(early) in errors[0]
+    assert "2015-09-13" in errors[0]
+    assert str(broken) in errors[1]
+    assert "Traceback" not in captured.err
+
+
+def test_single_failure_exit_2_one_line(tmp_path, capsys):
+    early = ramp(tmp_path / "early_uncal.fits", date="2015-09-13")
+    assert main(["dq-init", str(early)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("irisdq: error:")
+
+
+def test_existing_output_needs_overwrite(tmp_path, capsys):
+    source = ramp(tmp_path / "a_uncal.fits")
+    assert main(["dq-init", str(source)]) == 0
+    assert main(["dq-init", str(source)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["dq-init", str(source), "--overwrite"]) == 0
+
+
+def test_usage_errors(tmp_path, capsys):
+    one, two = ramp(tmp_path / "one.fits"), ramp(tmp_path / "two.fits")
+    assert main(["dq-init", str(one), str(two), "-o", str(tmp_path / "x.fits")]) == 2
+    assert "use --output-dir" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dq-init"])
+    assert exit_info.value.code == 2
+
+
+def test_help_documents_every_option():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    text = subparsers.choices["dq-init"].format_help()
+    for option in ("--override-mask", "--user-dq", "--output", "--output-dir",
+                   "--in-place", "--overwrite", "--debug", "exit status"):  # fmt: skip
+        assert option in text
+
+
+def test_not_touched_without_shutil(tmp_path):
+    # The input of a failed run is left byte for byte.
+    early = ramp(tmp_path / "early.fits", date="2015-09-13")
+    before = early.read_bytes()
+    main(["dq-init", str(early)])
+    assert early.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["early.fits", "home"]
+    assert shutil.which("irisdq") is not None
