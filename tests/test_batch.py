@@ -1,0 +1,180 @@
+"""irisdq.batch: sequential runs, a Dask cluster on 127.0.0.1, failure
+isolation, resume and temporary files left by killed writers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from irisdq import batch
+from irisdq.datamodels import read_hdu_layout
+from irisdq.errors import IrisDQError
+
+
+def write_ramp(path: Path, shape=(1, 2, 16, 16)) -> Path:
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {
+            "DATAMODL": "RampModel",
+            "TELESCOP": "TMT",
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2020-07-13",
+            "TIME-OBS": "01:02:03",
+        }
+    )
+    sci = np.ones(shape, dtype=np.float32)
+    fits.HDUList([primary, fits.ImageHDU(sci, name="SCI")]).writeto(path, checksum=True)
+    return path
+
+
+def write_mask(path: Path, shape=(16, 16)) -> Path:
+    from irisdq.datamodels import TMTMaskModel
+
+    mask = TMTMaskModel()
+    mask.meta.instrument.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.dq = np.zeros(shape, dtype=np.uint32)
+    mask.dq[3, 4] = 1024 | 1
+    mask.dq[:, 7] = 2048
+    return mask.write(path)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """One local cluster of 2 workers for the module, built as run() builds
+    it; its every address is on 127.0.0.1."""
+    with batch._client(2, None) as client:
+        info = client.scheduler_info()
+        addresses = [client.scheduler.address, *info["workers"]]
+        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+        assert len(info["workers"]) == 2
+        yield client.scheduler.address
+
+
+@pytest.fixture
+def files(tmp_path):
+    mask = write_mask(tmp_path / "mask.fits")
+    ramps = [write_ramp(tmp_path / f"r{i}_uncal.fits") for i in range(4)]
+    bad = tmp_path / "bad_uncal.fits"
+    bad.write_bytes(ramps[0].read_bytes()[:5000])  # truncated in the SCI data
+    return mask, [*ramps, bad]
+
+
+def _by_input(results):
+    return {Path(r.input).name: r for r in results}
+
+
+@pytest.mark.parametrize("backend", ["sequential", "scheduler"])
+def test_a_bad_file_fails_alone(files, tmp_path, scheduler, backend):
+    mask, paths = files
+    seen = []
+    results = batch.run(
+        paths,
+        output_dir=tmp_path / "out",
+        scheduler=scheduler if backend == "scheduler" else None,
+        override_mask=mask,
+        progress=lambda result, done, total: seen.append((done, total)),
+    )
+    assert [r.input for r in results] == [str(p) for p in paths]
+    assert sorted(seen) == [(i, 5) for i in range(1, 6)]
+    by_input = _by_input(results)
+    bad = by_input.pop("bad_uncal.fits")
+    assert bad.status == batch.FAILED
+    assert "bad_uncal.fits" in bad.error
+    assert "\n" not in bad.error
+    for result in by_input.values():
+        assert result.status == "COMPLETE"
+        assert result.flagged == {"DO_NOT_USE": 1, "DEAD": 1, "HOT": 16}
+        with fits.open(result.output) as hdus:
+            assert hdus["PIXELDQ"].data[3, 4] == 1025
+            assert hdus[0].header["S_DQINIT"] == "COMPLETE"
+        if backend == "scheduler":
+            assert result.worker in {"0", "1"}
+    outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert outputs == [f"r{i}_dqinit.fits" for i in range(4)]
+
+
+def test_resume_redoes_missing_and_corrupt_outputs(files, tmp_path, scheduler):
+    mask, paths = files
+    good = paths[:4]
+    out = tmp_path / "out"
+    first = batch.run(good, output_dir=out, scheduler=scheduler, override_mask=mask)
+    assert all(r.status == "COMPLETE" for r in first)
+    (out / "r1_dqinit.fits").unlink()
+    corrupt = out / "r2_dqinit.fits"
+    corrupt.write_bytes(corrupt.read_bytes()[:-2880])
+    flipped = out / "r3_dqinit.fits"
+    with open(flipped, "rb") as stream:
+        pixeldq = next(h for h in read_hdu_layout(stream) if h.name == "PIXELDQ")
+    data = bytearray(flipped.read_bytes())
+    data[pixeldq.data_offset + 5] ^= 0xFF  # same size, wrong checksum
+    flipped.write_bytes(bytes(data))
+    (out / ".r0_dqinit.fits.deadbeef.tmp").write_bytes(b"partial")
+    again = batch.run(
+        good, output_dir=out, scheduler=scheduler, override_mask=mask, resume=True
+    )
+    statuses = {name: r.status for name, r in _by_input(again).items()}
+    assert statuses == {
+        "r0_uncal.fits": "VERIFIED",
+        "r1_uncal.fits": "COMPLETE",
+        "r2_uncal.fits": "COMPLETE",
+        "r3_uncal.fits": "COMPLETE",
+    }
+    assert _by_input(again)["r0_uncal.fits"].mask == str(mask)
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"r{i}_dqinit.fits" for i in range(4)
+    ]
+
+
+def test_existing_output_fails_without_overwrite(files, tmp_path):
+    mask, paths = files
+    out = tmp_path / "out"
+    batch.run(paths[:1], output_dir=out, override_mask=mask)
+    (result,) = batch.run(paths[:1], output_dir=out, override_mask=mask)
+    assert result.status == batch.FAILED
+    assert "already exists" in result.error
+    (result,) = batch.run(paths[:1], output_dir=out, override_mask=mask, overwrite=True)
+    assert result.status == "COMPLETE"
+
+
+def test_stale_temporaries_are_removed_after_a_run(files, tmp_path):
+    mask, paths = files
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".r0_dqinit.fits.0123abcd.tmp"
+    stale.write_bytes(b"left by a killed worker")
+    other = out / ".somebody_else.tmp"
+    other.write_bytes(b"not ours")
+    batch.run(paths[:1], output_dir=out, override_mask=mask)
+    assert not stale.exists()
+    assert other.exists()
+
+
+def test_parameters_are_checked(files, tmp_path):
+    from irisdq.datamodels import TMTMaskModel
+
+    mask, paths = files
+    with pytest.raises(IrisDQError, match="either workers"):
+        batch.run(paths, workers=2, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(IrisDQError, match="at least 1"):
+        batch.run(paths, workers=0)
+    with pytest.raises(IrisDQError, match="no parameter 'colour'"):
+        batch.run(paths, colour="red")
+    with pytest.raises(IrisDQError, match="must be a file name"):
+        batch.run(paths, override_mask=TMTMaskModel(mask))
+    with pytest.raises(IrisDQError, match="output_file names one file"):
+        batch.run(paths, output_file="x.fits")
+
+
+def test_a_result_is_json_ready(files, tmp_path):
+    import json
+
+    mask, paths = files
+    (result,) = batch.run(paths[:1], output_dir=tmp_path / "o", override_mask=mask)
+    document = json.loads(json.dumps(result.to_dict()))
+    assert document["status"] == "COMPLETE"
+    assert document["flagged"]["HOT"] == 16
+    assert result.ok
