@@ -359,7 +359,7 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
             # Tasks are I/O and numpy; a worker near its limit is paused
             # and restarted by the nanny rather than swapping.
             memory_limit=0,
-            silence_logs=logging.WARNING,
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -1,0 +1,231 @@
+"""``irisdq dq-init`` over many files: --workers, --scheduler, --resume,
+--report, the progress display, and interruption."""
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from irisdq import batch, dqflags
+from irisdq.cli.dq_init import BatchDisplay
+from irisdq.cli.main import main
+from irisdq.datamodels import RampModel, TMTMaskModel
+
+
+def write_ramp(path: Path, shape=(1, 2, 16, 16)) -> Path:
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {
+            "DATAMODL": "RampModel",
+            "TELESCOP": "TMT",
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2020-07-13",
+            "TIME-OBS": "01:02:03",
+        }
+    )
+    sci = fits.ImageHDU(np.ones(shape, dtype=np.float32), name="SCI")
+    fits.HDUList([primary, sci]).writeto(path, checksum=True)
+    return path
+
+
+def write_mask(path: Path, shape=(16, 16)) -> Path:
+    mask = TMTMaskModel()
+    mask.meta.instrument.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.dq = np.zeros(shape, dtype=np.uint32)
+    mask.dq[3, 4] = 1024 | 1
+    mask.dq[5, :] = 2048
+    return mask.write(path)
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with batch._client(2, None) as client:
+        yield client.scheduler.address
+
+
+@pytest.fixture
+def night(tmp_path):
+    """A mask, four good ramps and a corrupt one."""
+    mask = write_mask(tmp_path / "mask.fits")
+    ramps = [write_ramp(tmp_path / f"r{i}_uncal.fits") for i in range(4)]
+    corrupt = tmp_path / "corrupt_uncal.fits"
+    corrupt.write_bytes(ramps[0].read_bytes()[:4000])
+    return mask, [*ramps, corrupt]
+
+
+def check_report(report: Path) -> dict:
+    """The report says what the files say."""
+    document = json.loads(report.read_text())
+    assert document["total"] == len(document["files"])
+    assert document["failed"] == sum(f["status"] == "FAILED" for f in document["files"])
+    for entry in document["files"]:
+        if entry["status"] == "FAILED":
+            assert entry["output"] is None
+            assert entry["error"]
+            continue
+        with RampModel(entry["output"]) as model:
+            assert model.verify_checksums()
+            header = model.get_fits_keywords()
+            pixeldq = model.pixeldq
+        assert header["S_DQINIT"] == "COMPLETE"
+        assert header["R_MASK"] == entry["mask"]
+        if entry["status"] == "COMPLETE":
+            counts = {k: v for k, v in dqflags.count_flags(pixeldq).items() if v}
+            assert entry["flagged"] == counts
+    return document
+
+
+def test_local_workers_one_corrupt_exit_1(night, tmp_path, capsys):
+    mask, paths = night
+    report = tmp_path / "report.json"
+    code = main(
+        ["dq-init", *map(str, paths), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), "--workers", "2", "--report", str(report)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        f"r{i}_dqinit.fits" for i in range(4)
+    ]
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(errors) == 1
+    assert "corrupt_uncal.fits" in errors[0]
+    assert "Traceback" not in captured.err
+    assert "distributed" not in captured.err
+    lines = captured.out.splitlines()
+    assert lines[5].split()[:2] == ["file", "status"]
+    assert lines[-1].startswith("5 file(s): ")
+    assert "1 failed" in lines[-1]
+    document = check_report(report)
+    statuses = sorted(f["status"] for f in document["files"])
+    assert statuses == ["COMPLETE"] * 4 + ["FAILED"]
+    assert {f["flagged"]["HOT"] for f in document["files"] if f["flagged"]} == {16}
+
+
+def test_resume_redoes_exactly_the_missing_and_truncated(
+    night, tmp_path, scheduler, capsys
+):
+    mask, paths = night
+    good = [str(p) for p in paths[:4]]
+    out = tmp_path / "out"
+    common = ["--output-dir", str(out), "--override-mask", str(mask)]
+    assert main(["dq-init", *good, *common, "--scheduler", scheduler]) == 0
+    (out / "r1_dqinit.fits").unlink()
+    truncated = out / "r3_dqinit.fits"
+    truncated.write_bytes(truncated.read_bytes()[:6000])
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    report = tmp_path / "resume.json"
+    code = main(
+        ["dq-init", *good, *common, "--scheduler", scheduler, "--resume",
+         "--report", str(report)]
+    )  # fmt: skip
+    assert code == 0
+    document = check_report(report)
+    statuses = {Path(f["input"]).name: f["status"] for f in document["files"]}
+    assert statuses == {
+        "r0_uncal.fits": "VERIFIED",
+        "r1_uncal.fits": "COMPLETE",
+        "r2_uncal.fits": "VERIFIED",
+        "r3_uncal.fits": "COMPLETE",
+    }
+    for name in ("r0_dqinit.fits", "r2_dqinit.fits"):
+        assert (out / name).stat().st_mtime_ns == mtimes[name]
+    totals = capsys.readouterr().out.splitlines()[-1]
+    assert "2 complete" in totals
+    assert "2 verified" in totals
+
+
+def test_scheduler_file(night, tmp_path, scheduler, capsys):
+    mask, paths = night
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler_file.write_text(json.dumps({"address": scheduler}))
+    code = main(
+        ["dq-init", str(paths[0]), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), "--scheduler", str(scheduler_file)]
+    )  # fmt: skip
+    assert code == 0
+    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+    assert "1 complete" in capsys.readouterr().out
+
+
+def test_usage_errors(night, capsys):
+    _, paths = night
+    with pytest.raises(SystemExit):
+        main(["dq-init", str(paths[0]), "--workers", "0"])
+    with pytest.raises(SystemExit):
+        main(["dq-init", str(paths[0]), "--workers", "2", "--scheduler", "x"])
+    assert main(["dq-init", str(paths[0]), "--in-place", "--resume"]) == 2
+    assert "--resume" in capsys.readouterr().err
+
+
+def test_terminal_display_redraws_one_line():
+    stream = io.StringIO()
+    display = BatchDisplay(3, live=True, stream=stream)
+    ok = batch.FileResult("a.fits", "a_dqinit.fits", "COMPLETE", 0.1)
+    display.update(ok, 1, 3)
+    display.update(ok, 2, 3)
+    display.close()
+    text = stream.getvalue()
+    assert "\r[################........] 2/3 done, 0 failed, 1 remaining" in text
+    assert text.endswith("\r\x1b[K")
+    assert "\n" not in text
+
+
+def _run_until_first_output(tmp_path, extra, send):
+    """Start the CLI on a ramp, a FIFO that blocks its reader, and another
+    ramp; signal it once the first output exists."""
+    mask = write_mask(tmp_path / "mask.fits", shape=(64, 64))
+    first = write_ramp(tmp_path / "a_uncal.fits", shape=(1, 2, 64, 64))
+    blocked = tmp_path / "b_uncal.fits"
+    os.mkfifo(blocked)
+    last = write_ramp(tmp_path / "c_uncal.fits", shape=(1, 2, 64, 64))
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "irisdq.cli.main", "dq-init", str(first),
+         str(blocked), str(last), "--output-dir", str(out), "--override-mask",
+         str(mask), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (out / "a_dqinit.fits").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(0.2)
+    process.send_signal(send)
+    stdout, stderr = process.communicate(timeout=30)
+    return process.returncode, stdout, stderr, out
+
+
+@pytest.mark.parametrize(
+    ("extra", "send"),
+    [(["--workers", "2"], signal.SIGINT), ([], signal.SIGTERM)],
+    ids=["sigint-workers", "sigterm-sequential"],
+)
+def test_interrupt_stops_cleanly(tmp_path, extra, send):
+    code, stdout, stderr, out = _run_until_first_output(tmp_path, extra, send)
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted; 3 file(s)" in stdout
+    assert "b_uncal.fits" in stdout
+    assert "NOT_RUN" in stdout
+    names = sorted(p.name for p in out.iterdir())
+    assert not [name for name in names if name.startswith(".")]
+    assert "a_dqinit.fits" in names
+    assert "b_dqinit.fits" not in names
+    for name in names:
+        with RampModel(out / name) as model:
+            assert model.verify_checksums()
