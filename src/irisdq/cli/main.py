@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = [
     "irisdq.cli.mask",
     "irisdq.cli.crds",
     "irisdq.cli.dq_init",
+    "irisdq.cli.demo",
 ]
 
 EXIT_OK = 0
