@@ -349,7 +349,16 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
         with client:
             yield client
         return
+    import dask
+
+    # distributed sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off
+    # glibc's adaptive mmap threshold: every large numpy temporary is then
+    # mapped and faulted in afresh, and the step runs ~2x slower. Memory is
+    # bounded per task here, so the workers keep glibc's default.
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with (
+        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
         LocalCluster(
             n_workers=int(workers),
             threads_per_worker=1,
