@@ -271,3 +271,23 @@ def test_mask_without_dq_is_an_error(tmp_path):
     primary.writeto(path)
     with pytest.raises(DataModelError, match="no DQ extension"):
         datamodels.open(path)
+
+
+def test_pipeline_dq_def_recognised_without_decoding(tmp_path, monkeypatch):
+    """A mask irisdq wrote is read without building or decoding a table."""
+    import irisdq.datamodels.mask as mask_module
+
+    mask = TMTMaskModel()
+    mask.meta.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.dq = np.full((4, 4), 1024, dtype=np.uint32)
+    path = mask.write(tmp_path / "m.fits")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a DQ_DEF table was built or decoded")
+
+    monkeypatch.setattr(fits.BinTableHDU, "fromstring", refuse)
+    monkeypatch.setattr(mask_module, "_pipeline_dq_def_hdu", refuse)
+    with TMTMaskModel(path) as back:
+        assert back._mapping is None
+        assert (back.dq == 1024).all()

@@ -183,8 +183,8 @@ class TMTMaskModel(DataModel):
 
         self._stream.seek(hdu.header_offset)
         raw = self._stream.read(hdu.end - hdu.header_offset)
-        if raw == _pipeline_dq_def_hdu():
-            # Written by irisdq: the pipeline's own flags, checksums known good.
+        if _is_pipeline_dq_def(hdu, raw):
+            # The pipeline's own flags (as irisdq writes them): nothing to remap.
             return True
         if self._verify:
             verify_hdu(self._stream, hdu, source=str(self.path))
@@ -247,6 +247,49 @@ class TMTMaskModel(DataModel):
 
     def _write_extra_hdus(self, stream: BinaryIO) -> None:
         stream.write(_pipeline_dq_def_hdu())
+
+
+_PIPELINE_COLUMNS = (
+    ("BIT", "J"),
+    ("VALUE", "K"),
+    ("NAME", "40A"),
+    ("DESCRIPTION", "80A"),
+)
+
+
+@functools.cache
+def _pipeline_dq_def_data() -> bytes:
+    """The data of the pipeline's DQ_DEF table, as FITS stores it."""
+    rows = pipeline_dq_def()
+    table = np.array(
+        [(r.bit, r.value, r.name.encode(), r.description.encode()) for r in rows],
+        dtype=[
+            ("BIT", ">i4"),
+            ("VALUE", ">i8"),
+            ("NAME", "S40"),
+            ("DESCRIPTION", "S80"),
+        ],
+    )
+    return table.tobytes()
+
+
+def _is_pipeline_dq_def(hdu: HDULayout, raw: bytes) -> bool:
+    """Whether a DQ_DEF extension holds exactly the pipeline's flag table.
+
+    Compares the column layout and the data bytes, which is much cheaper than
+    decoding the table with astropy: reading a mask that irisdq wrote stays
+    fast.
+    """
+    header = hdu.header
+    if header.get("TFIELDS") != len(_PIPELINE_COLUMNS):
+        return False
+    for number, (name, form) in enumerate(_PIPELINE_COLUMNS, start=1):
+        if str(header.get(f"TTYPE{number}", "")).strip().upper() != name:
+            return False
+        if str(header.get(f"TFORM{number}", "")).strip().upper() != form:
+            return False
+    start = hdu.data_offset - hdu.header_offset
+    return raw[start : start + hdu.data_size] == _pipeline_dq_def_data()
 
 
 @functools.cache
