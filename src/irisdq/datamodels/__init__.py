@@ -15,6 +15,11 @@ when the stored bytes are the values). Every write goes through a temporary
 file and carries CHECKSUM/DATASUM.
 """
 
+# Every model reads and writes FITS headers with astropy: importing it here,
+# once, keeps that cost out of the first call (the command line imports this
+# package only when a command needs it, so ``irisdq --help`` stays fast).
+import astropy.io.fits  # noqa: F401
+
 from irisdq.datamodels.dqdef import DQDefRow, remap_flags
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_primary_header

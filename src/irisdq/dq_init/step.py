@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from irisdq import dqflags
+from irisdq import crds, dqflags
+from irisdq.datamodels import RampModel, TMTMaskModel
 from irisdq.dq_init.core import (
     Subarray,
     apply_mask,
@@ -140,8 +141,6 @@ class DQInitStep(Step):
 
     def process(self, input: Any) -> Any:
         """Run on a path (returns the output path) or a RampModel (returns it)."""
-        from irisdq.datamodels import RampModel
-
         start = time.perf_counter()
         if isinstance(input, RampModel):
             result = self._process_model(input)
@@ -165,9 +164,6 @@ class DQInitStep(Step):
     # -- choosing and preparing the mask -----------------------------------
 
     def _choose_mask(self, dataset: Any, label: str) -> _MaskChoice:
-        from irisdq import crds
-        from irisdq.datamodels import TMTMaskModel
-
         override = self.reference_override("mask")
         if override == NOT_APPLICABLE:
             return _MaskChoice(None, Subarray(), NOT_APPLICABLE, None)
@@ -305,8 +301,6 @@ class DQInitStep(Step):
     # -- a file on disk ------------------------------------------------------
 
     def _process_file(self, path: Path) -> Path:
-        from irisdq.datamodels import RampModel
-
         label = str(path)
         target = path if self.inplace else self.output_path(path)
         if not self.inplace:
