@@ -4,22 +4,10 @@ import pytest
 from astropy.io import fits
 
 from irisdq.cli.main import main
-from irisdq.crds import clear_cache, mapping_checksum
+from irisdq.crds import mapping_checksum
 from irisdq.errors import NoMatchError
 
 MASK = "tmt_iris_mask_0001.fits"
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
-        monkeypatch.delenv(name, raising=False)
-    clear_cache()
-    yield home
-    clear_cache()
 
 
 @pytest.fixture

@@ -7,16 +7,11 @@ import pytest
 from astropy.io import fits
 
 from irisdq.cli.main import build_parser, main
-from irisdq.crds import clear_cache
 from irisdq.datamodels import TMTMaskModel
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path, monkeypatch, tmp_path_factory):
-    home = tmp_path / "home"
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
-        monkeypatch.delenv(name, raising=False)
+def cache(home):
     mask = TMTMaskModel()
     mask.meta.name = "IRIS"
     mask.meta.detector = "IRIS1"
@@ -25,9 +20,6 @@ def cache(tmp_path, monkeypatch, tmp_path_factory):
     dq[201, 101] = 2048
     mask.dq = dq
     mask.write(home / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits")
-    clear_cache()
-    yield
-    clear_cache()
 
 
 def ramp(path, date="2020-07-13"):
@@ -125,5 +117,5 @@ def test_not_touched_without_shutil(tmp_path):
     before = early.read_bytes()
     main(["dq-init", str(early)])
     assert early.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["early.fits", "home"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["early.fits"]
     assert shutil.which("irisdq") is not None

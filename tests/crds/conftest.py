@@ -2,20 +2,13 @@
 
 import pytest
 
-from irisdq.crds import clear_cache, condition_value, mapping_from_text, update_checksum
+from irisdq.crds import condition_value, mapping_from_text, update_checksum
 
 
-@pytest.fixture(autouse=True)
-def isolated_crds(tmp_path, monkeypatch):
-    """Keep every test away from the real ~/crds_cache and CRDS variables."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
-        monkeypatch.delenv(name, raising=False)
-    clear_cache()
-    yield home
-    clear_cache()
+@pytest.fixture
+def isolated_crds(home):
+    """The test's home folder (see tests/conftest.py), by its crds name."""
+    return home
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from irisdq.crds import clear_cache
 from irisdq.datamodels import TMTMaskModel
 
 MASK_NAME = "tmt_iris_mask_0001.fits"
@@ -35,19 +34,6 @@ def mask_file(tmp_path_factory) -> Path:
     mask.meta.detector = "IRIS1"
     mask.dq = full_frame_mask()
     return mask.write(tmp_path_factory.mktemp("masks") / MASK_NAME)
-
-
-@pytest.fixture(autouse=True)
-def home(tmp_path, monkeypatch) -> Path:
-    """A fresh home folder and no CRDS variables: the default ~/crds_cache."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
-        monkeypatch.delenv(name, raising=False)
-    clear_cache()
-    yield home
-    clear_cache()
 
 
 @pytest.fixture

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test."""
+
+import pytest
+
+from irisdq.crds import clear_cache
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory, monkeypatch):
+    """A fresh home folder and no CRDS variables, for every test.
+
+    Nothing a test does can reach the real ``~/crds_cache``; the default
+    cache of a test is ``<home>/crds_cache``, as on a fresh machine.
+    """
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
+        monkeypatch.delenv(name, raising=False)
+    clear_cache()
+    yield home
+    clear_cache()
