@@ -506,18 +506,17 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
 def _remove_stale_temporaries(paths: list[str], params: dict[str, Any]) -> None:
     """Remove the temporary files of outputs whose writer was killed.
 
-    The step writes ``.<output name>.<random>.tmp`` beside the output and
-    renames it; a worker killed mid-write leaves that file behind.
+    The step writes its output through a temporary file beside it; a worker
+    killed mid-write leaves that file behind.
     """
+    from irisdq.datamodels.atomic import temporary_files
+
     for path in paths:
         try:
             target = output_path(path, params)
         except (IrisDQError, OSError, ValueError):
             continue
-        folder = target.parent
-        if not folder.is_dir():
-            continue
-        for stale in folder.glob(f".{target.name}.*.tmp"):
+        for stale in temporary_files(target):
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
 

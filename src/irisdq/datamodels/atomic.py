@@ -4,6 +4,7 @@ import contextlib
 import ctypes
 import errno
 import functools
+import glob
 import os
 import secrets
 import sys
@@ -11,7 +12,33 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_output"]
+__all__ = ["atomic_output", "temporary_files"]
+
+
+# The name of the file being written: hidden, beside the final one.
+_TEMPORARY = ".{name}.{tag}.tmp"
+
+
+def temporary_files(path: str | os.PathLike) -> list[Path]:
+    """Return the temporary files of :func:`atomic_output` for ``path``.
+
+    A writer that was killed (``kill -9``, a lost worker) leaves its
+    temporary file behind; a caller that reruns the work can remove them.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "out.fits"
+    >>> (target.parent / ".out.fits.1a2b3c4d.tmp").write_bytes(b"partial")
+    7
+    >>> [p.name for p in temporary_files(target)]
+    ['.out.fits.1a2b3c4d.tmp']
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = _TEMPORARY.format(name=glob.escape(path.name), tag="*")
+    return sorted(path.parent.glob(pattern))
 
 
 @contextlib.contextmanager
@@ -64,7 +91,9 @@ def atomic_output(
     if not overwrite and path.exists():
         raise _exists(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(
+        _TEMPORARY.format(name=path.name, tag=secrets.token_hex(4))
+    )
     # os.open with mode 0o666 honours the umask, as a plain open() would,
     # unlike tempfile's 0o600.
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
