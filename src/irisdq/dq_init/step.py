@@ -26,9 +26,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from astropy.io import fits
 
 from irisdq import crds, dqflags
 from irisdq.datamodels import RampModel, TMTMaskModel
+from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.hdu_io import (
+    image_encoding,
+    image_header_size,
+    write_image_hdu,
+    write_image_hdu_blocks,
+)
+from irisdq.datamodels.image import read_flag_image
+from irisdq.datamodels.layout import copy_hdu
+from irisdq.datamodels.model import _check_flags, _without
 from irisdq.dq_init.core import (
     Subarray,
     apply_mask,
@@ -221,9 +232,6 @@ class DQInitStep(Step):
         return cut
 
     def _user_dq(self, shape: tuple[int, ...], label: str) -> np.ndarray | None:
-        from irisdq.datamodels.image import read_flag_image
-        from irisdq.datamodels.model import _check_flags
-
         supplied = self.user_supplied_dq
         if supplied is None:
             return None
@@ -418,10 +426,6 @@ class _FilePlan:
     # -- the arrays as written ----------------------------------------------
 
     def _dq_header(self, name: str, existing):
-        from astropy.io import fits
-
-        from irisdq.datamodels.model import _without
-
         header = fits.Header([("EXTNAME", name, "extension name")])
         if existing is not None:
             for card in _without(existing.header, {"EXTNAME"}).cards:
@@ -431,8 +435,6 @@ class _FilePlan:
     def _group_planes(self, stream) -> Iterator[np.ndarray]:
         """GROUPDQ plane by plane: the input's ORed with the mask's, or the
         mask's alone."""
-        from irisdq.datamodels.hdu_io import image_encoding
-
         nplanes = self.cube[0] * self.cube[1]
         if self.groupdq_hdu is None:
             for _ in range(nplanes):
@@ -455,14 +457,10 @@ class _FilePlan:
             yield plane
 
     def _write_pixeldq(self, stream) -> None:
-        from irisdq.datamodels.hdu_io import write_image_hdu
-
         header = self._dq_header("PIXELDQ", self.pixeldq_hdu)
         write_image_hdu(stream, np.asarray(self.pixeldq, dtype=np.uint32), header)
 
     def _write_groupdq(self, stream, source) -> None:
-        from irisdq.datamodels.hdu_io import write_image_hdu_blocks
-
         header = self._dq_header("GROUPDQ", self.groupdq_hdu)
         write_image_hdu_blocks(
             stream, self._group_planes(source), self.cube, np.uint8, header
@@ -471,10 +469,6 @@ class _FilePlan:
     # -- a new file ------------------------------------------------------------
 
     def write_copy(self, source_path: Path, target: Path, *, overwrite: bool) -> None:
-        from irisdq.datamodels.atomic import atomic_output
-        from irisdq.datamodels.hdu_io import write_image_hdu
-        from irisdq.datamodels.layout import copy_hdu
-
         layout = self.ramp.hdu_layout
         size_hint = layout[-1].end + self.pixeldq_bytes() + self.groupdq_bytes()
         with (
@@ -482,21 +476,22 @@ class _FilePlan:
             atomic_output(target, overwrite=overwrite, size_hint=size_hint) as out,
         ):
             write_image_hdu(out, None, self.header, primary=True)
-            wrote_dq = self.cut is None
+            writers = {
+                "PIXELDQ": lambda: self._write_pixeldq(out),
+                "GROUPDQ": lambda: self._write_groupdq(out, source),
+            }
+            names = _names(layout)
+            # Arrays the input lacks go right after SCI, as in jwst.
+            missing = [] if self.cut is None else [n for n in writers if n not in names]
             for hdu in layout[1:]:
-                if self.cut is not None and hdu.name == "PIXELDQ":
-                    self._write_pixeldq(out)
-                elif self.cut is not None and hdu.name == "GROUPDQ":
-                    self._write_groupdq(out, source)
+                if self.cut is not None and hdu.name in writers:
+                    writers[hdu.name]()
                 else:
                     copy_hdu(source, hdu, out)
-                if hdu.name == "SCI" and not wrote_dq:
-                    # Arrays the input lacks go right after SCI, as in jwst.
-                    if self.pixeldq_hdu is None and "PIXELDQ" not in _names(layout):
-                        self._write_pixeldq(out)
-                    if self.groupdq_hdu is None and "GROUPDQ" not in _names(layout):
-                        self._write_groupdq(out, source)
-                    wrote_dq = True
+                if hdu.name == "SCI":
+                    for name in missing:
+                        writers[name]()
+                    missing = []
 
     def pixeldq_bytes(self) -> int:
         return 0 if self.cut is None else 4 * self.cut.size + 2 * 2880
@@ -513,8 +508,6 @@ class _FilePlan:
         the whole file is rewritten to a temporary file and renamed over the
         input instead, which is just as safe and only slower.
         """
-        from irisdq.datamodels.hdu_io import image_header_size, write_image_hdu
-
         layout = self.ramp.hdu_layout
         names = _names(layout)
         fits_in_place = (
