@@ -7,27 +7,10 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from builders import write_full_frame_ramp as write_ramp
 from irisdq import batch
 from irisdq.datamodels import read_hdu_layout
 from irisdq.errors import IrisDQError
-
-
-def write_ramp(path: Path, shape=(1, 2, 16, 16)) -> Path:
-    primary = fits.PrimaryHDU()
-    primary.header.update(
-        {
-            "DATAMODL": "RampModel",
-            "TELESCOP": "TMT",
-            "INSTRUME": "IRIS",
-            "DETECTOR": "IRIS1",
-            "SUBARRAY": "FULL",
-            "DATE-OBS": "2020-07-13",
-            "TIME-OBS": "01:02:03",
-        }
-    )
-    sci = np.ones(shape, dtype=np.float32)
-    fits.HDUList([primary, fits.ImageHDU(sci, name="SCI")]).writeto(path, checksum=True)
-    return path
 
 
 def write_mask(path: Path, shape=(16, 16)) -> Path:

@@ -12,30 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from astropy.io import fits
 
+from builders import write_full_frame_ramp as write_ramp
 from irisdq import batch, dqflags
 from irisdq.cli.dq_init import BatchDisplay
 from irisdq.cli.main import main
 from irisdq.datamodels import RampModel, TMTMaskModel
-
-
-def write_ramp(path: Path, shape=(1, 2, 16, 16)) -> Path:
-    primary = fits.PrimaryHDU()
-    primary.header.update(
-        {
-            "DATAMODL": "RampModel",
-            "TELESCOP": "TMT",
-            "INSTRUME": "IRIS",
-            "DETECTOR": "IRIS1",
-            "SUBARRAY": "FULL",
-            "DATE-OBS": "2020-07-13",
-            "TIME-OBS": "01:02:03",
-        }
-    )
-    sci = fits.ImageHDU(np.ones(shape, dtype=np.float32), name="SCI")
-    fits.HDUList([primary, sci]).writeto(path, checksum=True)
-    return path
 
 
 def write_mask(path: Path, shape=(16, 16)) -> Path:
