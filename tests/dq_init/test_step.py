@@ -190,6 +190,62 @@ class TestMasks:
         assert result[3, 3] == 2048
         assert result[4, 4] == 0
 
+    def test_mask_file_read_once_for_many_exposures(self, tmp_path, build, monkeypatch):
+        import irisdq.dq_init.step as step_module
+
+        opened = []
+
+        class CountingMask(TMTMaskModel):
+            def __init__(self, *args, **kwargs):
+                opened.append(args)
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(step_module, "TMTMaskModel", CountingMask)
+        mask = np.zeros((10, 10), dtype=np.uint32)
+        mask[3, 7] = 2048
+        mask_path = build.small_mask(tmp_path / "mask.fits", mask)
+        for name in ("a.fits", "b.fits", "c.fits"):
+            ramp = build.ramp(tmp_path / name, start=(1, 1))
+            out = DQInitStep.call(ramp, override_mask=mask_path)
+            assert read(out)["PIXELDQ"][1][3, 7] == 2048
+        assert len(opened) == 1
+
+    def test_replaced_or_rewritten_mask_file_read_again(self, tmp_path, build):
+        mask_path = tmp_path / "mask.fits"
+        first = np.zeros((10, 10), dtype=np.uint32)
+        first[3, 7] = 2048
+        build.small_mask(mask_path, first)
+        ramp = build.ramp(tmp_path / "r.fits", start=(1, 1))
+        step = DQInitStep(override_mask=mask_path, overwrite=True)
+        assert read(step.run(ramp))["PIXELDQ"][1][3, 7] == 2048
+
+        # Replaced by another file under the same name.
+        second = np.zeros((10, 10), dtype=np.uint32)
+        second[4, 4] = 1024
+        build.small_mask(tmp_path / "new.fits", second)
+        os.replace(tmp_path / "new.fits", mask_path)
+        pixeldq = read(step.run(ramp))["PIXELDQ"][1]
+        assert (pixeldq[3, 7], pixeldq[4, 4]) == (0, 1024)
+
+        # Rewritten in place: same inode and size, new contents and times.
+        stamp = os.stat(mask_path).st_mtime_ns
+        with fits.open(mask_path, mode="update") as hdul:
+            hdul["DQ"].data[4, 4] = 2048
+        os.utime(mask_path, ns=(stamp + 10**9, stamp + 10**9))
+        assert read(step.run(ramp))["PIXELDQ"][1][4, 4] == 2048
+
+    def test_mask_shared_between_runs_is_read_only(self, tmp_path, build):
+        import irisdq.dq_init.step as step_module
+
+        mask_path = build.small_mask(
+            tmp_path / "mask.fits", np.zeros((10, 10), dtype=np.uint32)
+        )
+        DQInitStep.call(build.ramp(tmp_path / "r.fits", start=(1, 1)),
+                        override_mask=mask_path)  # fmt: skip
+        ((dq, _),) = step_module._mask_cache.values()
+        with pytest.raises(ValueError, match="read-only"):
+            dq[0, 0] = 1
+
     def test_override_with_model_not_changed(self, tmp_path, build):
         mask = TMTMaskModel()
         mask.meta.detector = "IRIS1"

@@ -204,18 +204,13 @@ class DQInitStep(Step):
                 f"{type(override).__name__}"
             )
         self.log.info("Using MASK reference file %s", path)
-        with TMTMaskModel(path) as mask:
-            return self._mask_from_model(mask, record, ctx_name)
+        dq, reference = _read_mask(path, record)
+        return _MaskChoice(dq, reference, record, ctx_name)
 
     @staticmethod
     def _mask_from_model(mask, record: str, context: str | None) -> _MaskChoice:
-        if mask.dq is None:
-            raise DataModelError(f"{record}: the mask has no DQ array")
-        where = mask.meta.subarray
-        reference = Subarray(
-            where.xstart or 1, where.ystart or 1, where.xsize, where.ysize
-        )
-        return _MaskChoice(mask.dq, reference, record, context)
+        dq, reference = _mask_arrays(mask, record)
+        return _MaskChoice(dq, reference, record, context)
 
     def _cut_mask(
         self, choice: _MaskChoice, shape: tuple[int, int], keywords, label: str
@@ -332,6 +327,45 @@ class DQInitStep(Step):
                 plan.write_copy(path, target, overwrite=self.overwrite)
         self.summary = plan.summary(label, str(target))
         return target
+
+
+def _mask_arrays(mask, record: str) -> tuple[np.ndarray, Subarray]:
+    if mask.dq is None:
+        raise DataModelError(f"{record}: the mask has no DQ array")
+    where = mask.meta.subarray
+    reference = Subarray(where.xstart or 1, where.ystart or 1, where.xsize, where.ysize)
+    return mask.dq, reference
+
+
+# The mask file read last, by file identity. A run over many exposures (one
+# process of a batch) reads and verifies a mask once instead of per exposure;
+# a mask file replaced or rewritten has a new identity and is read again.
+# One entry, so at most one mask stays in memory between calls.
+_mask_cache: dict[tuple, tuple[np.ndarray, Subarray]] = {}
+
+
+def _read_mask(path: Path, record: str) -> tuple[np.ndarray, Subarray]:
+    try:
+        status = path.stat()
+    except OSError:
+        status = None  # TMTMaskModel says what is wrong with the path
+    key = status and (
+        os.path.realpath(path),
+        status.st_dev,
+        status.st_ino,
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+    )
+    if key and key in _mask_cache:
+        return _mask_cache[key]
+    with TMTMaskModel(path) as mask:
+        dq, reference = _mask_arrays(mask, record)
+    dq.flags.writeable = False  # shared by every later call: never changed
+    _mask_cache.clear()
+    if key:
+        _mask_cache[key] = dq, reference
+    return dq, reference
 
 
 def _model_name(model) -> str:
