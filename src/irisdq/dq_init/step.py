@@ -194,7 +194,8 @@ class DQInitStep(Step):
             path = Path(chosen)
             record, ctx_name = f"crds://{path.name}", context.name
         elif isinstance(override, TMTMaskModel):
-            return self._mask_from_model(override, _model_name(override), None)
+            record = _model_name(override)
+            return _MaskChoice(*_mask_arrays(override, record), record, None)
         elif isinstance(override, str | os.PathLike):
             path = Path(override)
             record, ctx_name = str(path), None
@@ -204,13 +205,7 @@ class DQInitStep(Step):
                 f"{type(override).__name__}"
             )
         self.log.info("Using MASK reference file %s", path)
-        dq, reference = _read_mask(path, record)
-        return _MaskChoice(dq, reference, record, ctx_name)
-
-    @staticmethod
-    def _mask_from_model(mask, record: str, context: str | None) -> _MaskChoice:
-        dq, reference = _mask_arrays(mask, record)
-        return _MaskChoice(dq, reference, record, context)
+        return _MaskChoice(*_read_mask(path, record), record, ctx_name)
 
     def _cut_mask(
         self, choice: _MaskChoice, shape: tuple[int, int], keywords, label: str
@@ -348,22 +343,23 @@ def _read_mask(path: Path, record: str) -> tuple[np.ndarray, Subarray]:
     try:
         status = path.stat()
     except OSError:
-        status = None  # TMTMaskModel says what is wrong with the path
-    key = status and (
-        os.path.realpath(path),
-        status.st_dev,
-        status.st_ino,
-        status.st_size,
-        status.st_mtime_ns,
-        status.st_ctime_ns,
-    )
-    if key and key in _mask_cache:
-        return _mask_cache[key]
+        key = None  # not cached: TMTMaskModel says what is wrong with the path
+    else:
+        key = (
+            os.path.realpath(path),
+            status.st_dev,
+            status.st_ino,
+            status.st_size,
+            status.st_mtime_ns,
+            status.st_ctime_ns,
+        )
+        if key in _mask_cache:
+            return _mask_cache[key]
     with TMTMaskModel(path) as mask:
         dq, reference = _mask_arrays(mask, record)
     dq.flags.writeable = False  # shared by every later call: never changed
     _mask_cache.clear()
-    if key:
+    if key is not None:
         _mask_cache[key] = dq, reference
     return dq, reference
 
