@@ -22,27 +22,18 @@ from irisdq import bitmask as irisdq_bitmask
 IGNORE_FLAGS = {"int": 4 | 8, "list": [4, 8], "string": "4,8"}
 
 
-def median_seconds(func, repeat: int) -> float:
-    func()  # warm up caches and the thread pool
-    times = []
+def median_seconds(*funcs, repeat: int) -> list[float]:
+    """Median time of each function, called in turn ``repeat`` times, so
+    that a change in machine load hits all of them alike."""
+    for func in funcs:
+        func()  # warm up caches and the thread pool
+    times = [[] for _ in funcs]
     for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def paired_medians(first, second, repeat: int) -> tuple[float, float]:
-    """Median times of two functions called alternately, so that a change in
-    machine load hits both alike."""
-    first(), second()
-    times_first, times_second = [], []
-    for _ in range(repeat):
-        for func, times in ((first, times_first), (second, times_second)):
+        for func, spent in zip(funcs, times, strict=True):
             start = time.perf_counter()
             func()
-            times.append(time.perf_counter() - start)
-    return statistics.median(times_first), statistics.median(times_second)
+            spent.append(time.perf_counter() - start)
+    return [statistics.median(spent) for spent in times]
 
 
 def floor_seconds(bitfield: np.ndarray, repeat: int) -> float:
@@ -65,7 +56,8 @@ def floor_seconds(bitfield: np.ndarray, repeat: int) -> float:
         list(pool.map(part, range(workers)))
 
     with ThreadPoolExecutor(workers) as pool:
-        return median_seconds(lambda: run(pool), repeat)
+        (floor,) = median_seconds(lambda: run(pool), repeat=repeat)
+        return floor
 
 
 def peak_extra_bytes(func) -> int:
@@ -90,7 +82,7 @@ def compare(label: str, bitfield: np.ndarray, repeat: int) -> list[float]:
             return irisdq_bitmask.bitfield_to_boolean_mask(bitfield, flags)
 
         np.testing.assert_array_equal(run_astropy(), run_irisdq())
-        t_astropy, t_irisdq = paired_medians(run_astropy, run_irisdq, repeat)
+        t_astropy, t_irisdq = median_seconds(run_astropy, run_irisdq, repeat=repeat)
         ratio = t_astropy / t_irisdq
         ratios.append(ratio)
         extra_astropy = peak_extra_bytes(run_astropy) / 2**20
@@ -121,8 +113,12 @@ def scalar_overhead(repeat: int) -> float:
 
         return run
 
-    t_astropy = median_seconds(loop(astropy_bitmask), repeat) / calls
-    t_irisdq = median_seconds(loop(irisdq_bitmask), repeat) / calls
+    t_astropy, t_irisdq = (
+        seconds / calls
+        for seconds in median_seconds(
+            loop(astropy_bitmask), loop(irisdq_bitmask), repeat=repeat
+        )
+    )
     ratio = t_astropy / t_irisdq
     print(
         f"{'scalar uint32':<24} {'int':<7} astropy {t_astropy * 1e6:7.2f} us  "
