@@ -193,22 +193,18 @@ def check_output(output: Path, dq: np.ndarray) -> None:
     assert status == "COMPLETE", f"S_DQINIT = {status!r}"
 
 
-INPLACE_PROBE = """
-import sys, time
-from irisdq.dq_init import DQInitStep
-start = time.perf_counter()
-DQInitStep.call(sys.argv[1], inplace=True)
-print(time.perf_counter() - start)
-"""
-
-
-# The step's own work: the same run, inside an interpreter that has
-# imported irisdq.dq_init (numpy and astropy.io.fits with it).
+# The step's own work, timed inside an interpreter that has imported
+# irisdq.dq_init (numpy and astropy.io.fits with it): "STEP_PROBE RAMP OUT"
+# writes into the folder OUT, "STEP_PROBE RAMP" works in place.
 STEP_PROBE = """
 import sys, time
 from irisdq.dq_init import DQInitStep
+if len(sys.argv) > 2:
+    params = {"output_dir": sys.argv[2], "overwrite": True}
+else:
+    params = {"inplace": True}
 start = time.perf_counter()
-DQInitStep.call(sys.argv[1], output_dir=sys.argv[2], overwrite=True)
+DQInitStep.call(sys.argv[1], **params)
 print(time.perf_counter() - start)
 """
 
@@ -278,9 +274,9 @@ def irisdq_figures(folder: Path, repeat: int) -> dict:
         remove(target)
         shutil.copyfile(ramp, target)
         sync()
-        first.append(run([sys.executable, "-c", INPLACE_PROBE, str(target)], env))
+        first.append(run([sys.executable, "-c", STEP_PROBE, str(target)], env))
         sync()
-        again.append(run([sys.executable, "-c", INPLACE_PROBE, str(target)], env))
+        again.append(run([sys.executable, "-c", STEP_PROBE, str(target)], env))
     check_output(target, dq)
     figures["inplace_first"] = median(float(r.stdout) for r in first)
     figures["inplace_again"] = median(float(r.stdout) for r in again)
