@@ -4,6 +4,7 @@ extensions, and the behaviour the seed documents."""
 import pickle
 import subprocess
 import sys
+import threading
 import tracemalloc
 import warnings
 
@@ -377,3 +378,28 @@ class TestLargeArrays:
             warnings.simplefilter("error")
             bitfield_to_boolean_mask(dq, 4, dtype=np.uint8)
         np.testing.assert_array_equal(dq, before)
+
+    def test_does_not_wait_for_a_busy_thread_pool(self, monkeypatch):
+        # Every pool thread busy with other work: the calling thread converts
+        # all pieces itself and returns instead of waiting for the pool.
+        monkeypatch.setattr(bitmask, "_PARALLEL_MIN_BYTES", 1024)
+        monkeypatch.setattr(bitmask, "_PIECE_BYTES", 4096)
+        pool = bitmask._thread_pool()
+        release = threading.Event()
+        blockers = [pool.submit(release.wait) for _ in range(pool._max_workers)]
+        dq = np.arange(2**18, dtype=np.uint32).reshape(512, 512)
+        result = {}
+        caller = threading.Thread(
+            target=lambda: result.update(mask=bitfield_to_boolean_mask(dq, 4)),
+            daemon=True,
+        )
+        try:
+            caller.start()
+            caller.join(timeout=30)
+            finished = not caller.is_alive()
+        finally:
+            release.set()
+            for blocker in blockers:
+                blocker.result()
+        assert finished
+        np.testing.assert_array_equal(result["mask"], (dq & ~np.uint32(4)) != 0)

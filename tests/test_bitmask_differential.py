@@ -225,6 +225,8 @@ def _tiny_chunks():
     with (
         mock.patch.object(bitmask, "_CHUNK_ELEMENTS", 4),
         mock.patch.object(bitmask, "_CHUNK_BYTES", 16),
+        mock.patch.object(bitmask, "_PIECE_BYTES", 32),
+        mock.patch.object(bitmask, "_BUFFER_ELEMENTS", 16),
         mock.patch.object(bitmask, "_PARALLEL_MIN_BYTES", 32),
     ):
         yield

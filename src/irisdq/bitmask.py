@@ -30,6 +30,7 @@ import itertools
 import numbers
 import os
 import sys
+import threading
 import warnings
 import weakref
 from collections.abc import Iterator, Mapping
@@ -58,6 +59,13 @@ _SUPPORTED_FLAGS = (1 << 64) - 1
 _CHUNK_BYTES = 1 << 20
 # Arrays of at most this many elements are converted in one go.
 _CHUNK_ELEMENTS = 1 << 16
+# Elements per block of numpy's ufunc buffer (numpy.setbufsize) when a bool
+# output is filled in one buffered call: 1 MiB of uint32, which measured
+# best for uint8 and uint32 alike (numpy's default is 8192).
+_BUFFER_ELEMENTS = 1 << 18
+# Bytes of input a thread takes at a time when several share an array: few
+# enough pieces that the GIL changes hands rarely, enough to share evenly.
+_PIECE_BYTES = 1 << 22
 # Below this many bytes of input a second thread costs more than it saves.
 _PARALLEL_MIN_BYTES = 1 << 23
 _NUMERIC_KINDS = frozenset("biufc")
@@ -610,13 +618,41 @@ def _thread_pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(
-            max_workers=os.cpu_count() or 1, thread_name_prefix="irisdq-bitmask"
+            max_workers=max(1, (os.cpu_count() or 1) - 1),
+            thread_name_prefix="irisdq-bitmask",
         )
     return _executor
 
 
 def _convert_span(src, dst, keep, all_bits: bool, good_mask_value) -> None:
-    """Fill ``dst[i] = (src[i] & keep) != 0`` (or ``== 0``) chunk by chunk."""
+    """Fill ``dst[i] = (src[i] & keep) != 0`` (or ``== 0``)."""
+    if dst.dtype == np.bool_:
+        _convert_span_to_bool(src, dst, keep, all_bits, good_mask_value)
+    else:
+        _convert_span_chunked(src, dst, keep, all_bits, good_mask_value)
+
+
+def _convert_span_to_bool(src, dst, keep, all_bits: bool, good_mask_value) -> None:
+    """A boolean output in one numpy call (two with ``good_mask_value``).
+
+    numpy ANDs a block of ``_BUFFER_ELEMENTS`` into its buffer and casts it
+    to bool while it is still in cache, so the span is read once. One call
+    takes the GIL once: threads that each re-take it for every chunk of a
+    Python loop wait on each other, and a woken thread can take a
+    millisecond to run on a busy or virtual machine.
+    """
+    if all_bits:
+        (np.equal if good_mask_value else np.not_equal)(src, 0, out=dst)
+        return
+    with np.errstate():  # restores numpy's buffer size on exit
+        np.setbufsize(_BUFFER_ELEMENTS)
+        np.bitwise_and(src, keep, out=dst, casting="unsafe")
+    if good_mask_value:
+        np.logical_not(dst, out=dst)
+
+
+def _convert_span_chunked(src, dst, keep, all_bits: bool, good_mask_value) -> None:
+    """Any numeric output, through a cache-sized temporary chunk by chunk."""
     compare = np.equal if good_mask_value else np.not_equal
     n = src.shape[0]
     step = _chunk_elements(src.dtype)
@@ -639,27 +675,38 @@ def _chunk_elements(dtype: np.dtype) -> int:
 
 
 def _convert_flat(src, dst, keep, all_bits: bool, good_mask_value) -> None:
-    n = src.shape[0]
+    """Convert a large 1-D span in pieces, on this thread and the pool's.
+
+    The calling thread works too and every thread takes the next piece as it
+    becomes free, so a pool thread that wakes late (on a busy or virtual
+    machine this can take milliseconds) costs its share, not the whole wait.
+    """
     workers = min(os.cpu_count() or 1, src.nbytes // _PARALLEL_MIN_BYTES)
     if workers < 2:
         _convert_span(src, dst, keep, all_bits, good_mask_value)
         return
-    chunk = _chunk_elements(src.dtype)
-    step = -(-n // workers)
-    step = -(-step // chunk) * chunk
-    futures = [
-        _thread_pool().submit(
-            _convert_span,
-            src[i : i + step],
-            dst[i : i + step],
-            keep,
-            all_bits,
-            good_mask_value,
-        )
-        for i in range(0, n, step)
-    ]
-    for future in futures:
-        future.result()
+    step = _PIECE_BYTES // src.itemsize
+    starts = iter(range(0, src.shape[0], step))
+    lock = threading.Lock()
+
+    def convert_pieces() -> None:
+        while True:
+            with lock:
+                start = next(starts, None)
+            if start is None:
+                return
+            piece = slice(start, start + step)
+            _convert_span(src[piece], dst[piece], keep, all_bits, good_mask_value)
+
+    helpers = [_thread_pool().submit(convert_pieces) for _ in range(workers - 1)]
+    try:
+        convert_pieces()
+    finally:
+        # A helper still queued (the pool is busy with another call) has
+        # nothing left to do: drop it rather than wait for the pool.
+        for helper in helpers:
+            if not helper.cancel():
+                helper.result()
 
 
 def _flat_view(array: np.ndarray) -> np.ndarray | None:
