@@ -23,3 +23,26 @@ def write_full_frame_ramp(path: Path, shape=(1, 2, 16, 16)) -> Path:
     sci = fits.ImageHDU(np.ones(shape, dtype=np.float32), name="SCI")
     fits.HDUList([primary, sci]).writeto(path, checksum=True)
     return path
+
+
+def write_mask(path: Path, shape=(16, 16)) -> Path:
+    """An IRIS1 CUSTOM mask: DO_NOT_USE + DEAD at [3, 4], row 5 HOT."""
+    from irisdq.datamodels import TMTMaskModel
+
+    mask = TMTMaskModel()
+    mask.meta.instrument.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.dq = np.zeros(shape, dtype=np.uint32)
+    mask.dq[3, 4] = 1024 | 1
+    mask.dq[5, :] = 2048
+    return mask.write(path)
+
+
+def write_night(folder: Path) -> tuple[Path, list[Path]]:
+    """A mask, four good ramps ``r0``-``r3`` and ``corrupt_uncal.fits``, a
+    ramp cut off inside its SCI header."""
+    mask = write_mask(folder / "mask.fits")
+    ramps = [write_full_frame_ramp(folder / f"r{i}_uncal.fits") for i in range(4)]
+    corrupt = folder / "corrupt_uncal.fits"
+    corrupt.write_bytes(ramps[0].read_bytes()[:4000])
+    return mask, [*ramps, corrupt]

@@ -19,3 +19,13 @@ def home(tmp_path_factory, monkeypatch):
     clear_cache()
     yield home
     clear_cache()
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """The address of one local Dask cluster of 2 workers for the session,
+    built as ``irisdq.batch.run(workers=2)`` builds it."""
+    from irisdq import batch
+
+    with batch._client(2, None) as client:
+        yield client.scheduler.address

@@ -3,47 +3,28 @@ isolation, resume and temporary files left by killed writers."""
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_full_frame_ramp as write_ramp
+from builders import write_night
 from irisdq import batch
 from irisdq.datamodels import read_hdu_layout
 from irisdq.errors import IrisDQError
 
 
-def write_mask(path: Path, shape=(16, 16)) -> Path:
-    from irisdq.datamodels import TMTMaskModel
-
-    mask = TMTMaskModel()
-    mask.meta.instrument.detector = "IRIS1"
-    mask.meta.subarray.name = "CUSTOM"
-    mask.dq = np.zeros(shape, dtype=np.uint32)
-    mask.dq[3, 4] = 1024 | 1
-    mask.dq[:, 7] = 2048
-    return mask.write(path)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    """One local cluster of 2 workers for the module, built as run() builds
-    it; its every address is on 127.0.0.1."""
-    with batch._client(2, None) as client:
-        info = client.scheduler_info()
-        addresses = [client.scheduler.address, *info["workers"]]
-        assert all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
-        assert len(info["workers"]) == 2
-        yield client.scheduler.address
-
-
 @pytest.fixture
 def files(tmp_path):
-    mask = write_mask(tmp_path / "mask.fits")
-    ramps = [write_ramp(tmp_path / f"r{i}_uncal.fits") for i in range(4)]
-    bad = tmp_path / "bad_uncal.fits"
-    bad.write_bytes(ramps[0].read_bytes()[:5000])  # truncated in the SCI data
-    return mask, [*ramps, bad]
+    return write_night(tmp_path)
+
+
+def test_a_local_cluster_listens_on_loopback_only(dask_scheduler):
+    from distributed import Client
+
+    with Client(dask_scheduler) as client:
+        workers = list(client.scheduler_info()["workers"])
+    assert len(workers) == 2
+    for address in [dask_scheduler, *workers]:
+        assert address.startswith("tcp://127.0.0.1:"), address
 
 
 def _by_input(results):
@@ -51,22 +32,22 @@ def _by_input(results):
 
 
 @pytest.mark.parametrize("backend", ["sequential", "scheduler"])
-def test_a_bad_file_fails_alone(files, tmp_path, scheduler, backend):
+def test_a_bad_file_fails_alone(files, tmp_path, dask_scheduler, backend):
     mask, paths = files
     seen = []
     results = batch.run(
         paths,
         output_dir=tmp_path / "out",
-        scheduler=scheduler if backend == "scheduler" else None,
+        scheduler=dask_scheduler if backend == "scheduler" else None,
         override_mask=mask,
         progress=lambda result, done, total: seen.append((done, total)),
     )
     assert [r.input for r in results] == [str(p) for p in paths]
     assert sorted(seen) == [(i, 5) for i in range(1, 6)]
     by_input = _by_input(results)
-    bad = by_input.pop("bad_uncal.fits")
+    bad = by_input.pop("corrupt_uncal.fits")
     assert bad.status == batch.FAILED
-    assert "bad_uncal.fits" in bad.error
+    assert "corrupt_uncal.fits" in bad.error
     assert "\n" not in bad.error
     for result in by_input.values():
         assert result.status == "COMPLETE"
@@ -80,11 +61,13 @@ def test_a_bad_file_fails_alone(files, tmp_path, scheduler, backend):
     assert outputs == [f"r{i}_dqinit.fits" for i in range(4)]
 
 
-def test_resume_redoes_missing_and_corrupt_outputs(files, tmp_path, scheduler):
+def test_resume_redoes_missing_and_corrupt_outputs(files, tmp_path, dask_scheduler):
     mask, paths = files
     good = paths[:4]
     out = tmp_path / "out"
-    first = batch.run(good, output_dir=out, scheduler=scheduler, override_mask=mask)
+    first = batch.run(
+        good, output_dir=out, scheduler=dask_scheduler, override_mask=mask
+    )
     assert all(r.status == "COMPLETE" for r in first)
     (out / "r1_dqinit.fits").unlink()
     corrupt = out / "r2_dqinit.fits"
@@ -97,7 +80,7 @@ def test_resume_redoes_missing_and_corrupt_outputs(files, tmp_path, scheduler):
     flipped.write_bytes(bytes(data))
     (out / ".r0_dqinit.fits.deadbeef.tmp").write_bytes(b"partial")
     again = batch.run(
-        good, output_dir=out, scheduler=scheduler, override_mask=mask, resume=True
+        good, output_dir=out, scheduler=dask_scheduler, override_mask=mask, resume=True
     )
     statuses = {name: r.status for name, r in _by_input(again).items()}
     assert statuses == {

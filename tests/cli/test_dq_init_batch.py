@@ -10,40 +10,19 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from builders import write_full_frame_ramp as write_ramp
+from builders import write_mask, write_night
 from irisdq import batch, dqflags
 from irisdq.cli.dq_init import BatchDisplay
 from irisdq.cli.main import main
-from irisdq.datamodels import RampModel, TMTMaskModel
-
-
-def write_mask(path: Path, shape=(16, 16)) -> Path:
-    mask = TMTMaskModel()
-    mask.meta.instrument.detector = "IRIS1"
-    mask.meta.subarray.name = "CUSTOM"
-    mask.dq = np.zeros(shape, dtype=np.uint32)
-    mask.dq[3, 4] = 1024 | 1
-    mask.dq[5, :] = 2048
-    return mask.write(path)
-
-
-@pytest.fixture(scope="module")
-def scheduler():
-    with batch._client(2, None) as client:
-        yield client.scheduler.address
+from irisdq.datamodels import RampModel
 
 
 @pytest.fixture
 def night(tmp_path):
-    """A mask, four good ramps and a corrupt one."""
-    mask = write_mask(tmp_path / "mask.fits")
-    ramps = [write_ramp(tmp_path / f"r{i}_uncal.fits") for i in range(4)]
-    corrupt = tmp_path / "corrupt_uncal.fits"
-    corrupt.write_bytes(ramps[0].read_bytes()[:4000])
-    return mask, [*ramps, corrupt]
+    return write_night(tmp_path)
 
 
 def check_report(report: Path) -> dict:
@@ -96,20 +75,20 @@ def test_local_workers_one_corrupt_exit_1(night, tmp_path, capsys):
 
 
 def test_resume_redoes_exactly_the_missing_and_truncated(
-    night, tmp_path, scheduler, capsys
+    night, tmp_path, dask_scheduler, capsys
 ):
     mask, paths = night
     good = [str(p) for p in paths[:4]]
     out = tmp_path / "out"
     common = ["--output-dir", str(out), "--override-mask", str(mask)]
-    assert main(["dq-init", *good, *common, "--scheduler", scheduler]) == 0
+    assert main(["dq-init", *good, *common, "--scheduler", dask_scheduler]) == 0
     (out / "r1_dqinit.fits").unlink()
     truncated = out / "r3_dqinit.fits"
     truncated.write_bytes(truncated.read_bytes()[:6000])
     mtimes = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     report = tmp_path / "resume.json"
     code = main(
-        ["dq-init", *good, *common, "--scheduler", scheduler, "--resume",
+        ["dq-init", *good, *common, "--scheduler", dask_scheduler, "--resume",
          "--report", str(report)]
     )  # fmt: skip
     assert code == 0
@@ -128,10 +107,10 @@ def test_resume_redoes_exactly_the_missing_and_truncated(
     assert "2 verified" in totals
 
 
-def test_scheduler_file(night, tmp_path, scheduler, capsys):
+def test_scheduler_file(night, tmp_path, dask_scheduler, capsys):
     mask, paths = night
     scheduler_file = tmp_path / "scheduler.json"
-    scheduler_file.write_text(json.dumps({"address": scheduler}))
+    scheduler_file.write_text(json.dumps({"address": dask_scheduler}))
     code = main(
         ["dq-init", str(paths[0]), "--output-dir", str(tmp_path / "out"),
          "--override-mask", str(mask), "--scheduler", str(scheduler_file)]
