@@ -1,6 +1,8 @@
 """irisdq.batch: sequential runs, a Dask cluster on 127.0.0.1, failure
 isolation, resume and temporary files left by killed writers."""
 
+import socket
+import warnings
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,28 @@ def test_a_local_cluster_listens_on_loopback_only(dask_scheduler):
 
 def _by_input(results):
     return {Path(r.input).name: r for r in results}
+
+
+def test_a_local_cluster_leaves_the_default_http_port_alone():
+    # A dashboard, another run or any server on 8787 must not make a run
+    # warn: the scheduler's HTTP server takes a free loopback port.
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:
+        pass  # 8787 is already taken, as the test wants
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with batch._client(1, None) as client:
+                http = client.run_on_scheduler(
+                    lambda dask_scheduler: dask_scheduler.http_server.address
+                )
+    finally:
+        holder.close()
+    assert [str(w.message) for w in caught] == []
+    assert http == "127.0.0.1"
 
 
 @pytest.mark.parametrize("backend", ["sequential", "scheduler"])

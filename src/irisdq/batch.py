@@ -365,6 +365,10 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # The scheduler serves HTTP (health, metrics) even without a
+            # dashboard, on port 8787 by default: a free loopback port keeps
+            # two runs at once from colliding (and distributed from warning).
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             # Tasks are I/O and numpy; a worker near its limit is paused
             # and restarted by the nanny rather than swapping.
             memory_limit=0,
