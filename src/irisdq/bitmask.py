@@ -4,7 +4,7 @@ Bit fields to boolean masks: a faster drop-in for ``astropy.nddata.bitmask``.
 The public API has the names, parameters, defaults and results of
 :mod:`astropy.nddata.bitmask`. On top of it this module
 
-- converts large arrays in cache-sized chunks, on every core, with no
+- converts large arrays in pieces, on every core, with no
   temporary array the size of the input;
 - fixes defects of the original: names looked up through a map that extends
   a map that extends a map; ``numpy.str_`` input; generators of flags;
