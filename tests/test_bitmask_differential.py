@@ -86,7 +86,7 @@ def flag_strings(draw, token):
     return text
 
 
-bit_flag_inputs = st.one_of(
+ignore_inputs = st.one_of(
     st.none(),
     any_int,
     numpy_int,
@@ -94,9 +94,10 @@ bit_flag_inputs = st.one_of(
     name_lists,
     flag_strings(number_token),
     flag_strings(name_token),
-    st.just(4.0),
-    st.just(True),
 )
+
+
+bit_flag_inputs = st.one_of(ignore_inputs, st.just(4.0), st.just(True))
 
 
 def _is_mixed_string(bit_flags, flag_name_map) -> bool:
@@ -206,17 +207,6 @@ def bitfields(draw):
     elif layout == "scalar" and array.ndim == 0:
         return array[()]
     return array
-
-
-ignore_inputs = st.one_of(
-    st.none(),
-    any_int,
-    numpy_int,
-    int_lists,
-    name_lists,
-    flag_strings(number_token),
-    flag_strings(name_token),
-)
 
 
 @contextmanager
