@@ -18,6 +18,7 @@ on the model itself with ``inplace=True``) and returns it.
 """
 
 import errno
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -29,16 +30,17 @@ import numpy as np
 from astropy.io import fits
 
 from irisdq import crds, dqflags
-from irisdq.datamodels import RampModel, TMTMaskModel
+from irisdq.datamodels import RampModel, TMTMaskModel, inplace
 from irisdq.datamodels.atomic import atomic_output
 from irisdq.datamodels.hdu_io import (
+    copy_hdu_with_checksums,
     image_encoding,
     image_header_size,
     write_image_hdu,
     write_image_hdu_blocks,
 )
+from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
-from irisdq.datamodels.layout import copy_hdu
 from irisdq.datamodels.model import _check_flags, _without
 from irisdq.dq_init.core import (
     Subarray,
@@ -50,6 +52,9 @@ from irisdq.errors import DataModelError, IrisDQError, SubarrayError
 from irisdq.step import NOT_APPLICABLE, Step
 
 __all__ = ["DQInitStep", "DQInitSummary"]
+
+# Errors of a write, which name the output rather than the input.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 COMPLETE = "COMPLETE"
 SKIPPED = "SKIPPED"
@@ -253,7 +258,7 @@ class DQInitStep(Step):
         model.meta.cal_step.dq_init = SKIPPED
         if choice.context:
             model.meta.ref_file.crds.context_used = choice.context
-        model.meta.ref_file.mask.name = choice.record
+        model.meta.ref_file.mask.name = header_text(choice.record)
         if choice.dq is None:
             self.log.warning("%s: no MASK applies (N/A); step skipped", label)
             self.summary = DQInitSummary(label, None, SKIPPED, NOT_APPLICABLE)
@@ -302,6 +307,11 @@ class DQInitStep(Step):
         label = str(path)
         target = path if self.inplace else self.output_path(path)
         if not self.inplace:
+            if target.exists() and target.resolve() == path.resolve():
+                raise IrisDQError(
+                    f"{label}: the output would replace the input; use "
+                    "--in-place (inplace=True) or choose another output"
+                )
             if target.exists() and not self.overwrite:
                 raise FileExistsError(
                     errno.EEXIST,
@@ -309,19 +319,39 @@ class DQInitStep(Step):
                     "to replace it",
                     str(target),
                 )
-            if target.exists() and target.resolve() == path.resolve():
-                raise IrisDQError(
-                    f"{label}: the output would replace the input; use "
-                    "--in-place (inplace=True) or choose another output"
-                )
-        with RampModel(path, verify_checksums=False) as ramp:
-            plan = _FilePlan.build(self, ramp, label)
-            if self.inplace:
-                plan.write_in_place(path)
-            else:
-                plan.write_copy(path, target, overwrite=self.overwrite)
+        self._repair_interrupted(path, label)
+        try:
+            with RampModel(path, verify_checksums=False) as ramp:
+                plan = _FilePlan.build(self, ramp, label)
+                if self.inplace:
+                    plan.write_in_place(path)
+                else:
+                    plan.write_copy(path, target, overwrite=self.overwrite)
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, IrisDQError):
+                raise
+            # Name the file: the one written when the disk is full, else the input.
+            where = target if exc.errno in _WRITE_ERRNOS else path
+            raise OSError(exc.errno, exc.strerror or str(exc), str(where)) from None
         self.summary = plan.summary(label, str(target))
         return target
+
+    def _repair_interrupted(self, path: Path, label: str) -> None:
+        """Undo an in-place run that was killed, before reading the file."""
+        if not inplace.pending(path):
+            return
+        if not self.inplace:
+            raise DataModelError(
+                f"{label}: an in-place run on this file was interrupted (or is "
+                "running now); run it again with --in-place (inplace=True) to "
+                "repair and complete it"
+            )
+        inplace.recover(path)
+        self.log.warning(
+            "%s: an interrupted in-place run was undone; the file is as it was "
+            "before that run",
+            label,
+        )
 
 
 def _mask_arrays(mask, record: str) -> tuple[np.ndarray, Subarray]:
@@ -411,7 +441,7 @@ class _FilePlan:
         if choice.context:
             header["CRDS_CTX"] = (choice.context, "CRDS context")
         # A path can be long: no comment, so that astropy need not cut one.
-        header["R_MASK"] = choice.record
+        header["R_MASK"] = header_text(choice.record)
         if choice.dq is None:
             step.log.warning("%s: no MASK applies (N/A); step skipped", label)
             header["S_DQINIT"] = (SKIPPED, "DQ initialization")
@@ -421,6 +451,13 @@ class _FilePlan:
         plan.cut = step._cut_mask(choice, (ny, nx), primary.header, label)
         plan.group_plane = group_flags(plan.cut)
 
+        names = _names(layout)
+        for name in ("SCI", "PIXELDQ", "GROUPDQ"):
+            if names.count(name) > 1:
+                raise DataModelError(
+                    f"{label}: has {names.count(name)} {name} extensions; a ramp "
+                    f"has one. Remove the extra {name} before DQ initialization"
+                )
         by_name = {hdu.name: hdu for hdu in layout[1:]}
         found = by_name.get("PIXELDQ")
         if found is not None and found.shape == (ny, nx):
@@ -517,7 +554,7 @@ class _FilePlan:
                 if self.cut is not None and hdu.name in writers:
                     writers[hdu.name]()
                 else:
-                    copy_hdu(source, hdu, out)
+                    copy_hdu_with_checksums(source, hdu, out)
                 if hdu.name == "SCI":
                     for name in missing:
                         writers[name]()
@@ -534,35 +571,19 @@ class _FilePlan:
     def write_in_place(self, path: Path) -> None:
         """Rewrite the primary header and the DQ extensions of the input.
 
-        When a rewritten header would not fit in the space of the old one,
-        the whole file is rewritten to a temporary file and renamed over the
-        input instead, which is just as safe and only slower.
+        The change goes through :func:`irisdq.datamodels.inplace.update_in_place`
+        (an undo journal: an error, Ctrl-C or a kill never leaves a damaged
+        file). When a rewritten HDU would not take exactly the space of the
+        old one (a header that grows, a DQ array of another type), the whole
+        file is rewritten to a temporary file and renamed over the input
+        instead, keeping its permissions and owner.
         """
-        layout = self.ramp.hdu_layout
-        names = _names(layout)
-        fits_in_place = (
-            image_header_size((), np.uint8, self.header, primary=True)
-            == layout[0].data_offset
-            and names.count("PIXELDQ") <= 1
-            and (names.count("GROUPDQ") <= 1)
-        )
-        if self.cut is not None:
-            for hdu, name, shape, dtype in (
-                (self.pixeldq_hdu, "PIXELDQ", self.cut.shape, np.uint32),
-                (self.groupdq_hdu, "GROUPDQ", self.cube, np.uint8),
-            ):
-                if hdu is None and name in names:
-                    fits_in_place = False  # a wrongly shaped array to replace
-                elif hdu is not None:
-                    size = image_header_size(shape, dtype, self._dq_header(name, hdu))
-                    fits_in_place &= size == hdu.data_offset - hdu.header_offset
-        if not fits_in_place:
-            self.step.log.info(
-                "%s: headers grow; rewriting the whole file in place", path
-            )
-            self.write_copy(path, path, overwrite=True)
+        regions = self._in_place_regions()
+        if regions is None:
+            self._rewrite_whole(path)
             return
-        with open(path, "r+b", buffering=0) as stream:
+        layout = self.ramp.hdu_layout
+        with inplace.update_in_place(path, regions) as stream:
             end = layout[-1].end
             if self.cut is not None:
                 if self.pixeldq_hdu is not None:
@@ -577,10 +598,59 @@ class _FilePlan:
                     self._write_pixeldq(stream)
                 if self.groupdq_hdu is None:
                     self._write_groupdq(stream, stream)
-            # The primary header last: until it says COMPLETE, a crash leaves
-            # a file that a rerun processes again.
             stream.seek(0)
             write_image_hdu(stream, None, self.header, primary=True)
+
+    def _in_place_regions(self) -> list[tuple[int, int]] | None:
+        """The byte ranges an in-place rewrite changes, or None when some
+        rewritten HDU would not take exactly the space of the old one."""
+        layout = self.ramp.hdu_layout
+        primary = layout[0]
+        size = image_header_size((), np.uint8, self.header, primary=True)
+        if size != primary.data_offset:
+            return None
+        regions = [(0, primary.data_offset)]
+        if self.cut is None:
+            return regions
+        for hdu, name, shape, dtype in (
+            (self.pixeldq_hdu, "PIXELDQ", self.cut.shape, np.dtype(np.uint32)),
+            (self.groupdq_hdu, "GROUPDQ", self.cube, np.dtype(np.uint8)),
+        ):
+            if hdu is None:
+                if name in _names(layout):
+                    return None  # a wrongly shaped array to replace
+                continue
+            header = image_header_size(shape, dtype, self._dq_header(name, hdu))
+            # Both the header and the data must take the same bytes: a DQ
+            # array stored narrower (int16, uint8) would overrun the next HDU.
+            if (
+                header != hdu.data_offset - hdu.header_offset
+                or hdu.data_size != math.prod(shape) * dtype.itemsize
+            ):
+                return None
+            regions.append((hdu.header_offset, hdu.end))
+        return regions
+
+    def _rewrite_whole(self, path: Path) -> None:
+        real = Path(os.path.realpath(path))
+        status = real.stat()
+        if not status.st_mode & 0o222:
+            raise DataModelError(
+                f"{path}: is read-only; make it writable (chmod u+w) to change it "
+                "in place, or write a new file"
+            )
+        if status.st_nlink > 1:
+            raise DataModelError(
+                f"{path}: has {status.st_nlink} hard links, and its headers must "
+                "grow, which needs a new file: the links would be split. Write a "
+                "new file instead (drop --in-place)"
+            )
+        if inplace.pending(real):
+            raise DataModelError(
+                f"{path}: another process is changing this file in place"
+            )
+        self.step.log.info("%s: headers grow; rewriting the whole file", path)
+        self.write_copy(real, real, overwrite=True)
 
 
 def _names(layout) -> list[str]:
