@@ -90,18 +90,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IrisDQError, OSError) as exc:
         if args.debug:
             raise
-        print(f"irisdq: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"irisdq: error: {_one_line(exc, _named_files(args))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("irisdq: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # Not an error irisdq raises on purpose: still one line, naming the
+        # files, with the way to the traceback.
+        if args.debug:
+            raise
+        text = _one_line(exc, _named_files(args))
+        print(
+            f"irisdq: error: {text} (unexpected; --debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
 
 
-def _one_line(exc: BaseException) -> str:
+def _named_files(args: argparse.Namespace) -> list[str]:
+    """The files the command line names, to name in an error that does not."""
+    named: list[str] = []
+    for attribute in ("files", "file", "mappings"):
+        value = getattr(args, attribute, None)
+        if isinstance(value, str):
+            named.append(value)
+        elif isinstance(value, list):
+            named.extend(str(item) for item in value)
+    return named
+
+
+def _one_line(exc: BaseException, files: Sequence[str] = ()) -> str:
+    """One line for an error, naming a file.
+
+    An OSError names its own file; one without (a write on a full disk, a
+    seek on a pipe), and an unexpected error whose message names none of
+    ``files``, is prefixed with ``files``. irisdq's own errors say where
+    they are already (the reference file, the keyword) and are kept as
+    they are.
+    """
     text = str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}"
-    return " ".join(text.split())
+    named = isinstance(exc, IrisDQError)
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+        if exc.filename is not None:
+            text, named = f"{exc.filename}: {text}", True
+    elif not isinstance(exc, IrisDQError | OSError):
+        text = f"{type(exc).__name__}: {text}"
+    text = " ".join(text.split())
+    if files and not named and not any(name in text for name in files):
+        shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+        text = f"{shown}: {text}"
+    return text
 
 
 if __name__ == "__main__":
