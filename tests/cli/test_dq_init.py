@@ -1,6 +1,8 @@
 """``irisdq dq-init``: summaries, exit codes and errors."""
 
+import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -189,3 +191,48 @@ def test_override_mask_none_is_a_file(tmp_path, monkeypatch, capsys):
     code = main(["dq-init", str(source), "--override-mask", "NA", "--overwrite"])
     assert code == 2
     assert "NA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "link"])
+def test_overwrite_replaces_only_a_regular_file(tmp_path, capsys, kind):
+    """case 5: '-o PATH --overwrite' refuses a FIFO, a folder and a symbolic
+    link leading out of the output folder, naming the path and its kind."""
+    source = ramp(tmp_path / "a_uncal.fits")
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "o.fits"
+    elsewhere = tmp_path / "precious.fits"
+    elsewhere.write_bytes(b"precious")
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        target.symlink_to(elsewhere)
+    code = main(["dq-init", str(source), "--override-mask", "N/A", "-o",
+                 str(target), "--overwrite"])  # fmt: skip
+    assert code == 2
+    what = {
+        "fifo": "is a FIFO (named pipe)",
+        "folder": "is a directory",
+        "link": f"is a symbolic link (to {elsewhere})",
+    }[kind]
+    assert capsys.readouterr().err == (
+        f"irisdq: error: {target}: {what}; irisdq only replaces regular files\n"
+    )
+    still = {"fifo": stat.S_ISFIFO, "folder": stat.S_ISDIR, "link": stat.S_ISLNK}
+    assert still[kind](os.lstat(target).st_mode)
+    assert elsewhere.read_bytes() == b"precious"
+    assert sorted(p.name for p in out.iterdir()) == ["o.fits"]
+
+
+def test_a_long_input_name(tmp_path, capsys):
+    """case 24: a 251-character input name: the temporary file's name stays
+    under the 255-byte limit and the output is written."""
+    source = ramp(tmp_path / ("x" * 240 + "_uncal.fits"))
+    assert len(source.name) == 251
+    assert main(["dq-init", str(source), "--override-mask", "N/A"]) == 0
+    output = tmp_path / ("x" * 240 + "_dqinit.fits")
+    with fits.open(output) as hdus:
+        assert hdus[0].header["S_DQINIT"] == "SKIPPED"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
