@@ -308,6 +308,10 @@ def _scheduler_address(scheduler: Any) -> str:
     path = Path(address)
     if path.is_dir():
         raise IrisDQError(f"{address}: is a directory, not a scheduler file; {what}")
+    if path.exists() and not path.is_file():
+        raise IrisDQError(
+            f"{address}: not a regular file, not a scheduler file; {what}"
+        )
     if path.exists():
         try:
             with open(path, "rb") as stream:

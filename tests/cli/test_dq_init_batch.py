@@ -278,14 +278,21 @@ def test_too_many_workers_is_one_line(night, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("kind", ["fits", "text", "folder"])
+@pytest.mark.parametrize("kind", ["fits", "text", "folder", "fifo"])
 def test_scheduler_that_is_not_a_scheduler_file(night, tmp_path, capsys, kind):
-    """case 11: --scheduler given a FITS file, a text file or a folder: one
-    line naming it and saying what a scheduler file is."""
+    """case 11: --scheduler given a FITS file, a text file, a folder or a
+    FIFO: one line naming it and saying what a scheduler file is."""
     mask, _ = night
-    given = {"fits": mask, "text": tmp_path / "notes.txt", "folder": tmp_path}[kind]
+    given = {
+        "fits": mask,
+        "text": tmp_path / "notes.txt",
+        "folder": tmp_path,
+        "fifo": tmp_path / "pipe",
+    }[kind]
     if kind == "text":
         given.write_text("tcp://127.0.0.1:8786\n")
+    elif kind == "fifo":
+        os.mkfifo(given)
     assert _run(night, tmp_path, "--scheduler", str(given)) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"irisdq: error: {given}: ")

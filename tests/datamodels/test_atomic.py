@@ -161,3 +161,13 @@ def test_cleanup_spares_a_temporary_locked_by_another_process(tmp_path):
     finally:
         holder.communicate("")
     assert remove_abandoned_temporaries(target) == [held]
+
+
+def test_cleanup_leaves_a_fifo_alone(tmp_path):
+    """case 21: a FIFO with a temporary's name is not ours: the cleanup
+    neither blocks on it nor removes it."""
+    target = tmp_path / "out.fits"
+    fifo = tmp_path / ".out.fits.0123abcd.tmp"
+    os.mkfifo(fifo)
+    assert remove_abandoned_temporaries(target) == []
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

@@ -102,10 +102,13 @@ def remove_abandoned_temporaries(path: str | os.PathLike) -> list[Path]:
     removed = []
     for temporary in temporary_files(path):
         try:
-            descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW)
+            # O_NONBLOCK: a FIFO of that name must not hang the cleanup.
+            descriptor = os.open(temporary, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             continue  # gone meanwhile, or not a file of ours
         try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                continue
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
