@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,13 @@ def test_cleanup_leaves_a_fifo_alone(tmp_path):
     os.mkfifo(fifo)
     assert remove_abandoned_temporaries(target) == []
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_an_error_creating_the_temporary_names_the_target():
+    """case 12: a temporary that cannot be created (here in /proc, where no
+    file can be) is reported under the name the caller gave."""
+    target = Path("/proc/self/out.fits")
+    with pytest.raises(OSError, match="while creating a temporary") as caught:
+        _write(target, b"x")
+    assert caught.value.filename == str(target)
+    assert "while creating a temporary file beside it" in caught.value.strerror

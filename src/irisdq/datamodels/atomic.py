@@ -271,7 +271,17 @@ def _create_locked(path: Path) -> tuple[Path, int]:
         )
         # os.open with mode 0o666 honours the umask, as a plain open() would,
         # unlike tempfile's 0o600.
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue  # the same random tag: draw another
+        except OSError as exc:
+            # Named after the file the user asked for, not the temporary.
+            raise type(exc)(
+                exc.errno,
+                f"{exc.strerror} (while creating a temporary file beside it)",
+                str(path),
+            ) from None
         # Without locks on this filesystem there is nothing to announce.
         with contextlib.suppress(OSError):
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
