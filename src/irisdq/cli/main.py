@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    existing = list(logging.getLogger().handlers)
     logging.basicConfig(
         format="%(levelname)s %(name)s: %(message)s",
         level=logging.DEBUG
@@ -82,11 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose
         else logging.WARNING,
     )
+    # astropy's logger prints its records itself; passed on to the handler
+    # set up here as well, each would be printed twice.
+    for handler in logging.getLogger().handlers:
+        if handler not in existing:
+            handler.addFilter(_not_astropy)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args) or EXIT_OK)
+        with _warnings_as_lines(enabled=not args.debug):
+            return int(args.func(args) or EXIT_OK)
     except (IrisDQError, OSError) as exc:
         if args.debug:
             raise
@@ -106,6 +113,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+
+
+def _not_astropy(record: logging.LogRecord) -> bool:
+    return record.name != "astropy" and not record.name.startswith("astropy.")
+
+
+class _warnings_as_lines:
+    """Show each Python warning as one logged line (``WARNING irisdq:
+    DataModelWarning: ...``) instead of Python's two (the message, then the
+    source line that raised it), for as long as the command runs."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self.previous = warnings.showwarning
+        if self.enabled:
+            warnings.showwarning = _show_warning
+
+    def __exit__(self, *exc_info: object) -> None:
+        import warnings
+
+        warnings.showwarning = self.previous
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    logging.getLogger("irisdq").warning("%s: %s", category.__name__, text)
 
 
 def _named_files(args: argparse.Namespace) -> list[str]:
