@@ -329,6 +329,21 @@ def check_report(path, args, params) -> bool:
     it is an earlier report; never a FITS file, nor anything but a regular
     file.
 
+    Parameters
+    ----------
+    path : str
+        The --report file.
+    args : argparse.Namespace
+        The dq-init command line (files, mask, user DQ, scheduler, output
+        folder, --overwrite, --resume).
+    params : dict
+        The step parameters of the run, which place the outputs.
+
+    Returns
+    -------
+    bool
+        True when the report replaces an existing file.
+
     Raises
     ------
     IrisDQError
@@ -426,6 +441,19 @@ def write_report(
     """Write the results as JSON, atomically (see
     :func:`irisdq.datamodels.atomic.atomic_output`): a failed write leaves
     no file behind, nor a temporary one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The report file.
+    results : list of irisdq.batch.FileResult
+        One per input.
+    seconds : float
+        The wall time of the run.
+    interrupted : bool
+        Whether the run was interrupted.
+    overwrite : bool, optional
+        Replace an existing report (checked by :func:`check_report`).
 
     Raises
     ------
