@@ -1,14 +1,17 @@
 """irisdq.batch: sequential runs, a Dask cluster on 127.0.0.1, failure
 isolation, resume and temporary files left by killed writers."""
 
+import errno
+import os
 import socket
 import warnings
 from pathlib import Path
 
 import pytest
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyError
 
-from builders import write_night
+from builders import write_full_frame_ramp, write_mask, write_night
 from irisdq import batch
 from irisdq.datamodels import read_hdu_layout
 from irisdq.errors import IrisDQError
@@ -168,3 +171,197 @@ def test_a_result_is_json_ready(files, tmp_path):
     assert document["status"] == "COMPLETE"
     assert document["flagged"]["HOT"] == 16
     assert result.ok
+
+
+def test_too_many_workers_is_an_error(files, monkeypatch):
+    """case 10: a local cluster has at most 4 workers per core."""
+    mask, paths = files
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    with pytest.raises(IrisDQError, match=r"workers=5 is too many .* at most 4"):
+        batch.run(paths[:1], workers=5, override_mask=mask)
+
+
+def test_local_workers_have_a_memory_limit_and_no_retries(dask_scheduler):
+    """case 10: each local worker may use a share of the machine's memory,
+    and a task whose worker died is not tried on another."""
+    from distributed import Client
+
+    with Client(dask_scheduler) as client:
+        workers = client.scheduler_info()["workers"].values()
+        retries = client.run_on_scheduler(
+            lambda dask_scheduler: dask_scheduler.allowed_failures
+        )
+    limits = {worker["memory_limit"] for worker in workers}
+    assert limits == {batch._worker_memory_limit(2)}
+    assert 0 < batch._worker_memory_limit(2) < batch._worker_memory_limit(1)
+    assert retries == 0
+
+
+def test_a_worker_that_dies_fails_its_file_only(files, tmp_path, monkeypatch):
+    """case 10: a task killed with its worker (a runaway past the memory
+    limit) ends as FAILED for that file, named; the others complete."""
+    mask, paths = files
+    real = batch.process_file
+
+    def dies_on_r1(path, params, resume=False):
+        if Path(path).name == "r1_uncal.fits":
+            os._exit(1)
+        return real(path, params, resume)
+
+    monkeypatch.setattr(batch, "process_file", dies_on_r1)
+    results = batch.run(
+        paths[:3], output_dir=tmp_path / "out", workers=1, override_mask=mask
+    )
+    statuses = {name: r.status for name, r in _by_input(results).items()}
+    assert statuses == {
+        "r0_uncal.fits": "COMPLETE",
+        "r1_uncal.fits": "FAILED",
+        "r2_uncal.fits": "COMPLETE",
+    }
+    error = _by_input(results)["r1_uncal.fits"].error
+    assert error == (
+        f"{paths[1]}: the Dask worker processing it died (killed, or over its "
+        "memory limit); the other files went on"
+    )
+
+
+def test_two_inputs_with_one_output_are_refused(tmp_path):
+    """case 18: x_uncal.fits and x_raw.fits both write x_dqinit.fits: an
+    error naming both, before anything is written."""
+    mask = write_mask(tmp_path / "mask.fits")
+    first = write_full_frame_ramp(tmp_path / "x_uncal.fits")
+    second = write_full_frame_ramp(tmp_path / "x_raw.fits")
+    out = tmp_path / "out"
+    with pytest.raises(IrisDQError) as caught:
+        batch.run([first, second], output_dir=out, override_mask=mask, overwrite=True)
+    assert str(caught.value).startswith(
+        f"{first} and {second} would both write {out / 'x_dqinit.fits'};"
+    )
+    assert not out.exists()
+
+
+def test_an_output_that_is_another_input_is_refused(tmp_path):
+    """case 18: x_uncal.fits writes x_dqinit.fits, which is another input."""
+    mask = write_mask(tmp_path / "mask.fits")
+    first = write_full_frame_ramp(tmp_path / "x_uncal.fits")
+    second = write_full_frame_ramp(tmp_path / "x_dqinit.fits")
+    before = second.read_bytes()
+    with pytest.raises(IrisDQError, match="which is the input"):
+        batch.run([first, second], override_mask=mask, overwrite=True)
+    assert second.read_bytes() == before
+
+
+def _strip_sums(path: Path, name: str) -> None:
+    """Turn the CHECKSUM and DATASUM cards of HDU ``name`` into comments,
+    in place: the other HDUs keep valid sums."""
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as stream:
+        hdu = next(h for h in read_hdu_layout(stream) if h.name == name)
+    for keyword in (b"CHECKSUM", b"DATASUM "):
+        at = data.index(keyword, hdu.header_offset, hdu.data_offset)
+        data[at : at + 8] = b"COMMENT "
+    path.write_bytes(bytes(data))
+
+
+def test_resume_verifies_every_hdu(tmp_path):
+    """case 20: --resume keeps an output only if every HDU carries sums that
+    match: an SCI without sums, or with a flipped bit and no sums, is redone."""
+    mask = write_mask(tmp_path / "mask.fits")
+    kept = write_full_frame_ramp(tmp_path / "kept_uncal.fits")
+    stripped = write_full_frame_ramp(tmp_path / "stripped_uncal.fits")
+    flipped = tmp_path / "flipped_uncal.fits"
+    with fits.open(kept) as hdus:  # the same ramp, written without sums
+        hdus.writeto(flipped, checksum=False)
+    paths = [kept, stripped, flipped]
+    out = tmp_path / "out"
+    first = batch.run(paths, output_dir=out, override_mask=mask)
+    assert [r.status for r in first] == ["COMPLETE"] * 3
+    _strip_sums(out / "stripped_dqinit.fits", "SCI")
+    output = out / "flipped_dqinit.fits"
+    with open(output, "rb") as stream:
+        sci = next(h for h in read_hdu_layout(stream) if h.name == "SCI")
+    data = bytearray(output.read_bytes())
+    data[sci.data_offset + 7] ^= 0x01  # one bit of one pixel
+    output.write_bytes(bytes(data))
+    again = batch.run(paths, output_dir=out, override_mask=mask, resume=True)
+    assert [r.status for r in again] == ["VERIFIED", "COMPLETE", "COMPLETE"]
+    with fits.open(output) as hdus:
+        assert hdus["SCI"].data[0, 0, 0, 1] == 1.0  # made again from the input
+
+
+def test_cleanup_spares_a_temporary_another_run_is_writing(files, tmp_path):
+    """case 21: a temporary held locked by a live writer (another run
+    writing the same output) survives this run's cleanup; a stale one goes."""
+    import fcntl
+
+    mask, paths = files
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".r0_dqinit.fits.0123abcd.tmp"
+    stale.write_bytes(b"left by a killed worker")
+    live = out / ".r0_dqinit.fits.89abcdef.tmp"
+    live.write_bytes(b"being written by another run")
+    with open(live, "rb") as writer:
+        fcntl.flock(writer, fcntl.LOCK_EX)
+        (result,) = batch.run(paths[:1], output_dir=out, override_mask=mask)
+        assert result.status == "COMPLETE"
+        assert live.read_bytes() == b"being written by another run"
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+        OSError(errno.EINVAL, os.strerror(errno.EINVAL)),
+        ValueError("too many values to unpack (expected 4)"),
+        VerifyError("\nVerification reported errors:\nHDU 1:\n    Card 8:"),
+    ],
+    ids=["ENOSPC", "EINVAL", "unpack", "VerifyError"],
+)
+def test_an_error_without_a_file_name_gets_the_input(files, tmp_path, error):
+    """case 12: an I/O error, a ValueError, astropy's VerifyError: one line
+    naming the input (a full disk names the output being written)."""
+    mask, paths = files
+
+    def fails(*args, **kwargs):
+        raise error
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("irisdq.datamodels.ramp_dq.write_image_hdu", fails)
+        result = batch.process_file(
+            str(paths[0]),
+            {"output_dir": str(tmp_path / "out"), "override_mask": str(mask)},
+        )
+    assert result.status == batch.FAILED
+    full_disk = getattr(error, "errno", 0) == errno.ENOSPC
+    written = tmp_path / "out" / paths[0].name.replace("_uncal", "_dqinit")
+    expected = {
+        OSError: f"{written if full_disk else paths[0]}: "
+        f"{getattr(error, 'strerror', '')}",
+        ValueError: f"{paths[0]}: ValueError: too many values to unpack (expected 4)",
+        VerifyError: f"{paths[0]}: VerifyError: Verification reported errors: "
+        "HDU 1: Card 8:",
+    }[type(error)]
+    assert result.error == expected
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_bad_header_card_is_one_warning_line(files, tmp_path, capsys):
+    """case 12: astropy's warning about a non-standard card is one line,
+    naming the file, among the file's warnings, and nothing on stderr."""
+    mask, paths = files
+    data = bytearray(paths[0].read_bytes())
+    at = data.index(b"TIME-OBS")
+    data[at : at + 80] = b'\x01garbage = "abc'.ljust(80)
+    odd = tmp_path / "odd_uncal.fits"
+    odd.write_bytes(bytes(data))
+    result = batch.process_file(
+        str(odd), {"output_dir": str(tmp_path / "out"), "override_mask": str(mask)}
+    )
+    assert result.status == "COMPLETE"
+    odd_lines = [line for line in result.warnings if "keyword is invalid" in line]
+    assert len(odd_lines) == 1
+    assert odd_lines[0].startswith(f"{odd}: AstropyUserWarning: ")
+    assert "\n" not in odd_lines[0]
+    assert capsys.readouterr().err == ""

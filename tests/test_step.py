@@ -33,9 +33,15 @@ def test_call_passes_parameters():
     assert MaskStep.call("x.fits", override_mask="m.fits") == ("x.fits", "m.fits")
 
 
-@pytest.mark.parametrize("value", ["N/A", "n/a", " NA ", "None"])
+@pytest.mark.parametrize("value", ["N/A", "n/a", "n/A"])
 def test_override_not_applicable(value):
     assert MaskStep.call("x", override_mask=value)[1] == NOT_APPLICABLE
+
+
+@pytest.mark.parametrize("value", ["none", "None", "NA", "na", " N/A "])
+def test_override_only_na_means_skip(value):
+    """case 22: 'none' or 'NA' is the name of a file, not N/A."""
+    assert MaskStep.call("x", override_mask=value)[1] == value
 
 
 def test_unknown_parameter_lists_known_ones():

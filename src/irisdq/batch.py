@@ -12,7 +12,11 @@ Backends:
 - sequential (no ``workers``, no ``scheduler``): one file after another in
   this process;
 - ``workers=N``: a local ``distributed.LocalCluster`` of N single-threaded
-  worker processes on 127.0.0.1, started and shut down by :func:`run`;
+  worker processes on 127.0.0.1, started and shut down by :func:`run`. N is
+  at most 4 per core (``os.cpu_count()``). Each worker may use an equal
+  share of the machine's memory (of the container's limit when lower): a
+  worker that passes 95 % of its share is restarted by its nanny, and the
+  file it was processing is reported ``FAILED`` rather than retried;
 - ``scheduler='tcp://host:port'`` (or the path of a scheduler file): an
   existing Dask scheduler, e.g. one started by dask-jobqueue on an HPC
   cluster. Its workers need irisdq installed and see their own files and
@@ -21,10 +25,15 @@ Backends:
 Only paths and a small parameter dict travel to the workers; each task
 opens its own files. Outputs are written to a temporary file and renamed,
 so an interrupted run never leaves a partial output under its final name;
-temporary files left by killed workers are removed when the run ends.
+temporary files left by killed workers are removed when the run ends (a
+temporary file still being written, by another run for instance, is not).
+Before anything runs, two inputs that would write the same output, or an
+output that would replace another input, are an error.
 """
 
 import contextlib
+import errno
+import json
 import logging
 import os
 import sys
@@ -50,6 +59,10 @@ __all__ = [
 FAILED = "FAILED"
 VERIFIED = "VERIFIED"
 NOT_RUN = "NOT_RUN"
+
+# A local cluster has at most this many worker processes per core: more only
+# adds memory and start-up time (each worker is a Python process).
+WORKERS_PER_CORE = 4
 
 # Step parameters that can travel to other processes: names of files, flags.
 _PATH_PARAMS = ("override_mask", "user_supplied_dq", "output_file", "output_dir")
@@ -139,10 +152,13 @@ def run(
         Folder for the outputs (default: beside each input).
     workers : int, optional
         Start a local Dask cluster of this many worker processes (bound to
-        127.0.0.1). Default: process the files in this process.
+        127.0.0.1), at most ``4 * os.cpu_count()``; each may use an equal
+        share of the machine's memory. Default: process the files in this
+        process.
     scheduler : str or os.PathLike, optional
         The address of an existing Dask scheduler (``tcp://host:8786``) or
-        the path of its scheduler file. Exclusive with ``workers``.
+        the path of its scheduler file (the JSON file a scheduler writes
+        with ``--scheduler-file``). Exclusive with ``workers``.
     resume : bool, optional
         Keep outputs that exist and pass their FITS checksums (status
         ``'VERIFIED'``); redo the missing and the corrupt ones.
@@ -162,8 +178,9 @@ def run(
     ------
     IrisDQError
         If the parameters are inconsistent (``workers`` and ``scheduler``
-        together, ``output_file`` with several inputs, an object where a
-        path is needed).
+        together, too many ``workers``, a ``scheduler`` file that is not
+        one, ``output_file`` with several inputs, an object where a path is
+        needed, two inputs with one output).
     BatchInterrupted
         On Ctrl-C (or SIGTERM turned into it by the command line): running
         tasks are cancelled, partial outputs removed, and the exception
@@ -200,8 +217,11 @@ def run(
     params = _task_params(paths, output_dir, step_params)
     if workers is not None and scheduler is not None:
         raise IrisDQError("give either workers (a local cluster) or scheduler")
-    if workers is not None and int(workers) < 1:
-        raise IrisDQError(f"workers must be at least 1, not {workers}")
+    if workers is not None:
+        workers = _check_workers(workers)
+    if scheduler is not None:
+        scheduler = _scheduler_address(scheduler)
+    _check_outputs(paths, params)
     results = [FileResult(path) for path in paths]
     if resume:
         _remove_stale_temporaries(paths, params)
@@ -250,6 +270,97 @@ def _task_params(
             "use output_dir"
         )
     return params
+
+
+def _check_workers(workers: Any) -> int:
+    """The number of local workers, checked against the machine."""
+    try:
+        count = int(workers)
+    except (TypeError, ValueError):
+        raise IrisDQError(f"workers must be a whole number, not {workers!r}") from None
+    if count < 1:
+        raise IrisDQError(f"workers must be at least 1, not {workers}")
+    cores = os.cpu_count() or 1
+    limit = WORKERS_PER_CORE * cores
+    if count > limit:
+        raise IrisDQError(
+            f"workers={count} is too many for a local cluster on {cores} "
+            f"core(s): use at most {limit} ({WORKERS_PER_CORE} per core), or "
+            "an existing Dask scheduler (--scheduler) for a bigger cluster"
+        )
+    return count
+
+
+def _scheduler_address(scheduler: Any) -> str:
+    """The address of a scheduler given by address or by scheduler file.
+
+    A name with ``://`` is an address; an existing file must be a Dask
+    scheduler file (JSON with an ``address``); ``HOST:PORT`` is an address.
+    """
+    what = (
+        "a Dask scheduler file is the JSON file a scheduler writes with "
+        "--scheduler-file (it holds the scheduler's 'address'); or give "
+        "the address, tcp://HOST:PORT"
+    )
+    address = os.fspath(scheduler)
+    if "://" in address:
+        return address
+    path = Path(address)
+    if path.is_dir():
+        raise IrisDQError(f"{address}: is a directory, not a scheduler file; {what}")
+    if path.exists() and not path.is_file():
+        raise IrisDQError(
+            f"{address}: not a regular file, not a scheduler file; {what}"
+        )
+    if path.exists():
+        try:
+            with open(path, "rb") as stream:
+                info = json.loads(stream.read(1 << 20))
+        except (OSError, UnicodeDecodeError, ValueError):
+            info = None
+        found = info.get("address") if isinstance(info, dict) else None
+        if not isinstance(found, str) or not found:
+            raise IrisDQError(f"{address}: not a Dask scheduler file; {what}")
+        return found
+    if ":" not in address:
+        raise IrisDQError(f"{address}: no such scheduler file; {what}")
+    return address
+
+
+def _check_outputs(paths: list[str], params: dict[str, Any]) -> None:
+    """Refuse two inputs that write one output, and an output that would
+    replace another input, before anything is processed."""
+    inputs: dict[tuple, str] = {}
+    for path in paths:
+        inputs.setdefault(_identity(Path(path)), path)
+    writers: dict[tuple, str] = {}
+    for path in paths:
+        try:
+            target = output_path(path, params)
+        except (IrisDQError, OSError, ValueError):
+            continue  # the task reports it for this file
+        key = _identity(target)
+        if key in writers:
+            raise IrisDQError(
+                f"{writers[key]} and {path} would both write {target}; the "
+                "first output would be lost: run them separately or rename one"
+            )
+        writers[key] = path
+        other = inputs.get(key)
+        if other is not None and _identity(Path(path)) != key:
+            raise IrisDQError(
+                f"{path} would write {target}, which is the input {other}; "
+                "use --output-dir (output_dir) or run them separately"
+            )
+
+
+def _identity(path: Path) -> tuple:
+    # The same file under two names (a link, ../) is one file.
+    try:
+        status = path.stat()
+    except OSError:
+        return ("name", os.path.realpath(path))
+    return ("file", status.st_dev, status.st_ino)
 
 
 def output_path(path: str, params: dict[str, Any]) -> Path:
@@ -306,28 +417,59 @@ def _run_dask(
     _quiet_dask_logging()
 
     with _client(workers, scheduler) as client:
-        # pure=False: a rerun after a change on disk must run again, and
-        # two identical inputs are still two tasks.
-        futures = {
-            client.submit(
-                process_file, path, params, resume, key=_task_key(index, path)
-            ): index
-            for index, path in enumerate(paths)
-        }
+        # A local cluster gets one task per worker at a time, the next once
+        # a result is in hand: a worker that dies (a runaway past its memory
+        # limit) then takes only its own file with it, never a result not
+        # yet gathered or a task waiting behind it. A scheduler's cluster
+        # may grow and shrink, so it gets every task at once.
+        limit = int(workers) if workers is not None else len(paths)
+        queue = iter(enumerate(paths))
+        futures: dict[Any, int] = {}
+        running = as_completed()
+
+        def submit_next() -> None:
+            for index, path in queue:
+                # pure=False (a unique key): a rerun after a change on disk
+                # must run again, and two identical inputs are two tasks.
+                future = client.submit(
+                    process_file, path, params, resume, key=_task_key(index, path)
+                )
+                futures[future] = index
+                running.add(future)
+                return
+
+        for _ in range(limit):
+            submit_next()
         try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                index = futures[future]
+            for done, future in enumerate(running, start=1):
+                index = futures.pop(future)
                 try:
                     results[index] = future.result()
                 except Exception as exc:  # a worker lost, a task killed
                     results[index] = FileResult(
-                        paths[index], status=FAILED, error=_one_line(exc)
+                        paths[index],
+                        status=FAILED,
+                        error=_task_failure(paths[index], exc),
                     )
+                future.release()
+                submit_next()
                 if progress is not None:
                     progress(results[index], done, len(paths))
         except BaseException:
             client.cancel(list(futures), force=True)
             raise
+
+
+def _task_failure(path: str, exc: BaseException) -> str:
+    """The one-line reason of a task that did not return."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return (
+            f"{path}: the Dask worker processing it died (killed, or over its "
+            "memory limit); the other files went on"
+        )
+    return _one_line(exc, path)
 
 
 def _task_key(index: int, path: str) -> str:
@@ -341,12 +483,7 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        address = str(scheduler)
-        if "://" not in address and Path(address).is_file():
-            client = Client(scheduler_file=address)
-        else:
-            client = Client(address)
-        with client:
+        with Client(_scheduler_address(scheduler)) as client:
             yield client
         return
     import dask
@@ -357,8 +494,16 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
     # bounded per task here, so the workers keep glibc's default.
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    settings = {
+        "distributed.nanny.pre-spawn-environ": environ,
+        # A task whose worker died (a runaway killed at its memory limit)
+        # fails at once instead of killing more workers in turn; a worker
+        # holds only the task it runs, so no other task fails with it.
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.scheduler.worker-saturation": 1.0,
+    }
     with (
-        dask.config.set({"distributed.nanny.pre-spawn-environ": environ}),
+        dask.config.set(settings),
         LocalCluster(
             n_workers=int(workers),
             threads_per_worker=1,
@@ -369,15 +514,32 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
             # dashboard, on port 8787 by default: a free loopback port keeps
             # two runs at once from colliding (and distributed from warning).
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            # Tasks are I/O and numpy; a worker near its limit is paused
-            # and restarted by the nanny rather than swapping.
-            memory_limit=0,
+            # Each worker gets an equal share of the machine's memory; the
+            # nanny restarts a worker past 95 % of it, so a runaway task ends
+            # as a failure of its file instead of swapping the machine.
+            memory_limit=_worker_memory_limit(int(workers)),
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
         client.run(_warm_up)
         yield client
+
+
+def _worker_memory_limit(workers: int) -> int:
+    """The memory, in bytes, each of ``workers`` local workers may use.
+
+    An equal share of the machine's memory, or of the container's limit
+    (cgroup, ``RLIMIT_RSS``) when lower, as ``distributed`` measures it.
+
+    Examples
+    --------
+    >>> _worker_memory_limit(2) * 2 <= _worker_memory_limit(1)
+    True
+    """
+    from distributed.system import MEMORY_LIMIT
+
+    return int(MEMORY_LIMIT // max(int(workers), 1))
 
 
 def _warm_up() -> None:
@@ -422,6 +584,10 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     >>> result = process_file("no/such_uncal.fits", {})
     >>> result.status, result.error
     ('FAILED', 'no/such_uncal.fits: No such file or directory')
+
+    Warnings raised while it runs (astropy's about a non-standard header
+    card, for instance) become one line each in ``warnings``, naming the
+    file, instead of going to stderr.
     """
     from irisdq.dq_init import DQInitStep
 
@@ -439,14 +605,15 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     logger.addHandler(collected)
     propagate, logger.propagate = logger.propagate, False
     try:
-        step = DQInitStep(**params)
-        output = step.run(path)
+        with _warnings_as_lines(path, collected.messages):
+            step = DQInitStep(**params)
+            output = step.run(path)
     except Exception as exc:
         return FileResult(
             path,
             status=FAILED,
             seconds=time.perf_counter() - start,
-            error=_one_line(exc),
+            error=_one_line(exc, path),
             warnings=collected.messages,
             worker=worker,
         )
@@ -467,6 +634,28 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     )
 
 
+@contextlib.contextmanager
+def _warnings_as_lines(path: str, lines: list[str]) -> Iterator[None]:
+    """Turn the warnings raised in the block into one line each, naming
+    ``path``, appended to ``lines`` (the same text once).
+
+    astropy warns about a non-standard header card while parsing it, and
+    its logger prints each warning twice over several lines (once itself,
+    once through the root logger); recorded here, it is one line with the
+    file's name, reported like the step's own warnings.
+    """
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        try:
+            yield
+        finally:
+            for warning in caught:
+                text = _one_line(warning.message, path)
+                if text not in lines:
+                    lines.append(text)
+
+
 class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -477,7 +666,8 @@ class _WarningCollector(logging.Handler):
 
 
 def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
-    """The result for an existing output that passes its checksums, else None."""
+    """The result for an existing output whose every HDU carries CHECKSUM
+    and DATASUM and passes them, else None."""
     import warnings
 
     from irisdq.datamodels import read_primary_header
@@ -490,6 +680,11 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with RampModel(target, verify_checksums=False) as model:
+                # An HDU without its sums cannot be verified: the output is
+                # made again rather than trusted.
+                for hdu in model.hdu_layout:
+                    if "CHECKSUM" not in hdu.header or "DATASUM" not in hdu.header:
+                        return None
                 if not model.verify_checksums():
                     return None
             header = read_primary_header(target)
@@ -511,18 +706,18 @@ def _remove_stale_temporaries(paths: list[str], params: dict[str, Any]) -> None:
     """Remove the temporary files of outputs whose writer was killed.
 
     The step writes its output through a temporary file beside it; a worker
-    killed mid-write leaves that file behind.
+    killed mid-write leaves that file behind. A temporary file whose writer
+    is still at work (another run writing the same output) holds a lock and
+    is left alone.
     """
-    from irisdq.datamodels.atomic import temporary_files
+    from irisdq.datamodels.atomic import remove_abandoned_temporaries
 
     for path in paths:
         try:
             target = output_path(path, params)
         except (IrisDQError, OSError, ValueError):
             continue
-        for stale in temporary_files(target):
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+        remove_abandoned_temporaries(target)
 
 
 def _worker_name() -> str | None:
@@ -538,10 +733,24 @@ def _worker_name() -> str | None:
         return None
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, path: str | None = None) -> str:
+    """One line for an error or a warning, naming the file.
+
+    An OSError names its own file, or else ``path`` (a write that fails on a
+    full disk, a seek on a pipe); any other message that does not name
+    ``path`` is prefixed with it.
+    """
     text = str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}"
-    if not isinstance(exc, IrisDQError | OSError):
+    named = False
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+        if exc.filename is not None:
+            text, named = f"{exc.filename}: {text}", True
+        if exc.errno == errno.ESPIPE:
+            text += "; irisdq seeks in its files: give a regular file, not a pipe"
+    elif not isinstance(exc, IrisDQError | OSError):
         text = f"{type(exc).__name__}: {text}"
-    return " ".join(text.split())
+    text = " ".join(text.split())
+    if path is not None and not named and path not in text:
+        text = f"{path}: {text}"
+    return text

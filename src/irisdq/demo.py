@@ -14,6 +14,12 @@ the mask chosen by CRDS best-reference selection, and writes the outputs
 (``out/``), the selection's explanation and PNG plots of the mask and of one
 output's PIXELDQ. ``CRDS_PATH`` points at the demo's cache only while it
 runs.
+
+The demo never replaces a file it did not make: it writes only into an
+empty (or new) folder, which it marks as its own with a ``.irisdq-demo``
+file, or into a folder that carries that mark from an earlier demo, where
+it makes its files again. Nothing is written outside the folder: a
+symbolic link in it that leads elsewhere is an error.
 """
 
 import contextlib
@@ -28,11 +34,13 @@ import numpy as np
 
 from irisdq import dqflags
 
-__all__ = ["DEMO_RAMPS", "DemoResult", "build_mask", "run_demo"]
+__all__ = ["DEMO_RAMPS", "MARKER", "DemoResult", "build_mask", "run_demo"]
 
 FULL = 4096
 BORDER = 4
 MASK_NAME = "tmt_iris_mask_0001.fits"
+# The file that marks a folder as the demo's own.
+MARKER = ".irisdq-demo"
 DEAD_COLUMN = 1500
 HOT_CLUSTER = (slice(1500, 1512), slice(2200, 2212))
 
@@ -122,6 +130,67 @@ def build_mask(seed: int = 2024) -> np.ndarray:
     return dq
 
 
+def _prepare_folder(folder: Path) -> None:
+    """Make ``folder`` the demo's, or refuse it.
+
+    An absent or empty folder is created and marked with :data:`MARKER`; a
+    folder that has the mark (an earlier demo's) is used again; any other
+    folder is refused, so that the demo never replaces a file it did not
+    make (a CRDS cache, data).
+
+    Raises
+    ------
+    IrisDQError
+        If ``folder`` is not a folder, or holds files and no mark.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> (home / "notes.txt").write_text("mine")
+    4
+    >>> _prepare_folder(home)
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.IrisDQError: ...: the folder is not empty and is not an
+    irisdq demo folder ...
+    >>> _prepare_folder(home / "demo")
+    >>> sorted(p.name for p in (home / "demo").iterdir())
+    ['.irisdq-demo']
+    >>> _prepare_folder(home / "demo")  # an earlier demo's folder: used again
+    """
+    from irisdq.datamodels.atomic import check_replaceable
+    from irisdq.errors import IrisDQError
+
+    if folder.exists() and not folder.is_dir():
+        raise IrisDQError(f"{folder}: not a folder; give the demo a folder name")
+    marker = folder / MARKER
+    ours = check_replaceable(marker) is not None
+    if folder.is_dir() and not ours and any(folder.iterdir()):
+        raise IrisDQError(
+            f"{folder}: the folder is not empty and is not an irisdq demo "
+            f"folder (it has no {MARKER} file); the demo replaces no file it "
+            "did not make: give it a new folder, e.g. irisdq-demo"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(
+        "This folder holds the files of 'irisdq demo'; running the demo here "
+        "again makes them again.\n"
+    )
+
+
+def _inside(folder: Path, path: Path) -> Path:
+    """``path``, checked to lead inside ``folder`` (no link out of it)."""
+    from irisdq.errors import IrisDQError
+
+    if not path.resolve().is_relative_to(folder):
+        raise IrisDQError(
+            f"{path}: leads outside the demo folder {folder} (a symbolic link?); "
+            "the demo writes only inside its folder: remove it or give a new folder"
+        )
+    return path
+
+
 def _write_mask(cache: Path) -> Path:
     from irisdq.datamodels import TMTMaskModel
 
@@ -133,8 +202,11 @@ def _write_mask(cache: Path) -> Path:
     mask.meta.pedigree = "DUMMY"
     mask.meta.useafter = "2015-10-01T00:00:00"
     mask.dq = build_mask()
-    target = cache / "references" / "tmt" / "iris" / MASK_NAME
-    return mask.write(target, overwrite=True)
+    folder = cache
+    for part in ("references", "tmt", "iris"):
+        folder = _inside(cache, folder / part)
+        folder.mkdir(exist_ok=True)
+    return mask.write(_inside(cache, folder / MASK_NAME), overwrite=True)
 
 
 def _write_ramp(path: Path, ngroups: int, start, shape, rng) -> Path:
@@ -199,7 +271,9 @@ def run_demo(
     Parameters
     ----------
     folder : str or os.PathLike, optional
-        Where everything goes (created; earlier demo files are replaced).
+        Where everything goes: a new or empty folder, or the folder of an
+        earlier demo (whose files are made again). Any other folder is
+        refused and nothing outside the folder is written.
     workers : int or None, optional
         Worker processes of the local Dask cluster; None runs the files one
         after another in this process.
@@ -211,6 +285,12 @@ def run_demo(
     Returns
     -------
     DemoResult
+
+    Raises
+    ------
+    IrisDQError
+        If ``folder`` holds files but is not an earlier demo's folder, or a
+        symbolic link in it leads outside it.
 
     Examples
     --------
@@ -228,9 +308,10 @@ def run_demo(
 
     out = out or sys.stdout
     folder = Path(folder).resolve()
+    _prepare_folder(folder)
     cache, raw, products = folder / "crds_cache", folder / "raw", folder / "out"
     for path in (cache, raw, products):
-        path.mkdir(parents=True, exist_ok=True)
+        _inside(folder, path).mkdir(exist_ok=True)
 
     mask = _write_mask(cache)
     print(f"CRDS cache   {cache}", file=out)
@@ -238,7 +319,7 @@ def run_demo(
     rng = np.random.default_rng(7)
     ramps = []
     for name, (ngroups, start, shape) in DEMO_RAMPS.items():
-        ramps.append(_write_ramp(raw / name, ngroups, start, shape, rng))
+        ramps.append(_write_ramp(_inside(raw, raw / name), ngroups, start, shape, rng))
         where = "full frame" if start is None else f"subarray at {start}"
         print(
             f"  ramp       raw/{name}: 1 x {ngroups} x {shape[0]} x {shape[1]}, "
@@ -279,10 +360,15 @@ def _print_results(results, folder: Path, out: TextIO) -> None:
 
 def _plot(mask_path: Path, results, folder: Path, out: TextIO) -> list[Path]:
     from irisdq.datamodels import RampModel, TMTMaskModel
+    from irisdq.datamodels.atomic import check_replaceable
     from irisdq.datamodels.mask_plot import plot_mask
     from irisdq.errors import IrisDQError
 
     written = []
+    # The plots are saved by matplotlib, which follows links: only a
+    # regular file (an earlier plot) is replaced.
+    for name in ("mask.png", "pixeldq.png"):
+        check_replaceable(folder / name)
     try:
         with TMTMaskModel(mask_path) as mask:
             written.append(

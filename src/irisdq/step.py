@@ -132,13 +132,13 @@ class Step:
         return "R_" + reftype.upper()[:6]
 
     def reference_override(self, reftype: str) -> Any:
-        """The user's override for ``reftype``: a path, a model, 'N/A' or None."""
+        """The user's override for ``reftype``: a path, a model, 'N/A' or None.
+
+        Only ``'N/A'`` (in any case) means "skip"; any other text is a path,
+        so that a file named ``none`` or ``NA`` is used, not ignored.
+        """
         override = getattr(self, f"override_{reftype.lower()}")
-        if isinstance(override, str) and override.strip().upper() in {
-            "N/A",
-            "NA",
-            "NONE",
-        }:
+        if isinstance(override, str) and override.upper() == NOT_APPLICABLE:
             return NOT_APPLICABLE
         return override
 

@@ -7,7 +7,7 @@ from astropy.io import fits
 
 from irisdq import dqflags
 from irisdq.cli.main import main
-from irisdq.demo import DEAD_COLUMN, HOT_CLUSTER
+from irisdq.demo import DEAD_COLUMN, HOT_CLUSTER, MARKER, MASK_NAME
 
 
 def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
@@ -54,3 +54,21 @@ def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
         assert np.all(pixeldq[:, :4] & flag["REFERENCE_PIXEL"])
     for name in ("mask.png", "pixeldq.png"):
         assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / MARKER).is_file()
+
+
+def test_demo_refuses_a_home_folder(tmp_path, capsys):
+    """case 6: 'irisdq demo ~' must not replace ~/crds_cache's mask: a
+    folder with files and no demo mark is refused before anything is written."""
+    home = tmp_path / "home"
+    mask = home / "crds_cache" / "references" / "tmt" / "iris" / MASK_NAME
+    mask.parent.mkdir(parents=True)
+    mask.write_bytes(b"the user's own mask")
+    (home / "notes.txt").write_text("mine")
+    before = sorted(p.relative_to(home) for p in home.rglob("*"))
+    assert main(["demo", str(home), "--workers", "0", "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"irisdq: error: {home}: the folder is not empty" in err
+    assert mask.read_bytes() == b"the user's own mask"
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == before

@@ -1,11 +1,16 @@
 """``irisdq dq-init``: summaries, exit codes and errors."""
 
+import os
 import shutil
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
+from builders import write_full_frame_ramp, write_mask
 from irisdq.cli.main import build_parser, main
 from irisdq.datamodels import TMTMaskModel
 
@@ -119,3 +124,115 @@ def test_not_touched_without_shutil(tmp_path):
     assert early.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["early.fits"]
     assert shutil.which("irisdq") is not None
+
+
+def _cli(*arguments, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "irisdq.cli.main", *map(str, arguments)],
+        input=stdin,
+        capture_output=True,
+        check=False,
+    )
+
+
+def test_input_from_a_pipe_is_one_line(tmp_path):
+    """case 12: 'irisdq dq-init /dev/stdin' fed by a pipe: one line naming
+    the file and what to do (was '[Errno 29] Illegal seek', twice)."""
+    source = ramp(tmp_path / "a_uncal.fits")
+    done = _cli(
+        "dq-init", "/dev/stdin", "--override-mask", "N/A", "-o", tmp_path / "o.fits",
+        stdin=source.read_bytes(),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode() == (
+        "irisdq: error: /dev/stdin: Illegal seek; irisdq seeks in its files: "
+        "give a regular file, not a pipe\n"
+    )
+
+
+def test_a_garbage_header_card_is_one_warning_line(tmp_path):
+    """case 12: astropy's warning about a garbage card is one line naming
+    the file (was four lines), and a failure is printed once."""
+    source = ramp(tmp_path / "a_uncal.fits")
+    data = bytearray(source.read_bytes())
+    at = data.index(b"TIME-OBS")
+    data[at : at + 80] = b'\x01garbage = "abc'.ljust(80)
+    source.write_bytes(bytes(data))
+    done = _cli("dq-init", source, "--override-mask", "N/A", "-o", tmp_path / "o.fits")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.decode().splitlines()
+    odd = [line for line in lines if "keyword is invalid" in line]
+    assert odd == [
+        f"WARNING irisdq.dq_init: {source}: AstropyUserWarning: The following "
+        "header keyword is invalid or follows an unrecognized non-standard "
+        'convention: \x01garbage = "abc'
+    ]
+    blocked = tmp_path / "o.fits"  # exists now: the rerun fails
+    done = _cli("dq-init", source, "--override-mask", "N/A", "-o", blocked)
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert [line for line in done.stderr.decode().splitlines() if "error" in line] == [
+        f"irisdq: error: {blocked}: output already exists; use --overwrite "
+        "(overwrite=True) to replace it"
+    ]
+
+
+def test_override_mask_none_is_a_file(tmp_path, monkeypatch, capsys):
+    """case 22: '--override-mask none' names the file 'none' when there is
+    one (it used to mean N/A); NA names a file too."""
+    monkeypatch.chdir(tmp_path)
+    source = write_full_frame_ramp(tmp_path / "a_uncal.fits")
+    write_mask(tmp_path / "none")
+    assert main(["dq-init", str(source), "--override-mask", "none"]) == 0
+    with fits.open(tmp_path / "a_dqinit.fits") as hdus:
+        assert hdus[0].header["S_DQINIT"] == "COMPLETE"
+        assert hdus[0].header["R_MASK"] == "none"
+    code = main(["dq-init", str(source), "--override-mask", "NA", "--overwrite"])
+    assert code == 2
+    assert "NA" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "link"])
+def test_overwrite_replaces_only_a_regular_file(tmp_path, capsys, kind):
+    """case 5: '-o PATH --overwrite' refuses a FIFO, a folder and a symbolic
+    link leading out of the output folder, naming the path and its kind."""
+    source = ramp(tmp_path / "a_uncal.fits")
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "o.fits"
+    elsewhere = tmp_path / "precious.fits"
+    elsewhere.write_bytes(b"precious")
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    else:
+        target.symlink_to(elsewhere)
+    code = main(["dq-init", str(source), "--override-mask", "N/A", "-o",
+                 str(target), "--overwrite"])  # fmt: skip
+    assert code == 2
+    what = {
+        "fifo": "is a FIFO (named pipe)",
+        "folder": "is a directory",
+        "link": f"is a symbolic link (to {elsewhere})",
+    }[kind]
+    assert capsys.readouterr().err == (
+        f"irisdq: error: {target}: {what}; irisdq only replaces regular files\n"
+    )
+    still = {"fifo": stat.S_ISFIFO, "folder": stat.S_ISDIR, "link": stat.S_ISLNK}
+    assert still[kind](os.lstat(target).st_mode)
+    assert elsewhere.read_bytes() == b"precious"
+    assert sorted(p.name for p in out.iterdir()) == ["o.fits"]
+
+
+def test_a_long_input_name(tmp_path, capsys):
+    """case 24: a 251-character input name: the temporary file's name stays
+    under the 255-byte limit and the output is written."""
+    source = ramp(tmp_path / ("x" * 240 + "_uncal.fits"))
+    assert len(source.name) == 251
+    assert main(["dq-init", str(source), "--override-mask", "N/A"]) == 0
+    output = tmp_path / ("x" * 240 + "_dqinit.fits")
+    with fits.open(output) as hdus:
+        assert hdus[0].header["S_DQINIT"] == "SKIPPED"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -190,3 +190,132 @@ def test_interrupt_stops_cleanly(tmp_path, extra, send):
     for name in names:
         with RampModel(out / name) as model:
             assert model.verify_checksums()
+
+
+def _run(night, tmp_path, *extra):
+    mask, paths = night
+    return main(
+        ["dq-init", *map(str, paths[:2]), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), *extra]
+    )  # fmt: skip
+
+
+def test_report_refuses_existing_file(night, tmp_path, capsys):
+    """case 4: an existing --report file is replaced only with --overwrite,
+    and the check comes before any file is processed."""
+    report = tmp_path / "notes.txt"
+    report.write_text("keep me")
+    assert _run(night, tmp_path, "--report", str(report)) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"irisdq: error: {report}: already exists; use --overwrite to replace "
+        "the report, or another --report name\n"
+    )
+    assert report.read_text() == "keep me"
+    assert not (tmp_path / "out").exists()
+    assert _run(night, tmp_path, "--report", str(report), "--overwrite") == 0
+    assert check_report(report)["total"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+@pytest.mark.parametrize("role", ["input", "mask", "output", "fits"])
+def test_report_never_replaces_a_file_of_the_run(night, tmp_path, capsys, role):
+    """case 4: even with --overwrite, the report is never an input, the mask,
+    an output (under any name), nor any FITS file (a CRDS mask)."""
+    mask, paths = night
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r0_dqinit.fits").write_bytes(paths[0].read_bytes())
+    crds_mask = write_mask(tmp_path / "tmt_iris_mask_0001.fits")
+    report = {
+        "input": paths[1],
+        "mask": mask,
+        "output": tmp_path / "out" / ".." / "out" / "r0_dqinit.fits",
+        "fits": crds_mask,
+    }[role]
+    before = report.read_bytes()
+    assert _run(night, tmp_path, "--report", str(report), "--overwrite") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"irisdq: error: --report {report} is ")
+    assert report.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["r0_dqinit.fits"]
+
+
+def test_report_write_failure_leaves_nothing(night, tmp_path, capsys, monkeypatch):
+    """case 4: a report that fails half-written (a full disk) leaves neither
+    a file nor a temporary, and the error names it."""
+    import errno
+
+    def half_then_full(document, stream, **kwargs):
+        stream.write('{"files": [')
+        stream.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(json, "dump", half_then_full)
+    report = tmp_path / "reports" / "run.json"
+    assert _run(night, tmp_path, "--report", str(report)) == 2
+    err = capsys.readouterr().err
+    assert err == f"irisdq: error: {report}: No space left on device\n"
+    assert list(report.parent.iterdir()) == []
+
+
+def test_resume_replaces_its_own_earlier_report(night, tmp_path):
+    """case 4: --resume may replace an earlier report (and only a report)."""
+    report = tmp_path / "run.json"
+    assert _run(night, tmp_path, "--report", str(report)) == 0
+    assert _run(night, tmp_path, "--report", str(report), "--resume") == 0
+    statuses = {f["status"] for f in check_report(report)["files"]}
+    assert statuses == {"VERIFIED"}
+
+
+def test_too_many_workers_is_one_line(night, tmp_path, capsys):
+    """case 10: --workers is bounded by the machine: one line, exit 2."""
+    assert _run(night, tmp_path, "--workers", "1000000000") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("irisdq: error: workers=1000000000 is too many for a ")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("kind", ["fits", "text", "folder", "fifo"])
+def test_scheduler_that_is_not_a_scheduler_file(night, tmp_path, capsys, kind):
+    """case 11: --scheduler given a FITS file, a text file, a folder or a
+    FIFO: one line naming it and saying what a scheduler file is."""
+    mask, _ = night
+    given = {
+        "fits": mask,
+        "text": tmp_path / "notes.txt",
+        "folder": tmp_path,
+        "fifo": tmp_path / "pipe",
+    }[kind]
+    if kind == "text":
+        given.write_text("tcp://127.0.0.1:8786\n")
+    elif kind == "fifo":
+        os.mkfifo(given)
+    assert _run(night, tmp_path, "--scheduler", str(given)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"irisdq: error: {given}: ")
+    assert "a Dask scheduler file is the JSON file a scheduler writes" in err
+    assert err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_inputs_one_output_exit_2(tmp_path, capsys):
+    """case 18: x_uncal.fits and x_raw.fits with --overwrite: exit 2 naming
+    both, nothing written."""
+    mask = write_mask(tmp_path / "mask.fits")
+    first = write_ramp(tmp_path / "x_uncal.fits")
+    second = write_ramp(tmp_path / "x_raw.fits")
+    code = main(
+        ["dq-init", str(first), str(second), "--override-mask", str(mask),
+         "--overwrite"]
+    )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"irisdq: error: {first} and {second} would both write "
+        f"{tmp_path / 'x_dqinit.fits'}; the first output would be lost: run "
+        "them separately or rename one\n"
+    )
+    assert not (tmp_path / "x_dqinit.fits").exists()

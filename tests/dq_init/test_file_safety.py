@@ -237,3 +237,13 @@ def test_scaling_card_that_is_not_a_number(tmp_path, crds_mask, build, keyword, 
     message = rf"r\.fits: .*{keyword} = '{value}' is not a number"
     with pytest.raises(DataModelError, match=message):
         DQInitStep.call(ramp, output_dir=tmp_path / "out")
+
+
+def test_growing_header_keeps_mode(tmp_path, crds_mask, build):
+    """Case 3: a rewrite through a new file kept the umask's mode (0600 ->
+    0644); it keeps the file's own permission bits."""
+    ramp = _full_header_ramp(tmp_path, build)
+    ramp.chmod(0o600)
+    DQInitStep.call(ramp, inplace=True)
+    assert stat.S_IMODE(ramp.stat().st_mode) == 0o600
+    assert _verified(ramp)["header"]["S_DQINIT"] == "COMPLETE"

@@ -13,6 +13,10 @@ The demo folder gets:
 CRDS_PATH points at the demo's own cache while the demo runs; your
 environment and ~/crds_cache are not touched. About 550 MB of disk.
 
+The demo replaces no file it did not make: DIR must be new, empty, or the
+folder of an earlier demo (marked by its .irisdq-demo file), and nothing
+is written outside it.
+
 exit status: 0 success, 1 some ramp failed, 2 usage or input error
 """
 
@@ -35,7 +39,8 @@ def register(subparsers) -> None:
         nargs="?",
         default="irisdq-demo",
         metavar="DIR",
-        help="the demo folder (default ./irisdq-demo)",
+        help="the demo folder: new, empty, or an earlier demo's (default "
+        "./irisdq-demo)",
     )
     parser.add_argument(
         "--workers",

@@ -73,7 +73,8 @@ def register(subparsers) -> None:
         "--workers",
         type=_positive,
         metavar="N",
-        help="run on a local Dask cluster of N worker processes (127.0.0.1)",
+        help="run on a local Dask cluster of N worker processes (127.0.0.1; at "
+        "most 4 per core, each with an equal share of the memory)",
     )
     where.add_argument(
         "--scheduler",
@@ -90,7 +91,9 @@ def register(subparsers) -> None:
         "--report",
         metavar="JSON",
         help="write the per-file results (status, seconds, mask, pixels "
-        "flagged, error) to this JSON file",
+        "flagged, error) to this JSON file; an existing file is replaced only "
+        "with --overwrite (or, with --resume, when it is an earlier report), "
+        "and never an input or an output of the run",
     )
     parser.set_defaults(func=run)
 
@@ -128,6 +131,9 @@ def run(args) -> int:
         "inplace": args.in_place,
         "overwrite": args.overwrite,
     }
+    # Checked before any file is processed: a run must not end by
+    # destroying a file with its report.
+    replace_report = args.report is not None and check_report(args.report, args, params)
     display = BatchDisplay(len(args.files), live=sys.stderr.isatty())
     interrupted = False
     with _sigterm_as_interrupt():
@@ -140,7 +146,13 @@ def run(args) -> int:
             interrupted = True
     display.close()
     if args.report:
-        write_report(args.report, results, display.elapsed(), interrupted)
+        write_report(
+            args.report,
+            results,
+            display.elapsed(),
+            interrupted,
+            overwrite=replace_report,
+        )
     failed = [result for result in results if result.status == "FAILED"]
     single = len(results) == 1 and not _batch_mode(args)
     if single and failed and not interrupted:
@@ -232,6 +244,8 @@ class BatchDisplay:
         if self.live:
             self._draw()
             return
+        if result.status == "FAILED" and total == 1:
+            return  # the error line says it all
         prefix = f"[{done}/{total}] " if total > 1 else ""
         print(f"{prefix}{_result_line(result)}", flush=True)
 
@@ -274,7 +288,8 @@ class BatchDisplay:
 
 def _result_line(result) -> str:
     if result.status == "FAILED":
-        return f"{result.input}: FAILED {result.error}"
+        # The reason is on stderr already, and in the final table.
+        return f"{result.input}: FAILED"
     flags = " ".join(f"{name}={count}" for name, count in result.flagged.items())
     text = f"{result.output or result.input}: {result.status} mask={result.mask}"
     return f"{text} {flags}" if flags else text
@@ -304,13 +319,154 @@ def print_table(results, stream) -> None:
         print("  ".join([*cells, row[4]]).rstrip(), file=stream)
 
 
-def write_report(path, results, seconds: float, interrupted: bool) -> None:
-    """Write the results as JSON (atomically: a temporary file renamed)."""
-    import json
-    import os
+def check_report(path, args, params) -> bool:
+    """Check the --report file before the run; return whether it replaces
+    an existing file.
+
+    The report may not be an input of the run (a ramp, the mask, the user
+    DQ, the scheduler file) nor one of its outputs, under any name. An
+    existing file is replaced only with --overwrite, or with --resume when
+    it is an earlier report; never a FITS file, nor anything but a regular
+    file.
+
+    Parameters
+    ----------
+    path : str
+        The --report file.
+    args : argparse.Namespace
+        The dq-init command line (files, mask, user DQ, scheduler, output
+        folder, --overwrite, --resume).
+    params : dict
+        The step parameters of the run, which place the outputs.
+
+    Returns
+    -------
+    bool
+        True when the report replaces an existing file.
+
+    Raises
+    ------
+    IrisDQError
+        If the report would replace an input, an output or a FITS file.
+    FileExistsError
+        If the report exists and may not be replaced, or is not a regular
+        file.
+    """
+    import errno
     from pathlib import Path
 
+    from irisdq import batch
+    from irisdq.datamodels.atomic import check_replaceable
+    from irisdq.errors import IrisDQError
+
     target = Path(path)
+    existing = check_replaceable(target)
+    own = _identity(target)
+    roles = [("input", name) for name in args.files]
+    for role, name in (
+        ("mask", args.override_mask),
+        ("user DQ", args.user_dq),
+        ("scheduler file", args.scheduler),
+    ):
+        if name and Path(name).exists():
+            roles.append((role, name))
+    where = {k: v for k, v in params.items() if v is not None}
+    if args.output_dir is not None:
+        where["output_dir"] = args.output_dir
+    for name in args.files:
+        try:
+            roles.append(("output", str(batch.output_path(name, where))))
+        except (IrisDQError, OSError, ValueError):
+            continue  # the run reports it for that file
+    for role, name in roles:
+        if _identity(Path(name)) == own:
+            raise IrisDQError(
+                f"--report {path} is the {role} {name} of this run; give the "
+                "report a name of its own"
+            )
+    if existing is None:
+        return False
+    if _looks_like_fits(target):
+        raise IrisDQError(
+            f"--report {path} is a FITS file; a report replaces only a report: "
+            "give it a name of its own"
+        )
+    if not (args.overwrite or (args.resume and _is_report(target))):
+        raise FileExistsError(
+            errno.EEXIST,
+            "already exists; use --overwrite to replace the report, or "
+            "another --report name",
+            str(path),
+        )
+    return True
+
+
+def _identity(path) -> tuple:
+    import os
+
+    # The same file under two names (a link, ../) is one file.
+    try:
+        status = path.stat()
+    except OSError:
+        return ("name", os.path.realpath(path))
+    return ("file", status.st_dev, status.st_ino)
+
+
+def _looks_like_fits(path) -> bool:
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(9) == b"SIMPLE  ="
+    except OSError:
+        return False
+
+
+def _is_report(path) -> bool:
+    import json
+
+    try:
+        with open(path, "rb") as stream:
+            document = json.loads(stream.read(64 << 20))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("files"), list)
+        and {"total", "failed", "interrupted"} <= set(document)
+    )
+
+
+def write_report(
+    path, results, seconds: float, interrupted: bool, *, overwrite: bool = False
+) -> None:
+    """Write the results as JSON, atomically (see
+    :func:`irisdq.datamodels.atomic.atomic_output`): a failed write leaves
+    no file behind, nor a temporary one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The report file.
+    results : list of irisdq.batch.FileResult
+        One per input.
+    seconds : float
+        The wall time of the run.
+    interrupted : bool
+        Whether the run was interrupted.
+    overwrite : bool, optional
+        Replace an existing report (checked by :func:`check_report`).
+
+    Raises
+    ------
+    FileExistsError
+        If the report exists and ``overwrite`` is false.
+    OSError
+        If the report cannot be written; the error names it.
+    """
+    import io
+    import json
+
+    from irisdq.datamodels.atomic import atomic_output
+
     document = {
         "files": [result.to_dict() for result in results],
         "total": len(results),
@@ -318,7 +474,16 @@ def write_report(path, results, seconds: float, interrupted: bool) -> None:
         "interrupted": interrupted,
         "seconds": round(seconds, 3),
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(json.dumps(document, indent=2) + "\n")
-    os.replace(temporary, target)
+    try:
+        with atomic_output(path, overwrite=overwrite) as stream:
+            text = io.TextIOWrapper(stream, encoding="utf-8")
+            try:
+                json.dump(document, text, indent=2)
+                text.write("\n")
+            finally:
+                # Flushed, and the stream left to atomic_output to close.
+                text.detach()
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise

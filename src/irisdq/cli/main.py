@@ -83,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    existing = list(logging.getLogger().handlers)
     logging.basicConfig(
         format="%(levelname)s %(name)s: %(message)s",
         level=logging.DEBUG
@@ -91,23 +92,99 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.verbose
         else logging.WARNING,
     )
+    # astropy's logger prints its records itself; passed on to the handler
+    # set up here as well, each would be printed twice.
+    for handler in logging.getLogger().handlers:
+        if handler not in existing:
+            handler.addFilter(_not_astropy)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return int(args.func(args) or EXIT_OK)
+        with _warnings_as_lines(enabled=not args.debug):
+            return int(args.func(args) or EXIT_OK)
     except (IrisDQError, OSError) as exc:
         if args.debug:
             raise
-        print(f"irisdq: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"irisdq: error: {_one_line(exc, _named_files(args))}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        # Not an error irisdq raises on purpose: still one line, naming the
+        # files, with the way to the traceback.
+        if args.debug:
+            raise
+        text = _one_line(exc, _named_files(args))
+        print(
+            f"irisdq: error: {text} (unexpected; --debug shows the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 
-def _one_line(exc: BaseException) -> str:
+def _not_astropy(record: logging.LogRecord) -> bool:
+    return record.name != "astropy" and not record.name.startswith("astropy.")
+
+
+class _warnings_as_lines:
+    """Show each Python warning as one logged line (``WARNING irisdq:
+    DataModelWarning: ...``) instead of Python's two (the message, then the
+    source line that raised it), for as long as the command runs."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self.previous = warnings.showwarning
+        if self.enabled:
+            warnings.showwarning = _show_warning
+
+    def __exit__(self, *exc_info: object) -> None:
+        import warnings
+
+        warnings.showwarning = self.previous
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    text = " ".join(str(message).split())
+    logging.getLogger("irisdq").warning("%s: %s", category.__name__, text)
+
+
+def _named_files(args: argparse.Namespace) -> list[str]:
+    """The files the command line names, to name in an error that does not."""
+    named: list[str] = []
+    for attribute in ("files", "file", "mappings"):
+        value = getattr(args, attribute, None)
+        if isinstance(value, str):
+            named.append(value)
+        elif isinstance(value, list):
+            named.extend(str(item) for item in value)
+    return named
+
+
+def _one_line(exc: BaseException, files: Sequence[str] = ()) -> str:
+    """One line for an error, naming a file.
+
+    An OSError names its own file; one without (a write on a full disk, a
+    seek on a pipe), and an unexpected error whose message names none of
+    ``files``, is prefixed with ``files``. irisdq's own errors say where
+    they are already (the reference file, the keyword) and are kept as
+    they are.
+    """
     text = str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
-        text = f"{exc.filename}: {exc.strerror}"
-    return " ".join(text.split())
+    named = isinstance(exc, IrisDQError)
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+        if exc.filename is not None:
+            text, named = f"{exc.filename}: {text}", True
+    elif not isinstance(exc, IrisDQError | OSError):
+        text = f"{type(exc).__name__}: {text}"
+    text = " ".join(text.split())
+    if files and not named and not any(name in text for name in files):
+        shown = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
+        text = f"{shown}: {text}"
+    return text
 
 
 if __name__ == "__main__":

@@ -140,10 +140,11 @@ def _scan(stream: BinaryIO, name: str) -> list[HDULayout]:
             break
         stream.seek(offset)
         try:
-            with warnings.catch_warnings():
-                # A damaged card is reported once, as the error below or when
-                # its value is used, not as astropy's multi-line warnings.
-                warnings.simplefilter("ignore")
+            # astropy warns about a damaged card while parsing; held here, so
+            # that a card that makes the HDU unreadable is reported once, by
+            # the error, and any other is warned about once the HDU is sized.
+            with warnings.catch_warnings(record=True) as held:
+                warnings.simplefilter("always")
                 header = fits.Header.fromfile(stream)
         except Exception as exc:
             raise DataModelError(
@@ -162,6 +163,8 @@ def _scan(stream: BinaryIO, name: str) -> list[HDULayout]:
                 f"{data_size} bytes of data from byte {data_offset} but the "
                 f"file ends at byte {file_size}"
             )
+        for warning in held:
+            warnings.warn(warning.message, warning.category, stacklevel=3)
         hdus.append(
             HDULayout(
                 index=index,

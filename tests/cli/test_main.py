@@ -1,0 +1,68 @@
+"""irisdq.cli.main: every error is one line naming the file."""
+
+import errno
+import os
+
+import pytest
+
+from irisdq.cli.main import main
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), "No space left on device"),
+        (OSError(errno.EINVAL, os.strerror(errno.EINVAL)), "Invalid argument"),
+        (
+            ValueError("too many values to unpack (expected 4)"),
+            "ValueError: too many values to unpack (expected 4) (unexpected; "
+            "--debug shows the traceback)",
+        ),
+    ],
+    ids=["ENOSPC", "EINVAL", "unpack"],
+)
+def test_an_error_without_a_file_names_the_file(
+    tmp_path, monkeypatch, capsys, error, expected
+):
+    """case 12: an OSError without a file name, or an unexpected error, is
+    one line naming the file the command was given."""
+
+    def fails(args):
+        raise error
+
+    monkeypatch.setattr("irisdq.cli.mask._info", fails)
+    given = tmp_path / "m.fits"
+    assert main(["mask", "info", str(given)]) == 2
+    assert capsys.readouterr().err == f"irisdq: error: {given}: {expected}\n"
+    with pytest.raises(type(error)):
+        main(["mask", "info", str(given), "--debug"])
+
+
+def test_a_warning_is_one_line(tmp_path):
+    """case 12: a Python warning (a checksum mismatch) is one logged line,
+    not the message and then the source line that raised it; astropy's
+    warning about a garbage card is not printed a second time."""
+    import subprocess
+    import sys
+
+    from builders import write_mask
+
+    mask = write_mask(tmp_path / "m.fits")
+    data = bytearray(mask.read_bytes())
+    at = data.index(b"DATAMODL")
+    data[at : at + 80] = b'\x01garbage = "abc'.ljust(80)
+    mask.write_bytes(bytes(data))
+    done = subprocess.run(
+        [sys.executable, "-m", "irisdq.cli.main", "mask", "info", str(mask)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = done.stderr.splitlines()
+    checksum = [line for line in lines if "CHECKSUM" in line]
+    assert checksum == [
+        f"WARNING irisdq: DataModelWarning: {mask}: HDU 0 (PRIMARY): CHECKSUM "
+        "does not match the HDU's contents; the header or data may be corrupted"
+    ]
+    assert not [line for line in lines if "verify_hdu(" in line]
+    assert len([line for line in lines if "keyword is invalid" in line]) == 1
