@@ -39,10 +39,11 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from irisdq.dq_init.plan import Status
+from irisdq.dq_init.result import DQInitResult
 from irisdq.errors import IrisDQError
 
 __all__ = [
@@ -56,9 +57,9 @@ __all__ = [
     "run",
 ]
 
-FAILED = "FAILED"
-VERIFIED = "VERIFIED"
-NOT_RUN = "NOT_RUN"
+FAILED = Status.FAILED
+VERIFIED = Status.VERIFIED
+NOT_RUN = Status.NOT_RUN
 
 # A local cluster has at most this many worker processes per core: more only
 # adds memory and start-up time (each worker is a Python process).
@@ -69,55 +70,8 @@ _PATH_PARAMS = ("override_mask", "user_supplied_dq", "output_file", "output_dir"
 _FLAG_PARAMS = ("inplace", "overwrite")
 
 
-@dataclass
-class FileResult:
-    """What happened to one input.
-
-    Attributes
-    ----------
-    input : str
-        The input file.
-    output : str or None
-        The output file (written, or kept by ``resume``).
-    status : str
-        ``'COMPLETE'`` or ``'SKIPPED'`` (the step's status), ``'VERIFIED'``
-        (an existing output passed its checksums and was kept),
-        ``'FAILED'``, or ``'NOT_RUN'`` (the run was interrupted first).
-    seconds : float
-        Wall time spent on this file in its worker.
-    mask : str or None
-        The mask used (``R_MASK``).
-    context : str or None
-        The CRDS context used.
-    flagged : dict
-        Pixels of the mask with each flag set, for flags present.
-    error : str or None
-        The one-line reason of a failure.
-    warnings : list of str
-        Warnings the step logged for this file.
-    worker : str or None
-        The Dask worker that ran it (None in this process).
-    """
-
-    input: str
-    output: str | None = None
-    status: str = NOT_RUN
-    seconds: float = 0.0
-    mask: str | None = None
-    context: str | None = None
-    flagged: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    worker: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True unless the file failed or was not run."""
-        return self.status not in (FAILED, NOT_RUN)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The result as plain JSON-ready values."""
-        return asdict(self)
+# One result per input: the DQ initialization result type.
+FileResult = DQInitResult
 
 
 class BatchInterrupted(KeyboardInterrupt):
@@ -205,12 +159,12 @@ def run(
     8
     >>> results = run([ramp_path, folder / "b_uncal.fits"],
     ...               output_dir=folder / "out", override_mask=mask_path)
-    >>> [(Path(r.output).name, r.status, r.flagged) for r in results[:1]]
+    >>> [(Path(r.output).name, str(r.status), r.flagged) for r in results[:1]]
     [('a_dqinit.fits', 'COMPLETE', {'DEAD': 1})]
-    >>> results[1].status
-    'FAILED'
-    >>> [r.status for r in run([ramp_path], output_dir=folder / "out",
-    ...                        override_mask=mask_path, resume=True)]
+    >>> print(results[1].status)
+    FAILED
+    >>> [str(r.status) for r in run([ramp_path], output_dir=folder / "out",
+    ...                             override_mask=mask_path, resume=True)]
     ['VERIFIED']
     """
     paths = [str(path) for path in paths]
@@ -582,8 +536,8 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     Examples
     --------
     >>> result = process_file("no/such_uncal.fits", {})
-    >>> result.status, result.error
-    ('FAILED', 'no/such_uncal.fits: No such file or directory')
+    >>> print(result.status, result.error)
+    FAILED no/such_uncal.fits: No such file or directory
 
     Warnings raised while it runs (astropy's about a non-standard header
     card, for instance) become one line each in ``warnings``, naming the
@@ -620,18 +574,12 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     finally:
         logger.removeHandler(collected)
         logger.propagate = propagate
-    summary = step.summary
-    return FileResult(
-        path,
-        output=str(output),
-        status=str(summary.status),
-        seconds=time.perf_counter() - start,
-        mask=summary.mask,
-        context=summary.context,
-        flagged=dict(summary.flagged),
-        warnings=collected.messages,
-        worker=worker,
-    )
+    result = step.summary
+    result.output = str(output)
+    result.seconds = time.perf_counter() - start
+    result.warnings = collected.messages
+    result.worker = worker
+    return result
 
 
 @contextlib.contextmanager
@@ -690,15 +638,17 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
             header = read_primary_header(target)
     except (IrisDQError, OSError, ValueError):
         return None
-    status = header.get("S_DQINIT")
-    if status is None:
+    from irisdq.dq_init import DQInitStep
+
+    recorded = DQInitStep(**params).recorded(header)
+    if recorded is None:
         return None
     return FileResult(
         path,
         output=str(target),
         status=VERIFIED,
-        mask=header.get("R_MASK"),
-        context=header.get("CRDS_CTX"),
+        mask=recorded.mask,
+        context=recorded.context,
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from irisdq import dqflags
+from irisdq.dq_init.plan import Status
 
 __all__ = ["DEMO_RAMPS", "MARKER", "DemoResult", "build_mask", "run_demo"]
 
@@ -345,7 +346,7 @@ def run_demo(
 def _print_results(results, folder: Path, out: TextIO) -> None:
     for result in results:
         name = Path(result.input).name
-        if result.status == "FAILED":
+        if result.status is Status.FAILED:
             print(f"  {name}: FAILED {result.error}", file=out)
             continue
         output = Path(result.output).relative_to(folder)

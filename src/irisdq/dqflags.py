@@ -9,6 +9,11 @@ maps of ``jwst.datamodels.dqflags``: ``pixel['DEAD']``, ``'HOT' in pixel``,
 from the convention (``UNRELIABLE_ERROR``, ``RESERVED_1``, ...) are accepted
 when reading names; decoding always gives the current name.
 
+A reference file made by another tool may use its own bit for a condition
+(its DEAD might be bit 3); its ``DQ_DEF`` table names each bit.
+:func:`dq_def_mapping` matches the names against the convention and
+:func:`remap_flags` rewrites the DQ values.
+
 Examples
 --------
 >>> from irisdq import dqflags
@@ -35,14 +40,19 @@ from irisdq.bitmask import (
 from irisdq.errors import FlagError
 
 __all__ = [
+    "DQDefRow",
     "FlagRow",
     "count_flags",
     "decode_flags",
+    "dq_def_mapping",
     "dqflags_to_mnemonics",
     "encode_flags",
     "flag_table",
     "group",
+    "is_identity",
+    "pipeline_dq_def",
     "pixel",
+    "remap_flags",
 ]
 
 
@@ -333,3 +343,131 @@ def flag_table(flag_map=pixel) -> list[FlagRow]:
             )
         )
     return rows
+
+
+# -- DQ_DEF tables: a file's own bits, remapped by name --------------------
+
+
+class DQDefRow(NamedTuple):
+    """One row of a ``DQ_DEF`` table."""
+
+    bit: int
+    value: int
+    name: str
+    description: str
+
+
+def pipeline_dq_def(flag_map=pixel) -> list[DQDefRow]:
+    """Return the ``DQ_DEF`` rows of the pipeline's own flags.
+
+    Examples
+    --------
+    >>> pipeline_dq_def()[10]
+    DQDefRow(bit=10, value=1024, name='DEAD', description='Dead pixel')
+    """
+    return [
+        DQDefRow(row.bit, row.value, row.name, row.description)
+        for row in flag_table(flag_map)
+    ]
+
+
+def dq_def_mapping(
+    rows: Iterable[DQDefRow], flag_map=pixel
+) -> tuple[dict[int, int], list[DQDefRow]]:
+    """Match ``DQ_DEF`` rows to pipeline flags by name.
+
+    Parameters
+    ----------
+    rows : iterable of DQDefRow
+        The table of a file. Names compare case-insensitively and accept
+        the convention's aliases (``UNRELIABLE_ERROR``).
+    flag_map : BitFlagNameMap, optional
+        The pipeline flags (:data:`pixel`).
+
+    Returns
+    -------
+    mapping : dict
+        ``{file value: pipeline value}`` for every row whose name is a
+        pipeline flag (``GOOD`` rows, value 0, are left out).
+    unknown : list of DQDefRow
+        The rows whose name is not a pipeline flag: their bits are dropped.
+
+    Examples
+    --------
+    >>> dq_def_mapping([DQDefRow(3, 8, "dead", ""), DQDefRow(4, 16, "SPARKLY", "")])
+    ({8: 1024}, [DQDefRow(bit=4, value=16, name='SPARKLY', description='')])
+    """
+    mapping: dict[int, int] = {}
+    unknown: list[DQDefRow] = []
+    for row in rows:
+        name = str(row.name).strip()
+        if name.upper() not in flag_map:
+            unknown.append(row)
+            continue
+        value = int(row.value)
+        if value:
+            mapping[value] = mapping.get(value, 0) | int(flag_map[name.upper()])
+    return mapping, unknown
+
+
+def is_identity(mapping: dict[int, int]) -> bool:
+    """True when every value maps to itself (the file uses pipeline flags).
+
+    Examples
+    --------
+    >>> is_identity({1024: 1024}), is_identity({8: 1024})
+    (True, False)
+    """
+    return all(source == target for source, target in mapping.items())
+
+
+def remap_flags(dq: np.ndarray, mapping: dict[int, int]) -> np.ndarray:
+    """Return ``dq`` with each bit replaced by the flags it maps to.
+
+    Bits that no key of ``mapping`` covers are dropped. A key with several
+    bits maps each of them. The work is four table look-ups per value (one
+    per byte), in chunks, whatever the number of flags.
+
+    Parameters
+    ----------
+    dq : numpy.ndarray
+        Unsigned integer DQ values (up to 32 bits).
+    mapping : dict
+        ``{file value: pipeline value}``, as from :func:`dq_def_mapping`.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new uint32 array of the same shape.
+
+    Examples
+    --------
+    >>> remap_flags(np.array([[5, 4]], dtype=np.uint32), {4: 1, 1: 1024})
+    array([[1025,    1]], dtype=uint32)
+    """
+    dq = np.asarray(dq)
+    bit_targets = [0] * 32
+    for source, target in mapping.items():
+        for bit in range(32):
+            if int(source) >> bit & 1:
+                bit_targets[bit] |= int(target)
+    tables = []
+    for byte in range(4):
+        targets = bit_targets[8 * byte : 8 * byte + 8]
+        if not any(targets):
+            continue
+        values = np.arange(256)
+        table = np.zeros(256, dtype=np.uint32)
+        for bit, target in enumerate(targets):
+            table[(values >> bit & 1).astype(bool)] |= np.uint32(target)
+        tables.append((8 * byte, table))
+    out = np.zeros(dq.shape, dtype=np.uint32)
+    flat_in = dq.reshape(-1)
+    flat_out = out.reshape(-1)
+    step = 1 << 18
+    for start in range(0, flat_in.size, step):
+        chunk = flat_in[start : start + step].astype(np.uint32, copy=False)
+        target = flat_out[start : start + step]
+        for shift, table in tables:
+            target |= table[(chunk >> np.uint32(shift)) & np.uint32(0xFF)]
+    return out

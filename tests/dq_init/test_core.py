@@ -5,7 +5,6 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from irisdq.datamodels.dqdef import DQDefRow
 from irisdq.dq_init.core import (
     Subarray,
     apply_mask,
@@ -14,6 +13,7 @@ from irisdq.dq_init.core import (
     or_group_flags,
     remap_dq_def,
 )
+from irisdq.dqflags import DQDefRow
 from irisdq.errors import SubarrayError
 
 

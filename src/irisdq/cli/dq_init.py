@@ -2,6 +2,8 @@
 
 import sys
 
+from irisdq.dq_init.plan import Status
+
 EPILOG = """\
 The mask is the CRDS best reference for reftype MASK (see 'irisdq crds
 bestref FILE --reftype mask --explain') unless --override-mask is given.
@@ -153,7 +155,7 @@ def run(args) -> int:
             interrupted,
             overwrite=replace_report,
         )
-    failed = [result for result in results if result.status == "FAILED"]
+    failed = [result for result in results if result.status is Status.FAILED]
     single = len(results) == 1 and not _batch_mode(args)
     if single and failed and not interrupted:
         # One file on its own: an input error, as for every other command
@@ -233,21 +235,21 @@ class BatchDisplay:
         import logging
 
         self.done = done
-        self.failed += result.status == "FAILED"
+        self.failed += result.status is Status.FAILED
         self._clear()
         # Through logging, as the step itself logs when run in this process.
         log = logging.getLogger("irisdq.dq_init")
         for text in result.warnings:
             log.warning(text)
-        if result.status == "FAILED":
+        if result.status is Status.FAILED:
             print(f"irisdq: error: {result.error}", file=sys.stderr)
         if self.live:
             self._draw()
             return
-        if result.status == "FAILED" and total == 1:
+        if result.status is Status.FAILED and total == 1:
             return  # the error line says it all
         prefix = f"[{done}/{total}] " if total > 1 else ""
-        print(f"{prefix}{_result_line(result)}", flush=True)
+        print(f"{prefix}{result.line()}", flush=True)
 
     def _draw(self) -> None:
         width = 24
@@ -278,21 +280,12 @@ class BatchDisplay:
         counts = Counter(result.status for result in results)
         parts = ", ".join(f"{n} {status.lower()}" for status, n in counts.items())
         seconds = self.elapsed()
-        finished = sum(result.status != "NOT_RUN" for result in results)
+        finished = sum(result.status is not Status.NOT_RUN for result in results)
         text = (
             f"{len(results)} file(s): {parts} in {seconds:.1f} s "
             f"({finished / max(seconds, 1e-9):.2f} files/s)"
         )
         return f"interrupted; {text}" if interrupted else text
-
-
-def _result_line(result) -> str:
-    if result.status == "FAILED":
-        # The reason is on stderr already, and in the final table.
-        return f"{result.input}: FAILED"
-    flags = " ".join(f"{name}={count}" for name, count in result.flagged.items())
-    text = f"{result.output or result.input}: {result.status} mask={result.mask}"
-    return f"{text} {flags}" if flags else text
 
 
 def print_table(results, stream) -> None:
@@ -302,13 +295,13 @@ def print_table(results, stream) -> None:
         flagged = (
             " ".join(f"{name}={count}" for name, count in result.flagged.items()) or "-"
         )
-        if result.status == "FAILED":
+        if result.status is Status.FAILED:
             flagged = result.error or ""
         rows.append(
             (
                 result.input,
                 result.status,
-                f"{result.seconds:.2f}" if result.status != "NOT_RUN" else "-",
+                f"{result.seconds:.2f}" if result.status is not Status.NOT_RUN else "-",
                 result.mask or "-",
                 flagged,
             )
@@ -470,7 +463,7 @@ def write_report(
     document = {
         "files": [result.to_dict() for result in results],
         "total": len(results),
-        "failed": sum(result.status == "FAILED" for result in results),
+        "failed": sum(result.status is Status.FAILED for result in results),
         "interrupted": interrupted,
         "seconds": round(seconds, 3),
     }

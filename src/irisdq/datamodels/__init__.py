@@ -20,7 +20,6 @@ file and carries CHECKSUM/DATASUM.
 # package only when a command needs it, so ``irisdq --help`` stays fast).
 import astropy.io.fits  # noqa: F401
 
-from irisdq.datamodels.dqdef import DQDefRow, remap_flags
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_primary_header
 from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
@@ -29,6 +28,7 @@ from irisdq.datamodels.meta import Meta
 from irisdq.datamodels.model import DataModel
 from irisdq.datamodels.opener import open
 from irisdq.datamodels.ramp import RampModel
+from irisdq.dqflags import DQDefRow, remap_flags
 
 __all__ = [
     "DQDefRow",

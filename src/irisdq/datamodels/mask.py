@@ -12,16 +12,16 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from irisdq.datamodels.dqdef import (
+from irisdq.datamodels.hdu_io import DataModelWarning, verify_hdu
+from irisdq.datamodels.layout import HDULayout, read_hdu_layout
+from irisdq.datamodels.model import ArraySpec, DataModel, _default_author
+from irisdq.dqflags import (
     DQDefRow,
     dq_def_mapping,
     is_identity,
     pipeline_dq_def,
     remap_flags,
 )
-from irisdq.datamodels.hdu_io import DataModelWarning, verify_hdu
-from irisdq.datamodels.layout import HDULayout, read_hdu_layout
-from irisdq.datamodels.model import ArraySpec, DataModel, _default_author
 from irisdq.errors import DataModelError
 
 __all__ = ["DEFAULT_USEAFTER", "TMTMaskModel", "detector_shape"]

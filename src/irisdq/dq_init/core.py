@@ -28,8 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from irisdq.datamodels.dqdef import DQDefRow, dq_def_mapping, is_identity, remap_flags
-from irisdq.dqflags import pixel
+from irisdq.dqflags import DQDefRow, dq_def_mapping, is_identity, pixel, remap_flags
 from irisdq.errors import SubarrayError
 
 __all__ = [

@@ -109,6 +109,31 @@ class DQInitPlan:
     pixel_flags: np.ndarray | None = None
     group_flags: np.ndarray | None = None
 
+    @classmethod
+    def from_keywords(
+        cls,
+        keywords: Mapping[str, Any],
+        status_keyword: str = "S_DQINIT",
+        reference_keyword: str = "R_MASK",
+    ) -> "DQInitPlan | None":
+        """The status, mask and context a header records (no flags), or
+        None when it records no DQ initialization.
+
+        Examples
+        --------
+        >>> plan = DQInitPlan.from_keywords({"S_DQINIT": "SKIPPED", "R_MASK": "N/A"})
+        >>> plan.status, plan.mask, plan.context
+        (<Status.SKIPPED: 'SKIPPED'>, 'N/A', None)
+        >>> DQInitPlan.from_keywords({"S_DQINIT": "a typo"}) is None
+        True
+        """
+        status = keywords.get(status_keyword)
+        if status not in (Status.COMPLETE, Status.SKIPPED):
+            return None
+        return cls(
+            Status(status), keywords.get(reference_keyword), keywords.get("CRDS_CTX")
+        )
+
     def keywords(
         self, status_keyword: str = "S_DQINIT", reference_keyword: str = "R_MASK"
     ) -> dict[str, Any]:

@@ -18,13 +18,12 @@ Both record ``S_DQINIT``, ``R_MASK`` and ``CRDS_CTX`` from the same plan.
 import errno
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from irisdq import crds, dqflags
+from irisdq import crds
 from irisdq.datamodels import RampModel, TMTMaskModel, inplace
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
@@ -33,62 +32,14 @@ from irisdq.datamodels.model import _check_flags as check_flags
 from irisdq.datamodels.ramp_dq import update_ramp_dq
 from irisdq.dq_init.core import Subarray, apply_mask
 from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
+from irisdq.dq_init.result import DQInitResult
 from irisdq.errors import DataModelError, IrisDQError
 from irisdq.step import NOT_APPLICABLE, Step
 
-__all__ = ["DQInitStep", "DQInitSummary"]
-
-COMPLETE = Status.COMPLETE
-SKIPPED = Status.SKIPPED
+__all__ = ["DQInitStep"]
 
 # Errors of a write, which name the output rather than the input.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
-
-
-@dataclass
-class DQInitSummary:
-    """What one run of the step did, for logs, the command line and reports.
-
-    Attributes
-    ----------
-    input : str
-        The input file (or ``'<model>'``).
-    output : str or None
-        The file written (the input itself in place), None if nothing was.
-    status : Status
-        ``COMPLETE`` or ``SKIPPED`` (a ``str``).
-    mask : str
-        What ``R_MASK`` records: ``crds://<file>``, a path, or ``'N/A'``.
-    context : str or None
-        The CRDS context used, when the mask came from CRDS.
-    flagged : dict
-        Pixels of the (cut) mask with each flag set, for flags present.
-    seconds : float
-        Wall time of the run.
-    """
-
-    input: str
-    output: str | None
-    status: Status
-    mask: str
-    context: str | None = None
-    flagged: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @classmethod
-    def of(cls, plan: DQInitPlan, input: str, output: str | None) -> "DQInitSummary":
-        flagged = {}
-        if plan.pixel_flags is not None:
-            counts = dqflags.count_flags(plan.pixel_flags)
-            flagged = {name: count for name, count in counts.items() if count}
-        return cls(input, output, plan.status, plan.mask, plan.context, flagged)
-
-    def line(self) -> str:
-        """One line for the command line: output, mask, pixels per flag."""
-        flags = " ".join(f"{name}={count}" for name, count in self.flagged.items())
-        target = self.output or self.input
-        text = f"{target}: {self.status} mask={self.mask}"
-        return f"{text} {flags}" if flags else text
 
 
 class DQInitStep(Step):
@@ -136,7 +87,7 @@ class DQInitStep(Step):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.summary: DQInitSummary | None = None
+        self.summary: DQInitResult | None = None
 
     def process(self, input: Any) -> Any:
         """Run on a path (returns the output path) or a RampModel (returns it)."""
@@ -171,6 +122,13 @@ class DQInitStep(Step):
 
     def _keywords(self, plan: DQInitPlan) -> dict[str, Any]:
         return plan.keywords(self.status_keyword, self.reference_keyword("mask"))
+
+    def recorded(self, keywords) -> DQInitPlan | None:
+        """What an output's primary header says this step did (status,
+        mask, context), or None when it has no record of the step."""
+        return DQInitPlan.from_keywords(
+            keywords, self.status_keyword, self.reference_keyword("mask")
+        )
 
     def _choose_mask(self, dataset: Any, label: str) -> MaskChoice:
         override = self.reference_override("mask")
@@ -243,7 +201,7 @@ class DQInitStep(Step):
             apply_mask(pixeldq, groupdq, plan.pixel_flags)
             model.pixeldq = pixeldq
             model.groupdq = groupdq
-        self.summary = DQInitSummary.of(plan, label, None)
+        self.summary = DQInitResult.of(plan, label, None)
         if self.output_file or self.output_dir:
             target = self.output_path(model.path or Path("ramp.fits"))
             model.write(target, overwrite=self.overwrite)
@@ -305,7 +263,7 @@ class DQInitStep(Step):
             self._note_created(change.name, label, change.found, change.shape)
         if update.rewritten:
             self.log.info("%s: headers grew; the whole file was rewritten", label)
-        self.summary = DQInitSummary.of(plan, label, str(target or path))
+        self.summary = DQInitResult.of(plan, label, str(target or path))
         return target or path
 
     def _repair_interrupted(self, path: Path, label: str) -> None:

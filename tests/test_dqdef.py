@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from irisdq.datamodels.dqdef import remap_flags
+from irisdq.dqflags import remap_flags
 
 
 def _naive(dq, mapping):
