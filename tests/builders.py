@@ -46,3 +46,35 @@ def write_night(folder: Path) -> tuple[Path, list[Path]]:
     corrupt = folder / "corrupt_uncal.fits"
     corrupt.write_bytes(ramps[0].read_bytes()[:4000])
     return mask, [*ramps, corrupt]
+
+
+def call_on_fifo(function, path: Path, timeout: float = 5.0):
+    """Call ``function(path)`` with ``path`` a FIFO; return what it raised.
+
+    The call runs in a thread. If it is still blocked (opening or reading
+    the FIFO) after ``timeout`` seconds, a writer is opened and closed to
+    release it, and the test fails instead of hanging.
+    """
+    import os
+    import threading
+
+    import pytest
+
+    if not path.exists():
+        os.mkfifo(path)
+    outcome: dict = {}
+
+    def run():
+        try:
+            function(path)
+        except BaseException as exc:  # handed to the test
+            outcome["raised"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        thread.join(timeout)
+        pytest.fail(f"{function!r} blocked on the FIFO {path}")
+    return outcome.get("raised")

@@ -71,7 +71,9 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
         return _from_mapping(dataset)
     if isinstance(dataset, str | os.PathLike):
         from irisdq.datamodels import read_primary_header
+        from irisdq.datamodels.files import require_regular_file
 
+        require_regular_file(dataset, "a dataset for best-reference selection")
         return _from_keywords(read_primary_header(dataset))
     if hasattr(dataset, "get_fits_keywords"):
         return _from_keywords(dataset.get_fits_keywords())

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.hdu_io import read_image
 from irisdq.datamodels.layout import read_hdu_layout
 from irisdq.datamodels.model import _check_flags
@@ -47,6 +48,7 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
            [2048,    0]], dtype=uint32)
     """
     path = os.fspath(path)
+    require_regular_file(path, "a user DQ image")
     with builtins.open(path, "rb") as stream:
         layout = read_hdu_layout(stream)
         images = [

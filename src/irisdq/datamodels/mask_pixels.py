@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from irisdq import dqflags
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.mask import TMTMaskModel, detector_shape
 from irisdq.errors import DataModelError, FlagError
 
@@ -106,6 +107,7 @@ def read_pixel_csv(path: str | os.PathLike) -> list[PixelFlag]:
     DataModelError, FlagError
         Naming the file and line of a bad row.
     """
+    require_regular_file(path, "a pixel CSV file")
     pixels = []
     with open(path, newline="") as stream:
         for number, row in enumerate(csv.reader(stream), start=1):

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, ClassVar, NamedTuple
 import numpy as np
 
 from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.hdu_io import (
     STRUCTURAL_KEYWORDS,
     DataModelWarning,
@@ -143,6 +144,7 @@ class DataModel:
                 f"{type(self).__name__}() takes a FITS file name or nothing, "
                 f"not {type(init).__name__}"
             )
+        require_regular_file(init, f"a {type(self).__name__} file")
         # Kept open for lazy reads until close().
         stream = builtins.open(init, "rb", buffering=0)  # noqa: SIM115
         try:

@@ -4,6 +4,7 @@ import builtins
 import os
 from pathlib import Path
 
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.model import DataModel
@@ -59,6 +60,7 @@ def open(
     """
     if isinstance(path, DataModel):
         return path
+    require_regular_file(path, "a FITS input")
     # The model keeps the file open for lazy reads; close() releases it.
     stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115
     try:
