@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from irisdq.crds.checksum import mapping_checksum, verify_checksum
-from irisdq.crds.parser import ParsedMapping, SelectorCall, parse_mapping
+from irisdq.crds.parser import (
+    ParsedMapping,
+    SelectorCall,
+    check_mapping_size,
+    parse_mapping,
+)
 from irisdq.crds.selectors import Selector, build_selector
 from irisdq.crds.values import condition_value
 from irisdq.errors import MappingError
@@ -313,11 +318,15 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
     >>> pmap.instruments(), pmap.children()
     (['IRIS'], ['tmt_iris_0003.imap'])
     """
+    from irisdq.datamodels.files import require_regular_file
+
     path = Path(path)
     try:
+        require_regular_file(path, "a CRDS mapping", error=MappingError)
         stat = path.stat()
     except FileNotFoundError:
         raise MappingError(f"mapping {path} does not exist") from None
+    check_mapping_size(stat.st_size, str(path))
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _LOADED.get(str(path))
     if cached is not None and cached[0] == stamp:
