@@ -157,9 +157,14 @@ class DataModel:
 
     @classmethod
     def _from_open_file(
-        cls, path: Path, stream: BinaryIO, layout: list[HDULayout], verify: bool
+        cls,
+        path: Path,
+        stream: BinaryIO,
+        layout: list[HDULayout],
+        verify: bool,
+        **options: Any,
     ) -> "DataModel":
-        model = cls(verify_checksums=verify)
+        model = cls(verify_checksums=verify, **options)
         model._attach(path, stream, layout)
         return model
 
@@ -172,7 +177,7 @@ class DataModel:
         self.meta = from_keywords(primary.header, str(path))
         self.extra_keywords = _without(primary.header, _META_KEYWORDS)
         if self._verify and primary.data_size == 0:
-            verify_hdu(stream, primary, source=str(path))
+            self._verify_hdu(primary)
         if primary.data_size:
             warnings.warn(
                 f"{path}: the primary HDU has data, which "
@@ -226,6 +231,13 @@ class DataModel:
     def _claim_hdu(self, hdu: HDULayout) -> bool:
         """Let a subclass take an extension it understands (DQ_DEF)."""
         return False
+
+    def _verify_hdu(self, hdu: HDULayout) -> bool:
+        """Check an HDU's DATASUM and CHECKSUM, warning on a mismatch.
+
+        A subclass may make a mismatch an error (a reference file).
+        """
+        return verify_hdu(self._stream, hdu, source=str(self.path))
 
     def _get(self, attr: str) -> np.ndarray | None:
         entry = self._arrays.get(attr)
@@ -478,16 +490,15 @@ class DataModel:
         """Check every HDU of the input file against its DATASUM and CHECKSUM.
 
         Reads the whole file once, in chunks; a mismatch is a
-        :class:`DataModelWarning`. Returns True when all sums match (or the
-        model was not read from a file).
+        :class:`DataModelWarning` (an error for a reference file such as a
+        :class:`TMTMaskModel`, unless it accepts bad checksums). Returns
+        True when all sums match (or the model was not read from a file).
         """
         if self._layout is None:
             return True
         if self._stream is None or self._stream.closed:
             raise DataModelError(f"{self.path}: the model is closed")
-        results = [
-            verify_hdu(self._stream, hdu, source=str(self.path)) for hdu in self._layout
-        ]
+        results = [self._verify_hdu(hdu) for hdu in self._layout]
         return all(results)
 
     def close(self) -> None:

@@ -24,7 +24,10 @@ MODEL_TYPES: dict[str, type[DataModel]] = {
 
 
 def open(
-    path: str | os.PathLike | DataModel, *, verify_checksums: bool = True
+    path: str | os.PathLike | DataModel,
+    *,
+    verify_checksums: bool = True,
+    accept_bad_checksums: bool | None = None,
 ) -> DataModel:
     """Open a FITS file as the data model it holds, reading headers only.
 
@@ -38,6 +41,9 @@ def open(
         The file (a model is returned as it is).
     verify_checksums : bool, optional
         Passed to the model.
+    accept_bad_checksums : bool, optional
+        Passed to a :class:`TMTMaskModel`, whose bad checksums are errors
+        unless accepted (see there).
 
     Raises
     ------
@@ -66,7 +72,12 @@ def open(
     try:
         layout = read_hdu_layout(stream)
         cls = _model_class(layout, os.fspath(path))
-        return cls._from_open_file(Path(path), stream, layout, verify_checksums)
+        options = {}
+        if issubclass(cls, TMTMaskModel) and accept_bad_checksums is not None:
+            options["accept_bad_checksums"] = accept_bad_checksums
+        return cls._from_open_file(
+            Path(path), stream, layout, verify_checksums, **options
+        )
     except BaseException:
         stream.close()
         raise
