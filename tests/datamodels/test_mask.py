@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from builders import write_declared_mask
 from irisdq import datamodels, dqflags
 from irisdq.datamodels import DataModelWarning, TMTMaskModel
 from irisdq.errors import DataModelError
@@ -427,16 +428,7 @@ def test_dq_def_values_must_be_single_bits(tmp_path, value):
 
 def test_huge_declared_dq_is_refused_before_allocating(tmp_path):
     """Issue 14: a 60000 x 60000 DQ (14 GB) is refused at open, unread."""
-    primary = fits.Header([("SIMPLE", True), ("BITPIX", 8), ("NAXIS", 0)])
-    primary.update({"EXTEND": True, "INSTRUME": "IRIS", "DETECTOR": "IRIS1"})
-    dq = fits.Header([("XTENSION", "IMAGE"), ("BITPIX", 32), ("NAXIS", 2)])
-    dq.update({"NAXIS1": 60000, "NAXIS2": 60000, "PCOUNT": 0, "GCOUNT": 1})
-    dq.update({"BZERO": 2**31, "EXTNAME": "DQ"})
-    path = tmp_path / "huge.fits"
-    with path.open("wb") as stream:
-        stream.write(primary.tostring().encode())
-        stream.write(dq.tostring().encode())
-        stream.truncate(stream.tell() + 4 * 60000 * 60000)  # sparse
+    path = write_declared_mask(tmp_path / "huge.fits", (60000, 60000))
     with pytest.raises(DataModelError) as error:
         TMTMaskModel(path)
     assert str(error.value).startswith(

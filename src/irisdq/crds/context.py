@@ -364,7 +364,9 @@ class Context:
             if imap_name == "N/A":
                 items.append(ContextItem("imap", "N/A", "n/a", label=instrument))
                 continue
-            imap = self._inventory_load(imap_name, "imap", instrument, items)
+            imap = self._inventory_load(
+                imap_name, "imap", instrument, items, InstrumentMapping
+            )
             if imap is None:
                 continue
             for reftype, rmap_name in imap.table.items():
@@ -372,7 +374,9 @@ class Context:
                 if rmap_name == "N/A":
                     items.append(ContextItem("rmap", "N/A", "n/a", label=label))
                     continue
-                rmap = self._inventory_load(rmap_name, "rmap", label, items)
+                rmap = self._inventory_load(
+                    rmap_name, "rmap", label, items, ReferenceMapping
+                )
                 if rmap is None:
                     continue
                 for filename in rmap.files:
@@ -389,9 +393,16 @@ class Context:
         status = "present" if present else "missing"
         return ContextItem("reference", filename, status, path, label)
 
-    def _inventory_load(self, name, kind, label, items) -> Mapping | None:
+    def _inventory_load(self, name, kind, label, items, cls) -> Mapping | None:
         try:
             mapping = self._load(name)
+            if not isinstance(mapping, cls):
+                # Named as an imap or rmap, but its header says another kind.
+                raise MappingError(
+                    f"{name}: its header says mapping "
+                    f"{mapping.header.get('mapping')!r}, a {mapping.kind}, but "
+                    f"it is used as an {kind}; fix the header's 'mapping'"
+                )
         except MappingError as exc:
             items.append(ContextItem(kind, name, "error", label=label, detail=str(exc)))
             return None

@@ -169,6 +169,8 @@ class DataModel:
         return model
 
     def _attach(self, path: Path, stream: BinaryIO, layout: list[HDULayout]) -> None:
+        for hdu in layout:
+            _check_cards(hdu, str(path))
         self.path = path
         self._stream = stream
         self._layout = layout
@@ -520,6 +522,26 @@ class DataModel:
             if spec.attr in self._arrays
         )
         return f"<{type(self).__name__}{source}: {arrays or 'no arrays'}>"
+
+
+def _check_cards(hdu: HDULayout, source: str) -> None:
+    """Raise DataModelError for a header card astropy cannot read.
+
+    astropy parses a card's value when it is first used, so an unreadable
+    card (a control character in a string) would otherwise fail later, far
+    from the file, as a VerifyError.
+    """
+    from astropy.io.fits.verify import VerifyError
+
+    for card in hdu.header.cards:
+        try:
+            card.value  # noqa: B018 - parsing it is the check
+        except (VerifyError, ValueError):
+            raise DataModelError(
+                f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'}): the "
+                f"{card.keyword} card is not valid FITS (a value with a control "
+                "character or a missing quote?); rewrite that card"
+            ) from None
 
 
 def _without(header, keywords) -> Any:

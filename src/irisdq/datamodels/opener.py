@@ -7,7 +7,7 @@ from pathlib import Path
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.mask import TMTMaskModel
-from irisdq.datamodels.model import DataModel
+from irisdq.datamodels.model import DataModel, _check_cards
 from irisdq.datamodels.ramp import RampModel
 from irisdq.errors import DataModelError
 
@@ -71,6 +71,8 @@ def open(
     stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115
     try:
         layout = read_hdu_layout(stream)
+        for hdu in layout:
+            _check_cards(hdu, os.fspath(path))
         cls = _model_class(layout, os.fspath(path))
         options = {}
         if issubclass(cls, TMTMaskModel) and accept_bad_checksums is not None:
