@@ -20,6 +20,7 @@ Examples
 
 import math
 import os
+import warnings
 from typing import BinaryIO, NamedTuple
 
 from irisdq.errors import DataModelError
@@ -139,8 +140,12 @@ def _scan(stream: BinaryIO, name: str) -> list[HDULayout]:
             break
         stream.seek(offset)
         try:
-            header = fits.Header.fromfile(stream)
-        except (OSError, ValueError, EOFError) as exc:
+            with warnings.catch_warnings():
+                # A damaged card is reported once, as the error below or when
+                # its value is used, not as astropy's multi-line warnings.
+                warnings.simplefilter("ignore")
+                header = fits.Header.fromfile(stream)
+        except Exception as exc:
             raise DataModelError(
                 f"{name}: cannot read the header of HDU {len(hdus)} at byte "
                 f"{offset} ({' '.join(str(exc).split())}); the file may be "
@@ -161,8 +166,8 @@ def _scan(stream: BinaryIO, name: str) -> list[HDULayout]:
             HDULayout(
                 index=index,
                 name=_hdu_name(header, index),
-                ver=int(header.get("EXTVER", 1)),
-                kind="PRIMARY" if index == 0 else str(header["XTENSION"]).strip(),
+                ver=_extver(header, name, index),
+                kind="PRIMARY" if index == 0 else _xtension(header),
                 header_offset=offset,
                 data_offset=data_offset,
                 data_size=data_size,
@@ -175,45 +180,100 @@ def _scan(stream: BinaryIO, name: str) -> list[HDULayout]:
     return hdus
 
 
+def _xtension(header) -> str:
+    try:
+        return str(header["XTENSION"]).strip().upper()
+    except Exception:  # the card starts with XTENSION but cannot be parsed
+        return ""
+
+
+def _extver(header, name: str, index: int) -> int:
+    value = header.get("EXTVER", 1)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DataModelError(
+            f"{name}: HDU {index} ({_hdu_name(header, index) or 'unnamed'}): "
+            f"EXTVER = {value!r} is not an integer; the file is damaged"
+        )
+    return value
+
+
 def _hdu_name(header, index: int) -> str:
-    name = str(header.get("EXTNAME", "")).strip().upper()
+    try:
+        name = str(header.get("EXTNAME", "")).strip().upper()
+    except Exception:  # an unparsable EXTNAME card: the HDU has no usable name
+        name = ""
     return name or ("PRIMARY" if index == 0 else "")
 
 
+# Bounds on the header values that size data. FITS allows NAXIS up to 999;
+# the other keywords must be non-negative integers. A value outside them is
+# refused before anything is sized, read or allocated from it.
+_MAX_NAXIS = 999
+
+
 def _data_size(header, name: str, index: int) -> int:
+    """Bytes of data an HDU's header declares, after validating every value
+    that sizes it (FITS standard 4.0, sections 4.4.1 and 6)."""
     where = f"{name}: HDU {index} ({_hdu_name(header, index) or 'unnamed'})"
-    for keyword in ("BITPIX", "NAXIS"):
-        if keyword not in header:
-            raise DataModelError(
-                f"{where}: missing required keyword {keyword}; "
-                "the header cannot size its data"
-            )
-    try:
-        bitpix = int(header["BITPIX"])
-        naxis = int(header["NAXIS"])
-    except (TypeError, ValueError):
-        raise DataModelError(f"{where}: BITPIX and NAXIS must be integers") from None
-    names = [f"NAXIS{i}" for i in range(1, naxis + 1)]
-    for keyword in names:
-        if keyword not in header:
-            raise DataModelError(
-                f"{where}: missing required keyword {keyword}; "
-                "the header cannot size its data"
-            )
-    try:
-        axes = [int(header[keyword]) for keyword in names]
-    except (TypeError, ValueError):
-        raise DataModelError(f"{where}: NAXISn must be integers") from None
+    bitpix = _sizing_value(header, "BITPIX", where)
     if bitpix not in _BYTES_PER_BITPIX:
-        raise DataModelError(f"{where}: BITPIX = {bitpix} is not a FITS BITPIX")
+        raise DataModelError(
+            f"{where}: BITPIX = {bitpix} is not a FITS BITPIX "
+            "(8, 16, 32, 64, -32 or -64); the file is damaged"
+        )
+    naxis = _sizing_value(header, "NAXIS", where, maximum=_MAX_NAXIS)
+    axes = [_sizing_value(header, f"NAXIS{i}", where) for i in range(1, naxis + 1)]
+    random_groups = (
+        index == 0 and naxis > 0 and axes[0] == 0 and header.get("GROUPS") is True
+    )
+    pcount = _sizing_value(header, "PCOUNT", where, default=0)
+    gcount = _sizing_value(header, "GCOUNT", where, default=1)
+    if index == 0 and not random_groups:
+        # A primary array has no parameters and one group, whatever the
+        # header says (FITS 4.0, 4.4.1.1).
+        pcount, gcount = 0, 1
     if naxis == 0:
         return 0
-    # Random-groups headers set NAXIS1 = 0; PCOUNT/GCOUNT are 0 and 1 for
-    # images and count the heap of binary tables.
-    pcount = int(header.get("PCOUNT", 0))
-    gcount = int(header.get("GCOUNT", 1))
-    axes_product = math.prod(axes[1:]) if axes[0] == 0 else math.prod(axes)
-    return _BYTES_PER_BITPIX[bitpix] * gcount * (pcount + axes_product)
+    # Random groups (only a primary HDU with GROUPS = T) set NAXIS1 = 0 and
+    # leave it out of the product; anywhere else NAXIS1 = 0 means no data.
+    product = math.prod(axes[1:]) if random_groups else math.prod(axes)
+    return _BYTES_PER_BITPIX[bitpix] * gcount * (pcount + product)
+
+
+def _sizing_value(
+    header, keyword: str, where: str, *, default: int | None = None, maximum=None
+) -> int:
+    if keyword not in header:
+        if default is not None:
+            return default
+        raise DataModelError(
+            f"{where}: missing required keyword {keyword}; "
+            "the header cannot size its data"
+        )
+    try:
+        value = header[keyword]
+    except Exception as exc:  # astropy's VerifyError for an unparsable card
+        raise DataModelError(
+            f"{where}: cannot read {keyword} ({' '.join(str(exc).split())}); "
+            "the file is damaged"
+        ) from None
+    # bool is an int to Python, but NAXIS = T is not a size.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DataModelError(
+            f"{where}: {keyword} = {value!r} is not an integer; the header "
+            "cannot size its data (the file is damaged)"
+        )
+    if keyword != "BITPIX" and value < 0:
+        raise DataModelError(
+            f"{where}: {keyword} = {value} is negative; the header cannot "
+            "size its data (the file is damaged)"
+        )
+    if maximum is not None and value > maximum:
+        raise DataModelError(
+            f"{where}: {keyword} = {value} is more than {maximum}; the header "
+            "cannot size its data (the file is damaged)"
+        )
+    return value
 
 
 def copy_hdu(
