@@ -62,6 +62,9 @@ MAX_MASK_AXIS = 16384
 
 _CHUNK = 1 << 20
 
+# More rows than any flag table needs (32 bits and their aliases).
+_MAX_DQ_DEF_ROWS = 1024
+
 _IRIS_DETECTOR = re.compile(r"IRIS\d+")
 
 
@@ -312,10 +315,21 @@ class TMTMaskModel(DataModel):
             return True
         if self._verify:
             self._verify_hdu(hdu)
+        _check_table_size(hdu, str(self.path))
         try:
-            table = fits.BinTableHDU.fromstring(raw)
-            data = table.data
-            names = {name.upper(): name for name in data.columns.names}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the error below says it all
+                data = fits.BinTableHDU.fromstring(raw).data
+                names = {name.upper(): name for name in data.columns.names}
+        except Exception as exc:
+            # astropy decodes a damaged table header with asserts, key and
+            # index errors, whatever the card: any failure means the same.
+            raise DataModelError(
+                f"{self.path}: cannot read the DQ_DEF table "
+                f"({' '.join(str(exc).split()) or type(exc).__name__}); it must "
+                "be a binary table with columns BIT, VALUE, NAME and DESCRIPTION"
+            ) from None
+        try:
             rows = [
                 DQDefRow(
                     int(row[names["BIT"]]) if "BIT" in names else -1,
@@ -467,6 +481,25 @@ def _pipeline_dq_def_hdu() -> bytes:
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(buffer, checksum=True)
     hdu = read_hdu_layout(buffer)[1]
     return buffer.getvalue()[hdu.header_offset : hdu.end]
+
+
+def _check_table_size(hdu: HDULayout, source: str) -> None:
+    """Refuse a DQ_DEF header that would make astropy build a huge table.
+
+    A flag table has a few columns and at most a row per bit (and aliases);
+    astropy's decoding time grows with the declared number of columns.
+    """
+    for keyword, limit in (("TFIELDS", 999), ("NAXIS2", _MAX_DQ_DEF_ROWS)):
+        value = hdu.header.get(keyword)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not (0 <= value <= limit)
+        ):
+            raise DataModelError(
+                f"{source}: DQ_DEF has {keyword} = {value!r}; a flag table has "
+                f"0 to {limit}: fix the table"
+            )
 
 
 def _checksum_problems(stream: BinaryIO, hdu: HDULayout, source: str) -> list[str]:

@@ -216,7 +216,18 @@ class DataModel:
             raise DataModelError(
                 f"{where} is a {hdu.kind} extension; it must be an image"
             )
-        encoding = image_encoding(hdu.header)
+        try:
+            encoding = image_encoding(hdu.header)
+        except (ValueError, TypeError, KeyError):
+            shown = ", ".join(
+                f"{keyword} = {hdu.header[keyword]!r}"
+                for keyword in ("BITPIX", "BSCALE", "BZERO")
+                if keyword in hdu.header
+            )
+            raise DataModelError(
+                f"{where}: {shown} do not describe stored values (BSCALE and "
+                "BZERO must be numbers); fix the header"
+            ) from None
         if spec.dtype.kind in "ui" and (
             encoding.scaled or encoding.values.kind not in "ui"
         ):
