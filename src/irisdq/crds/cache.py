@@ -17,6 +17,7 @@ to a shared read-only store names that store's folders in
 ``IRISDQ_CRDS_LINK_ROOTS`` (separated by ``:``, as in ``PATH``).
 """
 
+import functools
 import json
 import os
 import re
@@ -95,6 +96,12 @@ def cache_root() -> CacheRoot:
     return CacheRoot(Path(os.path.expanduser(DEFAULT_ROOT)).absolute(), "default")
 
 
+@functools.lru_cache(maxsize=16)
+def _real_folder(path: str) -> str:
+    # Resolved once per folder: every selection checks its file against it.
+    return os.path.join(os.path.realpath(path), "")
+
+
 def _link_roots() -> list[str]:
     value = os.environ.get(LINK_ROOTS_VARIABLE, "")
     return [
@@ -136,8 +143,9 @@ def check_real_path(path: Path, root: CacheRoot, what: str, error: type) -> None
     OSError: reference .../cache/mask.fits is a link to .../elsewhere.fits, outside ...
     """
     real = os.path.realpath(path)
-    inside = os.path.join(os.path.realpath(root.path), "")
-    if real.startswith(inside) or any(real.startswith(o) for o in _link_roots()):
+    if real.startswith(_real_folder(str(root.path))) or any(
+        real.startswith(folder) for folder in _link_roots()
+    ):
         return
     raise error(
         f"{what} {path} is a link to {real}, outside the CRDS cache {root.path}; "
