@@ -5,7 +5,7 @@ import pathlib
 import pytest
 from astropy.io import fits
 
-from builders import call_on_fifo
+from builders import call_on_fifo, with_card
 from irisdq.crds import KEYWORDS, dataset_parameters
 from irisdq.errors import DataModelError
 
@@ -91,4 +91,16 @@ def test_fifo_dataset_is_refused_without_blocking(tmp_path):
     assert isinstance(raised, DataModelError)
     assert "raw.fits: is a FIFO; a dataset for best-reference selection must be" in (
         str(raised)
+    )
+
+
+def test_unreadable_card_is_one_error(tmp_path):
+    """Issue 11: a control character in DETECTOR does not escape as VerifyError."""
+    path = tmp_path / "raw.fits"
+    fits.PrimaryHDU(header=fits.Header(HEADER)).writeto(path)
+    with_card(path, 0, "DETECTOR", "'IR\x01S1'")
+    with pytest.raises(DataModelError) as error:
+        dataset_parameters(path)
+    assert str(error.value).startswith(
+        f"{path}: a primary header card is not valid FITS (Unparsable card (DETECTOR)"
     )
