@@ -137,7 +137,7 @@ def update_checksum(path: str | os.PathLike) -> str:
     >>> "stale" in rmap.read_text()
     False
     """
-    from irisdq.crds.parser import check_mapping_size, parse_mapping
+    from irisdq.crds.parser import parse_mapping, read_mapping_bytes
     from irisdq.datamodels.files import require_regular_file
 
     path = Path(path)
@@ -145,8 +145,7 @@ def update_checksum(path: str | os.PathLike) -> str:
     # The link's target is rewritten, so that a link into a shared store
     # stays a link.
     target = Path(os.path.realpath(path))
-    check_mapping_size(target.stat().st_size, str(path))
-    raw = target.read_bytes()
+    raw = read_mapping_bytes(target, str(path))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

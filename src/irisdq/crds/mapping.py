@@ -14,8 +14,8 @@ from irisdq.crds.checksum import mapping_checksum, verify_checksum
 from irisdq.crds.parser import (
     ParsedMapping,
     SelectorCall,
-    check_mapping_size,
     parse_mapping,
+    read_mapping_bytes,
 )
 from irisdq.crds.selectors import Selector, build_selector
 from irisdq.crds.values import condition_value
@@ -326,7 +326,6 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
         stat = path.stat()
     except FileNotFoundError:
         raise MappingError(f"mapping {path} does not exist") from None
-    check_mapping_size(stat.st_size, str(path))
     stamp = (stat.st_mtime_ns, stat.st_size)
     cached = _LOADED.get(str(path))
     if cached is not None and cached[0] == stamp:
@@ -334,7 +333,7 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
         verify_checksum(None, mapping.header, mapping.name, actual=actual)
         return mapping
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_mapping_bytes(path, str(path)).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MappingError(f"{path}: not UTF-8 text ({exc})") from None
     mapping = mapping_from_text(text, path.name, path=path, shipped=shipped)

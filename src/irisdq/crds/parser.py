@@ -14,6 +14,7 @@ deeper than :data:`MAX_NESTING` brackets is refused.
 """
 
 import ast
+import os
 import re
 import warnings
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ __all__ = [
     "check_mapping_size",
     "parse_literal",
     "parse_mapping",
+    "read_mapping_bytes",
 ]
 
 #: The selector calls a mapping may contain.
@@ -245,6 +247,21 @@ def check_mapping_size(size: int, filename: str) -> None:
             f"{MAX_MAPPING_BYTES} bytes (4 MiB; real mappings are under 1 MiB), "
             "so it is not parsed: check that this is the mapping you meant"
         )
+
+
+def read_mapping_bytes(path: str | os.PathLike, filename: str) -> bytes:
+    """Return a mapping file's bytes, refusing it once it passes the limit.
+
+    The file's size is checked before reading, and the read stops one byte
+    past :data:`MAX_MAPPING_BYTES`, so a file that grows meanwhile, or
+    reports no size (as files in ``/proc`` do), is never read whole.
+    """
+    size = os.stat(path).st_size
+    check_mapping_size(size, filename)
+    with open(path, "rb") as stream:
+        raw = stream.read(MAX_MAPPING_BYTES + 1)
+    check_mapping_size(max(size, len(raw)), filename)
+    return raw
 
 
 def _check_nesting(text: str, filename: str) -> None:
