@@ -102,7 +102,8 @@ class DataModel:
     ----------
     init : str, os.PathLike or None
         A FITS file to open (headers only; arrays are read on first use), or
-        None for an empty model.
+        None for an empty model. It must be a regular file: a FIFO or a
+        device is refused before it is opened.
     verify_checksums : bool, optional
         Check ``DATASUM``/``CHECKSUM`` of each HDU that is read in full
         (converted arrays, tables) and warn on a mismatch. Memory-mapped

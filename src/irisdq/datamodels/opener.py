@@ -50,7 +50,9 @@ def open(
     FileNotFoundError
         If the file does not exist.
     DataModelError
-        If the file is not FITS, is truncated, or is neither model.
+        If the path is not a regular file (a FIFO, a folder), or the file is
+        not FITS, is truncated, has a card astropy cannot parse, or is
+        neither model.
 
     Examples
     --------
