@@ -457,7 +457,7 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     return FileResult(
         path,
         output=str(output),
-        status=summary.status,
+        status=str(summary.status),
         seconds=time.perf_counter() - start,
         mask=summary.mask,
         context=summary.context,

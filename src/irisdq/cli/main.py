@@ -72,6 +72,15 @@ def _add_debug_everywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C at any moment, even while the parser is being built.
+        print("irisdq: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -92,9 +101,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"irisdq: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("irisdq: interrupted", file=sys.stderr)
-        return 130
 
 
 def _one_line(exc: BaseException) -> str:

@@ -43,13 +43,14 @@ from irisdq.datamodels.checksum import (
     native_word_sum,
     word_sum,
 )
-from irisdq.datamodels.layout import BLOCK, HDULayout
+from irisdq.datamodels.layout import BLOCK, HDULayout, copy_hdu
 from irisdq.errors import DataModelError
 
 __all__ = [
     "STRUCTURAL_KEYWORDS",
     "DataModelWarning",
     "ImageEncoding",
+    "copy_hdu_with_checksums",
     "image_encoding",
     "image_header_size",
     "read_image",
@@ -146,8 +147,8 @@ def image_encoding(header) -> ImageEncoding:
     """
     bitpix = int(header["BITPIX"])
     stored = _STORED[bitpix]
-    bscale = float(header.get("BSCALE", 1))
-    bzero = header.get("BZERO", 0)
+    bscale = _number(header, "BSCALE", 1)
+    bzero = _number(header, "BZERO", 0)
     if bitpix > 0 and bscale == 1 and bzero == _UNSIGNED_OFFSET[bitpix][0]:
         _, values, flip = _UNSIGNED_OFFSET[bitpix]
         return ImageEncoding(bitpix, stored, values, flip, 1.0, 0.0)
@@ -155,6 +156,16 @@ def image_encoding(header) -> ImageEncoding:
         return ImageEncoding(bitpix, stored, stored.newbyteorder("="), 0, 1.0, 0.0)
     values = np.dtype("f4") if bitpix in (8, 16, -32) else np.dtype("f8")
     return ImageEncoding(bitpix, stored, values, 0, bscale, float(bzero))
+
+
+def _number(header, keyword: str, default: int):
+    value = header.get(keyword, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DataModelError(
+            f"{header.get('EXTNAME', 'the primary HDU')}: {keyword} = {value!r} "
+            "is not a number; the file is damaged"
+        )
+    return value
 
 
 def _encoding_for_array(dtype: np.dtype) -> ImageEncoding:
@@ -539,3 +550,94 @@ def _write_values(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -
             )
         stream.write(memoryview(stored[: block.size]).cast("B"))
     return datasum
+
+
+_CARD = 80
+
+
+def _card(keyword: str, value: str, comment: str) -> bytes:
+    from astropy.io import fits
+
+    return str(fits.Card(keyword, value, comment)).encode("ascii")
+
+
+def copy_hdu_with_checksums(source: BinaryIO, hdu: HDULayout, target: BinaryIO) -> None:
+    """Copy one HDU, adding ``CHECKSUM`` and ``DATASUM`` when it lacks them.
+
+    An HDU that carries both is copied byte for byte
+    (:func:`~irisdq.datamodels.layout.copy_hdu`). Otherwise its data are
+    copied while they are summed, and its header gets the two cards before
+    ``END`` (one more 2880-byte block if it needs one); every other header
+    byte is kept as it was. So every HDU of an output can be verified later.
+
+    Parameters
+    ----------
+    source : binary file object
+        The file ``hdu`` was read from.
+    hdu : HDULayout
+        An entry of :func:`~irisdq.datamodels.layout.read_hdu_layout`.
+    target : binary file object
+        Written at its current position, a multiple of 2880.
+
+    Examples
+    --------
+    >>> import io
+    >>> from astropy.io import fits
+    >>> from irisdq.datamodels.layout import read_hdu_layout
+    >>> src = io.BytesIO()
+    >>> sci = fits.ImageHDU(np.arange(5, dtype=">i2"), name="SCI")
+    >>> fits.HDUList([fits.PrimaryHDU(), sci]).writeto(src)
+    >>> out = io.BytesIO()
+    >>> for hdu in read_hdu_layout(src):
+    ...     copy_hdu_with_checksums(src, hdu, out)
+    >>> _ = out.seek(0)
+    >>> with fits.open(out) as hdul:
+    ...     hdul["SCI"].verify_checksum(), hdul["SCI"].data.tolist()
+    (1, [0, 1, 2, 3, 4])
+    """
+    if "CHECKSUM" in hdu.header and "DATASUM" in hdu.header:
+        copy_hdu(source, hdu, target)
+        return
+    source.seek(hdu.header_offset)
+    raw = source.read(hdu.data_offset - hdu.header_offset)
+    cards = [raw[i : i + _CARD] for i in range(0, len(raw), _CARD)]
+    end = next(
+        (i for i, card in enumerate(cards) if card[:8] == b"END     "), len(cards)
+    )
+    kept = [card for card in cards[:end] if card[:8] not in (b"CHECKSUM", b"DATASUM ")]
+
+    def header_bytes(datasum: str, checksum: str) -> bytes:
+        body = b"".join(
+            [
+                *kept,
+                _card("CHECKSUM", checksum, "HDU checksum"),
+                _card("DATASUM", datasum, "data unit checksum"),
+                b"END".ljust(_CARD),
+            ]
+        )
+        return body + b" " * (-len(body) % BLOCK)
+
+    start = target.tell()
+    target.write(header_bytes("0", "0" * 16))
+    datasum = 0
+    done = 0
+    source.seek(hdu.data_offset)
+    while done < hdu.data_size:
+        count = min(_CHUNK_BYTES * 4, hdu.data_size - done)
+        block = source.read(count)
+        if len(block) != count:
+            raise DataModelError(
+                f"{getattr(source, 'name', 'file')}: HDU {hdu.index} ends early; "
+                "the file is truncated"
+            )
+        datasum = add_sums(datasum, word_sum(block))
+        target.write(block)
+        done += count
+    if hdu.data_size % BLOCK:
+        target.write(b"\0" * (BLOCK - hdu.data_size % BLOCK))
+    finish = target.tell()
+    header = header_bytes(str(datasum), "0" * 16)
+    checksum = encode_checksum(~add_sums(word_sum(header), datasum) & ALL_ONES)
+    target.seek(start)
+    target.write(header_bytes(str(datasum), checksum))
+    target.seek(finish)

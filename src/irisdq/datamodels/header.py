@@ -1,8 +1,30 @@
-"""Reading a FITS primary header without touching the data."""
+"""Reading a FITS primary header without touching the data; header text."""
 
 import os
 
 from irisdq.errors import DataModelError
+
+__all__ = ["header_text", "read_primary_header"]
+
+
+def header_text(value: str) -> str:
+    """Return ``value`` as a FITS header string can hold it.
+
+    FITS header strings are printable ASCII. Any other character (a
+    non-ASCII letter of a path, a control character) is written as its
+    Python escape, so the value is recorded faithfully instead of failing.
+
+    Examples
+    --------
+    >>> header_text("masks/tmt_iris_mask_0001.fits")
+    'masks/tmt_iris_mask_0001.fits'
+    >>> print(header_text("masques/défauts.fits"))
+    masques/d\\xe9fauts.fits
+    """
+    return "".join(
+        char if " " <= char <= "~" else char.encode("unicode_escape").decode("ascii")
+        for char in value
+    )
 
 
 def read_primary_header(path: str | os.PathLike):

@@ -32,6 +32,7 @@ __all__ = [
     "Meta",
     "MetaGroup",
     "from_keywords",
+    "set_keywords",
     "to_keywords",
 ]
 
@@ -264,3 +265,30 @@ def from_keywords(header, source: str = "") -> Meta:
                 f"is not {'an integer' if entry.kind is int else 'a string'}"
             ) from None
     return meta
+
+
+def set_keywords(meta: Meta, keywords) -> None:
+    """Set metadata from FITS keywords: ``{keyword: value or (value, comment)}``.
+
+    Raises
+    ------
+    KeyError
+        For a keyword the metadata table does not map.
+
+    Examples
+    --------
+    >>> meta = Meta()
+    >>> set_keywords(meta, {"S_DQINIT": ("COMPLETE", "DQ initialization")})
+    >>> meta.cal_step.dq_init
+    'COMPLETE'
+    """
+    paths = {entry.keyword: entry.path for entry in KEYWORDS}
+    for keyword, value in keywords.items():
+        if keyword not in paths:
+            raise KeyError(f"{keyword} is not a keyword of the model metadata")
+        value = value[0] if isinstance(value, tuple) else value
+        target = meta
+        *groups, name = paths[keyword].split(".")
+        for group in groups:
+            target = getattr(target, group)
+        setattr(target, name, value)

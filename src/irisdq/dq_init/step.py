@@ -1,58 +1,48 @@
 """``DQInitStep``: initialize the DQ arrays of an IRIS raw ramp from a mask.
 
 For one exposure the step picks the MASK reference (``override_mask``, or
-CRDS best reference), creates PIXELDQ/GROUPDQ when the input lacks them,
-cuts the subarray the exposure covers out of the mask, ORs the flags in
-(:mod:`irisdq.dq_init.core`) and records ``S_DQINIT``, ``R_MASK`` and
-``CRDS_CTX``.
+CRDS best reference), decides what to do (:func:`irisdq.dq_init.plan.plan_dq_init`:
+the cut of the mask the exposure covers, user flags ORed in, the status and
+what to record) and applies that plan:
 
-Given a file, the step streams: the extensions it does not change (SCI, ERR,
-ASDF, ...) are copied byte for byte by the kernel, PIXELDQ is written from
-one plane in memory and GROUPDQ plane by plane, into a temporary file that
-is renamed into place. Memory is a few DQ planes whatever the number of
-groups. With ``inplace=True`` only the primary header and the DQ extensions
-of the input are rewritten.
+- to a file, through :func:`irisdq.datamodels.ramp_dq.update_ramp_dq`, which
+  streams a new file (or changes the input in place, crash-safe) without
+  reading SCI into memory;
+- to a :class:`~irisdq.datamodels.RampModel` in memory, with
+  :func:`irisdq.dq_init.core.apply_mask`, on a copy (or on the model itself
+  with ``inplace=True``).
 
-Given a :class:`~irisdq.datamodels.RampModel`, the step works on a copy (or
-on the model itself with ``inplace=True``) and returns it.
+Both record ``S_DQINIT``, ``R_MASK`` and ``CRDS_CTX`` from the same plan.
 """
 
 import errno
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from astropy.io import fits
 
 from irisdq import crds, dqflags
-from irisdq.datamodels import RampModel, TMTMaskModel
-from irisdq.datamodels.atomic import atomic_output
-from irisdq.datamodels.hdu_io import (
-    image_encoding,
-    image_header_size,
-    write_image_hdu,
-    write_image_hdu_blocks,
-)
+from irisdq.datamodels import RampModel, TMTMaskModel, inplace
+from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
-from irisdq.datamodels.layout import copy_hdu
-from irisdq.datamodels.model import _check_flags, _without
-from irisdq.dq_init.core import (
-    Subarray,
-    apply_mask,
-    cut_subarray,
-    group_flags,
-)
-from irisdq.errors import DataModelError, IrisDQError, SubarrayError
+from irisdq.datamodels.meta import set_keywords
+from irisdq.datamodels.model import _check_flags as check_flags
+from irisdq.datamodels.ramp_dq import update_ramp_dq
+from irisdq.dq_init.core import Subarray, apply_mask
+from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
+from irisdq.errors import DataModelError, IrisDQError
 from irisdq.step import NOT_APPLICABLE, Step
 
 __all__ = ["DQInitStep", "DQInitSummary"]
 
-COMPLETE = "COMPLETE"
-SKIPPED = "SKIPPED"
+COMPLETE = Status.COMPLETE
+SKIPPED = Status.SKIPPED
+
+# Errors of a write, which name the output rather than the input.
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
 @dataclass
@@ -65,8 +55,8 @@ class DQInitSummary:
         The input file (or ``'<model>'``).
     output : str or None
         The file written (the input itself in place), None if nothing was.
-    status : str
-        ``'COMPLETE'`` or ``'SKIPPED'``.
+    status : Status
+        ``COMPLETE`` or ``SKIPPED`` (a ``str``).
     mask : str
         What ``R_MASK`` records: ``crds://<file>``, a path, or ``'N/A'``.
     context : str or None
@@ -79,11 +69,19 @@ class DQInitSummary:
 
     input: str
     output: str | None
-    status: str
+    status: Status
     mask: str
     context: str | None = None
     flagged: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @classmethod
+    def of(cls, plan: DQInitPlan, input: str, output: str | None) -> "DQInitSummary":
+        flagged = {}
+        if plan.pixel_flags is not None:
+            counts = dqflags.count_flags(plan.pixel_flags)
+            flagged = {name: count for name, count in counts.items() if count}
+        return cls(input, output, plan.status, plan.mask, plan.context, flagged)
 
     def line(self) -> str:
         """One line for the command line: output, mask, pixels per flag."""
@@ -91,16 +89,6 @@ class DQInitSummary:
         target = self.output or self.input
         text = f"{target}: {self.status} mask={self.mask}"
         return f"{text} {flags}" if flags else text
-
-
-@dataclass
-class _MaskChoice:
-    """The mask to apply, or None when the step does not apply."""
-
-    dq: np.ndarray | None
-    reference: Subarray
-    record: str
-    context: str | None
 
 
 class DQInitStep(Step):
@@ -172,74 +160,58 @@ class DQInitStep(Step):
         self.log.info(self.summary.line())
         return result
 
-    # -- choosing and preparing the mask -----------------------------------
+    # -- the decision, shared by models and files ----------------------------
 
-    def _choose_mask(self, dataset: Any, label: str) -> _MaskChoice:
+    def _plan(self, keywords, shape: tuple[int, int], label: str) -> DQInitPlan:
+        choice = self._choose_mask(keywords, label)
+        plan = plan_dq_init(keywords, shape, choice, self._user_flags())
+        if plan.status is Status.SKIPPED:
+            self.log.warning("%s: no MASK applies (N/A); step skipped", label)
+        return plan
+
+    def _keywords(self, plan: DQInitPlan) -> dict[str, Any]:
+        return plan.keywords(self.status_keyword, self.reference_keyword("mask"))
+
+    def _choose_mask(self, dataset: Any, label: str) -> MaskChoice:
         override = self.reference_override("mask")
         if override == NOT_APPLICABLE:
-            return _MaskChoice(None, Subarray(), NOT_APPLICABLE, None)
+            return MaskChoice.not_applicable()
+        context_name = None
         if override is None:
             context = crds.get_context()
             chosen = context.bestref(dataset, "mask")
             if chosen == NOT_APPLICABLE:
-                not_applicable = Subarray()
-                return _MaskChoice(
-                    None, not_applicable, NOT_APPLICABLE, context.name, ""
-                )
+                return MaskChoice.not_applicable(context.name)
             if isinstance(chosen, tuple):
                 raise DataModelError(
                     f"{label}: CRDS chose several MASK files ({', '.join(chosen)}); "
                     "give one with override_mask (--override-mask)"
                 )
             path = Path(chosen)
-            record, ctx_name = f"crds://{path.name}", context.name
+            record, context_name = f"crds://{path.name}", context.name
         elif isinstance(override, TMTMaskModel):
             record = _model_name(override)
-            return _MaskChoice(*_mask_arrays(override, record), record, None)
+            return MaskChoice(*_mask_arrays(override, record), record)
         elif isinstance(override, str | os.PathLike):
             path = Path(override)
-            record, ctx_name = str(path), None
+            record = str(path)
         else:
             raise TypeError(
                 "override_mask must be a path, a TMTMaskModel or 'N/A', not "
                 f"{type(override).__name__}"
             )
         self.log.info("Using MASK reference file %s", path)
-        return _MaskChoice(*_read_mask(path, record), record, ctx_name)
+        return MaskChoice(*_read_mask(path, record), record, context_name)
 
-    def _cut_mask(
-        self, choice: _MaskChoice, shape: tuple[int, int], keywords, label: str
-    ) -> np.ndarray:
-        """The mask's flags over the science array, user DQ ORed in."""
-        science = _science_subarray(keywords)
-        try:
-            cut = cut_subarray(choice.dq, shape, science, choice.reference)
-        except SubarrayError as exc:
-            raise SubarrayError(f"{label}: {exc}") from None
-        user = self._user_dq(cut.shape, label)
-        if user is not None:
-            cut = np.bitwise_or(cut, user)  # a new array: the mask is not touched
-        return cut
-
-    def _user_dq(self, shape: tuple[int, ...], label: str) -> np.ndarray | None:
+    def _user_flags(self) -> np.ndarray | None:
         supplied = self.user_supplied_dq
         if supplied is None:
             return None
         if isinstance(supplied, str | os.PathLike):
-            values, source = read_flag_image(supplied), str(supplied)
-        else:
-            source = "user_supplied_dq"
-            values = _check_flags(np.asarray(supplied), np.dtype(np.uint32), source)
-        if values.shape != tuple(shape):
-            raise DataModelError(
-                f"{label}: user DQ {source} has shape {values.shape}; it must "
-                f"have the shape of the cut mask, {tuple(shape)}"
-            )
-        return values
-
-    def _flagged(self, cut: np.ndarray) -> dict[str, int]:
-        counts = dqflags.count_flags(cut)
-        return {name: count for name, count in counts.items() if count}
+            return read_flag_image(supplied)
+        return check_flags(
+            np.asarray(supplied), np.dtype(np.uint32), "user_supplied_dq"
+        )
 
     # -- a model in memory --------------------------------------------------
 
@@ -249,42 +221,36 @@ class DQInitStep(Step):
         if model.shape is None:
             raise DataModelError(f"{label}: the RampModel has no SCI data")
         nints, ngroups, ny, nx = model.shape
-        choice = self._choose_mask(model, label)
-        model.meta.cal_step.dq_init = SKIPPED
-        if choice.context:
-            model.meta.ref_file.crds.context_used = choice.context
-        model.meta.ref_file.mask.name = choice.record
-        if choice.dq is None:
-            self.log.warning("%s: no MASK applies (N/A); step skipped", label)
-            self.summary = DQInitSummary(label, None, SKIPPED, NOT_APPLICABLE)
-            return self._save_model(model)
-        cut = self._cut_mask(choice, (ny, nx), model.get_fits_keywords(), label)
-        pixeldq = model.pixeldq
-        if pixeldq is None or pixeldq.shape != (ny, nx):
-            self._warn_created("PIXELDQ", label, pixeldq, (ny, nx))
-            pixeldq = np.zeros((ny, nx), dtype=np.uint32)
-        groupdq = model.groupdq
-        if groupdq is None or groupdq.shape != (nints, ngroups, ny, nx):
-            self._warn_created("GROUPDQ", label, groupdq, (nints, ngroups, ny, nx))
-            groupdq = np.zeros((nints, ngroups, ny, nx), dtype=np.uint8)
-        apply_mask(pixeldq, groupdq, cut)
-        model.pixeldq = pixeldq
-        model.groupdq = groupdq
-        model.meta.cal_step.dq_init = COMPLETE
-        self.summary = DQInitSummary(
-            label, None, COMPLETE, choice.record, choice.context, self._flagged(cut)
+        plan = self._plan(model.get_fits_keywords(), (ny, nx), label)
+        # As a FITS header can hold them, as the file path records them.
+        set_keywords(
+            model.meta,
+            {
+                keyword: header_text(value) if isinstance(value, str) else value
+                for keyword, value in self._keywords(plan).items()
+            },
         )
-        return self._save_model(model)
-
-    def _save_model(self, model):
+        if plan.status is Status.COMPLETE:
+            pixeldq = model.pixeldq
+            if pixeldq is None or pixeldq.shape != (ny, nx):
+                self._note_created("PIXELDQ", label, pixeldq, (ny, nx))
+                pixeldq = np.zeros((ny, nx), dtype=np.uint32)
+            groupdq = model.groupdq
+            cube = (nints, ngroups, ny, nx)
+            if groupdq is None or groupdq.shape != cube:
+                self._note_created("GROUPDQ", label, groupdq, cube)
+                groupdq = np.zeros(cube, dtype=np.uint8)
+            apply_mask(pixeldq, groupdq, plan.pixel_flags)
+            model.pixeldq = pixeldq
+            model.groupdq = groupdq
+        self.summary = DQInitSummary.of(plan, label, None)
         if self.output_file or self.output_dir:
-            source = model.path or Path("ramp.fits")
-            target = self.output_path(source)
+            target = self.output_path(model.path or Path("ramp.fits"))
             model.write(target, overwrite=self.overwrite)
             self.summary.output = str(target)
         return model
 
-    def _warn_created(self, name: str, label: str, found, shape) -> None:
+    def _note_created(self, name: str, label: str, found, shape) -> None:
         if found is None:
             self.log.warning("%s: no %s; created as zeros %s", label, name, shape)
         else:
@@ -292,7 +258,7 @@ class DQInitStep(Step):
                 "%s: %s has shape %s, not %s; replaced by zeros",
                 label,
                 name,
-                found.shape,
+                found,
                 shape,
             )
 
@@ -300,28 +266,64 @@ class DQInitStep(Step):
 
     def _process_file(self, path: Path) -> Path:
         label = str(path)
-        target = path if self.inplace else self.output_path(path)
-        if not self.inplace:
-            if target.exists() and not self.overwrite:
+        target = None if self.inplace else self.output_path(path)
+        if target is not None and target.exists():
+            if target.resolve() == path.resolve():
+                raise IrisDQError(
+                    f"{label}: the output would replace the input; use "
+                    "--in-place (inplace=True) or choose another output"
+                )
+            if not self.overwrite:
                 raise FileExistsError(
                     errno.EEXIST,
                     "output already exists; use --overwrite (overwrite=True) "
                     "to replace it",
                     str(target),
                 )
-            if target.exists() and target.resolve() == path.resolve():
-                raise IrisDQError(
-                    f"{label}: the output would replace the input; use "
-                    "--in-place (inplace=True) or choose another output"
-                )
+        self._repair_interrupted(path, label)
         with RampModel(path, verify_checksums=False) as ramp:
-            plan = _FilePlan.build(self, ramp, label)
-            if self.inplace:
-                plan.write_in_place(path)
-            else:
-                plan.write_copy(path, target, overwrite=self.overwrite)
-        self.summary = plan.summary(label, str(target))
-        return target
+            keywords, shape = ramp.get_fits_keywords(), ramp.shape
+        if shape is None:
+            raise DataModelError(f"{label}: no SCI extension")
+        plan = self._plan(keywords, shape[-2:], label)
+        try:
+            update = update_ramp_dq(
+                path,
+                self._keywords(plan),
+                plan.pixel_flags,
+                plan.group_flags,
+                target=target,
+                overwrite=self.overwrite,
+            )
+        except OSError as exc:
+            if exc.filename is not None or isinstance(exc, IrisDQError):
+                raise
+            # Name the file: the one written when the disk is full, else the input.
+            where = target or path if exc.errno in _WRITE_ERRNOS else path
+            raise OSError(exc.errno, exc.strerror or str(exc), str(where)) from None
+        for change in update.created:
+            self._note_created(change.name, label, change.found, change.shape)
+        if update.rewritten:
+            self.log.info("%s: headers grew; the whole file was rewritten", label)
+        self.summary = DQInitSummary.of(plan, label, str(target or path))
+        return target or path
+
+    def _repair_interrupted(self, path: Path, label: str) -> None:
+        """Undo an in-place run that was killed, before reading the file."""
+        if not inplace.pending(path):
+            return
+        if not self.inplace:
+            raise DataModelError(
+                f"{label}: an in-place run on this file was interrupted (or is "
+                "running now); run it again with --in-place (inplace=True) to "
+                "repair and complete it"
+            )
+        inplace.recover(path)
+        self.log.warning(
+            "%s: an interrupted in-place run was undone; the file is as it was "
+            "before that run",
+            label,
+        )
 
 
 def _mask_arrays(mask, record: str) -> tuple[np.ndarray, Subarray]:
@@ -366,222 +368,3 @@ def _read_mask(path: Path, record: str) -> tuple[np.ndarray, Subarray]:
 
 def _model_name(model) -> str:
     return str(model.path) if getattr(model, "path", None) else "<TMTMaskModel>"
-
-
-def _science_subarray(keywords) -> Subarray | None:
-    xstart, ystart = keywords.get("SUBSTRT1"), keywords.get("SUBSTRT2")
-    if xstart is None or ystart is None:
-        return None
-    xsize, ysize = keywords.get("SUBSIZE1"), keywords.get("SUBSIZE2")
-    return Subarray(
-        int(xstart),
-        int(ystart),
-        None if xsize is None else int(xsize),
-        None if ysize is None else int(ysize),
-    )
-
-
-@dataclass
-class _FilePlan:
-    """Everything needed to write the output of one ramp file."""
-
-    step: DQInitStep
-    ramp: Any
-    header: Any
-    choice: _MaskChoice
-    cut: np.ndarray | None = None
-    pixeldq: np.ndarray | None = None
-    group_plane: np.ndarray | None = None
-    pixeldq_hdu: Any = None
-    groupdq_hdu: Any = None
-    cube: tuple[int, int, int, int] = (0, 0, 0, 0)
-
-    @classmethod
-    def build(cls, step: DQInitStep, ramp, label: str) -> "_FilePlan":
-        layout = ramp.hdu_layout
-        primary = layout[0]
-        if primary.data_size:
-            raise DataModelError(
-                f"{label}: the primary HDU holds data; a ramp keeps its arrays "
-                "in extensions (SCI, PIXELDQ, GROUPDQ)"
-            )
-        choice = step._choose_mask(primary.header, label)
-        header = primary.header.copy()
-        plan = cls(step, ramp, header, choice, cube=tuple(ramp.shape))
-        if choice.context:
-            header["CRDS_CTX"] = (choice.context, "CRDS context")
-        # A path can be long: no comment, so that astropy need not cut one.
-        header["R_MASK"] = choice.record
-        if choice.dq is None:
-            step.log.warning("%s: no MASK applies (N/A); step skipped", label)
-            header["S_DQINIT"] = (SKIPPED, "DQ initialization")
-            return plan
-        header["S_DQINIT"] = (COMPLETE, "DQ initialization")
-        ny, nx = plan.cube[-2:]
-        plan.cut = step._cut_mask(choice, (ny, nx), primary.header, label)
-        plan.group_plane = group_flags(plan.cut)
-
-        by_name = {hdu.name: hdu for hdu in layout[1:]}
-        found = by_name.get("PIXELDQ")
-        if found is not None and found.shape == (ny, nx):
-            plan.pixeldq_hdu = found
-            plan.pixeldq = ramp.pixeldq
-            np.bitwise_or(plan.pixeldq, plan.cut, out=plan.pixeldq)
-        else:
-            step._warn_created("PIXELDQ", label, found, (ny, nx))
-            # Nothing to OR into: the cut mask is PIXELDQ (it is read-only
-            # here, and a mask model passed in is only read).
-            plan.pixeldq = plan.cut
-        found = by_name.get("GROUPDQ")
-        if found is not None and found.shape == plan.cube:
-            plan.groupdq_hdu = found
-        else:
-            step._warn_created("GROUPDQ", label, found, plan.cube)
-        return plan
-
-    def summary(self, label: str, output: str) -> DQInitSummary:
-        if self.cut is None:
-            return DQInitSummary(
-                label, output, SKIPPED, self.choice.record, self.choice.context
-            )
-        return DQInitSummary(
-            label,
-            output,
-            COMPLETE,
-            self.choice.record,
-            self.choice.context,
-            self.step._flagged(self.cut),
-        )
-
-    # -- the arrays as written ----------------------------------------------
-
-    def _dq_header(self, name: str, existing):
-        header = fits.Header([("EXTNAME", name, "extension name")])
-        if existing is not None:
-            for card in _without(existing.header, {"EXTNAME"}).cards:
-                header.append(card)
-        return header
-
-    def _group_planes(self, stream) -> Iterator[np.ndarray]:
-        """GROUPDQ plane by plane: the input's ORed with the mask's, or the
-        mask's alone."""
-        nplanes = self.cube[0] * self.cube[1]
-        if self.groupdq_hdu is None:
-            for _ in range(nplanes):
-                yield self.group_plane
-            return
-        encoding = image_encoding(self.groupdq_hdu.header)
-        plane = np.empty(self.group_plane.shape, dtype=np.uint8)
-        for index in range(nplanes):
-            offset = self.groupdq_hdu.data_offset + index * plane.nbytes
-            # Read then write one plane at a time: in place, each read comes
-            # before the write of the same bytes.
-            count = os.preadv(stream.fileno(), [memoryview(plane)], offset)
-            if count != plane.nbytes:
-                raise DataModelError(
-                    f"{self.ramp.path}: GROUPDQ ends early; the file is truncated"
-                )
-            if encoding.flip:
-                np.bitwise_xor(plane, np.uint8(encoding.flip), out=plane)
-            np.bitwise_or(plane, self.group_plane, out=plane)
-            yield plane
-
-    def _write_pixeldq(self, stream) -> None:
-        header = self._dq_header("PIXELDQ", self.pixeldq_hdu)
-        write_image_hdu(stream, np.asarray(self.pixeldq, dtype=np.uint32), header)
-
-    def _write_groupdq(self, stream, source) -> None:
-        header = self._dq_header("GROUPDQ", self.groupdq_hdu)
-        write_image_hdu_blocks(
-            stream, self._group_planes(source), self.cube, np.uint8, header
-        )
-
-    # -- a new file ------------------------------------------------------------
-
-    def write_copy(self, source_path: Path, target: Path, *, overwrite: bool) -> None:
-        layout = self.ramp.hdu_layout
-        size_hint = layout[-1].end + self.pixeldq_bytes() + self.groupdq_bytes()
-        with (
-            open(source_path, "rb", buffering=0) as source,
-            atomic_output(target, overwrite=overwrite, size_hint=size_hint) as out,
-        ):
-            write_image_hdu(out, None, self.header, primary=True)
-            writers = {
-                "PIXELDQ": lambda: self._write_pixeldq(out),
-                "GROUPDQ": lambda: self._write_groupdq(out, source),
-            }
-            names = _names(layout)
-            # Arrays the input lacks go right after SCI, as in jwst.
-            missing = [] if self.cut is None else [n for n in writers if n not in names]
-            for hdu in layout[1:]:
-                if self.cut is not None and hdu.name in writers:
-                    writers[hdu.name]()
-                else:
-                    copy_hdu(source, hdu, out)
-                if hdu.name == "SCI":
-                    for name in missing:
-                        writers[name]()
-                    missing = []
-
-    def pixeldq_bytes(self) -> int:
-        return 0 if self.cut is None else 4 * self.cut.size + 2 * 2880
-
-    def groupdq_bytes(self) -> int:
-        return 0 if self.cut is None else int(np.prod(self.cube)) + 2 * 2880
-
-    # -- the input file itself ---------------------------------------------------
-
-    def write_in_place(self, path: Path) -> None:
-        """Rewrite the primary header and the DQ extensions of the input.
-
-        When a rewritten header would not fit in the space of the old one,
-        the whole file is rewritten to a temporary file and renamed over the
-        input instead, which is just as safe and only slower.
-        """
-        layout = self.ramp.hdu_layout
-        names = _names(layout)
-        fits_in_place = (
-            image_header_size((), np.uint8, self.header, primary=True)
-            == layout[0].data_offset
-            and names.count("PIXELDQ") <= 1
-            and (names.count("GROUPDQ") <= 1)
-        )
-        if self.cut is not None:
-            for hdu, name, shape, dtype in (
-                (self.pixeldq_hdu, "PIXELDQ", self.cut.shape, np.uint32),
-                (self.groupdq_hdu, "GROUPDQ", self.cube, np.uint8),
-            ):
-                if hdu is None and name in names:
-                    fits_in_place = False  # a wrongly shaped array to replace
-                elif hdu is not None:
-                    size = image_header_size(shape, dtype, self._dq_header(name, hdu))
-                    fits_in_place &= size == hdu.data_offset - hdu.header_offset
-        if not fits_in_place:
-            self.step.log.info(
-                "%s: headers grow; rewriting the whole file in place", path
-            )
-            self.write_copy(path, path, overwrite=True)
-            return
-        with open(path, "r+b", buffering=0) as stream:
-            end = layout[-1].end
-            if self.cut is not None:
-                if self.pixeldq_hdu is not None:
-                    stream.seek(self.pixeldq_hdu.header_offset)
-                    self._write_pixeldq(stream)
-                if self.groupdq_hdu is not None:
-                    stream.seek(self.groupdq_hdu.header_offset)
-                    self._write_groupdq(stream, stream)
-                stream.seek(end)
-                stream.truncate(end)
-                if self.pixeldq_hdu is None:
-                    self._write_pixeldq(stream)
-                if self.groupdq_hdu is None:
-                    self._write_groupdq(stream, stream)
-            # The primary header last: until it says COMPLETE, a crash leaves
-            # a file that a rerun processes again.
-            stream.seek(0)
-            write_image_hdu(stream, None, self.header, primary=True)
-
-
-def _names(layout) -> list[str]:
-    return [hdu.name for hdu in layout[1:]]

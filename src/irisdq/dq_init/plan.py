@@ -1,0 +1,199 @@
+"""What DQ initialization does to one exposure, decided without any I/O.
+
+:func:`plan_dq_init` takes the exposure's keywords and array shape, the mask
+chosen for it and any user flags, and returns a :class:`DQInitPlan`: the
+status, what to record, and the flags to OR into PIXELDQ and into every
+GROUPDQ plane. The step applies one plan to a model in memory or to a file
+(through :func:`irisdq.datamodels.ramp_dq.update_ramp_dq`); both paths record
+exactly the same thing because they share it.
+
+Examples
+--------
+>>> import numpy as np
+>>> mask = np.zeros((8, 8), dtype=np.uint32)
+>>> mask[3, 4] = 1025
+>>> choice = MaskChoice(mask, Subarray(), "crds://m.fits", "tmt_0001.pmap")
+>>> plan = plan_dq_init({"SUBSTRT1": 3, "SUBSTRT2": 2}, (4, 4), choice)
+>>> plan.status, int(plan.pixel_flags[2, 2]), int(plan.group_flags[2, 2])
+(<Status.COMPLETE: 'COMPLETE'>, 1025, 1)
+>>> for keyword, value in plan.keywords().items():
+...     print(keyword, value)
+S_DQINIT ('COMPLETE', 'DQ initialization')
+R_MASK crds://m.fits
+CRDS_CTX ('tmt_0001.pmap', 'CRDS context')
+>>> plan_dq_init({}, (4, 4), MaskChoice.not_applicable("tmt_0001.pmap")).status
+<Status.SKIPPED: 'SKIPPED'>
+"""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from irisdq.dq_init.core import Subarray, cut_subarray, group_flags
+from irisdq.errors import DataModelError
+
+__all__ = ["DQInitPlan", "MaskChoice", "Status", "plan_dq_init", "science_subarray"]
+
+NOT_APPLICABLE = "N/A"
+
+
+class Status(enum.StrEnum):
+    """The outcome of a step on one exposure, as recorded and reported.
+
+    ``COMPLETE`` and ``SKIPPED`` are what the step records (``S_DQINIT``);
+    a batch adds ``FAILED`` (the exposure could not be processed),
+    ``VERIFIED`` (an earlier output kept by ``--resume``) and ``NOT_RUN``
+    (stopped before its turn).
+    """
+
+    COMPLETE = "COMPLETE"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+    VERIFIED = "VERIFIED"
+    NOT_RUN = "NOT_RUN"
+
+
+@dataclass(frozen=True)
+class MaskChoice:
+    """The mask chosen for an exposure.
+
+    Attributes
+    ----------
+    dq : numpy.ndarray or None
+        The mask's flags (uint32, 2-D); None when no mask applies (N/A).
+    reference : Subarray
+        Where the mask lies on the detector.
+    record : str
+        What ``R_MASK`` records: ``crds://<file>``, a path, or ``'N/A'``.
+    context : str or None
+        The CRDS context, when CRDS chose.
+    """
+
+    dq: np.ndarray | None
+    reference: Subarray
+    record: str
+    context: str | None = None
+
+    @classmethod
+    def not_applicable(cls, context: str | None = None) -> "MaskChoice":
+        """No mask applies (an override or a CRDS answer of ``N/A``)."""
+        return cls(None, Subarray(), NOT_APPLICABLE, context)
+
+
+@dataclass(frozen=True)
+class DQInitPlan:
+    """What DQ initialization does to one exposure.
+
+    Attributes
+    ----------
+    status : Status
+        ``COMPLETE`` or ``SKIPPED``.
+    mask : str
+        What ``R_MASK`` records.
+    context : str or None
+        What ``CRDS_CTX`` records (nothing when None).
+    pixel_flags : numpy.ndarray or None
+        uint32 (ny, nx): the cut mask with user flags, to OR into PIXELDQ;
+        None when skipped.
+    group_flags : numpy.ndarray or None
+        uint8 (ny, nx): the DO_NOT_USE bit of ``pixel_flags``, to OR into
+        every GROUPDQ plane; None when skipped.
+    """
+
+    status: Status
+    mask: str
+    context: str | None = None
+    pixel_flags: np.ndarray | None = None
+    group_flags: np.ndarray | None = None
+
+    def keywords(
+        self, status_keyword: str = "S_DQINIT", reference_keyword: str = "R_MASK"
+    ) -> dict[str, Any]:
+        """The primary-header keywords to record: ``value`` or
+        ``(value, comment)``."""
+        keywords: dict[str, Any] = {
+            status_keyword: (self.status.value, "DQ initialization"),
+            reference_keyword: self.mask,  # a path can be long: no comment
+        }
+        if self.context:
+            keywords["CRDS_CTX"] = (self.context, "CRDS context")
+        return keywords
+
+
+def science_subarray(keywords: Mapping[str, Any]) -> Subarray | None:
+    """Where an exposure lies on the detector, from SUBSTRT1/2, SUBSIZE1/2.
+
+    None when it has no SUBSTRT keywords.
+
+    Examples
+    --------
+    >>> science_subarray({"SUBSTRT1": 101, "SUBSTRT2": "201"})
+    Subarray(xstart=101, ystart=201, xsize=None, ysize=None)
+    >>> science_subarray({"SUBSTRT1": "x", "SUBSTRT2": 1})
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.DataModelError: SUBSTRT1 = 'x' is not an integer; fix the header
+    """
+    if keywords.get("SUBSTRT1") is None or keywords.get("SUBSTRT2") is None:
+        return None
+    values = []
+    for keyword in ("SUBSTRT1", "SUBSTRT2", "SUBSIZE1", "SUBSIZE2"):
+        value = keywords.get(keyword)
+        try:
+            values.append(None if value is None else int(value))
+        except (TypeError, ValueError):
+            raise DataModelError(
+                f"{keyword} = {value!r} is not an integer; fix the header"
+            ) from None
+    return Subarray(*values)
+
+
+def plan_dq_init(
+    keywords: Mapping[str, Any],
+    shape: tuple[int, int],
+    choice: MaskChoice,
+    user_flags: np.ndarray | None = None,
+) -> DQInitPlan:
+    """Decide what DQ initialization does to one exposure.
+
+    Parameters
+    ----------
+    keywords : mapping
+        The exposure's primary-header keywords (SUBSTRT1/2, SUBSIZE1/2 say
+        where it lies).
+    shape : tuple of int
+        ``(ny, nx)`` of the science array.
+    choice : MaskChoice
+        The mask, or ``MaskChoice.not_applicable()``.
+    user_flags : numpy.ndarray, optional
+        Extra flags of the cut mask's shape, ORed in (the mask itself is
+        never changed).
+
+    Returns
+    -------
+    DQInitPlan
+
+    Raises
+    ------
+    SubarrayError
+        If the mask does not cover the science array.
+    DataModelError
+        If the user flags have another shape than the cut mask.
+    """
+    if choice.dq is None:
+        return DQInitPlan(Status.SKIPPED, choice.record, choice.context)
+    science = science_subarray(keywords)
+    cut = cut_subarray(choice.dq, shape, science, choice.reference)
+    if user_flags is not None:
+        if user_flags.shape != cut.shape:
+            raise DataModelError(
+                f"the user DQ has shape {user_flags.shape}; it must have the "
+                f"shape of the cut mask, {cut.shape}"
+            )
+        cut = np.bitwise_or(cut, user_flags)  # a new array: the mask is untouched
+    return DQInitPlan(
+        Status.COMPLETE, choice.record, choice.context, cut, group_flags(cut)
+    )

@@ -1,0 +1,162 @@
+"""The undo journal of in-place changes."""
+
+import errno
+import os
+import signal
+
+import pytest
+
+from irisdq.datamodels import inplace
+from irisdq.errors import DataModelError
+
+ORIGINAL = b"HEADER--" + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "data.fits"
+    path.write_bytes(ORIGINAL)
+    return path
+
+
+def _killed_inside(path, regions, change):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with inplace.update_in_place(path, regions) as stream:
+                change(stream)
+                os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == -signal.SIGKILL
+
+
+def test_success_keeps_the_change_and_the_inode(data):
+    inode = data.stat().st_ino
+    with inplace.update_in_place(data, [(0, 8)]) as stream:
+        stream.write(b"CHANGED!")
+        stream.seek(0, os.SEEK_END)
+        stream.write(b"appended")
+    assert data.read_bytes() == b"CHANGED!" + ORIGINAL[8:] + b"appended"
+    assert data.stat().st_ino == inode
+    assert not inplace.pending(data)
+
+
+@pytest.mark.parametrize(
+    "error", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()]
+)
+def test_error_restores_bytes_and_size(data, error):
+    def change_then_fail():
+        with inplace.update_in_place(data, [(0, 8), (100, 200)]) as stream:
+            stream.write(b"CHANGED!")
+            stream.seek(100)
+            stream.write(b"x" * 100)
+            stream.seek(0, os.SEEK_END)
+            stream.write(b"partial HDU")
+            raise error
+
+    with pytest.raises(type(error)):
+        change_then_fail()
+    assert data.read_bytes() == ORIGINAL
+    assert not inplace.pending(data)
+    assert sorted(p.name for p in data.parent.iterdir()) == ["data.fits"]
+
+
+def test_sigint_is_held_until_the_change_is_complete(data):
+    written = []
+
+    def interrupted_change():
+        with inplace.update_in_place(data, [(0, 8)]) as stream:
+            os.kill(os.getpid(), signal.SIGINT)
+            written.append(stream.write(b"CHANGED!"))  # runs: the signal is held
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_change()
+    assert written == [8]
+    assert data.read_bytes() == b"CHANGED!" + ORIGINAL[8:]
+    assert not inplace.pending(data)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_kill_leaves_a_journal_that_recover_undoes(data):
+    def change(stream):
+        stream.write(b"CHANGED!")
+        stream.seek(0, os.SEEK_END)
+        stream.write(b"partial")
+
+    _killed_inside(data, [(0, 8)], change)
+    assert data.read_bytes() != ORIGINAL
+    assert inplace.pending(data)
+    assert inplace.recover(data) is True
+    assert data.read_bytes() == ORIGINAL
+    assert not inplace.pending(data)
+    assert inplace.recover(data) is False
+
+
+def test_next_update_undoes_a_killed_one_first(data):
+    _killed_inside(data, [(0, 8)], lambda stream: stream.write(b"KILLED!!"))
+    with inplace.update_in_place(data, [(8, 16)]) as stream:
+        assert stream.read(8) == ORIGINAL[:8]
+
+
+def test_two_writers_never_at_once(data):
+    with inplace.update_in_place(data, [(0, 8)]):
+        with (
+            pytest.raises(DataModelError, match="another process is changing"),
+            inplace.update_in_place(data, [(0, 8)]),
+        ):
+            pass
+        with pytest.raises(DataModelError, match="another process is changing"):
+            inplace.recover(data)
+
+
+def test_journal_of_another_file_is_not_applied(data, tmp_path):
+    _killed_inside(data, [(0, 8)], lambda stream: stream.write(b"KILLED!!"))
+    replacement = tmp_path / "new.fits"
+    replacement.write_bytes(b"a different file")
+    os.replace(replacement, data)
+    with pytest.raises(DataModelError, match="belongs to another file"):
+        inplace.recover(data)
+    assert data.read_bytes() == b"a different file"
+
+
+def test_journal_that_cannot_be_written_changes_nothing(data, monkeypatch):
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(inplace, "_copy_range", full)
+    with (
+        pytest.raises(DataModelError, match=r"undo journal \(No space left"),
+        inplace.update_in_place(data, [(0, 8)]) as stream,
+    ):
+        stream.write(b"CHANGED!")
+    assert data.read_bytes() == ORIGINAL
+    assert sorted(p.name for p in data.parent.iterdir()) == ["data.fits"]
+
+
+def test_only_writable_regular_files(tmp_path, data):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with (
+        pytest.raises(DataModelError, match="fifo: not a regular file"),
+        inplace.update_in_place(fifo, []),
+    ):
+        pass
+    data.chmod(0o444)
+    with (
+        pytest.raises(DataModelError, match=r"data\.fits: is read-only"),
+        inplace.update_in_place(data, []),
+    ):
+        pass
+
+
+def test_long_names_get_short_journals(tmp_path):
+    """Case 24's rule for the journal: names stay under the 255-byte limit."""
+    path = tmp_path / ("é" * 120 + ".fits")
+    path.write_bytes(ORIGINAL)
+    with inplace.update_in_place(path, [(0, 8)]) as stream:
+        stream.write(b"CHANGED!")
+        assert inplace.journal_path(path).exists()
+    assert len(inplace.journal_path(path).name.encode()) < 240
+    assert path.read_bytes() == b"CHANGED!" + ORIGINAL[8:]
