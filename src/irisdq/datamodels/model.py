@@ -219,16 +219,9 @@ class DataModel:
             )
         try:
             encoding = image_encoding(hdu.header)
-        except (ValueError, TypeError, KeyError):
-            shown = ", ".join(
-                f"{keyword} = {hdu.header[keyword]!r}"
-                for keyword in ("BITPIX", "BSCALE", "BZERO")
-                if keyword in hdu.header
-            )
-            raise DataModelError(
-                f"{where}: {shown} do not describe stored values (BSCALE and "
-                "BZERO must be numbers); fix the header"
-            ) from None
+        except DataModelError as exc:
+            # The encoding's message names the extension, not the file.
+            raise DataModelError(f"{self.path}: {exc}") from None
         if spec.dtype.kind in "ui" and (
             encoding.scaled or encoding.values.kind not in "ui"
         ):
