@@ -14,7 +14,13 @@ def home(tmp_path_factory, monkeypatch):
     """
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
-    for name in ("CRDS_PATH", "CRDS_CONTEXT", "CRDS_IGNORE_MAPPING_CHECKSUM"):
+    for name in (
+        "CRDS_PATH",
+        "CRDS_CONTEXT",
+        "CRDS_IGNORE_MAPPING_CHECKSUM",
+        "IRISDQ_CRDS_LINK_ROOTS",
+        "IRISDQ_ACCEPT_BAD_CHECKSUMS",
+    ):
         monkeypatch.delenv(name, raising=False)
     clear_cache()
     yield home

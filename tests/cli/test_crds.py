@@ -162,3 +162,25 @@ def test_checksum_of_a_bad_mapping(tmp_path, capsys):
 def test_no_action(capsys):
     assert main(["crds"]) == 2
     assert "choose an action: bestref, list or checksum" in capsys.readouterr().err
+
+
+def test_list_with_an_imap_whose_header_says_pipeline(cache, capsys, monkeypatch):
+    """Issue 11: a mapping of the wrong kind is listed as an error, exit 2."""
+    from irisdq.crds.cache import shipped_mapping_folder
+
+    folder = cache / "mappings" / "tmt"
+    folder.mkdir(parents=True)
+    text = (shipped_mapping_folder() / "tmt_0001.pmap").read_text()
+    (folder / "tmt_iris_0003.imap").write_text(text)
+    monkeypatch.setenv("CRDS_IGNORE_MAPPING_CHECKSUM", "1")
+    assert main(["crds", "list"]) == 2
+    captured = capsys.readouterr()
+    [line] = [line for line in captured.out.splitlines() if "error" in line]
+    assert line.startswith(
+        "imap       IRIS           tmt_iris_0003.imap           error"
+    )
+    assert "its header says mapping 'PIPELINE', a pmap, but it is used as" in line
+    assert captured.err == (
+        "irisdq: error: 1 of the context's files cannot be used "
+        "(tmt_iris_0003.imap); see above\n"
+    )

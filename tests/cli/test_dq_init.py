@@ -146,8 +146,8 @@ def test_input_from_a_pipe_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stdout == b""
     assert done.stderr.decode() == (
-        "irisdq: error: /dev/stdin: Illegal seek; irisdq seeks in its files: "
-        "give a regular file, not a pipe\n"
+        "irisdq: error: /dev/stdin: is a FIFO; a RampModel file must be a "
+        "regular file\n"
     )
 
 

@@ -143,6 +143,15 @@ def test_terminal_display_redraws_one_line():
     assert "\n" not in text
 
 
+# irisdq refuses a FIFO as input; this start-up hook of the CLI's processes
+# (its Dask workers included) lets the test's FIFO through, so that reading it
+# blocks and the run is interrupted with work in progress.
+_LET_FIFOS_THROUGH = """
+from irisdq.datamodels import files
+files.require_regular_file.__code__ = (lambda path, role, *, error=None: None).__code__
+"""
+
+
 def _run_until_first_output(tmp_path, extra, send):
     """Start the CLI on a ramp, a FIFO that blocks its reader, and another
     ramp; signal it once the first output exists."""
@@ -152,6 +161,10 @@ def _run_until_first_output(tmp_path, extra, send):
     os.mkfifo(blocked)
     last = write_ramp(tmp_path / "c_uncal.fits", shape=(1, 2, 64, 64))
     out = tmp_path / "out"
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(_LET_FIFOS_THROUGH)
+    path = os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "irisdq.cli.main", "dq-init", str(first),
          str(blocked), str(last), "--output-dir", str(out), "--override-mask",
@@ -159,6 +172,7 @@ def _run_until_first_output(tmp_path, extra, send):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONPATH": path},
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while not (out / "a_dqinit.fits").exists():

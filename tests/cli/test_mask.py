@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
+from astropy.io import fits
 
+from builders import call_on_fifo, with_card, write_declared_mask, write_mask
 from irisdq.cli.main import main
 from irisdq.datamodels import TMTMaskModel
 
@@ -103,3 +105,104 @@ def test_plot_writes_a_png(tmp_path, capsys):
 def test_mask_without_action_is_a_usage_error(capsys):
     assert main(["mask"]) == 2
     assert "choose an action" in capsys.readouterr().err
+
+
+def _one_line_error(capsys, code, *words):
+    """The command failed with exit 2 and one stderr line holding ``words``."""
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("irisdq: error: ")
+    for word in words:
+        assert word in captured.err
+
+
+@pytest.mark.parametrize(
+    ("hdu", "keyword", "value", "words"),
+    [
+        (1, "NAXIS", "-1", ["NAXIS"]),
+        (1, "PCOUNT", "'x'", ["PCOUNT"]),
+        (0, "DETECTOR", "'IR\x01IS1'", ["the DETECTOR card is not valid FITS"]),
+    ],
+    ids=["naxis-negative", "pcount-text", "detector-control-character"],
+)
+def test_info_of_a_damaged_header_is_one_line(
+    tmp_path, capsys, hdu, keyword, value, words
+):
+    """Issue 11: bad sizing cards or card text give one line, exit 2."""
+    path = with_card(write_mask(tmp_path / "m.fits"), hdu, keyword, value)
+    _one_line_error(capsys, main(["mask", "info", str(path)]), str(path), *words)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (5,)], ids=["3-D", "1-D"])
+def test_info_of_a_mask_that_is_not_2d_is_one_line(tmp_path, capsys, shape):
+    """Issue 11: a 3-D or 1-D mask is refused, not a traceback."""
+    path = tmp_path / "m.fits"
+    primary = fits.PrimaryHDU()
+    primary.header.update({"INSTRUME": "IRIS", "DETECTOR": "IRIS1"})
+    dq = fits.ImageHDU(np.zeros(shape, np.uint32), name="DQ", uint=True)
+    fits.HDUList([primary, dq]).writeto(path)
+    code = main(["mask", "info", str(path)])
+    _one_line_error(capsys, code, f"DQ has {len(shape)} axes", "must be a 2-D")
+
+
+def test_info_of_a_60000_square_mask_is_one_line(tmp_path, capsys):
+    """Issue 11: a 60000 x 60000 mask is refused before anything is read."""
+    path = write_declared_mask(tmp_path / "m.fits", (60000, 60000))
+    code = main(["mask", "info", str(path)])
+    _one_line_error(capsys, code, "60000 x 60000", "at most 16384 per axis")
+
+
+def test_info_states_a_checksum_problem_and_still_describes(tmp_path, capsys):
+    """Issue 15: `mask info` shows a damaged mask, saying what is wrong."""
+    path = with_card(write_mask(tmp_path / "m.fits"), 0, "AUTHOR", "'someone'")
+    assert main(["mask", "info", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[1] == (
+        f"checksum  BAD: {path}: HDU 0 (PRIMARY): CHECKSUM does not match the "
+        "HDU's contents; the header or data may be corrupted"
+    )
+    assert any(line.startswith("DEAD ") for line in lines)
+
+
+def test_info_of_a_fifo_does_not_block(tmp_path, capsys):
+    """Issue 13: `mask info` of a FIFO is one line, exit 2."""
+    codes = []
+    call_on_fifo(lambda path: codes.append(main(["mask", "info", str(path)])),
+                 tmp_path / "m.fits")  # fmt: skip
+    _one_line_error(capsys, codes[0], "is a FIFO; a FITS input must be a regular")
+
+
+def test_create_from_a_csv_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    """Issue 11: a Latin-1 CSV names its file and line."""
+    table = tmp_path / "pixels.csv"
+    table.write_bytes(b"x,y,flag\n1,2,DEAD\n3,4,D\xe9AD\n")
+    out = tmp_path / "m.fits"
+    code = main(["mask", "create", str(out), "--from-csv", str(table)])
+    _one_line_error(capsys, code, f"{table} line 3: byte 0xe9 is not UTF-8")
+    assert not out.exists()
+
+
+def test_plot_refuses_an_output_that_is_not_an_image(tmp_path, capsys):
+    """Issue 11: `mask plot -o x.fits` is refused before drawing."""
+    mask = write_mask(tmp_path / "m.fits")
+    for name in ("x.fits", "x"):
+        code = main(["mask", "plot", str(mask), "-o", str(tmp_path / name)])
+        _one_line_error(capsys, code, "is not an image format", ".png, .pdf")
+        assert not (tmp_path / name).exists()
+
+
+def test_plot_replaces_a_file_only_with_overwrite(tmp_path, capsys):
+    """Issue 25: an existing image is kept unless --overwrite."""
+    pytest.importorskip("matplotlib")
+    mask = write_mask(tmp_path / "m.fits")
+    png = tmp_path / "mask.png"
+    png.write_bytes(b"keep me")
+    code = main(["mask", "plot", str(mask), "-o", str(png)])
+    _one_line_error(capsys, code, f"{png}: already exists", "--overwrite")
+    assert png.read_bytes() == b"keep me"
+    assert main(["mask", "plot", str(mask), "-o", str(png), "--overwrite"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fits", "mask.png"]

@@ -136,3 +136,86 @@ def test_reference_instrument_folder_then_flat(cache):
 def test_reference_names_cannot_leave_the_cache(cache, name):
     with pytest.raises(MappingError, match="unsafe"):
         locate_reference(name, "IRIS", cache_root())
+
+
+MASK_DATASET = {
+    "INSTRUME": "IRIS",
+    "DETECTOR": "IRIS1",
+    "SUBARRAY": "FULL",
+    "DATE-OBS": "2020-07-13",
+    "TIME-OBS": "00:00:00",
+}
+
+
+def test_reference_linked_from_outside_the_cache_is_refused(cache, tmp_path):
+    """Issue 16: a link in references/ to a file elsewhere is not followed."""
+    outside = tmp_path / "elsewhere" / "mask.fits"
+    outside.parent.mkdir()
+    outside.write_bytes(b"")
+    link = cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    link.symlink_to(outside)
+    context = get_context()
+    with pytest.raises(ReferenceFileError) as error:
+        context.bestref(MASK_DATASET, "mask")
+    message = str(error.value)
+    assert message.startswith(f"reference {link} is a link to {outside}, outside")
+    assert "IRISDQ_CRDS_LINK_ROOTS" in message
+    with pytest.raises(ReferenceFileError, match="is a link to"):
+        locate_reference("tmt_iris_mask_0001.fits", "IRIS", cache_root())
+    [item] = [i for i in context.inventory() if i.kind == "reference"]
+    assert (item.status, item.detail) == ("refused", message)
+
+
+def test_a_linked_references_folder_is_refused_too(cache, tmp_path):
+    """Issue 16: the link may be a folder on the way, not the file."""
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "tmt_iris_mask_0001.fits").write_bytes(b"")
+    folder = cache / "references" / "tmt" / "iris"
+    folder.rmdir()
+    folder.symlink_to(store)
+    with pytest.raises(ReferenceFileError, match=f"is a link to {store}"):
+        get_context().bestref(MASK_DATASET, "mask")
+
+
+def test_links_into_declared_roots_and_inside_the_cache_are_accepted(
+    cache, tmp_path, monkeypatch
+):
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "tmt_iris_mask_0001.fits").write_bytes(b"")
+    link = cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    link.symlink_to(store / "tmt_iris_mask_0001.fits")
+    monkeypatch.setenv("IRISDQ_CRDS_LINK_ROOTS", f"/nonexistent:{store}")
+    assert get_context().bestref(MASK_DATASET, "mask") == str(link)
+    monkeypatch.delenv("IRISDQ_CRDS_LINK_ROOTS")
+    link.unlink()
+    inside = cache / "references" / "tmt" / "real_mask.fits"
+    inside.write_bytes(b"")
+    link.symlink_to(inside)
+    assert get_context().bestref(MASK_DATASET, "mask") == str(link)
+
+
+def test_a_declared_root_does_not_admit_its_prefix_siblings(
+    cache, tmp_path, monkeypatch
+):
+    (tmp_path / "store-evil").mkdir()
+    (tmp_path / "store-evil" / "m.fits").write_bytes(b"")
+    link = cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    link.symlink_to(tmp_path / "store-evil" / "m.fits")
+    monkeypatch.setenv("IRISDQ_CRDS_LINK_ROOTS", str(tmp_path / "store"))
+    with pytest.raises(ReferenceFileError, match="is a link to"):
+        get_context().bestref(MASK_DATASET, "mask")
+
+
+def test_mapping_linked_from_outside_the_cache_is_refused(cache, tmp_path):
+    """Issue 16: a cached mapping that is a link out of the cache is refused."""
+    outside = tmp_path / "tmt_iris_mask_0001.rmap"
+    outside.write_text((shipped_mapping_folder() / outside.name).read_text())
+    link = cache / "mappings" / "tmt" / outside.name
+    link.symlink_to(outside)
+    with pytest.raises(MappingError) as error:
+        get_context().bestref(MASK_DATASET, "mask")
+    assert str(error.value).startswith(
+        f"mapping {link} is a link to {outside}, outside the CRDS cache"
+    )

@@ -6,6 +6,7 @@ import stat
 
 import pytest
 
+from builders import call_on_fifo
 from irisdq.crds import load_mapping, mapping_checksum, update_checksum
 from irisdq.crds.cache import shipped_mapping_folder
 from irisdq.errors import MappingError
@@ -123,3 +124,54 @@ def test_non_utf8_is_a_mapping_error(tmp_path):
         update_checksum(path)
     with pytest.raises(MappingError, match="not UTF-8"):
         load_mapping(path)
+
+
+def test_rewrite_changes_only_the_header_sha1sum_value(tmp_path):
+    """Issue 17: forty zeros elsewhere, and 'sha1sum' in a comment, stay."""
+    zeros = "0" * 40
+    text = "# an old line said 'sha1sum' : 'abc' here\n" + RMAP.replace(
+        "    'sha1sum' : 'not yet',\n",
+        f"    'derived_from' : 'tmt_iris_mask_{zeros}.rmap',\n"
+        f"    'sha1sum' : '{zeros}',\n",
+    ).replace("'a.fits'", f"'{zeros}.fits'")
+    path = tmp_path / "demo.rmap"
+    path.write_text(text)
+    checksum = update_checksum(path)
+    rewritten = path.read_text()
+    assert rewritten == text.replace(
+        f"'sha1sum' : '{zeros}'", f"'sha1sum' : '{checksum}'"
+    )
+    assert load_mapping(path).header["sha1sum"] == checksum
+
+
+def test_rewrite_through_a_symlink_keeps_the_link(tmp_path):
+    """Issue 17: the link's target is rewritten; the link stays a link."""
+    store = tmp_path / "store"
+    store.mkdir()
+    target = store / "demo.rmap"
+    target.write_text(RMAP)
+    os.chmod(target, 0o640)
+    link = tmp_path / "demo.rmap"
+    link.symlink_to(target)
+    checksum = update_checksum(link)
+    assert link.is_symlink()
+    assert os.readlink(link) == str(target)
+    assert load_mapping(target).header["sha1sum"] == checksum
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in store.iterdir()) == ["demo.rmap"]
+
+
+def test_sum_value_off_its_key_line_is_refused(tmp_path):
+    path = tmp_path / "demo.rmap"
+    text = RMAP.replace("'sha1sum' : 'not yet',", "'sha1sum' :\n        'not yet',")
+    path.write_text(text)
+    with pytest.raises(MappingError, match=r"demo\.rmap:6: the header's sha1sum"):
+        update_checksum(path)
+    assert path.read_text() == text
+
+
+def test_rewrite_refuses_a_fifo(tmp_path):
+    """Issue 13: `irisdq crds checksum` of a FIFO does not block."""
+    raised = call_on_fifo(update_checksum, tmp_path / "demo.rmap")
+    assert isinstance(raised, MappingError)
+    assert "is a FIFO; a CRDS mapping must be a regular file" in str(raised)

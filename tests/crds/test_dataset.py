@@ -5,7 +5,9 @@ import pathlib
 import pytest
 from astropy.io import fits
 
+from builders import call_on_fifo, with_card
 from irisdq.crds import KEYWORDS, dataset_parameters
+from irisdq.errors import DataModelError
 
 HEADER = {
     "INSTRUME": "IRIS",
@@ -81,3 +83,24 @@ def test_missing_file_and_wrong_type():
         dataset_parameters("/nonexistent/raw.fits")
     with pytest.raises(TypeError, match="got int"):
         dataset_parameters(3)
+
+
+def test_fifo_dataset_is_refused_without_blocking(tmp_path):
+    """Issue 13: `irisdq crds bestref` of a FIFO does not block."""
+    raised = call_on_fifo(dataset_parameters, tmp_path / "raw.fits")
+    assert isinstance(raised, DataModelError)
+    assert "raw.fits: is a FIFO; a dataset for best-reference selection must be" in (
+        str(raised)
+    )
+
+
+def test_unreadable_card_is_one_error(tmp_path):
+    """Issue 11: a control character in DETECTOR does not escape as VerifyError."""
+    path = tmp_path / "raw.fits"
+    fits.PrimaryHDU(header=fits.Header(HEADER)).writeto(path)
+    with_card(path, 0, "DETECTOR", "'IR\x01S1'")
+    with pytest.raises(DataModelError) as error:
+        dataset_parameters(path)
+    assert str(error.value).startswith(
+        f"{path}: a primary header card is not valid FITS (Unparsable card (DETECTOR)"
+    )

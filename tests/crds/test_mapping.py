@@ -2,8 +2,10 @@
 
 import pytest
 
+from builders import call_on_fifo
 from irisdq.crds import load_mapping, mapping_from_text
 from irisdq.crds.mapping import InstrumentMapping, PipelineMapping, ReferenceMapping
+from irisdq.crds.parser import MAX_MAPPING_BYTES
 from irisdq.errors import MappingError
 
 PARKEY = "(('META.INSTRUMENT.DETECTOR',),)"
@@ -123,3 +125,25 @@ def test_load_parses_once_and_again_after_a_change(tmp_path, monkeypatch):
 def test_load_missing_file():
     with pytest.raises(MappingError, match=r"nowhere\.rmap does not exist"):
         load_mapping("nowhere.rmap")
+
+
+def test_load_refuses_a_fifo_without_blocking(tmp_path):
+    """Issue 13: a FIFO given as a mapping is refused, not read forever."""
+    raised = call_on_fifo(load_mapping, tmp_path / "x.rmap")
+    assert isinstance(raised, MappingError)
+    assert str(raised) == (
+        f"{tmp_path / 'x.rmap'}: is a FIFO; a CRDS mapping must be a regular file"
+    )
+
+
+def test_load_refuses_a_mapping_over_the_size_limit_before_reading(tmp_path):
+    """Issue 9: a mapping over 4 MiB is refused from its size, unread."""
+    path = tmp_path / "huge.rmap"
+    with path.open("wb") as stream:
+        stream.truncate(MAX_MAPPING_BYTES + 1)  # sparse: nothing to read
+    with pytest.raises(MappingError) as error:
+        load_mapping(path)
+    assert str(error.value).startswith(
+        f"{path}: {MAX_MAPPING_BYTES + 1} bytes; a mapping may have at most "
+        f"{MAX_MAPPING_BYTES} bytes (4 MiB"
+    )

@@ -6,7 +6,13 @@ import builtins
 import pytest
 
 from irisdq.crds.cache import shipped_mapping_folder
-from irisdq.crds.parser import SelectorCall, parse_literal, parse_mapping
+from irisdq.crds.parser import (
+    MAX_MAPPING_BYTES,
+    MAX_NESTING,
+    SelectorCall,
+    parse_literal,
+    parse_mapping,
+)
 from irisdq.errors import MappingError
 
 FULL_GRAMMAR = '''# A mapping with every piece of the grammar.
@@ -186,3 +192,41 @@ def test_odd_escapes_in_strings_do_not_warn(recwarn):
     parsed = parse_mapping("header = {'a': '\\_x'}\nselector = {}", "odd.rmap")
     assert parsed.header["a"] == "\\_x"
     assert not [w for w in recwarn if "escape" in str(w.message)]
+
+
+def test_text_over_the_size_limit_is_refused_before_parsing():
+    """Issue 9: a valid but 4 MiB+ mapping text is not parsed."""
+    text = "header = {}\nselector = {}\n" + "# padding\n" * (MAX_MAPPING_BYTES // 10)
+    with pytest.raises(MappingError, match=r"^big\.rmap: \d+ bytes; a mapping may"):
+        parse_mapping(text, "big.rmap")
+    # Multi-byte characters count as bytes: fewer characters than the limit.
+    wide = "header = {}\nselector = {}\n" + "# \u00e9\u00e9\u00e9\u00e9\n" * (
+        MAX_MAPPING_BYTES // 10
+    )
+    assert len(wide) < MAX_MAPPING_BYTES
+    with pytest.raises(MappingError, match="4 MiB"):
+        parse_mapping(wide, "wide.rmap")
+
+
+def test_nesting_beyond_the_limit_is_refused_before_parsing():
+    """Issue 9: deep but valid nesting is refused with its line."""
+    deep = "(" * (MAX_NESTING + 1) + ")" * (MAX_NESTING + 1)
+    text = f"header = {{\n'x': {deep}}}\nselector = {{}}\n"
+    with pytest.raises(MappingError) as error:
+        parse_mapping(text, "deep.rmap")
+    assert str(error.value).startswith(
+        f"deep.rmap:2: brackets nested more than {MAX_NESTING} deep"
+    )
+    shallow = "(" * (MAX_NESTING - 1) + ")" * (MAX_NESTING - 1)
+    parse_mapping(f"header = {{'x': {shallow}}}\nselector = {{}}\n")
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting():
+    many = "(" * (2 * MAX_NESTING)
+    text = (
+        f"# {many}\nheader = {{'a': '{many}', 'b': \"{many}\", 'c': 'it\\'s {many}'}}\n"
+        f'comment = """\n{many}\n"""\nselector = {{}}\n'
+    )
+    parsed = parse_mapping(text, "strings.rmap")
+    assert parsed.header["a"] == many
+    assert parsed.comment.strip() == many

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from builders import write_declared_mask
 from irisdq import datamodels, dqflags
 from irisdq.datamodels import DataModelWarning, TMTMaskModel
 from irisdq.errors import DataModelError
@@ -214,7 +215,7 @@ def test_dq_def_of_pipeline_flags_keeps_the_array_untouched(tmp_path):
         np.testing.assert_array_equal(TMTMaskModel(path).dq, dq)
 
 
-def test_checksum_mismatch_warns(tmp_path):
+def _corrupt_mask(tmp_path):
     f = TMTMaskModel()
     f.meta.detector = "IRIS1"
     f.dq = np.zeros((4096, 4096), dtype=np.uint32)
@@ -223,12 +224,51 @@ def test_checksum_mismatch_warns(tmp_path):
     with open(path, "r+b") as stream:
         stream.seek(dq_hdu.data_offset + 4 * 1000)
         stream.write(b"\x80\x00\x04\x00")  # flips a stored zero to 1024
+    return path
+
+
+def test_checksum_mismatch_is_an_error(tmp_path):
+    """Issue 15: a mask failing its checksum is refused, naming the way out."""
+    path = _corrupt_mask(tmp_path)
     mask = TMTMaskModel(path)
+    with pytest.raises(DataModelError) as error:
+        mask.dq  # noqa: B018 - reading is the point
+    message = str(error.value)
+    assert message.startswith(f"{path}: HDU 1 (DQ): DATASUM is ")
+    assert "IRISDQ_ACCEPT_BAD_CHECKSUMS=1" in message
+    assert "accept_bad_checksums=True" in message
+    with pytest.raises(DataModelError, match="IRISDQ_ACCEPT_BAD_CHECKSUMS"):
+        datamodels.open(path).dq  # noqa: B018
+
+
+@pytest.mark.parametrize("how", ["keyword", "environment"])
+def test_checksum_mismatch_accepted_on_request_warns(tmp_path, monkeypatch, how):
+    path = _corrupt_mask(tmp_path)
+    if how == "keyword":
+        mask = TMTMaskModel(path, accept_bad_checksums=True)
+    else:
+        monkeypatch.setenv("IRISDQ_ACCEPT_BAD_CHECKSUMS", "1")
+        mask = TMTMaskModel(path)
     with pytest.warns(DataModelWarning) as record:
         assert mask.dq[0, 1000] == 1024
     messages = [str(w.message) for w in record]
     assert any("DATASUM" in m and "m.fits" in m for m in messages)
     assert any("CHECKSUM does not match" in m for m in messages)
+    assert mask.checksum_problems == messages
+    monkeypatch.setenv("IRISDQ_ACCEPT_BAD_CHECKSUMS", "1")
+    with pytest.raises(DataModelError, match="DATASUM"):
+        TMTMaskModel(path, accept_bad_checksums=False).dq  # noqa: B018
+
+
+def test_primary_header_checksum_mismatch_is_an_error_at_open(tmp_path):
+    """Issue 15: an edited primary header fails its CHECKSUM."""
+    path = _corrupt_mask(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"IRIS1   ")
+    data[at : at + 8] = b"IRIS2   "
+    path.write_bytes(bytes(data))
+    with pytest.raises(DataModelError, match=r"HDU 0 \(PRIMARY\): CHECKSUM"):
+        TMTMaskModel(path)
 
 
 def test_checksums_of_a_good_file_do_not_warn(tmp_path):
@@ -291,3 +331,107 @@ def test_pipeline_dq_def_recognised_without_decoding(tmp_path, monkeypatch):
     with TMTMaskModel(path) as back:
         assert back._mapping is None
         assert (back.dq == 1024).all()
+
+
+def _mask_file(path, dq, *, header=None, dq_def=None, uint=True):
+    """A mask file written by astropy: DQ as given, optional DQ_DEF HDU."""
+    primary = fits.PrimaryHDU()
+    primary.header.update({"INSTRUME": "IRIS", "DETECTOR": "IRIS1"})
+    primary.header.update({"SUBARRAY": "CUSTOM", "SUBSTRT1": 1, "SUBSTRT2": 1})
+    if dq.ndim == 2:
+        primary.header.update({"SUBSIZE1": dq.shape[1], "SUBSIZE2": dq.shape[0]})
+    primary.header.update(header or {})
+    hdus = [primary, fits.ImageHDU(dq, name="DQ", uint=uint)]
+    if dq_def is not None:
+        hdus.append(dq_def)
+    fits.HDUList(hdus).writeto(path, checksum=True)
+    return path
+
+
+def test_negative_values_in_a_signed_dq_are_an_error(tmp_path):
+    """Issue 14: int32 -1 is not read as 0xFFFFFFFF (every flag set)."""
+    dq = np.array([[0, 1024], [-1, 2048]], dtype=np.int32)
+    path = _mask_file(tmp_path / "m.fits", dq, uint=False)
+    mask = TMTMaskModel(path)
+    with pytest.raises(DataModelError) as error:
+        mask.dq  # noqa: B018 - reading is the point
+    message = str(error.value)
+    assert message.startswith(f"{path}: DQ: 1 value(s) are not integers in 0..")
+    assert "-1 at index (1, 0)" in message
+    assert "non-negative flags" in message
+    good = _mask_file(tmp_path / "g.fits", np.abs(dq), uint=False)
+    np.testing.assert_array_equal(TMTMaskModel(good).dq, [[0, 1024], [1, 2048]])
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 2), (4,)])
+def test_dq_that_is_not_2d_is_an_error(tmp_path, shape):
+    """Issue 14: a 3-D or 1-D DQ is refused when the file is opened."""
+    path = _mask_file(tmp_path / "m.fits", np.zeros(shape, np.uint32))
+    with pytest.raises(DataModelError) as error:
+        TMTMaskModel(path)
+    assert str(error.value).startswith(
+        f"{path}: DQ has {len(shape)} axes, shape {shape}; a mask's DQ must be"
+    )
+
+
+def test_shape_must_match_subsize(tmp_path):
+    """Issue 14: SUBSIZE1/2 that disagree with the array are an error."""
+    path = _mask_file(
+        tmp_path / "m.fits",
+        np.zeros((3, 4), np.uint32),
+        header={"SUBSIZE1": 3, "SUBSIZE2": 4},
+    )
+    with pytest.raises(DataModelError) as error:
+        TMTMaskModel(path)
+    assert str(error.value).startswith(
+        f"{path}: DQ has shape (3, 4) (ny, nx) but SUBSIZE2, SUBSIZE1 = 4, 3;"
+    )
+
+
+@pytest.mark.parametrize("keyword", ["SUBSTRT1", "SUBSTRT2"])
+def test_subarray_start_below_one_is_an_error(tmp_path, keyword):
+    """Issue 14: SUBSTRT1/2 are 1-based."""
+    path = _mask_file(
+        tmp_path / "m.fits", np.zeros((3, 4), np.uint32), header={keyword: 0}
+    )
+    with pytest.raises(DataModelError, match=f"m.fits: {keyword} = 0; the start"):
+        TMTMaskModel(path)
+
+
+def test_dq_def_that_is_not_a_table_is_an_error(tmp_path):
+    """Issue 14: an IMAGE named DQ_DEF is refused, not decoded."""
+    image = fits.ImageHDU(np.zeros((2, 2), np.int16), name="DQ_DEF")
+    path = _mask_file(tmp_path / "m.fits", np.zeros((3, 4), np.uint32), dq_def=image)
+    with pytest.raises(DataModelError, match="DQ_DEF is a IMAGE extension; it must"):
+        TMTMaskModel(path)
+
+
+@pytest.mark.parametrize("value", [-1024, 3, 2**32])
+def test_dq_def_values_must_be_single_bits(tmp_path, value):
+    """Issue 14: negative or multi-bit DQ_DEF VALUEs are refused."""
+    table = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("BIT", "J", array=[0, 10]),
+            fits.Column("VALUE", "K", array=[1, value]),
+            fits.Column("NAME", "20A", array=["DO_NOT_USE", "DEAD"]),
+            fits.Column("DESCRIPTION", "20A", array=["", ""]),
+        ],
+        name="DQ_DEF",
+    )
+    path = _mask_file(tmp_path / "m.fits", np.zeros((3, 4), np.uint32), dq_def=table)
+    with pytest.raises(DataModelError) as error:
+        TMTMaskModel(path)
+    assert str(error.value).startswith(
+        f"{path}: DQ_DEF row 2 ('DEAD') has VALUE {value}; each VALUE must be"
+    )
+
+
+def test_huge_declared_dq_is_refused_before_allocating(tmp_path):
+    """Issue 14: a 60000 x 60000 DQ (14 GB) is refused at open, unread."""
+    path = write_declared_mask(tmp_path / "huge.fits", (60000, 60000))
+    with pytest.raises(DataModelError) as error:
+        TMTMaskModel(path)
+    assert str(error.value).startswith(
+        f"{path}: DQ declares 60000 x 60000 pixels (NAXIS2 x NAXIS1); a mask may "
+        "have at most 16384 per axis"
+    )

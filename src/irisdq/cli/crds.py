@@ -39,7 +39,8 @@ def register(subparsers) -> None:
         help="print the context in use, its mappings and reference files",
         description="Print the cache folder, the context in use and why, "
         "its mappings (from the cache or shipped with irisdq) and whether "
-        "each reference file they name is present.",
+        "each reference file they name is present. Exit status 2 when a "
+        "mapping cannot be used or a reference is refused.",
     )
     _add_context_option(listing)
     listing.set_defaults(func=_list)
@@ -104,13 +105,22 @@ def _list(args) -> int:
     state = "exists" if context.root.exists else "does not exist"
     print(f"cache      {context.root.path} ({context.root.describe()}; {state})")
     print(f"context    {context.name} ({context.source})")
+    broken = []
     for item in context.inventory():
         where = f"  {item.path}" if item.path is not None else ""
         label = f"{item.label:<14}" if item.label else f"{'':<14}"
         line = f"{item.kind:<10} {label} {item.name:<28} {item.status:<8}{where}"
         if item.detail:
             line += f"  {' '.join(item.detail.split())}"
+            broken.append(item)
         print(line.rstrip())
+    if broken:
+        print(
+            f"irisdq: error: {len(broken)} of the context's files cannot be "
+            f"used ({', '.join(item.name for item in broken)}); see above",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -52,7 +52,9 @@ def register(subparsers) -> None:
         "info",
         help="print shape, keywords and pixels per flag",
         description="Print a mask's shape, its main keywords and the number "
-        "of pixels that have each flag.",
+        "of pixels that have each flag. A mask whose DATASUM or CHECKSUM "
+        "does not match is still described, with a 'checksum BAD' line per "
+        "problem (the DQ init step refuses it).",
     )
     info.add_argument("file", metavar="FILE", help="a mask FITS file")
     info.set_defaults(func=_info)
@@ -66,7 +68,13 @@ def register(subparsers) -> None:
     )
     plot.add_argument("file", metavar="FILE", help="a mask FITS file")
     plot.add_argument(
-        "-o", "--output", default="mask.png", help="image to write (default mask.png)"
+        "-o",
+        "--output",
+        default="mask.png",
+        help="image to write, .png, .pdf, .svg, ... (default mask.png)",
+    )
+    plot.add_argument(
+        "--overwrite", action="store_true", help="replace the image if it exists"
     )
     plot.set_defaults(func=_plot)
 
@@ -93,12 +101,12 @@ def _create(args) -> int:
     return 0
 
 
-def _open_mask(path: str):
+def _open_mask(path: str, *, accept_bad_checksums: bool | None = None):
     # Imported here so that ``irisdq --help`` does not load numpy.
     from irisdq import datamodels
     from irisdq.errors import DataModelError
 
-    model = datamodels.open(path)
+    model = datamodels.open(path, accept_bad_checksums=accept_bad_checksums)
     if not isinstance(model, datamodels.TMTMaskModel):
         model.close()
         raise DataModelError(f"{path}: a {type(model).__name__}, not a mask")
@@ -106,11 +114,22 @@ def _open_mask(path: str):
 
 
 def _info(args) -> int:
+    import warnings
+
+    from irisdq.datamodels import DataModelWarning
     from irisdq.datamodels.mask_pixels import format_mask_info
 
-    with _open_mask(args.file) as mask:
-        print(f"file      {args.file}")
-        print(format_mask_info(mask))
+    # A damaged file is still described; its checksum problems are stated
+    # in the output rather than as warnings.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataModelWarning)
+        with _open_mask(args.file, accept_bad_checksums=True) as mask:
+            text = format_mask_info(mask)
+            problems = mask.checksum_problems
+    print(f"file      {args.file}")
+    for problem in problems:
+        print(f"checksum  BAD: {problem}")
+    print(text)
     return 0
 
 
@@ -118,6 +137,6 @@ def _plot(args) -> int:
     from irisdq.datamodels.mask_plot import plot_mask
 
     with _open_mask(args.file) as mask:
-        path = plot_mask(mask, args.output)
+        path = plot_mask(mask, args.output, overwrite=args.overwrite)
     print(f"wrote {path}")
     return 0

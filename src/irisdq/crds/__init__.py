@@ -13,6 +13,16 @@ process. The main entry points:
 The cache is ``$CRDS_PATH`` (default ``~/crds_cache``); the context is
 ``$CRDS_CONTEXT``, else the cache's operational or newest pmap, else the TMT
 context shipped with irisdq.
+
+Safety limits:
+
+- a mapping file larger than 4 MiB, or nesting brackets more than 32 deep,
+  is refused before it is parsed (real mappings are under 1 MiB);
+- a mapping or reference file in the cache that is a symbolic link to a
+  file outside the cache is refused, naming the link and its target. A
+  cache that deliberately links to a shared read-only store lists the
+  store's folders in ``IRISDQ_CRDS_LINK_ROOTS`` (``:``-separated, like
+  ``PATH``); links into them are accepted.
 """
 
 from irisdq.crds.bestref import bestref, explain_bestref, select_reference

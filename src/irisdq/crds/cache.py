@@ -9,8 +9,15 @@ Layout (``<obs>`` is ``tmt``)::
 
 Mappings are looked up in the cache first, then among the mappings shipped
 with irisdq, so a fresh machine works with no cache at all.
+
+A mapping or reference file in the cache whose real path (symbolic links
+resolved) lies outside the cache is refused: a link must not turn
+``crds://<file>`` into a file from anywhere. A cache that deliberately links
+to a shared read-only store names that store's folders in
+``IRISDQ_CRDS_LINK_ROOTS`` (separated by ``:``, as in ``PATH``).
 """
 
+import functools
 import json
 import os
 import re
@@ -18,11 +25,13 @@ from pathlib import Path
 
 from irisdq.crds.mapping import check_name
 from irisdq.crds.parser import parse_literal
-from irisdq.errors import MappingError
+from irisdq.errors import MappingError, ReferenceFileError
 
 __all__ = [
+    "LINK_ROOTS_VARIABLE",
     "CacheRoot",
     "cache_root",
+    "check_real_path",
     "default_context",
     "find_mapping",
     "locate_reference",
@@ -31,6 +40,9 @@ __all__ = [
 
 OBSERVATORY = "tmt"
 DEFAULT_ROOT = "~/crds_cache"
+
+#: Folders outside the cache that its links may point into (``:``-separated).
+LINK_ROOTS_VARIABLE = "IRISDQ_CRDS_LINK_ROOTS"
 
 
 class CacheRoot:
@@ -84,6 +96,64 @@ def cache_root() -> CacheRoot:
     return CacheRoot(Path(os.path.expanduser(DEFAULT_ROOT)).absolute(), "default")
 
 
+@functools.lru_cache(maxsize=16)
+def _real_folder(path: str) -> str:
+    # Resolved once per folder: every selection checks its file against it.
+    return os.path.join(os.path.realpath(path), "")
+
+
+def _link_roots() -> list[str]:
+    value = os.environ.get(LINK_ROOTS_VARIABLE, "")
+    return [
+        os.path.join(os.path.realpath(os.path.expanduser(folder)), "")
+        for folder in value.split(os.pathsep)
+        if folder.strip()
+    ]
+
+
+def check_real_path(path: Path, root: CacheRoot, what: str, error: type) -> None:
+    """Raise `error` if `path`, links resolved, leaves the cache.
+
+    A real path inside the cache folder (itself resolved) or inside a folder
+    named by ``IRISDQ_CRDS_LINK_ROOTS`` is accepted.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file found in the cache.
+    root : CacheRoot
+        The cache.
+    what : str
+        What the file is, for the message (``'reference'``, ``'mapping'``).
+    error : type
+        The exception class to raise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "cache").mkdir()
+    >>> (folder / "elsewhere.fits").write_bytes(b"")
+    0
+    >>> (folder / "cache" / "mask.fits").symlink_to(folder / "elsewhere.fits")
+    >>> root = CacheRoot(folder / "cache", "CRDS_PATH")
+    >>> check_real_path(folder / "cache" / "mask.fits", root, "reference", OSError)
+    Traceback (most recent call last):
+    ...
+    OSError: reference .../cache/mask.fits is a link to .../elsewhere.fits, outside ...
+    """
+    real = os.path.realpath(path)
+    if real.startswith(_real_folder(str(root.path))) or any(
+        real.startswith(folder) for folder in _link_roots()
+    ):
+        return
+    raise error(
+        f"{what} {path} is a link to {real}, outside the CRDS cache {root.path}; "
+        f"refused so that crds:// names only cached files: replace the link by "
+        f"the file, or name the folder it points into in {LINK_ROOTS_VARIABLE}"
+    )
+
+
 def shipped_mapping_folder() -> Path:
     """Return the folder of the mappings shipped with irisdq.
 
@@ -112,8 +182,9 @@ def find_mapping(name: str, root: CacheRoot) -> tuple[Path, bool]:
     Raises
     ------
     MappingError
-        If the name is unsafe or the mapping is neither in the cache nor
-        shipped with irisdq.
+        If the name is unsafe, the mapping is neither in the cache nor
+        shipped with irisdq, or the cache's file is a link to a file outside
+        the cache (see :func:`check_real_path`).
 
     Examples
     --------
@@ -125,6 +196,7 @@ def find_mapping(name: str, root: CacheRoot) -> tuple[Path, bool]:
     folder = root.path / "mappings" / observatory_of(name)
     candidate = folder / name
     if candidate.is_file():
+        check_real_path(candidate, root, "mapping", MappingError)
         return candidate, False
     shipped = shipped_mapping_folder() / name
     if shipped.is_file():
@@ -229,6 +301,9 @@ def locate_reference(
     ------
     MappingError
         If the name is unsafe or would resolve outside the cache.
+    ReferenceFileError
+        If the file found is a link to a file outside the cache (see
+        :func:`check_real_path`).
 
     Examples
     --------
@@ -254,5 +329,6 @@ def locate_reference(
             )
     for candidate in candidates:
         if candidate.is_file():
+            check_real_path(candidate, root, "reference", ReferenceFileError)
             return candidate, True
     return candidates[0], False

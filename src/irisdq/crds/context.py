@@ -13,6 +13,7 @@ from typing import Any
 from irisdq.crds.cache import (
     CacheRoot,
     cache_root,
+    check_real_path,
     default_context,
     find_mapping,
     locate_reference,
@@ -146,13 +147,14 @@ class ContextItem:
     status : str
         ``'cache'`` or ``'shipped'`` for mappings, ``'present'`` or
         ``'missing'`` for references, ``'error'`` for an unloadable mapping,
+        ``'refused'`` for a reference linked from outside the cache,
         ``'n/a'`` for a type that does not apply.
     path : pathlib.Path or None
         Where it is or is expected.
     label : str
         The instrument or reference type it serves.
     detail : str
-        The error message for status ``'error'``.
+        The error message for status ``'error'`` or ``'refused'``.
     """
 
     __slots__ = ("detail", "kind", "label", "name", "path", "status")
@@ -320,6 +322,7 @@ class Context:
             self._candidates[key] = candidates
         for text, path in candidates:
             if os.path.isfile(text):
+                check_real_path(path, self.root, "reference", ReferenceFileError)
                 return path, True
         return candidates[0][1], False
 
@@ -352,7 +355,8 @@ class Context:
     def inventory(self) -> list[ContextItem]:
         """List the context's mappings and the reference files they name.
 
-        A mapping that cannot be loaded is listed with status ``'error'``
+        A mapping that cannot be loaded is listed with status ``'error'``,
+        and a reference linked from outside the cache with ``'refused'``,
         instead of stopping the listing.
         """
         items = [self._mapping_item(self.pmap, "")]
@@ -360,7 +364,9 @@ class Context:
             if imap_name == "N/A":
                 items.append(ContextItem("imap", "N/A", "n/a", label=instrument))
                 continue
-            imap = self._inventory_load(imap_name, "imap", instrument, items)
+            imap = self._inventory_load(
+                imap_name, "imap", instrument, items, InstrumentMapping
+            )
             if imap is None:
                 continue
             for reftype, rmap_name in imap.table.items():
@@ -368,20 +374,35 @@ class Context:
                 if rmap_name == "N/A":
                     items.append(ContextItem("rmap", "N/A", "n/a", label=label))
                     continue
-                rmap = self._inventory_load(rmap_name, "rmap", label, items)
+                rmap = self._inventory_load(
+                    rmap_name, "rmap", label, items, ReferenceMapping
+                )
                 if rmap is None:
                     continue
                 for filename in rmap.files:
-                    path, present = self._locate(filename, instrument)
-                    status = "present" if present else "missing"
-                    items.append(
-                        ContextItem("reference", filename, status, path, label)
-                    )
+                    items.append(self._reference_item(filename, instrument, label))
         return items
 
-    def _inventory_load(self, name, kind, label, items) -> Mapping | None:
+    def _reference_item(self, filename, instrument, label) -> ContextItem:
+        try:
+            path, present = self._locate(filename, instrument)
+        except ReferenceFileError as exc:
+            return ContextItem(
+                "reference", filename, "refused", label=label, detail=str(exc)
+            )
+        status = "present" if present else "missing"
+        return ContextItem("reference", filename, status, path, label)
+
+    def _inventory_load(self, name, kind, label, items, cls) -> Mapping | None:
         try:
             mapping = self._load(name)
+            if not isinstance(mapping, cls):
+                # Named as an imap or rmap, but its header says another kind.
+                raise MappingError(
+                    f"{name}: its header says mapping "
+                    f"{mapping.header.get('mapping')!r}, a {mapping.kind}, but "
+                    f"it is used as an {kind}; fix the header's 'mapping'"
+                )
         except MappingError as exc:
             items.append(ContextItem(kind, name, "error", label=label, detail=str(exc)))
             return None

@@ -58,6 +58,9 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
     ------
     TypeError
         If `dataset` is none of the above.
+    DataModelError
+        If a FITS file is not a regular file or has a card that is not
+        valid FITS.
 
     Examples
     --------
@@ -70,9 +73,22 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
     if type(dataset) is dict:
         return _from_mapping(dataset)
     if isinstance(dataset, str | os.PathLike):
-        from irisdq.datamodels import read_primary_header
+        from astropy.io.fits.verify import VerifyError
 
-        return _from_keywords(read_primary_header(dataset))
+        from irisdq.datamodels import read_primary_header
+        from irisdq.datamodels.files import require_regular_file
+        from irisdq.errors import DataModelError
+
+        require_regular_file(dataset, "a dataset for best-reference selection")
+        header = read_primary_header(dataset)
+        try:
+            return _from_keywords(header)
+        except (VerifyError, ValueError) as exc:
+            # astropy parses a card's value on first use.
+            raise DataModelError(
+                f"{os.fspath(dataset)}: a primary header card is not valid FITS "
+                f"({' '.join(str(exc).split())}); rewrite that card"
+            ) from None
     if hasattr(dataset, "get_fits_keywords"):
         return _from_keywords(dataset.get_fits_keywords())
     if isinstance(dataset, Mapping) or (

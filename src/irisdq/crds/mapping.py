@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from irisdq.crds.checksum import mapping_checksum, verify_checksum
-from irisdq.crds.parser import ParsedMapping, SelectorCall, parse_mapping
+from irisdq.crds.parser import (
+    ParsedMapping,
+    SelectorCall,
+    parse_mapping,
+    read_mapping_bytes,
+)
 from irisdq.crds.selectors import Selector, build_selector
 from irisdq.crds.values import condition_value
 from irisdq.errors import MappingError
@@ -313,8 +318,11 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
     >>> pmap.instruments(), pmap.children()
     (['IRIS'], ['tmt_iris_0003.imap'])
     """
+    from irisdq.datamodels.files import require_regular_file
+
     path = Path(path)
     try:
+        require_regular_file(path, "a CRDS mapping", error=MappingError)
         stat = path.stat()
     except FileNotFoundError:
         raise MappingError(f"mapping {path} does not exist") from None
@@ -325,7 +333,7 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
         verify_checksum(None, mapping.header, mapping.name, actual=actual)
         return mapping
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_mapping_bytes(path, str(path)).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MappingError(f"{path}: not UTF-8 text ({exc})") from None
     mapping = mapping_from_text(text, path.name, path=path, shipped=shipped)

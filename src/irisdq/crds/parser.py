@@ -6,9 +6,16 @@ code object) and every node is checked against a whitelist: string, number,
 bool and None constants, tuples, dicts, a unary sign on a number, and calls
 of the seven selector names with one dict argument. Anything else is a
 :class:`~irisdq.errors.MappingError` that names the file and line.
+
+Parsing costs memory in proportion to the text (a 100 MB file would take
+gigabytes), so before anything is parsed a mapping larger than
+:data:`MAX_MAPPING_BYTES` (4 MiB; real mappings are under 1 MiB) or nested
+deeper than :data:`MAX_NESTING` brackets is refused.
 """
 
 import ast
+import os
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any, NoReturn
@@ -16,11 +23,15 @@ from typing import Any, NoReturn
 from irisdq.errors import MappingError
 
 __all__ = [
+    "MAX_MAPPING_BYTES",
+    "MAX_NESTING",
     "SELECTOR_NAMES",
     "ParsedMapping",
     "SelectorCall",
+    "check_mapping_size",
     "parse_literal",
     "parse_mapping",
+    "read_mapping_bytes",
 ]
 
 #: The selector calls a mapping may contain.
@@ -37,6 +48,22 @@ SELECTOR_NAMES = frozenset(
 )
 
 _ASSIGNABLE = ("header", "comment", "selector")
+
+#: The largest mapping file (or text) parsed, in bytes: 4 MiB.
+MAX_MAPPING_BYTES = 4 * 1024 * 1024
+
+#: The deepest nesting of brackets ``( [ {`` a mapping may have. Real ones
+#: nest a selector in a selector with tuple keys: fewer than ten levels.
+MAX_NESTING = 32
+
+# Strings and comments (whose brackets do not count) or one bracket.
+_BRACKET_TOKENS = re.compile(
+    r"(?s:\'\'\'.*?\'\'\'|\"\"\".*?\"\"\")"  # triple-quoted strings
+    r"|'(?:\\.|[^'\\\n])*'"  # single-quoted strings
+    r'|"(?:\\.|[^"\\\n])*"'  # double-quoted strings
+    r"|#[^\n]*"  # comments
+    r"|[\[\](){}]"  # brackets
+)
 
 
 class SelectorCall:
@@ -121,9 +148,11 @@ def parse_mapping(text: str, filename: str = "<mapping>") -> ParsedMapping:
     Raises
     ------
     MappingError
-        If the text is not valid mapping syntax, uses anything outside the
-        whitelist, repeats a dict key or an assignment, or lacks ``header``
-        or ``selector``. The message names `filename` and the line.
+        If the text is larger than :data:`MAX_MAPPING_BYTES` or nested
+        deeper than :data:`MAX_NESTING`, is not valid mapping syntax, uses
+        anything outside the whitelist, repeats a dict key or an assignment,
+        or lacks ``header`` or ``selector``. The message names `filename`
+        and the line.
 
     Examples
     --------
@@ -198,7 +227,69 @@ def parse_literal(text: str, filename: str = "<text>") -> Any:
     return _literal(expression.body, filename, calls=False)
 
 
+def check_mapping_size(size: int, filename: str) -> None:
+    """Raise MappingError if a mapping of `size` bytes is too large to parse.
+
+    Called with the file's size before it is read, and with the text's
+    length before it is parsed.
+
+    Examples
+    --------
+    >>> check_mapping_size(10_000, "tmt_0001.pmap")
+    >>> check_mapping_size(100 * 2**20, "huge.rmap")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.MappingError: huge.rmap: 104857600 bytes; a mapping may have ...
+    """
+    if size > MAX_MAPPING_BYTES:
+        raise MappingError(
+            f"{filename}: {size} bytes; a mapping may have at most "
+            f"{MAX_MAPPING_BYTES} bytes (4 MiB; real mappings are under 1 MiB), "
+            "so it is not parsed: check that this is the mapping you meant"
+        )
+
+
+def read_mapping_bytes(path: str | os.PathLike, filename: str) -> bytes:
+    """Return a mapping file's bytes, refusing it once it passes the limit.
+
+    The file's size is checked before reading, and the read stops one byte
+    past :data:`MAX_MAPPING_BYTES`, so a file that grows meanwhile, or
+    reports no size (as files in ``/proc`` do), is never read whole.
+    """
+    size = os.stat(path).st_size
+    check_mapping_size(size, filename)
+    with open(path, "rb") as stream:
+        raw = stream.read(MAX_MAPPING_BYTES + 1)
+    check_mapping_size(max(size, len(raw)), filename)
+    return raw
+
+
+def _check_nesting(text: str, filename: str) -> None:
+    """Refuse brackets nested deeper than MAX_NESTING, before parsing."""
+    depth = 0
+    for token in _BRACKET_TOKENS.finditer(text):
+        char = token[0]
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = text.count("\n", 0, token.start()) + 1
+                raise MappingError(
+                    f"{filename}:{line}: brackets nested more than {MAX_NESTING} "
+                    "deep; a mapping may nest at most that deep, so it is not "
+                    "parsed: check that this is the mapping you meant"
+                )
+        elif char in ")]}":
+            depth -= 1
+
+
 def _parse(text: str, filename: str, mode: str) -> ast.AST:
+    # A character takes one to four bytes in UTF-8: the text is encoded to
+    # measure it only when its length leaves the answer open.
+    size = len(text)
+    if MAX_MAPPING_BYTES // 4 < size <= MAX_MAPPING_BYTES:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    check_mapping_size(size, filename)
+    _check_nesting(text, filename)
     try:
         # A stray backslash in a mapping string is the file's business, not a
         # warning about irisdq's own code.

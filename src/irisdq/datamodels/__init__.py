@@ -18,7 +18,20 @@ file and carries CHECKSUM/DATASUM.
 # Every model reads and writes FITS headers with astropy: importing it here,
 # once, keeps that cost out of the first call (the command line imports this
 # package only when a command needs it, so ``irisdq --help`` stays fast).
+import contextlib as _contextlib
+
 import astropy.io.fits  # noqa: F401
+from astropy import log as _astropy_log
+from astropy.logger import LoggingError as _LoggingError
+
+# astropy sends every Python warning through its own logger, as two lines in
+# its own format, once it is imported. irisdq leaves warnings to Python's
+# warnings machinery instead, so that filters, pytest and the command line
+# (one line per warning) see them as usual.
+if _astropy_log.warnings_logging_enabled():
+    # Unless someone else took warnings over since: then leave them be.
+    with _contextlib.suppress(_LoggingError):
+        _astropy_log.disable_warnings_logging()
 
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_primary_header

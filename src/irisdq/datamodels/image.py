@@ -5,8 +5,10 @@ import os
 
 import numpy as np
 
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.hdu_io import read_image
 from irisdq.datamodels.layout import read_hdu_layout
+from irisdq.datamodels.mask import MAX_MASK_AXIS
 from irisdq.datamodels.model import _check_flags
 from irisdq.errors import DataModelError
 
@@ -19,7 +21,9 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
     The image is the ``DQ`` extension when there is one, else the first HDU
     with image data (the primary HDU of a plain ``writeto``). Its values may
     be stored as any integer or float type, but must be integers in
-    0..2**32-1.
+    0..2**32-1. It must be 2-D with at most
+    :data:`~irisdq.datamodels.mask.MAX_MASK_AXIS` pixels per axis, which is
+    checked before anything is read.
 
     Parameters
     ----------
@@ -34,7 +38,8 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
     Raises
     ------
     DataModelError
-        If the file has no image, or a value is not a flag value.
+        If the path is not a regular file, the file has no image, the image
+        is not 2-D or too large, or a value is not a flag value.
 
     Examples
     --------
@@ -47,6 +52,7 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
            [2048,    0]], dtype=uint32)
     """
     path = os.fspath(path)
+    require_regular_file(path, "a user DQ image")
     with builtins.open(path, "rb") as stream:
         layout = read_hdu_layout(stream)
         images = [
@@ -57,6 +63,13 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
         if not images:
             raise DataModelError(f"{path}: no image data; give a FITS image of flags")
         chosen = next((hdu for hdu in images if hdu.name == "DQ"), images[0])
+        where = f"{path} ({chosen.name or 'HDU ' + str(chosen.index)})"
+        shape = chosen.shape
+        if len(shape) != 2 or max(shape) > MAX_MASK_AXIS:
+            # Checked from the header: nothing of a huge image is allocated.
+            raise DataModelError(
+                f"{where}: shape {shape}; user DQ flags are a 2-D image of at "
+                f"most {MAX_MASK_AXIS} pixels per axis, the shape of the cut mask"
+            )
         values = np.array(read_image(stream, chosen, source=path))
-    where = f"{path} ({chosen.name or 'HDU ' + str(chosen.index)})"
     return _check_flags(values, np.dtype(np.uint32), where)

@@ -2,19 +2,36 @@
 
 Layout: an empty primary HDU with the reference keywords, a ``DQ`` image of
 uint32 flags (ny, nx) and a ``DQ_DEF`` table naming the flags.
+
+A mask read from a file is checked like one built in Python, before its
+array is allocated: ``DQ`` 2-D, at most :data:`MAX_MASK_AXIS` pixels per
+axis, of the shape ``SUBSIZE1/2`` declare, with ``SUBSTRT1/2`` >= 1; flag
+values in 0..2**32-1 (a signed ``DQ`` with negative values is an error, not
+every flag set); a ``DQ_DEF`` binary table whose values are single bits.
+
+A reference file whose ``DATASUM`` or ``CHECKSUM`` does not match is an
+error, as in CRDS, unless the caller accepts it
+(``accept_bad_checksums=True`` or ``IRISDQ_ACCEPT_BAD_CHECKSUMS=1``).
 """
 
 import functools
 import io
+import os
 import re
 import warnings
 from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from irisdq.datamodels.hdu_io import DataModelWarning, verify_hdu
+from irisdq.datamodels.checksum import ALL_ONES, add_sums, word_sum
+from irisdq.datamodels.hdu_io import DataModelWarning, image_encoding, read_image
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
-from irisdq.datamodels.model import ArraySpec, DataModel, _default_author
+from irisdq.datamodels.model import (
+    ArraySpec,
+    DataModel,
+    _check_flags,
+    _default_author,
+)
 from irisdq.dqflags import (
     DQDefRow,
     dq_def_mapping,
@@ -24,10 +41,29 @@ from irisdq.dqflags import (
 )
 from irisdq.errors import DataModelError
 
-__all__ = ["DEFAULT_USEAFTER", "TMTMaskModel", "detector_shape"]
+__all__ = [
+    "ACCEPT_BAD_CHECKSUMS_VARIABLE",
+    "DEFAULT_USEAFTER",
+    "MAX_MASK_AXIS",
+    "TMTMaskModel",
+    "detector_shape",
+]
 
 # Early enough that a mask made without a date applies to every exposure.
 DEFAULT_USEAFTER = "2000-01-01T00:00:00"
+
+#: Set to 1 to use a mask whose DATASUM or CHECKSUM does not match.
+ACCEPT_BAD_CHECKSUMS_VARIABLE = "IRISDQ_ACCEPT_BAD_CHECKSUMS"
+
+#: The most pixels per axis of a mask read from a file: four times an IRIS
+#: detector's 4096 (a 1 GiB uint32 array). A larger declaration is refused
+#: before anything is allocated.
+MAX_MASK_AXIS = 16384
+
+_CHUNK = 1 << 20
+
+# More rows than any flag table needs (32 bits and their aliases).
+_MAX_DQ_DEF_ROWS = 1024
 
 _IRIS_DETECTOR = re.compile(r"IRIS\d+")
 
@@ -55,7 +91,19 @@ class TMTMaskModel(DataModel):
     init : str, os.PathLike or None
         A mask file to open, or None for a new mask.
     verify_checksums : bool, optional
-        Warn when DATASUM/CHECKSUM do not match the contents.
+        Check DATASUM/CHECKSUM of each HDU that is read (False skips the
+        check).
+    accept_bad_checksums : bool, optional
+        What a checksum that does not match is: an error
+        (:class:`~irisdq.errors.DataModelError`, the default) or, if True,
+        a :class:`DataModelWarning` and an entry of ``checksum_problems``.
+        By default the environment variable ``IRISDQ_ACCEPT_BAD_CHECKSUMS``
+        decides (``1`` accepts).
+
+    Attributes
+    ----------
+    checksum_problems : list of str
+        The checksum mismatches found so far (with accepted bad checksums).
 
     Notes
     -----
@@ -96,9 +144,17 @@ class TMTMaskModel(DataModel):
     arrays = (ArraySpec("dq", "DQ", np.dtype(np.uint32), 2, "(ny, nx)", True),)
     required_keywords = ("INSTRUME", "DETECTOR")
 
-    def __init__(self, init=None, *, verify_checksums: bool = True) -> None:
+    def __init__(
+        self,
+        init=None,
+        *,
+        verify_checksums: bool = True,
+        accept_bad_checksums: bool | None = None,
+    ) -> None:
         self._mapping: dict[int, int] | None = None
         self._named_bits = 0
+        self._accept_bad = accept_bad_checksums
+        self.checksum_problems: list[str] = []
         super().__init__(init, verify_checksums=verify_checksums)
 
     @property
@@ -143,6 +199,72 @@ class TMTMaskModel(DataModel):
                 "(name, xstart, ystart, xsize, ysize) for a subarray mask"
             )
 
+    # -- checks of a file ------------------------------------------------
+
+    def _check_extension(self, spec: ArraySpec, hdu: HDULayout) -> None:
+        super()._check_extension(spec, hdu)
+        shape = hdu.shape
+        where = f"{self.path}: DQ"
+        if len(shape) != 2:
+            raise DataModelError(
+                f"{where} has {len(shape)} axes, shape {shape}; a mask's DQ must "
+                "be a 2-D image (ny, nx): write the flags as one 2-D array"
+            )
+        if min(shape) < 1:
+            raise DataModelError(
+                f"{where} has shape {shape}, no pixels; a mask needs at least "
+                "one row and one column of flags"
+            )
+        if max(shape) > MAX_MASK_AXIS:
+            raise DataModelError(
+                f"{where} declares {shape[0]} x {shape[1]} pixels (NAXIS2 x "
+                f"NAXIS1); a mask may have at most {MAX_MASK_AXIS} per axis (an "
+                "IRIS detector has 4096), so it is not read: check the header"
+            )
+
+    def _attach(self, path, stream, layout) -> None:
+        super()._attach(path, stream, layout)
+        subarray = self.meta.subarray
+        for keyword, value in (
+            ("SUBSTRT1", subarray.xstart),
+            ("SUBSTRT2", subarray.ystart),
+        ):
+            if value is not None and value < 1:
+                raise DataModelError(
+                    f"{path}: {keyword} = {value}; the start of a mask's subarray "
+                    "is 1-based, so it must be 1 or more: fix the header"
+                )
+        shape = self.shape
+        sizes = (subarray.ysize, subarray.xsize)
+        if None not in sizes and tuple(shape) != sizes:
+            raise DataModelError(
+                f"{path}: DQ has shape {shape} (ny, nx) but SUBSIZE2, SUBSIZE1 = "
+                f"{sizes[0]}, {sizes[1]}; the sizes must match the array: fix "
+                "the header or the array"
+            )
+
+    def _accepts_bad_checksums(self) -> bool:
+        if self._accept_bad is not None:
+            return self._accept_bad
+        value = os.environ.get(ACCEPT_BAD_CHECKSUMS_VARIABLE, "").strip().lower()
+        return value not in ("", "0", "false", "no", "off")
+
+    def _verify_hdu(self, hdu: HDULayout) -> bool:
+        problems = _checksum_problems(self._stream, hdu, str(self.path))
+        if not problems:
+            return True
+        self.checksum_problems.extend(problems)
+        if not self._accepts_bad_checksums():
+            raise DataModelError(
+                f"{problems[0]}; a reference file that fails its checksum is "
+                "not used: get an intact copy, or set "
+                f"{ACCEPT_BAD_CHECKSUMS_VARIABLE}=1 (accept_bad_checksums=True "
+                "in Python) to use it anyway"
+            )
+        for problem in problems:
+            warnings.warn(problem, DataModelWarning, stacklevel=4)
+        return False
+
     def _check_before_write(self) -> None:
         super()._check_before_write()
         if not self.meta.instrument.detector:
@@ -181,17 +303,33 @@ class TMTMaskModel(DataModel):
             return False
         from astropy.io import fits
 
+        if hdu.kind != "BINTABLE":
+            raise DataModelError(
+                f"{self.path}: DQ_DEF is a {hdu.kind} extension; it must be a "
+                "binary table with columns BIT, VALUE, NAME and DESCRIPTION"
+            )
         self._stream.seek(hdu.header_offset)
         raw = self._stream.read(hdu.end - hdu.header_offset)
         if _is_pipeline_dq_def(hdu, raw):
             # The pipeline's own flags (as irisdq writes them): nothing to remap.
             return True
         if self._verify:
-            verify_hdu(self._stream, hdu, source=str(self.path))
+            self._verify_hdu(hdu)
+        _check_table_size(hdu, str(self.path))
         try:
-            table = fits.BinTableHDU.fromstring(raw)
-            data = table.data
-            names = {name.upper(): name for name in data.columns.names}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the error below says it all
+                data = fits.BinTableHDU.fromstring(raw).data
+                names = {name.upper(): name for name in data.columns.names}
+        except Exception as exc:
+            # astropy decodes a damaged table header with asserts, key and
+            # index errors, whatever the card: any failure means the same.
+            raise DataModelError(
+                f"{self.path}: cannot read the DQ_DEF table "
+                f"({' '.join(str(exc).split()) or type(exc).__name__}); it must "
+                "be a binary table with columns BIT, VALUE, NAME and DESCRIPTION"
+            ) from None
+        try:
             rows = [
                 DQDefRow(
                     int(row[names["BIT"]]) if "BIT" in names else -1,
@@ -212,6 +350,13 @@ class TMTMaskModel(DataModel):
             raise DataModelError(
                 f"{self.path}: cannot read the DQ_DEF table ({exc})"
             ) from None
+        for number, row in enumerate(rows, start=1):
+            if not 0 <= row.value < 1 << 32 or row.value & (row.value - 1):
+                raise DataModelError(
+                    f"{self.path}: DQ_DEF row {number} ({row.name!r}) has VALUE "
+                    f"{row.value}; each VALUE must be one flag bit (a power of two "
+                    "below 2**32) or 0: fix the table"
+                )
         mapping, unknown = dq_def_mapping(rows)
         self._named_bits = 0
         for row in rows:
@@ -231,7 +376,28 @@ class TMTMaskModel(DataModel):
         return self._mapping is None
 
     def _load(self, spec: ArraySpec, hdu: HDULayout) -> np.ndarray:
-        dq = super()._load(spec, hdu)
+        if self._stream is None or self._stream.closed:
+            raise DataModelError(
+                f"{self.path}: the model is closed; {spec.extname} was never read"
+            )
+        if self._verify:
+            self._verify_hdu(hdu)
+        source = str(self.path)
+        if image_encoding(hdu.header).values.kind == "i":
+            # Read signed values as they are: a cast to uint32 would turn -1
+            # into every flag set.
+            stored = read_image(self._stream, hdu, verify=False, source=source)
+            try:
+                dq = _check_flags(stored, spec.dtype, f"{source}: DQ")
+            except DataModelError as exc:
+                raise DataModelError(
+                    f"{exc}; a mask holds flag values in 0..4294967295: rewrite "
+                    "it with non-negative flags (uint32)"
+                ) from None
+        else:
+            dq = read_image(
+                self._stream, hdu, dtype=spec.dtype, verify=False, source=source
+            )
         if self._mapping is None:
             return dq
         present = int(np.bitwise_or.reduce(dq, axis=None))
@@ -315,6 +481,62 @@ def _pipeline_dq_def_hdu() -> bytes:
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(buffer, checksum=True)
     hdu = read_hdu_layout(buffer)[1]
     return buffer.getvalue()[hdu.header_offset : hdu.end]
+
+
+def _check_table_size(hdu: HDULayout, source: str) -> None:
+    """Refuse a DQ_DEF header that would make astropy build a huge table.
+
+    A flag table has a few columns and at most a row per bit (and aliases);
+    astropy's decoding time grows with the declared number of columns.
+    """
+    for keyword, limit in (("TFIELDS", 999), ("NAXIS2", _MAX_DQ_DEF_ROWS)):
+        value = hdu.header.get(keyword)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not (0 <= value <= limit)
+        ):
+            raise DataModelError(
+                f"{source}: DQ_DEF has {keyword} = {value!r}; a flag table has "
+                f"0 to {limit}: fix the table"
+            )
+
+
+def _checksum_problems(stream: BinaryIO, hdu: HDULayout, source: str) -> list[str]:
+    """Return what is wrong with an HDU's DATASUM and CHECKSUM (nothing: [])."""
+    header = hdu.header
+    if "DATASUM" not in header and "CHECKSUM" not in header:
+        return []
+    datasum = 0
+    stream.seek(hdu.data_offset)
+    remaining = hdu.data_size
+    while remaining:
+        block = stream.read(min(_CHUNK, remaining))
+        if not block:
+            raise DataModelError(f"{source}: truncated in HDU {hdu.index}")
+        datasum = add_sums(datasum, word_sum(block))
+        remaining -= len(block)
+    label = f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'})"
+    problems = []
+    if "DATASUM" in header:
+        try:
+            declared = int(str(header["DATASUM"]).strip())
+        except ValueError:
+            declared = None
+        if declared != datasum:
+            problems.append(
+                f"{label}: DATASUM is {header['DATASUM']!r} but the data sum to "
+                f"{datasum}; the data may be corrupted"
+            )
+    if "CHECKSUM" in header:
+        stream.seek(hdu.header_offset)
+        header_sum = word_sum(stream.read(hdu.data_offset - hdu.header_offset))
+        if add_sums(header_sum, datasum) != ALL_ONES:
+            problems.append(
+                f"{label}: CHECKSUM does not match the HDU's contents; the "
+                "header or data may be corrupted"
+            )
+    return problems
 
 
 def _bit_values(value: int) -> str:

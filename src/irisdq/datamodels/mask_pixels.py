@@ -19,6 +19,7 @@ any flag                            1 of 16777216 pixels
 """
 
 import csv
+import io
 import os
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from irisdq import dqflags
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.mask import TMTMaskModel, detector_shape
 from irisdq.errors import DataModelError, FlagError
 
@@ -99,15 +101,27 @@ def read_pixel_csv(path: str | os.PathLike) -> list[PixelFlag]:
 
     A first line naming the columns is optional; blank lines and lines
     starting with ``#`` are skipped. ``flag`` is one name or several joined
-    by ``+`` (``DEAD+DO_NOT_USE``), or a number.
+    by ``+`` (``DEAD+DO_NOT_USE``), or a number. The file is UTF-8 text.
 
     Raises
     ------
     DataModelError, FlagError
-        Naming the file and line of a bad row.
+        Naming the file and line of a bad row, or of bytes that are not
+        UTF-8; or if the path is not a regular file.
     """
+    require_regular_file(path, "a pixel CSV file")
+    with open(path, "rb") as stream:
+        raw = stream.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataModelError(
+            f"{os.fspath(path)} line {line}: byte {raw[exc.start]:#04x} is not "
+            "UTF-8 text; save the CSV file as UTF-8 (or plain ASCII)"
+        ) from None
     pixels = []
-    with open(path, newline="") as stream:
+    with io.StringIO(text, newline="") as stream:
         for number, row in enumerate(csv.reader(stream), start=1):
             if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
                 continue

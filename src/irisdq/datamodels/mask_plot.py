@@ -4,16 +4,21 @@ matplotlib is an optional dependency (``pip install irisdq[plot]``) and is
 imported only when a plot is drawn.
 """
 
+import errno
 import os
 from pathlib import Path
 
 import numpy as np
 
 from irisdq import dqflags
+from irisdq.datamodels.atomic import atomic_output
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.errors import IrisDQError
 
-__all__ = ["plot_mask"]
+__all__ = ["IMAGE_FORMATS", "plot_mask"]
+
+#: The file name suffixes (formats) a plot can be saved as.
+IMAGE_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "tif", "tiff", "eps", "ps")
 
 # Beyond this many pixels of one flag, a random subset is drawn: the picture
 # looks the same and the file stays small.
@@ -21,7 +26,11 @@ _MAX_POINTS = 200_000
 
 
 def plot_mask(
-    mask: TMTMaskModel, output: str | os.PathLike, *, title: str | None = None
+    mask: TMTMaskModel,
+    output: str | os.PathLike,
+    *,
+    title: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Save a PNG of the flagged pixels, coloured by flag, with counts per flag.
 
@@ -34,9 +43,14 @@ def plot_mask(
     mask : TMTMaskModel
         The mask.
     output : str or os.PathLike
-        The image file; its suffix picks the format (``.png``, ``.pdf``).
+        The image file; its suffix picks the format, one of
+        :data:`IMAGE_FORMATS` (``.png``, ``.pdf``, ...). It is written under
+        a temporary name and renamed into place when complete.
     title : str, optional
         The figure title (default: the mask's file name and detector).
+    overwrite : bool, optional
+        Replace an existing file; without it an existing ``output`` is an
+        error and nothing is drawn.
 
     Returns
     -------
@@ -46,8 +60,26 @@ def plot_mask(
     Raises
     ------
     IrisDQError
-        If matplotlib is not installed.
+        If the suffix is not an image format, or matplotlib is not installed.
+    FileExistsError
+        If ``output`` exists and ``overwrite`` is false.
     """
+    output = Path(output)
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in IMAGE_FORMATS:
+        raise IrisDQError(
+            f"{output}: {'.' + suffix if suffix else 'no suffix'} is not an image "
+            f"format a plot can be saved as; end the name with one of "
+            f"{', '.join('.' + name for name in IMAGE_FORMATS)}"
+        )
+    if output.exists() and not overwrite:
+        # Said before the drawing; atomic_output checks again when writing.
+        raise FileExistsError(
+            errno.EEXIST,
+            "already exists; pass overwrite=True (--overwrite on the command "
+            "line) to replace it",
+            str(output),
+        )
     try:
         import matplotlib
 
@@ -118,7 +150,9 @@ def plot_mask(
         or f"{name}: {keywords.get('INSTRUME', '')} {keywords.get('DETECTOR', '')}"
     )
     figure.tight_layout()
-    output = Path(output)
-    figure.savefig(output, dpi=110)
-    plt.close(figure)
+    try:
+        with atomic_output(output, overwrite=overwrite) as stream:
+            figure.savefig(stream, dpi=110, format=suffix)
+    finally:
+        plt.close(figure)
     return output

@@ -19,6 +19,7 @@ from typing import Any, BinaryIO, ClassVar, NamedTuple
 import numpy as np
 
 from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.hdu_io import (
     STRUCTURAL_KEYWORDS,
     DataModelWarning,
@@ -101,7 +102,8 @@ class DataModel:
     ----------
     init : str, os.PathLike or None
         A FITS file to open (headers only; arrays are read on first use), or
-        None for an empty model.
+        None for an empty model. It must be a regular file: a FIFO or a
+        device is refused before it is opened.
     verify_checksums : bool, optional
         Check ``DATASUM``/``CHECKSUM`` of each HDU that is read in full
         (converted arrays, tables) and warn on a mismatch. Memory-mapped
@@ -143,6 +145,7 @@ class DataModel:
                 f"{type(self).__name__}() takes a FITS file name or nothing, "
                 f"not {type(init).__name__}"
             )
+        require_regular_file(init, f"a {type(self).__name__} file")
         # Kept open for lazy reads until close().
         stream = builtins.open(init, "rb", buffering=0)  # noqa: SIM115
         try:
@@ -155,13 +158,20 @@ class DataModel:
 
     @classmethod
     def _from_open_file(
-        cls, path: Path, stream: BinaryIO, layout: list[HDULayout], verify: bool
+        cls,
+        path: Path,
+        stream: BinaryIO,
+        layout: list[HDULayout],
+        verify: bool,
+        **options: Any,
     ) -> "DataModel":
-        model = cls(verify_checksums=verify)
+        model = cls(verify_checksums=verify, **options)
         model._attach(path, stream, layout)
         return model
 
     def _attach(self, path: Path, stream: BinaryIO, layout: list[HDULayout]) -> None:
+        for hdu in layout:
+            _check_cards(hdu, str(path))
         self.path = path
         self._stream = stream
         self._layout = layout
@@ -170,7 +180,7 @@ class DataModel:
         self.meta = from_keywords(primary.header, str(path))
         self.extra_keywords = _without(primary.header, _META_KEYWORDS)
         if self._verify and primary.data_size == 0:
-            verify_hdu(stream, primary, source=str(path))
+            self._verify_hdu(primary)
         if primary.data_size:
             warnings.warn(
                 f"{path}: the primary HDU has data, which "
@@ -207,7 +217,11 @@ class DataModel:
             raise DataModelError(
                 f"{where} is a {hdu.kind} extension; it must be an image"
             )
-        encoding = image_encoding(hdu.header)
+        try:
+            encoding = image_encoding(hdu.header)
+        except DataModelError as exc:
+            # The encoding's message names the extension, not the file.
+            raise DataModelError(f"{self.path}: {exc}") from None
         if spec.dtype.kind in "ui" and (
             encoding.scaled or encoding.values.kind not in "ui"
         ):
@@ -224,6 +238,13 @@ class DataModel:
     def _claim_hdu(self, hdu: HDULayout) -> bool:
         """Let a subclass take an extension it understands (DQ_DEF)."""
         return False
+
+    def _verify_hdu(self, hdu: HDULayout) -> bool:
+        """Check an HDU's DATASUM and CHECKSUM, warning on a mismatch.
+
+        A subclass may make a mismatch an error (a reference file).
+        """
+        return verify_hdu(self._stream, hdu, source=str(self.path))
 
     def _get(self, attr: str) -> np.ndarray | None:
         entry = self._arrays.get(attr)
@@ -476,16 +497,15 @@ class DataModel:
         """Check every HDU of the input file against its DATASUM and CHECKSUM.
 
         Reads the whole file once, in chunks; a mismatch is a
-        :class:`DataModelWarning`. Returns True when all sums match (or the
-        model was not read from a file).
+        :class:`DataModelWarning` (an error for a reference file such as a
+        :class:`TMTMaskModel`, unless it accepts bad checksums). Returns
+        True when all sums match (or the model was not read from a file).
         """
         if self._layout is None:
             return True
         if self._stream is None or self._stream.closed:
             raise DataModelError(f"{self.path}: the model is closed")
-        results = [
-            verify_hdu(self._stream, hdu, source=str(self.path)) for hdu in self._layout
-        ]
+        results = [self._verify_hdu(hdu) for hdu in self._layout]
         return all(results)
 
     def close(self) -> None:
@@ -507,6 +527,26 @@ class DataModel:
             if spec.attr in self._arrays
         )
         return f"<{type(self).__name__}{source}: {arrays or 'no arrays'}>"
+
+
+def _check_cards(hdu: HDULayout, source: str) -> None:
+    """Raise DataModelError for a header card astropy cannot read.
+
+    astropy parses a card's value when it is first used, so an unreadable
+    card (a control character in a string) would otherwise fail later, far
+    from the file, as a VerifyError.
+    """
+    from astropy.io.fits.verify import VerifyError
+
+    for card in hdu.header.cards:
+        try:
+            card.value  # noqa: B018 - parsing it is the check
+        except (VerifyError, ValueError):
+            raise DataModelError(
+                f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'}): the "
+                f"{card.keyword} card is not valid FITS (a value with a control "
+                "character or a missing quote?); rewrite that card"
+            ) from None
 
 
 def _without(header, keywords) -> Any:

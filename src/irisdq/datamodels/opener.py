@@ -4,9 +4,10 @@ import builtins
 import os
 from pathlib import Path
 
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.mask import TMTMaskModel
-from irisdq.datamodels.model import DataModel
+from irisdq.datamodels.model import DataModel, _check_cards
 from irisdq.datamodels.ramp import RampModel
 from irisdq.errors import DataModelError
 
@@ -23,7 +24,10 @@ MODEL_TYPES: dict[str, type[DataModel]] = {
 
 
 def open(
-    path: str | os.PathLike | DataModel, *, verify_checksums: bool = True
+    path: str | os.PathLike | DataModel,
+    *,
+    verify_checksums: bool = True,
+    accept_bad_checksums: bool | None = None,
 ) -> DataModel:
     """Open a FITS file as the data model it holds, reading headers only.
 
@@ -37,13 +41,18 @@ def open(
         The file (a model is returned as it is).
     verify_checksums : bool, optional
         Passed to the model.
+    accept_bad_checksums : bool, optional
+        Passed to a :class:`TMTMaskModel`, whose bad checksums are errors
+        unless accepted (see there).
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     DataModelError
-        If the file is not FITS, is truncated, or is neither model.
+        If the path is not a regular file (a FIFO, a folder), or the file is
+        not FITS, is truncated, has a card astropy cannot parse, or is
+        neither model.
 
     Examples
     --------
@@ -59,12 +68,20 @@ def open(
     """
     if isinstance(path, DataModel):
         return path
+    require_regular_file(path, "a FITS input")
     # The model keeps the file open for lazy reads; close() releases it.
     stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115
     try:
         layout = read_hdu_layout(stream)
+        for hdu in layout:
+            _check_cards(hdu, os.fspath(path))
         cls = _model_class(layout, os.fspath(path))
-        return cls._from_open_file(Path(path), stream, layout, verify_checksums)
+        options = {}
+        if issubclass(cls, TMTMaskModel) and accept_bad_checksums is not None:
+            options["accept_bad_checksums"] = accept_bad_checksums
+        return cls._from_open_file(
+            Path(path), stream, layout, verify_checksums, **options
+        )
     except BaseException:
         stream.close()
         raise

@@ -27,6 +27,7 @@ from irisdq import crds
 from irisdq.datamodels import RampModel, TMTMaskModel, inplace
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
+from irisdq.datamodels.mask import ACCEPT_BAD_CHECKSUMS_VARIABLE
 from irisdq.datamodels.meta import set_keywords
 from irisdq.datamodels.model import _check_flags as check_flags
 from irisdq.datamodels.ramp_dq import update_ramp_dq
@@ -312,6 +313,8 @@ def _read_mask(path: Path, record: str) -> tuple[np.ndarray, Subarray]:
             status.st_size,
             status.st_mtime_ns,
             status.st_ctime_ns,
+            # A mask accepted despite a bad checksum is not reused without it.
+            os.environ.get(ACCEPT_BAD_CHECKSUMS_VARIABLE, ""),
         )
         if key in _mask_cache:
             return _mask_cache[key]
