@@ -182,10 +182,7 @@ class DQInitStep(Step):
             context = crds.get_context()
             chosen = context.bestref(dataset, "mask")
             if chosen == NOT_APPLICABLE:
-                not_applicable = Subarray()
-                return _MaskChoice(
-                    None, not_applicable, NOT_APPLICABLE, context.name, ""
-                )
+                return _MaskChoice(None, Subarray(), NOT_APPLICABLE, context.name)
             if isinstance(chosen, tuple):
                 raise DataModelError(
                     f"{label}: CRDS chose several MASK files ({', '.join(chosen)}); "
