@@ -432,6 +432,7 @@ def test_bracket(choose, value, expected):
         ("VersionAfter({'new' : 'a.fits'})", ((VER,),), "is not a version"),
         ("SelectVersion({'~3' : 'a.fits'})", ((VER,),), "is not 'default' or"),
         ("SelectVersion({'>=2' : 'a.fits'})", ((VER,),), "is not 'default' or"),
+        ("SelectVersion({'=5' : 'a', '5.0' : 'b'})", ((VER,),), "appears twice"),
         ("VersionAfter({10 : 'a.fits'})", ((VER,),), "is not a version"),
         ("Match({'#>1 and <2 and <3#' : 'a.fits'})", ((DET,),), "no third term"),
         ("Match({'full' : 'a', ('FULL',) : 'b'})", ((DET,),), "once conditioned"),
@@ -441,3 +442,14 @@ def test_malformed_selectors_fail_at_load_with_line(choose, text, parkey, words)
     with pytest.raises(MappingError, match=r"^test\.rmap:2: ") as error:
         choose(text, parkey, {})
     assert words in str(error.value)
+
+
+def test_merge_compares_not_applicable_as_written(choose):
+    # 'n/a' > 'a.fits' > 'OMIT' as text: CRDS keeps the greatest as written.
+    text = """Match({
+        'IRIS1' : UseAfter({'2015-01-01 00:00:00' : 'a.fits'}),
+        'IRIS*' : UseAfter({'2015-01-01 00:00:00' : 'n/a'}),
+        'IRIS?' : UseAfter({'2015-01-01 00:00:00' : 'OMIT'}),
+    })"""
+    params = {DET: "IRIS1", DATE: "2016-01-01", TIME: "00:00:00"}
+    assert choose(text, ((DET,), (DATE, TIME)), params) == "N/A"

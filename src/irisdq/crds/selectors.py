@@ -157,7 +157,7 @@ def _resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) ->
     """Return the final choice, descending into a nested selector."""
     if isinstance(choice, Selector):
         return choice.choose(values, trace)
-    return choice
+    return "N/A" if choice == "N/A" else choice
 
 
 class _Candidate:
@@ -384,19 +384,35 @@ class _DatedSelector(Selector):
         )
 
 
+class _NotApplicable(str):
+    """``'N/A'``, remembering how the rmap wrote it ('n/a', 'OMIT'...): a
+    merge of equally ranked rules compares choices as written."""
+
+    __slots__ = ("written",)
+
+    def __new__(cls, written: str):
+        self = super().__new__(cls, "N/A")
+        self.written = written
+        return self
+
+
+def _as_written(choice: str) -> str:
+    return getattr(choice, "written", choice)
+
+
 def _merge_entries(first, keys, choices, others) -> list[tuple[Any, Choice]]:
     table: dict[Any, Choice] = dict(zip(keys, choices, strict=True))
     for other in others:
         other_keys = other.stamps if hasattr(other, "stamps") else other.versions
         for key, choice in zip(other_keys, other.values, strict=True):
-            if key in table and table[key] != choice:
+            if key in table and _as_written(table[key]) != _as_written(choice):
                 if not isinstance(choice, str) or not isinstance(table[key], str):
                     raise MappingError(
                         f"{first.filename}:{other.line}: equally ranked "
                         f"{first.kind} rules (lines {first.line} and {other.line}) "
                         "give different selectors for the same key"
                     )
-                choice = max(choice, table[key])
+                choice = max(choice, table[key], key=_as_written)
             table[key] = choice
     return list(table.items())
 
@@ -444,7 +460,7 @@ class ClosestTimeSelector(_DatedSelector):
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         stamp = self._stamp(values)
         if not self.stamps:
-            raise SelectionFailed(f"{self._show(values)}: no dates")
+            raise InvalidDataset(f"{self._show(values)}: no dates")
         seconds = date_seconds(stamp)
         index = _argmin([_float32(abs(seconds - key)) for key in self._seconds])
         if trace is not None:
@@ -489,6 +505,8 @@ class GeometricallyNearestSelector(Selector):
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         number = _float32(_dataset_number(self, values))
+        if not self.keys:
+            raise InvalidDataset(f"{self._show(values)}: no keys")
         index = _argmin([_float32(abs(key - number)) for key in self._keys32])
         if trace is not None:
             trace.append(f"{self._head()} {number}: nearest key {self.keys[index]}")
@@ -514,6 +532,8 @@ class BracketSelector(Selector):
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         number = _dataset_number(self, values)
+        if not self.keys:
+            raise InvalidDataset(f"{self._show(values)}: no keys")
         high = 0
         while high < len(self.keys) and number > self.keys[high]:
             high += 1
@@ -731,7 +751,9 @@ class _Builder:
             text = value.strip()
             # CRDS's not-applicable and omitted values; both mean that the
             # reference type does not apply.
-            return "N/A" if text in _NOT_APPLICABLE or text in _OMIT else text
+            if text in _NOT_APPLICABLE or text in _OMIT:
+                return _NotApplicable(text)
+            return text
         if (
             isinstance(value, tuple)
             and value
@@ -836,8 +858,6 @@ class _Builder:
     def _single(self, call, parameters):
         if len(parameters) != 1:
             self.fail(call.line, f"{call.name} compares exactly one parameter")
-        if not call.entries:
-            self.fail(call.line, f"{call.name} has no entries")
 
     def _numeric(self, call, parameters, level):
         self._single(call, parameters)
@@ -899,6 +919,8 @@ class _Builder:
                     f"SelectVersion key {key!r} is not 'default' or a relation "
                     "<N, <=N, =N or N with N a number",
                 )
+            if any(relation == other for _, other, _ in relations):
+                self.fail(line, f"SelectVersion key {key!r} appears twice")
             relations.append((text, relation, choice))
         return SelectVersionSelector(parameters, self.filename, call.line, relations)
 

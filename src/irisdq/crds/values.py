@@ -203,9 +203,9 @@ def dataset_date(*parts: str) -> Timestamp:
     ``T`` between date and time, ``YYYY-MM-DD``, ``YYYY/MM/DD``,
     ``MM/DD/YYYY``, ``DD/MM/YY`` or ``YYYYMMDD:HHMMSS``, then
     ``HH:MM[:SS[.ffffff]]`` with an optional AM/PM; no time is midnight.
+    Month names work too (``Feb 08 2006 01:02AM``, ``08 Feb 2006``).
     An ``UNDEFINED`` part is an error, unless the date is a full ISO moment
     (``2020-07-13T01:02:03``): then the time parameter may be undefined.
-    Dates spelled with month names are not accepted.
 
     Parameters
     ----------
@@ -249,7 +249,7 @@ def dataset_date(*parts: str) -> Timestamp:
     if _T_SEPARATED.fullmatch(text):
         text = text.replace("T", " ")
     if _LETTERS.search(text):
-        raise ValueError(f"{text!r} is not a numerical date")
+        return _stamp(_named_month_date(text))
     words = text.replace("-", "/").split()
     if not words:
         raise ValueError("the date is empty")
@@ -267,7 +267,10 @@ def dataset_date(*parts: str) -> Timestamp:
         year, month, date = int(day[:4]), int(day[4:6]), int(day[6:8])
         hour, minute, second = int(day[9:11]), int(day[11:13]), int(day[13:15])
         micro = 0
-    moment = datetime.datetime(year, month, date, hour, minute, second, micro)
+    return _stamp(datetime.datetime(year, month, date, hour, minute, second, micro))
+
+
+def _stamp(moment) -> Timestamp:
     return (
         moment.year,
         moment.month,
@@ -277,6 +280,40 @@ def dataset_date(*parts: str) -> Timestamp:
         moment.second,
         moment.microsecond * 1000,
     )
+
+
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]  # fmt: skip
+
+
+def _month(text: str) -> int:
+    try:
+        return _MONTHS.index(text[:3].upper()) + 1
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month") from None
+
+
+def _named_month_date(text: str):
+    """'Feb 08 2006 01:02AM', '08 Feb 2006', 'Feb-08-2006 01:02 pm'..."""
+    import datetime
+
+    while text.lower().endswith(" am"):
+        text = text.lower().replace(" am", "am")
+    while text.lower().endswith(" pm"):
+        text = text.lower().replace(" pm", "pm")
+    words = text.replace("-", " ").replace("/", " ").split()
+    if len(words) == 4:
+        month, day, year, clock = words
+    elif len(words) == 3:
+        (month, day, year), clock = words, "00:00AM"
+    else:
+        raise ValueError(f"{text!r} is not a date")
+    day = day.removesuffix(",")
+    try:
+        number, date, year_number = _month(month), int(day), int(year)
+    except ValueError:
+        number, date, year_number = _month(day), int(month), int(year)
+    return datetime.datetime(year_number, number, date, *_clock(clock))
 
 
 def _clock(text: str) -> tuple[int, int, int, int]:
