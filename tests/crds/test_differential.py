@@ -129,13 +129,15 @@ def _exception(text: str, header: dict, ours, theirs) -> str | None:
         and (ours == NO_MATCH or {_spelling(item) for item in theirs} == {ours})
     ):
         return "ambiguous-match-tuple"
-    # HST rmaps whose header has conditions the stock client evaluates as
-    # Python (rmap_relevance, parkey_relevance, rmap_omit) or turns a failed
-    # match into N/A (reffile_required = NO). irisdq never executes mapping
-    # text; no JWST, Roman or TMT rmap uses these.
+    # HST rmaps: their conditions (rmap_relevance, rmap_omit) name switch
+    # keywords outside parkey that irisdq is not given, parkey_relevance
+    # turns parameters into N/A, reffile_required = NO turns a failed match
+    # into N/A, and HST plugins rewrite the dataset first. irisdq implements
+    # none of these HST-only features.
     header_fields = parse_mapping(text).header
-    if any(name in header_fields for name in _HST_CONDITIONS) or (
-        str(header_fields.get("reffile_required", "")).upper() == "NO"
+    if str(header_fields.get("observatory", "")).upper() == "HST" and (
+        any(name in header_fields for name in _HST_CONDITIONS)
+        or str(header_fields.get("reffile_required", "")).upper() == "NO"
     ):
         return "hst-relevance-conditions"
     # A full ISO moment in the date parameter and no time parameter: CRDS
@@ -274,10 +276,22 @@ OTHER_DATES = [
 ]
 
 
+# rmap_relevance and rmap_omit over a parameter of parkey or of extra_keys.
+CONDITIONS = [
+    None,
+    None,
+    {"rmap_relevance": f'({EXP} not in ("A1", "FULL"))', "extra_keys": (EXP,)},
+    {"rmap_relevance": f'({EXP} == "B1" or {NGR} != "20.0")', "extra_keys": (EXP, NGR)},
+    {"rmap_omit": f'({EXP} == "B1")', "extra_keys": (EXP,)},
+    {"rmap_relevance": f"({NGR} > 2)", "extra_keys": (NGR,)},  # text > int: fails
+    {"rmap_relevance": "always"},
+]
+
+
 class Spec:
     """A generated rmap: its text, and pools of dataset values per parameter."""
 
-    def __init__(self, parkey, selector, pools, substitutions=None):
+    def __init__(self, parkey, selector, pools, substitutions=None, conditions=None):
         self.parkey = parkey
         self.pools = pools
         header = {
@@ -292,6 +306,7 @@ class Spec:
         }
         if substitutions:
             header["substitutions"] = substitutions
+        header.update(conditions or {})
         self.text = f"header = {header!r}\n\nselector = {selector}\n"
 
     def __repr__(self) -> str:
@@ -361,6 +376,10 @@ def match_rmaps(draw):
             [None, {SUB: {"GENERIC": "N/A"}}, {DET: {"A*": "N/A", "ALL": "A1|B1"}}]
         )
     )
+    conditions = draw(st.sampled_from(CONDITIONS))
+    if conditions:
+        pools.setdefault(EXP, list(OTHER_VALUES))
+        pools.setdefault(NGR, list(OTHER_VALUES))
     # Keys equal once conditioned make a duplicate: both clients refuse it.
     seen = set()
     unique = []
@@ -368,7 +387,9 @@ def match_rmaps(draw):
         if key not in seen:
             seen.add(key)
             unique.append((key, text))
-    return Spec(tuple(parkey), _render("Match", unique), pools, substitutions)
+    return Spec(
+        tuple(parkey), _render("Match", unique), pools, substitutions, conditions
+    )
 
 
 @st.composite
