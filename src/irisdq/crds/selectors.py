@@ -173,10 +173,14 @@ class _Candidate:
 class MatchSelector(Selector):
     """Match: rank the rules whose keys all accept the dataset's values.
 
-    Each key scores 1 (match), 0 (``N/A``) or eliminates its rule; rules are
-    tried best total first, in file order among equals. When a rule's nested
-    selector finds nothing, the next rule is tried. Equally ranked rules
-    whose choices are all UseAfter selectors are merged into one.
+    As the stock CRDS client does: first each dataset value must be one the
+    rules name (unless a key of that parameter is a wildcard, ``N/A`` or of
+    an esoteric syntax), else :class:`InvalidDataset`. Then each key scores
+    1 (match), 0 (``N/A``) or eliminates its rule; rules are tried best
+    total first. When a rule's nested selector finds nothing, the next rank
+    is tried (not after :class:`InvalidDataset`). Equally ranked rules whose
+    choices are UseAfter (or ClosestTime, or VersionAfter) selectors of one
+    kind are merged into one, the greater file name winning on a shared key.
     """
 
     kind = "Match"
