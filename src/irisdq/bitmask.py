@@ -347,8 +347,9 @@ def extend_bit_flag_map(cls_name, base_cls=BitFlagNameMap, **kwargs):
     **kwargs : int
         Each supplied keyword argument will be used to define bit flag
         names in the new map. In addition to bit flag names, ``__version__`` is
-        allowed to indicate the version of the newly created map. A name the
-        base map already has is accepted only with the same value.
+        allowed to indicate the version of the newly created map. Names
+        compare case-insensitively: a name the base map or another keyword
+        already has is accepted only with the same value.
 
     Examples
     --------
@@ -368,13 +369,16 @@ def extend_bit_flag_map(cls_name, base_cls=BitFlagNameMap, **kwargs):
 
     """
     version = kwargs.pop("__version__", "")
-    inherited = _merged_lookup((base_cls,))
+    # Names compare case-insensitively, among the new ones too (as astropy):
+    # READOUT_ERR=16 with readout_err=128 is one flag given two values.
+    known_values = dict(_merged_lookup((base_cls,)))
     flags = {}
     for key, value in kwargs.items():
         flag = BitFlag(value)
-        known = inherited.get(key.lower())
+        known = known_values.get(key.lower())
         if known is None:
             flags[key] = flag
+            known_values[key.lower()] = flag
         elif known != int(flag):
             raise AttributeError(
                 f"Bit flags are read-only. Unable to reassign attribute {key}"

@@ -147,3 +147,53 @@ def test_load_refuses_a_mapping_over_the_size_limit_before_reading(tmp_path):
         f"{path}: {MAX_MAPPING_BYTES + 1} bytes; a mapping may have at most "
         f"{MAX_MAPPING_BYTES} bytes (4 MiB"
     )
+
+
+def _conditional(conditions: str) -> ReferenceMapping:
+    text = (
+        "header = {'mapping': 'REFERENCE', 'parkey': (('META.INSTRUMENT.DETECTOR',),),"
+        f" 'extra_keys': ('META.EXPOSURE.TYPE',), {conditions}}}\n"
+        "selector = Match({'IRIS1': 'a.fits'})\n"
+    )
+    return mapping_from_text(text, "c.rmap", verify=False)
+
+
+def _choose(rmap, exposure, detector="IRIS1"):
+    values = {"META.INSTRUMENT.DETECTOR": detector, "META.EXPOSURE.TYPE": exposure}
+    return rmap.selector.choose(values)
+
+
+@pytest.mark.parametrize(
+    ("conditions", "exposure", "expected"),
+    [
+        ("'rmap_relevance': '(META.EXPOSURE.TYPE != \"DARK\")'", "SCIENCE", "a.fits"),
+        ("'rmap_relevance': '(META.EXPOSURE.TYPE != \"DARK\")'", "DARK", "N/A"),
+        ("'rmap_relevance': '(META.EXPOSURE.TYPE in (\"A\", \"B\"))'", "B", "a.fits"),
+        ("'rmap_relevance': 'always'", "DARK", "a.fits"),
+        ("'rmap_omit': '(META.EXPOSURE.TYPE == \"DARK\")'", "DARK", "N/A"),
+        ("'rmap_omit': '(META.EXPOSURE.TYPE == \"DARK\")'", "FLAT", "a.fits"),
+        # Not evaluable (text against a number, an unknown name): as CRDS,
+        # relevant and not omitted.
+        ("'rmap_relevance': '(META.EXPOSURE.TYPE > 2)'", "DARK", "a.fits"),
+        ("'rmap_relevance': '(OTHER == \"X\")'", "DARK", "a.fits"),
+        ("'rmap_omit': '(OTHER == \"X\")'", "DARK", "a.fits"),
+    ],
+)
+def test_rmap_relevance_and_omit(conditions, exposure, expected):
+    rmap = _conditional(conditions)
+    assert rmap.parameters == ("META.INSTRUMENT.DETECTOR", "META.EXPOSURE.TYPE")
+    assert _choose(rmap, exposure) == expected
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "__import__('os').system('true')",
+        "[x for x in ()]",
+        "lambda: 1",
+        "a if b else c",
+    ],
+)
+def test_conditions_are_read_never_run(expression):
+    with pytest.raises(MappingError, match="rmap_relevance"):
+        _conditional(f"'rmap_relevance': {expression!r}")

@@ -2,7 +2,13 @@
 
 import pytest
 
-from irisdq.crds.values import condition_value, format_date, parse_date, parse_version
+from irisdq.crds.values import (
+    condition_value,
+    dataset_date,
+    format_date,
+    parse_date,
+    parse_version,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +40,14 @@ from irisdq.crds.values import condition_value, format_date, parse_date, parse_v
         ("nan", "NAN"),
         ("1_000", "1_000"),
         ("", ""),
+        # CRDS's own conditioning (crds.core.utils.condition_value)
+        ("1.", "1.0"),
+        ("1.E5", "1.E5"),
+        (-2147483648, "N/A"),
+        ("4294967295", "-1.0"),
+        ("()", "N/A"),
+        ("N/A and more", "N/A"),
+        ("\u0661", "\u0661"),  # an Arabic-Indic digit is not a number
     ],
 )
 def test_condition_value(raw, expected):
@@ -78,15 +92,54 @@ def test_format_date_round_trips():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("3", (3,)),
-        ("3.0", (3,)),
-        ("3.0.0", (3,)),
-        ("3.1", (3, 1)),
+        ("3", (3, 0, 0)),
+        ("3.0", (3, 0, 0)),
+        ("3.0.0", (3, 0, 0)),
+        ("3.1", (3, 1, 0)),
         ("3.10.2", (3, 10, 2)),
+        ("0.7.8rc1.dev305", (0, 7, 8)),  # CRDS ignores the suffix
+        ("3.x", (3, 0, 0)),
         ("beta", None),
-        ("3.x", None),
         ("", None),
     ],
 )
 def test_parse_version(text, expected):
     assert parse_version(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (("2020-07-13", "00:00:00"), (2020, 7, 13, 0, 0, 0, 0)),
+        (("2020/07/13", "12:30"), (2020, 7, 13, 12, 30, 0, 0)),
+        (("07/13/2020", "12:30:01.25"), (2020, 7, 13, 12, 30, 1, 250000000)),
+        (("13/07/20",), (2020, 7, 13, 0, 0, 0, 0)),
+        (("13/07/95",), (1995, 7, 13, 0, 0, 0, 0)),
+        (("20200713:123001",), (2020, 7, 13, 12, 30, 1, 0)),
+        (("2020-07-13", "01:02 PM"), (2020, 7, 13, 13, 2, 0, 0)),
+        (("2020-07-13T01:02:03",), (2020, 7, 13, 1, 2, 3, 0)),
+        (("2020-07-13T01:02:03", "UNDEFINED"), (2020, 7, 13, 1, 2, 3, 0)),
+        (("Jul 13 2020", "01:02 pm"), (2020, 7, 13, 13, 2, 0, 0)),
+        (("13 July 2020",), (2020, 7, 13, 0, 0, 0, 0)),
+    ],
+)
+def test_dataset_date(parts, expected):
+    assert dataset_date(*parts) == expected
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("2020-07-13", "UNDEFINED"),
+        ("UNDEFINED", "00:00:00"),
+        ("2020-7-13", "00:00:00"),
+        ("2020-07-32",),
+        ("2020-07-13", "NOON"),
+        ("JULY 13",),
+        ("SMARCH 13 2020",),
+        ("",),
+    ],
+)
+def test_dataset_date_refuses(parts):
+    with pytest.raises(ValueError, match=r"\w"):
+        dataset_date(*parts)

@@ -5,8 +5,11 @@ builds its selectors and checks every name it refers to; the result is kept
 so each file is parsed once (again only if it changes on disk).
 """
 
+import ast
+import operator
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +178,8 @@ class ReferenceMapping(Mapping):
     parkey : tuple of tuple of str
         The parameter names of each selector level, upper case.
     parameters : tuple of str
-        Every parameter of `parkey`, in order, each once.
+        Every parameter of `parkey`, in order, each once, then the header's
+        ``extra_keys`` (parameters its conditions use).
     selector : Selector
         The root of the selector tree.
     reftype : str
@@ -193,6 +197,16 @@ class ReferenceMapping(Mapping):
         seen: dict[str, None] = {}
         for level in self.parkey:
             seen.update(dict.fromkeys(level))
+        # 'extra_keys': parameters the header conditions use besides parkey.
+        extra = header.get("extra_keys", ())
+        if not isinstance(extra, tuple | list) or not all(
+            isinstance(item, str) for item in extra
+        ):
+            raise MappingError(
+                f"{name}:{parsed.header_line}: 'extra_keys' must be a tuple of "
+                "parameter names"
+            )
+        seen.update(dict.fromkeys(item.upper() for item in extra))
         self.parameters = tuple(seen)
         self.reftype = str(header.get("filekind", "")).upper()
         self.instrument = str(header.get("instrument", "")).upper()
@@ -204,12 +218,173 @@ class ReferenceMapping(Mapping):
         self.selector: Selector = build_selector(
             parsed.selector, self.parkey, header.get("substitutions"), name
         )
+        relevance = _condition(header, "rmap_relevance", self.parameters, name)
+        omit = _condition(header, "rmap_omit", self.parameters, name)
+        if relevance is not None or omit is not None:
+            self.selector = ConditionalSelector(self.selector, relevance, omit)
         self.files = sorted({leaf for leaf in self.selector.leaves() if leaf != "N/A"})
         for leaf in self.files:
             check_name(leaf, name, "reference file")
 
     def children(self) -> list[str]:
         return list(self.files)
+
+
+class _EvaluationFailed(Exception):
+    pass
+
+
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+_NODES = (
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.Compare,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.Attribute,
+    *_COMPARE,
+)
+
+
+class HeaderCondition:
+    """An rmap header condition such as ``rmap_relevance``, read, never run.
+
+    The stock client evaluates these as Python over the dataset's
+    conditioned values, with dotted parameter names written with ``_``.
+    irisdq reads the expression into a tree of comparisons, ``in``/``not
+    in``, ``and``/``or``/``not``, names and literals, and evaluates that
+    tree itself; any other syntax makes the rmap invalid. As in CRDS, a
+    condition that cannot be evaluated (an unknown name, text compared
+    with a number) counts as not given.
+
+    Attributes
+    ----------
+    source : str
+        The expression as written.
+    """
+
+    def __init__(self, source: str, parameters: tuple[str, ...], where: str):
+        self.source = source
+        names = {name.replace(".", "_"): name for name in parameters}
+        text = source
+        for name, evalable in ((n, n.replace(".", "_")) for n in parameters):
+            text = text.replace(name, evalable)
+        try:
+            tree = ast.parse(text.strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            raise MappingError(f"{where}: cannot read {source!r}: {exc}") from None
+        for node in ast.walk(tree):
+            if not isinstance(node, _NODES):
+                raise MappingError(
+                    f"{where}: {source!r} uses {type(node).__name__}; a condition "
+                    "may only compare parameters with literals, with and/or/not"
+                )
+        self._tree = tree.body
+        self._names = names
+
+    def evaluate(self, values: dict[str, str]) -> Any:
+        """Return the condition's value for conditioned `values`, or raise
+        ``_EvaluationFailed`` where CRDS's own evaluation would fail."""
+        return self._value(self._tree, values)
+
+    def _value(self, node, values):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            parameter = self._names.get(node.id)
+            if parameter is None or parameter not in values:
+                raise _EvaluationFailed(f"name {node.id!r} is not defined")
+            return values[parameter]
+        if isinstance(node, ast.Tuple | ast.List):
+            return tuple(self._value(item, values) for item in node.elts)
+        if isinstance(node, ast.BoolOp):
+            result = None
+            for operand in node.values:
+                result = self._value(operand, values)
+                if isinstance(node.op, ast.And) != bool(result):
+                    return result
+            return result
+        if isinstance(node, ast.UnaryOp):
+            return not self._value(node.operand, values)
+        if isinstance(node, ast.Compare):
+            left = self._value(node.left, values)
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = self._value(right_node, values)
+                try:
+                    if not _COMPARE[type(op)](left, right):
+                        return False
+                except TypeError as exc:
+                    raise _EvaluationFailed(str(exc)) from None
+                left = right
+            return True
+        raise _EvaluationFailed(f"{ast.dump(node)} cannot be evaluated")
+
+    def holds(self, values: dict[str, str], default: bool) -> bool:
+        """Return the truth of the condition, or `default` if it cannot be
+        evaluated."""
+        try:
+            return bool(self.evaluate(values))
+        except _EvaluationFailed:
+            return default
+
+
+def _condition(header, field, parameters, name) -> HeaderCondition | None:
+    source = header.get(field)
+    if source is None:
+        return None
+    if not isinstance(source, str):
+        raise MappingError(f"{name}: '{field}' must be an expression in a string")
+    if field == "rmap_relevance":
+        source = source.replace("always", "True")
+    return HeaderCondition(source, parameters, f"{name}: {field}")
+
+
+class ConditionalSelector(Selector):
+    """An rmap's selector under its ``rmap_omit`` and ``rmap_relevance``.
+
+    When ``rmap_omit`` holds, or ``rmap_relevance`` does not, the reference
+    type does not apply to the dataset (``N/A``), as in CRDS.
+    """
+
+    kind = "Conditions"
+
+    def __init__(self, inner: Selector, relevance, omit):
+        super().__init__(inner.parameters, inner.filename, inner.line)
+        self.inner = inner
+        self.relevance = relevance
+        self.omit = omit
+
+    def choices(self) -> Iterator[Any]:
+        yield self.inner
+
+    def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
+        if self.omit is not None and self.omit.holds(values, default=False):
+            if trace is not None:
+                trace.append(f"rmap_omit {self.omit.source} holds: N/A")
+            return "N/A"
+        if self.relevance is not None and not self.relevance.holds(
+            values, default=True
+        ):
+            if trace is not None:
+                trace.append(f"rmap_relevance {self.relevance.source} is false: N/A")
+            return "N/A"
+        return self.inner.choose(values, trace)
 
 
 def _parkey(value: Any, name: str, line: int) -> tuple[tuple[str, ...], ...]:

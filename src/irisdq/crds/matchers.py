@@ -2,23 +2,28 @@
 
 A key is compared with one conditioned dataset value and scores 1 (it
 matches), 0 (``N/A``: the rule does not care) or -1 (the candidate is
-eliminated). A dataset value of ``*`` matches every key but ``N/A``.
+eliminated). Every key but ``N/A`` and ``NOT x`` first compares the value
+itself: equal to the key or ``*`` scores 1, ``N/A`` (the dataset does not
+care) scores 0; only then does the key's own syntax decide. This is the
+stock CRDS client's ``crds.core.selectors.matcher``, which is the oracle.
 
 Syntaxes, tried in this order on the conditioned key:
 
 ========================  ==============================================
-``N/A``                   don't care, score 0
-``NOT x``                 matches when ``x`` does not
-``(regex)``               a regular expression matching the whole value
+``(regex)``               a regular expression matched at the start of
+                          the value; the key is not upper-cased
 ``{text}``                the literal text, no glob or ``|``
-``#>1 and <=20#``         a relational expression (and, or, parentheses)
+``#a and b#``             one or two comparisons joined by ``and``/``or``
 ``between lo hi``         ``lo <= value < hi``, numerically
-``A|B|C``                 alternatives, each a glob
-``text*``                 a glob: ``*`` is any run of characters
+``NOT x``                 matches when ``x`` does not (``N/A`` stays 0)
+``A|B|C`` or ``text*``    alternatives, each a shell glob (``*?[]``)
+``N/A``                   don't care, score 0
+``>1``, ``<=2.5``         a numeric comparison
 anything else             equality
 ========================  ==============================================
 """
 
+import fnmatch
 import re
 from collections.abc import Callable
 
@@ -58,26 +63,47 @@ def _dont_care(value: str) -> int:
 DONT_CARE = Matcher("N/A", _dont_care)
 
 
+def _esoteric(text: str) -> bool:
+    upper = text.upper()
+    return (
+        upper.startswith(("{", "(", "#")) and upper.endswith(("}", ")", "#"))
+    ) or upper.startswith(("BETWEEN", "NOT"))
+
+
+def glob_parts(text: str) -> list[str]:
+    """Return the sorted alternatives of ``A|B|C`` (stripped, empty ones
+    dropped), or ``[text]`` for a key of another syntax.
+
+    Examples
+    --------
+    >>> glob_parts("B | A|"), glob_parts("(A|B)")
+    (['A', 'B'], ['(A|B)'])
+    """
+    if not _esoteric(text) and "|" in text:
+        return sorted(part.strip() for part in text.split("|") if part.strip())
+    return [text]
+
+
 def condition_key(raw: object) -> str:
-    """Condition a Match key like a dataset value, sparing regex escapes.
+    """Condition a Match key as CRDS does; regexes and literals are kept as
+    written.
 
     Examples
     --------
     >>> condition_key("iris1"), condition_key(2), condition_key(r"(f\\d+w)")
-    ('IRIS1', '2.0', '(F\\\\d+W)')
+    ('IRIS1', '2.0', '(f\\\\d+w)')
+    >>> condition_key(" b | a ")
+    'A|B'
     """
-    text = str(raw).strip()
-    if len(text) >= 2 and text[0] == "(" and text[-1] == ")":
-        return _upper_outside_escapes(text)
-    return condition_value(text)
-
-
-def _upper_outside_escapes(text: str) -> str:
-    # A regex keeps the meaning of its escapes (\d is not \D).
-    pieces = re.split(r"(\\.)", text)
-    return "".join(
-        piece if piece.startswith("\\") else piece.upper() for piece in pieces
-    )
+    if isinstance(raw, str):
+        if (raw.startswith("{") and raw.endswith("}")) or (
+            raw.startswith("(") and raw.endswith(")")
+        ):
+            return raw
+        if "|" in raw:
+            return "|".join(condition_value(part) for part in glob_parts(raw))
+        return condition_value("|".join(glob_parts(raw)))
+    return condition_value(raw)
 
 
 def make_matcher(key: str) -> Matcher:
@@ -95,13 +121,14 @@ def make_matcher(key: str) -> Matcher:
     Raises
     ------
     ValueError
-        If the key uses a syntax wrongly (a bad regex, relation or range).
+        If the key uses a syntax wrongly (a bad regex, relation or range),
+        or a relation CRDS would read differently from how it is written.
 
     Examples
     --------
     >>> m = make_matcher("IRIS1|IRIS2")
-    >>> m.score("IRIS2"), m.score("IRIS3"), m.score("*")
-    (1, -1, 1)
+    >>> m.score("IRIS2"), m.score("IRIS3"), m.score("*"), m.score("N/A")
+    (1, -1, 1, 0)
     >>> make_matcher("BETWEEN 1 5").score("5.0")
     -1
     >>> make_matcher("#>1 AND <=20#").score("20.0")
@@ -109,46 +136,43 @@ def make_matcher(key: str) -> Matcher:
     """
     if key == "N/A":
         return DONT_CARE
-    return Matcher(key, _with_wildcard(_test(key)))
-
-
-def _with_wildcard(test: Callable[[str], bool]) -> Score:
-    def score(value: str) -> int:
-        return 1 if value == "*" or test(value) else -1
-
-    return score
-
-
-def _test(key: str) -> Callable[[str], bool]:
-    if key.startswith("NOT "):
-        inner = make_matcher(condition_key(key[4:])).score
-        return lambda value: inner(value) < 0
-    if len(key) >= 2 and key[0] == "(" and key[-1] == ")":
+    if key.startswith("(") and key.endswith(")"):
         try:
-            pattern = re.compile(key)
+            pattern = re.compile(key[1:-1])
         except re.error as exc:
             raise ValueError(f"bad regular expression {key!r}: {exc}") from None
-        return lambda value: pattern.fullmatch(value) is not None
-    if len(key) >= 2 and key[0] == "{" and key[-1] == "}":
-        literal = key[1:-1]
-        return literal.__eq__
-    if len(key) >= 2 and key[0] == "#" and key[-1] == "#":
+        return Matcher(key, _scored(key[1:-1], lambda v: pattern.match(v) is not None))
+    if key.startswith("{") and key.endswith("}"):
+        return Matcher(key, _scored(key[1:-1], lambda value: False))
+    if key.startswith("#") and key.endswith("#"):
         return _relational(key)
-    if key.startswith("BETWEEN "):
-        return _between(key)
-    if "|" in key:
-        return _glob("|".join(condition_value(part) for part in key.split("|")))
-    if "*" in key:
-        return _glob(key)
-    return key.__eq__
+    if key.upper().startswith("BETWEEN"):
+        return Matcher(key, _between(key))
+    if key.upper().startswith("NOT "):
+        inner = make_matcher(key[4:].strip()).score
+        return Matcher(key, lambda value: -inner(value))
+    if "|" in key or "*" in key:
+        pattern = re.compile(
+            "^(" + "|".join(fnmatch.translate(p) for p in glob_parts(key)) + ")$"
+        )
+        return Matcher(key, _scored(None, lambda v: pattern.match(v) is not None))
+    if key.startswith((">", "<")):
+        return Matcher(key, _scored(key, _inequality(key)))
+    return Matcher(key, _scored(key, lambda value: False))
 
 
-def _glob(key: str) -> Callable[[str], bool]:
-    alternatives = [
-        ".*".join(map(re.escape, part.split("*"))) for part in key.split("|")
-    ]
-    pattern = re.compile("|".join(f"(?:{alt})" for alt in alternatives), re.DOTALL)
-    return lambda value: pattern.fullmatch(value) is not None
+def _scored(base: str | None, test: Callable[[str], bool]) -> Score:
+    """The score of a key whose text is `base`: equal to it or ``*`` is 1,
+    ``N/A`` is 0, else `test` decides."""
+
+    def score(value: str) -> int:
+        if value == base or value == "*":
+            return 1
+        if value == "N/A":
+            return 0
+        return 1 if test(value) else -1
+
+    return score
 
 
 def _number(text: str) -> float | None:
@@ -161,108 +185,59 @@ def _number(text: str) -> float | None:
 def _between(key: str) -> Callable[[str], bool]:
     words = key.split()
     bounds = [_number(word) for word in words[1:]]
-    if len(bounds) != 2 or None in bounds:
-        raise ValueError(f"{key!r} is not 'between LOW HIGH' with two numbers")
-    low, high = bounds
-
-    def test(value: str) -> bool:
-        number = _number(value)
-        return number is not None and low <= number < high
-
-    return test
+    if len(words) != 3 or None in bounds or bounds[0] > bounds[1]:
+        raise ValueError(
+            f"{key!r} is not 'between LOW HIGH' with two numbers, LOW <= HIGH"
+        )
+    # CRDS reads it as '#>=LOW AND <HIGH#'.
+    return _binary(f">={words[1]} AND <{words[2]}", " AND ")
 
 
-_TOKEN = re.compile(
-    r"\s*(<=|>=|==|!=|<|>|=|\(|\)|AND\b|OR\b|'[^']*'|\"[^\"]*\"|[^\s()<>=!']+)"
-)
+_INEQUALITY = re.compile(r"([><]=?)\s*([-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?)")
 _OPERATORS = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
-    "==": lambda a, b: a == b,
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
 }
 
 
-def _relational(key: str) -> Callable[[str], bool]:
-    text = key[1:-1].strip()
-    tokens: list[str] = []
-    position = 0
-    while position < len(text):
-        found = _TOKEN.match(text, position)
-        if found is None or not found.group(1):
-            raise ValueError(f"cannot read the relational expression {key!r}")
-        tokens.append(found.group(1))
-        position = found.end()
-        if not text[position:].strip():
-            break
-    parser = _RelationParser(tokens, key)
-    test = parser.expression()
-    if parser.position != len(tokens):
-        raise ValueError(f"unexpected {tokens[parser.position]!r} in {key!r}")
+def _inequality(key: str) -> Callable[[str], bool]:
+    # As CRDS: the comparison and number at the start of the key count.
+    found = _INEQUALITY.match(key)
+    if found is None:
+        raise ValueError(f"{key!r} is not a comparison such as '>1' or '<=2.5'")
+    compare, bound = _OPERATORS[found[1]], float(found[2])
+
+    def test(value: str) -> bool:
+        number = _number(value)
+        return number is not None and compare(number, bound)
+
     return test
 
 
-class _RelationParser:
-    """Recursive descent over ``or`` of ``and`` of ``op operand`` terms."""
+def _relational(key: str) -> Matcher:
+    text = key.upper()
+    for joint in (" AND ", " OR "):
+        if joint in text:
+            return Matcher(key, _binary(text, joint))
+    return make_matcher(key[1:-1])
 
-    def __init__(self, tokens: list[str], key: str):
-        self.tokens = tokens
-        self.key = key
-        self.position = 0
 
-    def _peek(self) -> str | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def _take(self) -> str:
-        token = self._peek()
-        if token is None:
-            raise ValueError(f"the relational expression {self.key!r} ends too early")
-        self.position += 1
-        return token
-
-    def expression(self) -> Callable[[str], bool]:
-        terms = [self.conjunction()]
-        while self._peek() == "OR":
-            self._take()
-            terms.append(self.conjunction())
-        if len(terms) == 1:
-            return terms[0]
-        return lambda value: any(term(value) for term in terms)
-
-    def conjunction(self) -> Callable[[str], bool]:
-        terms = [self.atom()]
-        while self._peek() == "AND":
-            self._take()
-            terms.append(self.atom())
-        if len(terms) == 1:
-            return terms[0]
-        return lambda value: all(term(value) for term in terms)
-
-    def atom(self) -> Callable[[str], bool]:
-        token = self._take()
-        if token == "(":
-            inner = self.expression()
-            if self._take() != ")":
-                raise ValueError(f"unbalanced parentheses in {self.key!r}")
-            return inner
-        if token not in _OPERATORS:
-            raise ValueError(f"expected a comparison such as '>1' in {self.key!r}")
-        compare = _OPERATORS[token]
-        operand = self._take()
-        if operand in ("(", ")", "AND", "OR") or operand in _OPERATORS:
-            raise ValueError(f"a comparison in {self.key!r} lacks its value")
-        if operand[0] in "'\"":
-            operand = operand[1:-1]
-        number = _number(operand)
-        if number is None:
-            text = condition_value(operand)
-            return lambda value: compare(value, text)
-
-        def test(value: str) -> bool:
-            actual = _number(value)
-            return actual is not None and compare(actual, number)
-
-        return test
+def _binary(text: str, joint: str) -> Score:
+    # CRDS reads the first two terms only, and a mix of and/or as one term:
+    # refuse what it would misread.
+    parts = [part.strip() for part in text.strip("#").split(joint)]
+    if len(parts) != 2 or any(
+        other in part for part in parts for other in (" AND ", " OR ")
+    ):
+        raise ValueError(
+            f"{text!r}: a relational expression is one comparison or two joined "
+            "by 'and' or 'or' (no parentheses, no third term)"
+        )
+    first, second = (make_matcher(part).score for part in parts)
+    if joint == " AND ":
+        test = lambda value: first(value) == 1 and second(value) == 1  # noqa: E731
+    else:
+        test = lambda value: first(value) == 1 or second(value) == 1  # noqa: E731
+    return _scored(text, test)

@@ -11,21 +11,30 @@ and an optional ``trace`` list; when a list is given, each selector appends
 lines telling what it compared and chose (the ``--explain`` text).
 """
 
+import ast
 import bisect
 import datetime
 import operator
 import re
+import struct
 from collections.abc import Iterator
 from typing import Any
 
-from irisdq.crds.matchers import DONT_CARE, Matcher, condition_key, make_matcher
+from irisdq.crds.matchers import (
+    DONT_CARE,
+    Matcher,
+    _esoteric,
+    condition_key,
+    glob_parts,
+    make_matcher,
+)
 from irisdq.crds.parser import SelectorCall
 from irisdq.crds.values import (
     Timestamp,
     condition_value,
+    dataset_date,
     date_seconds,
     format_date,
-    is_number,
     parse_date,
     parse_version,
 )
@@ -44,12 +53,42 @@ __all__ = [
     "build_selector",
 ]
 
-#: Substitutions CRDS applies to every rmap's Match keys.
-DEFAULT_SUBSTITUTIONS = {"META.SUBARRAY.NAME": {"GENERIC": "N/A"}}
+#: Substitutions CRDS applies to every rmap's Match keys; an rmap's own
+#: substitutions for a parameter replace these.
+DEFAULT_SUBSTITUTIONS = {
+    "META.SUBARRAY.NAME": {"GENERIC": "N/A"},
+    "SUBARRAY": {"GENERIC": "N/A"},
+}
 
 
 class SelectionFailed(Exception):
-    """A selector found nothing for the dataset; ``str()`` says why."""
+    """A selector found nothing for the dataset; ``str()`` says why.
+
+    A Match tries its next rank of rules after a failure of a nested
+    selector, unless the failure is :class:`InvalidDataset`.
+    """
+
+
+class InvalidDataset(SelectionFailed):
+    """A dataset value the selector cannot use (not a date, a number, a
+    version, or a value the rules never name): no other rule is tried, as
+    in CRDS."""
+
+
+def _float32(number: float) -> float:
+    # CRDS measures distances in numpy float32; nearly equal distances tie.
+    try:
+        return struct.unpack("f", struct.pack("f", number))[0]
+    except OverflowError:
+        return float("inf") if number > 0 else float("-inf")
+
+
+def _argmin(distances: list[float]) -> int:
+    # numpy.argmin: the first minimum, and a NaN is the minimum.
+    for index, distance in enumerate(distances):
+        if distance != distance:
+            return index
+    return distances.index(min(distances))
 
 
 Choice = Any  # str | tuple[str, ...] | Selector
@@ -118,7 +157,7 @@ def _resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) ->
     """Return the final choice, descending into a nested selector."""
     if isinstance(choice, Selector):
         return choice.choose(values, trace)
-    return choice
+    return "N/A" if choice == "N/A" else choice
 
 
 class _Candidate:
@@ -134,18 +173,82 @@ class _Candidate:
 class MatchSelector(Selector):
     """Match: rank the rules whose keys all accept the dataset's values.
 
-    Each key scores 1 (match), 0 (``N/A``) or eliminates its rule; rules are
-    tried best total first, in file order among equals. When a rule's nested
-    selector finds nothing, the next rule is tried. Equally ranked rules
-    whose choices are all UseAfter selectors are merged into one.
+    As the stock CRDS client does: first each dataset value must be one the
+    rules name (unless a key of that parameter is a wildcard, ``N/A`` or of
+    an esoteric syntax), else :class:`InvalidDataset`. Then each key scores
+    1 (match), 0 (``N/A``) or eliminates its rule; rules are tried best
+    total first. When a rule's nested selector finds nothing, the next rank
+    is tried (not after :class:`InvalidDataset`). Equally ranked rules whose
+    choices are UseAfter (or ClosestTime, or VersionAfter) selectors of one
+    kind are merged into one, the greater file name winning on a shared key.
     """
 
     kind = "Match"
 
-    def __init__(self, parameters, filename, line, candidates: list[_Candidate]):
+    def __init__(
+        self,
+        parameters,
+        filename,
+        line,
+        candidates: list[_Candidate],
+        substitutions: dict | None = None,
+    ):
         super().__init__(parameters, filename, line)
         self.candidates = candidates
         self._merged: dict[tuple[int, ...], Choice] = {}
+        self._substitutions = substitutions or {}
+        self._valid = self._valid_values()
+
+    def _valid_values(self) -> list[frozenset | None]:
+        """Per parameter, the values the rules name, or None if any value
+        may be looked up (a wildcard, ``N/A`` or an esoteric key)."""
+        valid = []
+        for position in range(len(self.parameters)):
+            names: set[str] = set()
+            for candidate in self.candidates:
+                key = candidate.key[position]
+                if _esoteric(key):
+                    names = set()
+                    break
+                names.update(glob_parts(key))
+            if not names or names & {"*", "ANY", "N/A"}:
+                valid.append(None)
+            else:
+                valid.append(frozenset(names))
+        return valid
+
+    def _check_values(self, dataset, values) -> None:
+        """Refuse a value no rule names, as CRDS does before matching."""
+        for name, allowed, value in zip(
+            self.parameters, self._valid, dataset, strict=True
+        ):
+            if allowed is not None and value not in allowed:
+                self._check_value(name, allowed, value, values)
+
+    def _check_value(self, name, allowed, value, values) -> None:
+        if value in allowed or condition_value(value) in allowed:
+            return
+        if value.startswith("NOT"):
+            self._check_value(name, allowed, value[3:].strip(), values)
+            return
+        if _esoteric(value) or value in ("*", "ANY", "N/A"):
+            return
+        if value.lower().startswith("between"):
+            words = value.split()
+            if len(words) != 3:
+                raise InvalidDataset(f"{self._show(values)}: {value!r} is malformed")
+            self._check_value(name, allowed, words[1], values)
+            self._check_value(name, allowed, words[2], values)
+            return
+        table = self._substitutions.get(name, {})
+        if value in table and isinstance(table[value], str):
+            self._check_value(name, allowed, table[value], values)
+            return
+        keys = "; ".join(str(candidate.key) for candidate in self.candidates)
+        raise InvalidDataset(
+            f"{self._show(values)}: {name}={value!r} is none of the values the "
+            f"rules name ({', '.join(sorted(allowed))}); rule keys: {keys}"
+        )
 
     def choices(self) -> Iterator[Choice]:
         for candidate in self.candidates:
@@ -153,6 +256,7 @@ class MatchSelector(Selector):
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         dataset = self._values(values)
+        self._check_values(dataset, values)
         ranked = []
         for index, candidate in enumerate(self.candidates):
             total = 0
@@ -189,6 +293,8 @@ class MatchSelector(Selector):
                 trace.append(f"  chose {keys}{merged}, rank {rank}")
             try:
                 return _resolve(choice, values, trace)
+            except InvalidDataset:
+                raise
             except SelectionFailed as exc:
                 if trace is not None:
                     trace.append(f"  it fails ({exc}); trying the next rank")
@@ -205,7 +311,8 @@ class MatchSelector(Selector):
         group = [self.candidates[index] for index in indexes]
         choices = [candidate.choice for candidate in group]
         lines = ", ".join(str(candidate.line) for candidate in group)
-        if all(isinstance(choice, UseAfterSelector) for choice in choices):
+        kind = type(choices[0])
+        if kind in _MERGEABLE and all(type(choice) is kind for choice in choices):
             merged = choices[0].merged(choices[1:])
         elif all(not isinstance(c, Selector) and c == choices[0] for c in choices):
             merged = choices[0]
@@ -261,11 +368,57 @@ class _DatedSelector(Selector):
 
     def _stamp(self, values: dict[str, str]) -> Timestamp:
         dataset = self._values(values)
-        stamp = parse_date(*dataset)
-        if stamp is None:
+        try:
+            return dataset_date(*dataset)
+        except ValueError as exc:
             joined = " ".join(dataset)
-            raise SelectionFailed(f"{self._show(values)}: {joined!r} is not a date")
-        return stamp
+            raise InvalidDataset(
+                f"{self._show(values)}: {joined!r} is not a date ({exc})"
+            ) from None
+
+    def merged(self, others: list["_DatedSelector"]) -> "_DatedSelector":
+        """Return one selector of this kind holding the dates of this and
+        `others`; where two give the same date, the greater file name wins
+        (CRDS's rule: later files have greater names)."""
+        return type(self)(
+            self.parameters,
+            self.filename,
+            self.line,
+            _merge_entries(self, self.stamps, self.values, others),
+        )
+
+
+class _NotApplicable(str):
+    """``'N/A'``, remembering how the rmap wrote it ('n/a', 'OMIT'...): a
+    merge of equally ranked rules compares choices as written."""
+
+    __slots__ = ("written",)
+
+    def __new__(cls, written: str):
+        self = super().__new__(cls, "N/A")
+        self.written = written
+        return self
+
+
+def _as_written(choice: str) -> str:
+    return getattr(choice, "written", choice)
+
+
+def _merge_entries(first, keys, choices, others) -> list[tuple[Any, Choice]]:
+    table: dict[Any, Choice] = dict(zip(keys, choices, strict=True))
+    for other in others:
+        other_keys = other.stamps if hasattr(other, "stamps") else other.versions
+        for key, choice in zip(other_keys, other.values, strict=True):
+            if key in table and _as_written(table[key]) != _as_written(choice):
+                if not isinstance(choice, str) or not isinstance(table[key], str):
+                    raise MappingError(
+                        f"{first.filename}:{other.line}: equally ranked "
+                        f"{first.kind} rules (lines {first.line} and {other.line}) "
+                        "give different selectors for the same key"
+                    )
+                choice = max(choice, table[key], key=_as_written)
+            table[key] = choice
+    return list(table.items())
 
 
 class UseAfterSelector(_DatedSelector):
@@ -277,9 +430,12 @@ class UseAfterSelector(_DatedSelector):
         stamp = self._stamp(values)
         index = bisect.bisect_right(self.stamps, stamp) - 1
         if index < 0:
+            earliest = (
+                f" (earliest {format_date(self.stamps[0])})" if self.stamps else ""
+            )
             raise SelectionFailed(
                 f"{self._show(values)}: {format_date(stamp)} is earlier than every "
-                f"use-after date (earliest {format_date(self.stamps[0])})"
+                f"use-after date{earliest}"
             )
         if trace is not None:
             trace.extend(
@@ -291,27 +447,13 @@ class UseAfterSelector(_DatedSelector):
             )
         return _resolve(self.values[index], values, trace)
 
-    def merged(self, others: list["UseAfterSelector"]) -> "UseAfterSelector":
-        """Return one UseAfter holding the dates of this and `others`."""
-        table: dict[Timestamp, Choice] = dict(
-            zip(self.stamps, self.values, strict=True)
-        )
-        for other in others:
-            for stamp, choice in zip(other.stamps, other.values, strict=True):
-                if stamp in table and table[stamp] != choice:
-                    raise MappingError(
-                        f"{self.filename}:{other.line}: equally ranked UseAfter rules "
-                        f"(lines {self.line} and {other.line}) give different files "
-                        f"for {format_date(stamp)}"
-                    )
-                table[stamp] = choice
-        return UseAfterSelector(
-            self.parameters, self.filename, self.line, list(table.items())
-        )
-
 
 class ClosestTimeSelector(_DatedSelector):
-    """ClosestTime: the date nearest to the dataset's, earlier on a tie."""
+    """ClosestTime: the date nearest to the dataset's, earlier on a tie.
+
+    Distances are compared in single precision, as CRDS does, so dates a
+    few seconds apart tie when the dataset is years away.
+    """
 
     kind = "ClosestTime"
 
@@ -321,14 +463,10 @@ class ClosestTimeSelector(_DatedSelector):
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         stamp = self._stamp(values)
-        try:
-            seconds = date_seconds(stamp)
-        except ValueError:
-            raise SelectionFailed(
-                f"{self._show(values)}: not a calendar date"
-            ) from None
-        distances = [abs(seconds - key) for key in self._seconds]
-        index = distances.index(min(distances))
+        if not self.stamps:
+            raise InvalidDataset(f"{self._show(values)}: no dates")
+        seconds = date_seconds(stamp)
+        index = _argmin([_float32(abs(seconds - key)) for key in self._seconds])
         if trace is not None:
             trace.extend(
                 (
@@ -340,10 +478,54 @@ class ClosestTimeSelector(_DatedSelector):
         return _resolve(self.values[index], values, trace)
 
 
-class _NumericSelector(Selector):
-    """Selectors keyed by numbers: GeometricallyNearest and Bracket."""
+def _dataset_number(selector: Selector, values: dict[str, str]) -> float:
+    (value,) = selector._values(values)
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidDataset(
+            f"{selector._show(values)}: {value!r} is not a number"
+        ) from None
 
-    def __init__(self, parameters, filename, line, entries: list[tuple[float, Choice]]):
+
+class GeometricallyNearestSelector(Selector):
+    """GeometricallyNearest: the key nearest the value.
+
+    As in CRDS, distances are single precision and a tie goes to the key
+    that sorts first as text (``'10.0'`` before ``'2.5'``).
+    """
+
+    kind = "GeometricallyNearest"
+
+    def __init__(self, parameters, filename, line, entries):
+        super().__init__(parameters, filename, line)
+        entries.sort(key=lambda entry: condition_value(entry[0]))
+        self.keys = [key for key, _ in entries]
+        self.values = [choice for _, choice in entries]
+        self._keys32 = [_float32(key) for key in self.keys]
+
+    def choices(self) -> Iterator[Choice]:
+        yield from self.values
+
+    def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
+        number = _float32(_dataset_number(self, values))
+        if not self.keys:
+            raise InvalidDataset(f"{self._show(values)}: no keys")
+        index = _argmin([_float32(abs(key - number)) for key in self._keys32])
+        if trace is not None:
+            trace.append(f"{self._head()} {number}: nearest key {self.keys[index]}")
+        return _resolve(self.values[index], values, trace)
+
+
+class BracketSelector(Selector):
+    """Bracket: the pair of choices whose keys surround the value.
+
+    An exact key, or a value beyond either end, gives that choice twice.
+    """
+
+    kind = "Bracket"
+
+    def __init__(self, parameters, filename, line, entries):
         super().__init__(parameters, filename, line)
         entries.sort(key=lambda entry: entry[0])
         self.keys = [key for key, _ in entries]
@@ -352,58 +534,33 @@ class _NumericSelector(Selector):
     def choices(self) -> Iterator[Choice]:
         yield from self.values
 
-    def _number(self, values: dict[str, str]) -> float:
-        (value,) = self._values(values)
-        if not is_number(value):
-            raise SelectionFailed(f"{self._show(values)}: {value!r} is not a number")
-        return float(value)
-
-
-class GeometricallyNearestSelector(_NumericSelector):
-    """GeometricallyNearest: the key nearest the value, the lower on a tie."""
-
-    kind = "GeometricallyNearest"
-
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
-        number = self._number(values)
-        distances = [abs(number - key) for key in self.keys]
-        index = distances.index(min(distances))
-        if trace is not None:
-            trace.append(f"{self._head()} {number}: nearest key {self.keys[index]}")
-        return _resolve(self.values[index], values, trace)
-
-
-class BracketSelector(_NumericSelector):
-    """Bracket: the pair of choices whose keys surround the value.
-
-    An exact key, or a value beyond either end, gives that choice twice.
-    """
-
-    kind = "Bracket"
-
-    def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
-        number = self._number(values)
-        high = bisect.bisect_left(self.keys, number)
-        if high < len(self.keys) and self.keys[high] == number:
-            low = high
-        elif high == 0:
-            low = 0
-        elif high == len(self.keys):
+        number = _dataset_number(self, values)
+        if not self.keys:
+            raise InvalidDataset(f"{self._show(values)}: no keys")
+        high = 0
+        while high < len(self.keys) and number > self.keys[high]:
+            high += 1
+        if high == len(self.keys):
             low = high = len(self.keys) - 1
+        elif high == 0 or self.keys[high] == number:
+            low = high
         else:
             low = high - 1
         if trace is not None:
             trace.append(
                 f"{self._head()} {number}: keys {self.keys[low]} and {self.keys[high]}"
             )
-        return (
-            _resolve(self.values[low], values, trace),
-            _resolve(self.values[high], values, trace),
-        )
+        first = _resolve(self.values[low], values, trace)
+        second = first if low == high else _resolve(self.values[high], values, trace)
+        return (first, second)
 
 
 class VersionAfterSelector(Selector):
-    """VersionAfter: the greatest version key not above the dataset's."""
+    """VersionAfter: the greatest version key not above the dataset's.
+
+    Versions are compared as (major, minor, point), as CRDS does.
+    """
 
     kind = "VersionAfter"
 
@@ -416,11 +573,20 @@ class VersionAfterSelector(Selector):
     def choices(self) -> Iterator[Choice]:
         yield from self.values
 
+    def merged(self, others: list["VersionAfterSelector"]) -> "VersionAfterSelector":
+        """Return one VersionAfter holding the versions of this and `others`."""
+        return VersionAfterSelector(
+            self.parameters,
+            self.filename,
+            self.line,
+            _merge_entries(self, self.versions, self.values, others),
+        )
+
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
-        (value,) = self._values(values)
-        version = parse_version(value)
+        value = ".".join(self._values(values))
+        version = parse_version("|".join(glob_parts(value)))
         if version is None:
-            raise SelectionFailed(f"{self._show(values)}: {value!r} is not a version")
+            raise InvalidDataset(f"{self._show(values)}: {value!r} is not a version")
         index = bisect.bisect_right(self.versions, version) - 1
         if index < 0:
             raise SelectionFailed(
@@ -432,55 +598,47 @@ class VersionAfterSelector(Selector):
         return _resolve(self.values[index], values, trace)
 
 
-_RELATION = re.compile(r"(<=|>=|==|!=|<|>|=)?\s*(\S+)")
-_COMPARE = {
-    "<": tuple.__lt__,
-    "<=": tuple.__le__,
-    ">": tuple.__gt__,
-    ">=": tuple.__ge__,
-    "==": tuple.__eq__,
-    "=": tuple.__eq__,
-    "!=": tuple.__ne__,
-}
+_MERGEABLE = (UseAfterSelector, ClosestTimeSelector, VersionAfterSelector)
+
+_RELATION = re.compile(r"([<=]=?)(.*)")
+_DEFAULT = (float("inf"), "=")
 
 
 class SelectVersionSelector(Selector):
-    """SelectVersion: the first relation (file order) the version satisfies.
+    """SelectVersion: the first relation, in CRDS's order, the version meets.
 
-    Keys are relations such as ``'<3.1'`` or ``'>=5'`` (a bare version means
-    ``==``); ``'default'`` is taken when no relation holds.
+    Keys are ``'<N'``, ``'<=N'``, ``'=N'`` (a bare ``N`` means ``=N``) and
+    ``'default'``, with N a number. As CRDS does, the keys are sorted by
+    (N, relation), with ``<`` and ``<=`` before ``=``, and the first key not
+    below (version, ``=``) wins: ``'=5'`` takes every version up to 5, and
+    ``'<=2'`` does not take 2. ``'default'`` sorts last.
     """
 
     kind = "SelectVersion"
 
-    def __init__(self, parameters, filename, line, relations, default, has_default):
+    def __init__(self, parameters, filename, line, relations):
         super().__init__(parameters, filename, line)
-        self.relations = relations  # [(text, operator, version, choice)]
-        self.default = default
-        self.has_default = has_default
+        relations.sort(key=lambda relation: relation[1])
+        self.relations = relations  # [(text, (number, relation), choice)]
 
     def choices(self) -> Iterator[Choice]:
         for *_, choice in self.relations:
             yield choice
-        if self.has_default:
-            yield self.default
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         (value,) = self._values(values)
-        version = parse_version(value)
-        if version is not None:
-            for text, operator, key, choice in self.relations:
-                if _COMPARE[operator](version, key):
-                    if trace is not None:
-                        trace.append(f"{self._head()} {value} satisfies {text!r}")
-                    return _resolve(choice, values, trace)
-        if self.has_default:
-            if trace is not None:
-                trace.append(f"{self._head()} {value}: no relation holds, 'default'")
-            return _resolve(self.default, values, trace)
-        raise SelectionFailed(
-            f"{self._show(values)}: {value!r} satisfies none of "
-            f"{[text for text, *_ in self.relations]}"
+        _dataset_number(self, values)
+        number = _version_relation(value)
+        if number is None or number is _DEFAULT:
+            raise InvalidDataset(f"{self._show(values)}: {value!r} is not a version")
+        for text, key, choice in self.relations:
+            if not key < number:
+                if trace is not None:
+                    trace.append(f"{self._head()} {value} takes {text!r}")
+                return _resolve(choice, values, trace)
+        raise InvalidDataset(
+            f"{self._show(values)}: {value!r} is above every relation of "
+            f"{[text for text, *_ in self.relations]} and there is no 'default'"
         )
 
 
@@ -541,26 +699,33 @@ def build_selector(
     return builder.build(call, level)
 
 
-def _merge_substitutions(substitutions) -> dict[str, dict[str, str]]:
-    merged: dict[str, dict[str, str]] = {}
+def _merge_substitutions(substitutions) -> dict[str, dict[Any, str]]:
+    """Parameter -> {key as written: replacement}; as in CRDS, an rmap's
+    table for a parameter replaces the default one, and keys are compared
+    as written (before conditioning)."""
+    merged: dict[str, dict[Any, str]] = {}
     for source in (DEFAULT_SUBSTITUTIONS, substitutions or {}):
         if not isinstance(source, dict):
             raise MappingError("'substitutions' must be a dict of dicts")
         for parameter, table in source.items():
             if not isinstance(parameter, str) or not isinstance(table, dict):
                 raise MappingError("'substitutions' must map parameter names to dicts")
-            target = merged.setdefault(parameter.upper(), {})
+            target = merged[parameter.upper()] = {}
             for old, new in table.items():
-                if isinstance(new, tuple):
-                    new = "|".join(str(item) for item in new)
+                if isinstance(new, tuple | list):
+                    new = "|".join(condition_value(item) for item in new)
                 if not isinstance(old, str | int | float | bool) or not isinstance(
                     new, str | int | float | bool
                 ):
                     raise MappingError(
                         f"'substitutions' of {parameter} must map values"
                     )
-                target[condition_key(old)] = condition_key(new)
+                target[old] = new
     return merged
+
+
+_NOT_APPLICABLE = frozenset({"N/A", "TEMP_N/A", "n/a", "temp_n/a"})
+_OMIT = frozenset({"OMIT", "TEMP_OMIT", "omit"})
 
 
 class _Builder:
@@ -588,7 +753,11 @@ class _Builder:
             return self.build(value, level + 1)
         if isinstance(value, str):
             text = value.strip()
-            return "N/A" if condition_value(text) == "N/A" else text
+            # CRDS's not-applicable and omitted values; both mean that the
+            # reference type does not apply.
+            if text in _NOT_APPLICABLE or text in _OMIT:
+                return _NotApplicable(text)
+            return text
         if (
             isinstance(value, tuple)
             and value
@@ -600,33 +769,64 @@ class _Builder:
         )
 
     def _build_Match(self, call, parameters, level):
-        candidates = []
+        # Substitutions replace key values as written; where a substituted
+        # key equals another rule's key, the substituted rule stands (CRDS
+        # rewrites its table in place).
+        rules: list[tuple[tuple, Any, int, bool]] = []
+        seen_written: dict[tuple, int] = {}
         for key, value, line in call.entries:
             key_tuple = key if isinstance(key, tuple) else (key,)
-            if key_tuple == ():
-                matchers = ()
-            elif len(key_tuple) != len(parameters):
+            if len(key_tuple) != len(parameters):
                 self.fail(
                     line,
                     f"Match key {key!r} has {len(key_tuple)} value(s) but the level "
-                    f"compares {len(parameters)}: {', '.join(parameters)}",
+                    f"compares {len(parameters)}: {', '.join(parameters) or 'none'}",
                 )
-            else:
-                matchers = tuple(
-                    self._matcher(parameter, item, line)
-                    for parameter, item in zip(parameters, key_tuple, strict=True)
+            items = []
+            replaced = False
+            for parameter, item in zip(parameters, key_tuple, strict=True):
+                if type(item) not in (str, int, float, bool):
+                    self.fail(
+                        line, f"Match key value {item!r} must be a string or number"
+                    )
+                table = self.substitutions.get(parameter.upper(), {})
+                if item in table:
+                    item, replaced = table[item], True
+                items.append(item)
+            items = tuple(items)
+            written = (isinstance(key, tuple), items)
+            if written in seen_written and (
+                replaced or rules[seen_written[written]][3]
+            ):
+                if replaced:
+                    rules[seen_written[written]] = (items, value, line, True)
+                continue
+            seen_written[written] = len(rules)
+            rules.append((items, value, line, replaced))
+        candidates = []
+        seen: dict[tuple[str, ...], int] = {}
+        for items, value, line, _ in rules:
+            shown = tuple(condition_key(item) for item in items)
+            if shown in seen:
+                self.fail(
+                    line,
+                    f"Match key {shown!r} is the same as the key at line "
+                    f"{seen[shown]} once conditioned",
                 )
-            shown = tuple(matcher.key for matcher in matchers)
+            seen[shown] = line
+            matchers = tuple(self._matcher(key, line) for key in shown)
             candidates.append(
                 _Candidate(shown, matchers, self.choice(value, line, level), line)
             )
-        return MatchSelector(parameters, self.filename, call.line, candidates)
+        return MatchSelector(
+            parameters,
+            self.filename,
+            call.line,
+            candidates,
+            {name: self.substitutions.get(name.upper(), {}) for name in parameters},
+        )
 
-    def _matcher(self, parameter: str, item: Any, line: int) -> Matcher:
-        if type(item) not in (str, int, float, bool):
-            self.fail(line, f"Match key value {item!r} must be a string or number")
-        key = condition_key(item)
-        key = self.substitutions.get(parameter.upper(), {}).get(key, key)
+    def _matcher(self, key: str, line: int) -> Matcher:
         if key == "N/A":
             return DONT_CARE
         try:
@@ -649,8 +849,6 @@ class _Builder:
             if stamp in entries:
                 self.fail(line, f"{call.name} date {key!r} appears twice")
             entries[stamp] = self.choice(value, line, level)
-        if not entries:
-            self.fail(call.line, f"{call.name} has no dates")
         return list(entries.items())
 
     def _build_UseAfter(self, call, parameters, level):
@@ -664,17 +862,24 @@ class _Builder:
     def _single(self, call, parameters):
         if len(parameters) != 1:
             self.fail(call.line, f"{call.name} compares exactly one parameter")
-        if not call.entries:
-            self.fail(call.line, f"{call.name} has no entries")
 
     def _numeric(self, call, parameters, level):
         self._single(call, parameters)
         entries = {}
         for key, value, line in call.entries:
-            text = condition_value(key) if type(key) in (str, int, float) else ""
-            if not is_number(text):
+            # CRDS compares Bracket keys as written, so they must be numbers;
+            # GeometricallyNearest keys may be numbers written as text.
+            if call.name == "Bracket" and type(key) in (int, float):
+                number = float(key)
+            elif call.name == "GeometricallyNearest" and type(key) in (str, int, float):
+                try:
+                    number = float(condition_value(key))
+                except ValueError:
+                    number = None
+            else:
+                number = None
+            if number is None:
                 self.fail(line, f"{call.name} key {key!r} is not a number")
-            number = float(text)
             if number in entries:
                 self.fail(line, f"{call.name} key {key!r} appears twice")
             entries[number] = self.choice(value, line, level)
@@ -694,11 +899,8 @@ class _Builder:
         self._single(call, parameters)
         entries = {}
         for key, value, line in call.entries:
-            version = (
-                parse_version(condition_value(key))
-                if type(key) in (str, int, float)
-                else None
-            )
+            # Keys are versions as written, not conditioned ('1.10' is 1.10).
+            version = parse_version(key) if isinstance(key, str) else None
             if version is None:
                 self.fail(line, f"VersionAfter key {key!r} is not a version")
             if version in entries:
@@ -711,21 +913,35 @@ class _Builder:
     def _build_SelectVersion(self, call, parameters, level):
         self._single(call, parameters)
         relations = []
-        default = None
-        has_default = False
         for key, value, line in call.entries:
             choice = self.choice(value, line, level)
-            text = str(key).strip() if type(key) in (str, int, float) else ""
-            if text.lower() == "default":
-                default, has_default = choice, True
-                continue
-            found = _RELATION.fullmatch(text)
-            version = parse_version(condition_value(found[2])) if found else None
-            if version is None:
+            text = str(key) if type(key) in (str, int, float) else ""
+            relation = _version_relation(text)
+            if relation is None:
                 self.fail(
-                    line, f"SelectVersion key {key!r} is not a relation like '<3.1'"
+                    line,
+                    f"SelectVersion key {key!r} is not 'default' or a relation "
+                    "<N, <=N, =N or N with N a number",
                 )
-            relations.append((text, found[1] or "==", version, choice))
-        return SelectVersionSelector(
-            parameters, self.filename, call.line, relations, default, has_default
-        )
+            if any(relation == other for _, other, _ in relations):
+                self.fail(line, f"SelectVersion key {key!r} appears twice")
+            relations.append((text, relation, choice))
+        return SelectVersionSelector(parameters, self.filename, call.line, relations)
+
+
+def _version_relation(text: str) -> tuple[float, str] | None:
+    """CRDS's (version, relation) of a SelectVersion key, or None."""
+    if text.replace("=", "").strip() == "default":
+        return _DEFAULT
+    if not text.startswith(("<", "=")):
+        text = "=" + text
+    found = _RELATION.fullmatch(text)
+    if found is None:
+        return None
+    try:
+        number = ast.literal_eval(found[2].strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if type(number) not in (int, float):
+        return None
+    return (number, found[1].replace("==", "="))

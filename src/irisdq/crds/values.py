@@ -8,16 +8,26 @@ Dataset values and Match keys are compared only after both went through
 
 import re
 
-__all__ = ["UNDEFINED", "condition_value", "parse_date", "parse_version"]
+__all__ = [
+    "UNDEFINED",
+    "condition_value",
+    "dataset_date",
+    "parse_date",
+    "parse_version",
+]
 
 #: The value of a parameter the dataset does not have.
 UNDEFINED = "UNDEFINED"
 
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:E[+-]?\d+)?")
+# The number syntax and don't-care values of CRDS's own conditioning
+# (crds.core.utils): `[0-9]`, not `\d`, so other scripts' digits stay text;
+# the don't-care pattern is anchored only at its start, as in CRDS, so
+# 'N/A...' and '()...' are don't-care too.
+_NUMBER = re.compile(r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|[+-]?[0-9]+\.")
+_DONT_CARE = re.compile(r"^-2147483648.0|\(\)|N/A|NOT APPLICABLE|NOT_APPLICABLE$")
 _SPECIAL = {
     "ANY": "*",
-    "NOT APPLICABLE": "N/A",
-    "NOT_APPLICABLE": "N/A",
+    "4294967295.0": "-1.0",
     "TRUE": "T",
     "T": "T",
     "FALSE": "F",
@@ -32,9 +42,10 @@ def condition_value(value: object) -> str:
     """Return `value` normalised the way CRDS compares header values.
 
     The text is stripped and upper-cased; a number becomes a float string
-    (``'1'`` -> ``'1.0'``); ``ANY`` becomes ``*``; ``NOT APPLICABLE`` and
-    ``NOT_APPLICABLE`` become ``N/A``; ``TRUE``/``T`` become ``T`` and
-    ``FALSE``/``F`` become ``F``.
+    (``'1'`` -> ``'1.0'``); ``ANY`` becomes ``*``; ``NOT APPLICABLE``,
+    ``NOT_APPLICABLE``, ``()`` and -2147483648 (an undefined FITS integer)
+    become ``N/A``; 4294967295 becomes ``-1.0``; ``TRUE``/``T`` become ``T``
+    and ``FALSE``/``F`` become ``F``.
 
     Parameters
     ----------
@@ -54,6 +65,8 @@ def condition_value(value: object) -> str:
     ('1.0', '2.5', 'T')
     >>> condition_value("any"), condition_value("Not Applicable")
     ('*', 'N/A')
+    >>> condition_value(-2147483648), condition_value("1.")
+    ('N/A', '1.0')
     """
     key = (type(value), value)
     try:
@@ -72,7 +85,9 @@ def condition_value(value: object) -> str:
 def _condition(value: object) -> str:
     text = str(value).strip().upper()
     if _NUMBER.fullmatch(text):
-        return str(float(text))
+        text = str(float(text))
+    if _DONT_CARE.match(text):
+        return "N/A"
     return _SPECIAL.get(text, text)
 
 
@@ -169,6 +184,157 @@ def _parse_date(parts: tuple[str, ...]) -> Timestamp | None:
     return (year, month, day, hour, minute, second, fraction)
 
 
+_T_SEPARATED = re.compile(r"\d\d\d\d[-/]\d\d[-/]\d\dT\d\d(:\d\d){1,2}(\.\d{1,6})?")
+_LETTERS = re.compile(r"[A-Za-z]{3,10}")
+_DAY_FORMATS = (
+    (re.compile(r"\d\d/\d\d/\d\d\d\d"), ("month", "day", "year"), ""),
+    (re.compile(r"\d\d\d\d/\d\d/\d\d"), ("year", "month", "day"), ""),
+    (re.compile(r"\d\d/\d\d/9\d"), ("day", "month", "year"), "19"),
+    (re.compile(r"\d\d/\d\d/[0-3]\d"), ("day", "month", "year"), "20"),
+)
+_COMPACT = re.compile(r"\d\d\d\d\d\d\d\d:\d\d\d\d\d\d")
+
+
+def dataset_date(*parts: str) -> Timestamp:
+    """Return the timestamp of a dataset's date parameters, as CRDS reads them.
+
+    The conditioned values are joined with spaces and read the way the stock
+    CRDS client reads a dataset's date (``crds.core.timestamp``): an ISO
+    ``T`` between date and time, ``YYYY-MM-DD``, ``YYYY/MM/DD``,
+    ``MM/DD/YYYY``, ``DD/MM/YY`` or ``YYYYMMDD:HHMMSS``, then
+    ``HH:MM[:SS[.ffffff]]`` with an optional AM/PM; no time is midnight.
+    Month names work too (``Feb 08 2006 01:02AM``, ``08 Feb 2006``).
+    An ``UNDEFINED`` part is an error, unless the date is a full ISO moment
+    (``2020-07-13T01:02:03``): then the time parameter may be undefined.
+
+    Parameters
+    ----------
+    *parts : str
+        The date, then the time, as conditioned strings.
+
+    Returns
+    -------
+    tuple of int
+        ``(year, month, day, hour, minute, second, nanosecond)``.
+
+    Raises
+    ------
+    ValueError
+        If a part is ``UNDEFINED`` or the text is not a date.
+
+    Examples
+    --------
+    >>> dataset_date("2020-07-13", "01:02:03.5")
+    (2020, 7, 13, 1, 2, 3, 500000000)
+    >>> dataset_date("2020-07-13T01:02")
+    (2020, 7, 13, 1, 2, 0, 0)
+    >>> dataset_date("2020-07-13", "UNDEFINED")
+    Traceback (most recent call last):
+    ...
+    ValueError: a date parameter is UNDEFINED
+    """
+    import datetime
+
+    given = [part.strip() for part in parts if part.strip() != UNDEFINED]
+    if len(given) == 1 < len(parts) and _T_SEPARATED.fullmatch(given[0]):
+        # A full ISO moment in the date parameter needs no time parameter.
+        # CRDS refuses any UNDEFINED date parameter; IRIS files may write
+        # DATE-OBS this way without TIME-OBS (a documented difference).
+        parts = tuple(given)
+    text = " ".join(part.strip() for part in parts).strip()
+    if UNDEFINED in text:
+        raise ValueError("a date parameter is UNDEFINED")
+    if text.endswith(" UT"):
+        text = text[:-3]
+    if _T_SEPARATED.fullmatch(text):
+        text = text.replace("T", " ")
+    if _LETTERS.search(text):
+        return _stamp(_named_month_date(text))
+    words = text.replace("-", "/").split()
+    if not words:
+        raise ValueError("the date is empty")
+    day = words[0]
+    hour, minute, second, micro = _clock(" ".join(words[1:]) or "00:00:00")
+    for pattern, order, century in _DAY_FORMATS:
+        if pattern.fullmatch(day):
+            fields = dict(zip(order, day.split("/"), strict=True))
+            year = int(century + fields["year"])
+            month, date = int(fields["month"]), int(fields["day"])
+            break
+    else:
+        if not _COMPACT.fullmatch(day):
+            raise ValueError(f"{text!r} is not a date in a known numerical format")
+        year, month, date = int(day[:4]), int(day[4:6]), int(day[6:8])
+        hour, minute, second = int(day[9:11]), int(day[11:13]), int(day[13:15])
+        micro = 0
+    return _stamp(datetime.datetime(year, month, date, hour, minute, second, micro))
+
+
+def _stamp(moment) -> Timestamp:
+    return (
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond * 1000,
+    )
+
+
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]  # fmt: skip
+
+
+def _month(text: str) -> int:
+    try:
+        return _MONTHS.index(text[:3].upper()) + 1
+    except ValueError:
+        raise ValueError(f"{text!r} is not a month") from None
+
+
+def _named_month_date(text: str):
+    """'Feb 08 2006 01:02AM', '08 Feb 2006', 'Feb-08-2006 01:02 pm'..."""
+    import datetime
+
+    while text.lower().endswith(" am"):
+        text = text.lower().replace(" am", "am")
+    while text.lower().endswith(" pm"):
+        text = text.lower().replace(" pm", "pm")
+    words = text.replace("-", " ").replace("/", " ").split()
+    if len(words) == 4:
+        month, day, year, clock = words
+    elif len(words) == 3:
+        (month, day, year), clock = words, "00:00AM"
+    else:
+        raise ValueError(f"{text!r} is not a date")
+    day = day.removesuffix(",")
+    try:
+        number, date, year_number = _month(month), int(day), int(year)
+    except ValueError:
+        number, date, year_number = _month(day), int(month), int(year)
+    return datetime.datetime(year_number, number, date, *_clock(clock))
+
+
+def _clock(text: str) -> tuple[int, int, int, int]:
+    text = text.strip()
+    half = text[-2:].upper()
+    if half in ("AM", "PM"):
+        text = text[:-2]
+    fields = text.split(":")
+    if not 2 <= len(fields) <= 4:
+        raise ValueError(f"{text!r} is not a time")
+    hour, minute = int(fields[0]), int(fields[1])
+    seconds = float(fields[2]) if len(fields) > 2 else 0.0
+    whole = int(seconds)
+    micro = int((seconds - whole) * 10**6)
+    if half == "PM" and hour < 12:
+        hour += 12
+    elif half == "AM" and hour == 12:
+        hour -= 12
+    return hour, minute, whole, micro
+
+
 def format_date(stamp: Timestamp) -> str:
     """Return `stamp` as ``YYYY-MM-DD HH:MM:SS[.fff]``.
 
@@ -197,24 +363,24 @@ def date_seconds(stamp: Timestamp) -> float:
     return day * 86400.0 + stamp[3] * 3600 + stamp[4] * 60 + stamp[5] + stamp[6] / 1e9
 
 
-_VERSION = re.compile(r"\d+(?:\.\d+)*")
+_VERSION = re.compile(r"(\d{1,8}(?:\.\d{1,8}(?:\.\d{1,8})?)?)[a-zA-Z0-9_+\-.]{0,128}")
 
 
-def parse_version(text: str) -> tuple[int, ...] | None:
-    """Return a comparable version tuple, or None if `text` is not a version.
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """Return a comparable (major, minor, point) tuple, or None.
 
-    Trailing zero components are dropped so that ``3``, ``3.0`` and
-    ``3.0.0`` compare equal.
+    As CRDS reads versions: up to three numbers, then any suffix of letters,
+    digits and ``_+-.`` (``0.13.2a.dev185`` is 0.13.2); missing parts are 0.
 
     Examples
     --------
-    >>> parse_version("3.1.2"), parse_version("3.0"), parse_version("beta")
-    ((3, 1, 2), (3,), None)
+    >>> parse_version("3.1.2"), parse_version("3.0"), parse_version("0.7.8rc1")
+    ((3, 1, 2), (3, 0, 0), (0, 7, 8))
+    >>> parse_version("beta") is None
+    True
     """
-    text = text.strip()
-    if _VERSION.fullmatch(text) is None:
+    found = _VERSION.fullmatch(text)
+    if found is None:
         return None
-    parts = [int(part) for part in text.split(".")]
-    while len(parts) > 1 and parts[-1] == 0:
-        parts.pop()
-    return tuple(parts)
+    parts = [int(part) for part in found[1].split(".")]
+    return (*parts, *[0] * (3 - len(parts)))  # type: ignore[return-value]
