@@ -43,7 +43,8 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 CONSOLE = (
     "import sys; from importlib.metadata import entry_points; "
     "name = sys.argv.pop(1); sys.argv[0] = name; "
-    "sys.exit(entry_points(group='console_scripts', name=name)[0].load()())"
+    "(script,) = entry_points(group='console_scripts', name=name); "
+    "sys.exit(script.load()())"
 )
 
 
@@ -256,6 +257,26 @@ def test_model_in_memory_with_a_mask_model(tmp_path):
     assert ramp.pixeldq is None  # the input is not changed
     written = Path(result.save(tmp_path / "ramp_dqinit.fits"))
     assert _header(written)["S_DQINIT"] == "COMPLETE"
+
+
+def test_a_model_is_streamed_from_its_file_only_while_unchanged(
+    raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    mask = str(write_mask(tmp_path / "m.fits"))
+    with RampModel(raw) as ramp:
+        streamed = DQInitStep.call(ramp, override_mask=mask)
+        assert streamed.path.parent.name.startswith(".irisdq-")  # a new file
+        assert streamed.is_unchanged_file()
+
+        ramp.pixeldq = np.full((16, 16), 4, dtype=np.uint32)  # not in the file
+        changed = DQInitStep.call(ramp, override_mask=mask)
+        assert changed.pixeldq[3, 4] == 4 | 1024 | 1
+        assert not changed.is_unchanged_file()
+        saved = Path(changed.save(tmp_path / "changed.fits"))
+    with datamodels.RampModel(saved) as back:
+        assert back.pixeldq[0, 0] == 4
+    streamed.close()
 
 
 def test_models_meet_stpipes_contract(raw):

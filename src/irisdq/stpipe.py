@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from stpipe import Pipeline, Step
+from stpipe import Pipeline, Step, config_parser
 from stpipe.exceptions import StpipeExitException
 
 from irisdq import crds
@@ -53,6 +53,7 @@ __all__ = [
     "StpipeModelMixin",
     "TMTMaskModel",
     "get_steps",
+    "open_model",
 ]
 
 log = logging.getLogger(__name__)
@@ -139,36 +140,38 @@ class StpipeModelMixin:
 
     def __init__(self, init: Any = None, **kwargs: Any) -> None:
         super().__init__(init, **kwargs)
-        self._adapted()
+        self._adapted(read_from_file=init is not None)
 
     @classmethod
-    def adopt(cls, model):
+    def adopt(cls, model, *, read_from_file: bool = False):
         """Make an irisdq model of the matching class an instance of ``cls``.
 
         Parameters
         ----------
         model : irisdq.datamodels.DataModel
-            A model of ``cls``'s irisdq base class; it is changed in place.
+            A model of ``cls``'s irisdq base class (or a ``cls``); it is
+            changed in place.
+        read_from_file : bool, optional
+            Whether the model is its file as just opened: only such a model
+            is saved, or processed, through its file while unchanged.
 
         Returns
         -------
         the same model, now a ``cls``
         """
-        if isinstance(model, cls):
-            return model
         base = cls.__bases__[-1]
-        if type(model) is not base:
+        if type(model) not in (base, cls):
             raise TypeError(f"{cls.__name__} adopts a {base.__name__}, not {model!r}")
         # The adapter adds methods only, so the object's state fits as it is.
         model.__class__ = cls
-        model._adapted()
+        model._adapted(read_from_file)
         return model
 
-    def _adapted(self) -> None:
+    def _adapted(self, read_from_file: bool) -> None:
         self._scratch: Path | None = None
         if self.path is not None:
             self.meta.filename = self.path.name
-        self._read_state = _model_state(self) if self.path is not None else None
+        self._read_state = _model_state(self) if read_from_file else None
 
     @property
     def crds_observatory(self) -> str:
@@ -292,10 +295,11 @@ def open_model(init: Any) -> StpipeModelMixin:
     """
     if isinstance(init, StpipeModelMixin):
         return init
-    model = _datamodels.open(init) if isinstance(init, str | os.PathLike) else init
+    opened = isinstance(init, str | os.PathLike)
+    model = _datamodels.open(init) if opened else init
     for base, adapter in _ADAPTERS.items():
         if type(model) is base:
-            return adapter.adopt(model)
+            return adapter.adopt(model, read_from_file=opened)
     raise TypeError(f"cannot open {init!r} as an irisdq data model")
 
 
@@ -403,18 +407,26 @@ class LocalCRDSMixin:
     @classmethod
     def _get_crds_parameters(cls, dataset: Any) -> tuple[dict[str, Any], str]:
         parameters = crds.dataset_parameters(_dataset(dataset))
-        return parameters, cls._crds_context().pmap.observatory
+        return parameters, cls._crds_context().pmap.observatory.lower()
 
     @classmethod
     def get_config_from_reference(
         cls, dataset: Any, disable: bool | None = None, crds_observatory: Any = None
     ):
         """No step-parameter references: an empty configuration."""
-        return cls._empty_config()
+        return cls._no_parameters()
 
     @classmethod
     def _get_config_from_parameters(cls, crds_parameters: Any, crds_observatory: Any):
-        return cls._empty_config()
+        return cls._no_parameters()
+
+    @classmethod
+    def _no_parameters(cls):
+        # stpipe < 1 has no _empty_config(); a pipeline's needs its steps.
+        config = config_parser.ConfigObj()
+        if issubclass(cls, Pipeline):
+            config["steps"] = {}
+        return config
 
     def get_pars(self, full_spec: bool = True) -> dict[str, Any]:
         """The step's parameters, with the reference overrides that are set.
