@@ -3,6 +3,7 @@ files) and the local-CRDS mixin serving other steps."""
 
 import importlib.metadata
 import os
+import pickle
 import subprocess
 import sys
 import tomllib
@@ -214,6 +215,12 @@ def test_existing_output_needs_overwrite(raw, tmp_path):
         output_dir=str(tmp_path),
         overwrite=True,
     ).close()
+
+
+def test_step_error_survives_pickling():
+    error = pickle.loads(pickle.dumps(StepError("raw.fits: bad", 2)))
+    assert isinstance(error, StepError)
+    assert (str(error), error.exit_status) == ("raw.fits: bad", 2)
 
 
 def test_unsaved_result_is_a_scratch_file_removed_on_close(raw, tmp_path, monkeypatch):

@@ -92,6 +92,11 @@ class StepError(IrisDQError, StpipeExitException):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # Rebuilt from the message (Exception pickles ``args``, which here
+        # start with the exit status): it travels to and from Dask workers.
+        return type(self), (self.message, self.exit_status)
+
 
 def _label(input: Any) -> str | None:
     """The input's file name for messages, if it has one."""
