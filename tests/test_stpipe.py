@@ -286,6 +286,23 @@ def test_a_model_is_streamed_from_its_file_only_while_unchanged(
     streamed.close()
 
 
+def test_saving_a_changed_result_updates_its_own_file_only(raw, tmp_path):
+    mask = str(write_mask(tmp_path / "m.fits"))
+    result = DQInitStep.call(
+        str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
+    )
+    result.meta.exposure.readpatt = "CDS"  # as a finalize_result might
+    assert Path(result.save(result.path)).name == "raw_dqinit.fits"
+    assert _header(result.path)["READPATT"] == "CDS"
+    result.close()
+
+    with RampModel(raw) as ramp:  # a file the step did not write is kept
+        ramp.meta.exposure.readpatt = "CDS"
+        with pytest.raises(FileExistsError):
+            ramp.save(raw)
+    assert "READPATT" not in _header(raw)
+
+
 def test_models_meet_stpipes_contract(raw):
     with RampModel(raw) as ramp:
         assert isinstance(ramp, AbstractDataModel)

@@ -137,7 +137,8 @@ class StpipeModelMixin:
     read from, unchanged, writes nothing when asked to save to that file;
     otherwise it writes through :meth:`~irisdq.datamodels.DataModel.write`
     (unread arrays copied byte for byte). An existing file is replaced only
-    with ``overwrite=True`` (or :attr:`overwrite` set on the model).
+    with ``overwrite=True`` (or :attr:`overwrite` set on the model), except
+    the output a step wrote for this model, which its changes update.
     """
 
     #: Whether :meth:`save` replaces an existing file when not told.
@@ -174,6 +175,7 @@ class StpipeModelMixin:
 
     def _adapted(self, read_from_file: bool) -> None:
         self._scratch: Path | None = None
+        self._step_output = False
         if self.path is not None:
             self.meta.filename = self.path.name
         self._read_state = _model_state(self) if read_from_file else None
@@ -240,13 +242,20 @@ class StpipeModelMixin:
         target = Path(path)
         if dir_path is not None:
             target = Path(dir_path) / target.name
-        if (
-            self.is_unchanged_file()
+        itself = (
+            self.path is not None
             and target.exists()
             and os.path.samefile(target, self.path)
-        ):
+        )
+        if itself and self.is_unchanged_file():
             return str(target)
-        self.write(target, overwrite=self.overwrite if overwrite is None else overwrite)
+        if itself and self._step_output:
+            # The file the step wrote for this very model: saving the model
+            # after a change (finalize_result, a hook) updates it.
+            overwrite = True
+        elif overwrite is None:
+            overwrite = self.overwrite
+        self.write(target, overwrite=overwrite)
         return str(target)
 
     def close(self) -> None:
@@ -361,7 +370,9 @@ class LocalCRDSMixin:
     output_ext = string(default='.fits')  # output file extension
     """
 
-    #: The pmap to select from (``'tmt_0002.pmap'``); None for irisdq's default.
+    #: The pmap to select from (``'tmt_0002.pmap'``); None for irisdq's
+    #: default. (:class:`DQInitStep` selects its mask inside
+    #: :class:`irisdq.dq_init.DQInitStep`, from the default context.)
     crds_context: ClassVar[str | None] = None
 
     @classmethod
@@ -457,16 +468,14 @@ class LocalCRDSMixin:
             for reftype in reftypes
             if (override := self.get_ref_override(reftype)) is not None
         }
+        for reftype, override in overrides.items():
+            log.info("Override for %s reference file is %r", reftype.upper(), override)
+        selected = [reftype for reftype in reftypes if reftype not in overrides]
+        if not selected:
+            return
         dataset = crds.dataset_parameters(_dataset(input_file))
         context = self._crds_context()
-        for reftype in reftypes:
-            if reftype in overrides:
-                log.info(
-                    "Override for %s reference file is %r",
-                    reftype.upper(),
-                    overrides[reftype],
-                )
-                continue
+        for reftype in selected:
             found = context.bestref(dataset, reftype)
             log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
 
@@ -589,6 +598,7 @@ class DQInitStep(LocalCRDSMixin, Step):
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
             raise
+        result._step_output = True
         if scratch is not None:
             result._own_scratch(scratch)
         self._record(inner)
