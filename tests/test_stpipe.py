@@ -197,6 +197,16 @@ def test_override_path_writes_into_output_dir(raw, tmp_path):
     result.close()
 
 
+def test_same_file_as_irisdqs_own_step(cache, raw, tmp_path):
+    from irisdq.dq_init import DQInitStep as IrisDQInitStep
+
+    ours = IrisDQInitStep.call(str(raw), output_dir=str(tmp_path / "irisdq"))
+    with DQInitStep.call(
+        str(raw), output_dir=str(tmp_path / "stpipe"), save_results=True
+    ) as result:
+        assert result.path.read_bytes() == ours.read_bytes()
+
+
 def test_existing_output_needs_overwrite(raw, tmp_path):
     mask = str(write_mask(tmp_path / "my_mask.fits"))
     DQInitStep.call(
