@@ -1,8 +1,13 @@
 """Settings for every test, doctests included."""
 
+import importlib.util
 import tempfile
 
 import pytest
+
+# irisdq.stpipe needs the optional stpipe extra; its doctests run when the
+# extra is installed (tests/test_stpipe.py says when it is not).
+collect_ignore = [] if importlib.util.find_spec("stpipe") else ["src/irisdq/stpipe.py"]
 
 
 @pytest.fixture(autouse=True)

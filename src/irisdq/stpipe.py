@@ -1,0 +1,614 @@
+"""irisdq as an stpipe step, and irisdq's CRDS for any stpipe step.
+
+Needs the ``stpipe`` extra (``pip install "irisdq[stpipe]"``). irisdq
+registers its step in stpipe's ``stpipe.steps`` entry-point group, so
+``stpipe list`` shows it and ``strun`` runs it by alias::
+
+    strun irisdq::dq_init raw_uncal.fits [--override_mask=PATH|N/A] [--output_dir=DIR]
+    strun irisdq::dq_init --save-parameters dq_init.asdf     # a parameter file
+    strun dq_init.asdf raw_uncal.fits
+
+- :class:`DQInitStep`: :class:`irisdq.dq_init.DQInitStep` as an stpipe
+  ``Step`` (same parameters, same results: ``S_DQINIT``, ``R_MASK``,
+  ``CRDS_CTX``, ``<base>_dqinit.fits``), for ``strun`` and a pipeline's
+  ``step_defs``. A file in gives a file out, streamed: SCI is never loaded.
+- :class:`LocalCRDSMixin`: reference files for any stpipe step or pipeline
+  from a local CRDS cache of any observatory, through :mod:`irisdq.crds`
+  instead of the stock CRDS client (which refuses ``tmt``); no CRDS
+  step-parameter (``pars-*``) lookup.
+- :class:`RampModel`, :class:`TMTMaskModel`: irisdq's lazy models with
+  what stpipe expects of a model (``crds_observatory``,
+  ``get_crds_parameters``, ``save``, ``meta.filename``).
+
+Errors of irisdq (a missing mask, a bad path, no CRDS match) leave a step
+or pipeline that uses the mixin as :class:`StepError`: under ``strun`` that
+is one ``ERROR`` log line, stpipe's message box and exit status 2, without a
+traceback.
+"""
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from stpipe import Pipeline, Step, config_parser
+from stpipe.exceptions import StpipeExitException
+
+from irisdq import crds
+from irisdq import datamodels as _datamodels
+from irisdq.dq_init import DQInitStep as _DQInitStep
+from irisdq.errors import IrisDQError
+from irisdq.step import KNOWN_SUFFIXES, NOT_APPLICABLE
+
+__all__ = [
+    "DQInitStep",
+    "LocalCRDSMixin",
+    "RampModel",
+    "StepError",
+    "StpipeModelMixin",
+    "TMTMaskModel",
+    "get_steps",
+    "open_model",
+]
+
+log = logging.getLogger(__name__)
+
+_SUFFIX_RE = re.compile(r"_(" + "|".join(KNOWN_SUFFIXES) + r")$", re.IGNORECASE)
+
+
+def get_steps() -> list[tuple[str, str, bool]]:
+    """The steps irisdq registers in stpipe's ``stpipe.steps`` entry points.
+
+    Returns
+    -------
+    list of (str, str, bool)
+        The class's full name, its alias and whether it is a pipeline, as
+        stpipe expects (``strun irisdq::dq_init``).
+
+    Examples
+    --------
+    >>> get_steps()
+    [('irisdq.stpipe.DQInitStep', 'dq_init', False)]
+    """
+    return [("irisdq.stpipe.DQInitStep", "dq_init", False)]
+
+
+class StepError(IrisDQError, StpipeExitException):
+    """An irisdq error raised out of an stpipe step or pipeline.
+
+    ``strun`` exits with :attr:`exit_status` (2) on it instead of printing a
+    traceback. The original error is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, exit_status: int = 2) -> None:
+        super().__init__(exit_status, message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):
+        # Rebuilt from the message (Exception pickles ``args``, which here
+        # start with the exit status): it travels to and from Dask workers.
+        return type(self), (self.message, self.exit_status)
+
+
+def _label(input: Any) -> str | None:
+    """The input's file name for messages, if it has one."""
+    if isinstance(input, str | os.PathLike):
+        return os.fspath(input)
+    path = getattr(input, "path", None)
+    return str(path) if path is not None else None
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+# -- models -------------------------------------------------------------------
+
+
+def _model_state(model) -> tuple:
+    """What :meth:`StpipeModelMixin.save` compares to know a model unchanged
+    since it was read: metadata, extra keywords, and no array in memory."""
+    in_memory = tuple(
+        sorted(
+            attr
+            for attr, entry in model._arrays.items()
+            if not isinstance(entry, _datamodels.HDULayout)
+        )
+    )
+    return model.meta.to_dict(), model.extra_keywords.tostring(), in_memory
+
+
+class StpipeModelMixin:
+    """What stpipe asks of a data model, added to an irisdq model.
+
+    stpipe recognises a model by ``crds_observatory``,
+    ``get_crds_parameters`` and ``save``, and names outputs from
+    ``meta.filename``. ``save`` of a model that is still the file it was
+    read from, unchanged, writes nothing when asked to save to that file;
+    otherwise it writes through :meth:`~irisdq.datamodels.DataModel.write`
+    (unread arrays copied byte for byte). An existing file is replaced only
+    with ``overwrite=True`` (or :attr:`overwrite` set on the model), except
+    the output a step wrote for this model, which its changes update.
+    """
+
+    #: Whether :meth:`save` replaces an existing file when not told.
+    overwrite: bool = False
+
+    def __init__(self, init: Any = None, **kwargs: Any) -> None:
+        super().__init__(init, **kwargs)
+        self._adapted(read_from_file=init is not None)
+
+    @classmethod
+    def adopt(cls, model, *, read_from_file: bool = False):
+        """Make an irisdq model of the matching class an instance of ``cls``.
+
+        Parameters
+        ----------
+        model : irisdq.datamodels.DataModel
+            A model of ``cls``'s irisdq base class (or a ``cls``); it is
+            changed in place.
+        read_from_file : bool, optional
+            Whether the model is its file as just opened: only such a model
+            is saved, or processed, through its file while unchanged.
+
+        Returns
+        -------
+        the same model, now a ``cls``
+        """
+        base = cls.__bases__[-1]
+        if type(model) not in (base, cls):
+            raise TypeError(f"{cls.__name__} adopts a {base.__name__}, not {model!r}")
+        # The adapter adds methods only, so the object's state fits as it is.
+        model.__class__ = cls
+        model._adapted(read_from_file)
+        return model
+
+    def _adapted(self, read_from_file: bool) -> None:
+        self._scratch: Path | None = None
+        self._step_output = False
+        if self.path is not None:
+            self.meta.filename = self.path.name
+        self._read_state = _model_state(self) if read_from_file else None
+
+    @property
+    def crds_observatory(self) -> str:
+        """The CRDS observatory, from ``TELESCOP`` (``'tmt'``)."""
+        return str(self.meta.telescope or "TMT").strip().lower()
+
+    def get_crds_parameters(self) -> dict[str, Any]:
+        """The dataset parameters CRDS matches, as ``meta.*`` names.
+
+        Returns
+        -------
+        dict
+            Lower-case dotted names (``'meta.instrument.detector'``), as
+            stdatamodels gives them.
+        """
+        parameters = crds.dataset_parameters(self)
+        return {
+            name.lower(): value for name, value in parameters.items() if "." in name
+        }
+
+    @property
+    def override_handle(self) -> str:
+        """How stpipe records this model when it overrides a reference file."""
+        return str(self.path) if self.path is not None else f"<{type(self).__name__}>"
+
+    def is_unchanged_file(self) -> bool:
+        """Whether the model is still exactly the file it was read from."""
+        return (
+            self._read_state is not None
+            and self._stream is not None
+            and not self._stream.closed
+            and _model_state(self) == self._read_state
+        )
+
+    def save(
+        self,
+        path: str | os.PathLike | Any,
+        dir_path: str | os.PathLike | None = None,
+        *args: Any,
+        overwrite: bool | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Save the model to a FITS file, as stpipe saves results.
+
+        Parameters
+        ----------
+        path : str, os.PathLike or callable
+            The file; a callable gets ``meta.filename`` and returns it.
+        dir_path : str or os.PathLike, optional
+            A folder that replaces the folder of ``path``.
+        overwrite : bool, optional
+            Replace an existing file (default: :attr:`overwrite`).
+
+        Returns
+        -------
+        str
+            The file written (or already there).
+        """
+        if callable(path):
+            path = path(self.meta.filename)
+        target = Path(path)
+        if dir_path is not None:
+            target = Path(dir_path) / target.name
+        itself = (
+            self.path is not None
+            and target.exists()
+            and os.path.samefile(target, self.path)
+        )
+        if itself and self.is_unchanged_file():
+            return str(target)
+        if itself and self._step_output:
+            # The file the step wrote for this very model: saving the model
+            # after a change (finalize_result, a hook) updates it.
+            overwrite = True
+        elif overwrite is None:
+            overwrite = self.overwrite
+        self.write(target, overwrite=overwrite)
+        return str(target)
+
+    def close(self) -> None:
+        """Close the file; a scratch output nobody saved is deleted."""
+        super().close()
+        scratch, self._scratch = self._scratch, None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _own_scratch(self, folder: Path) -> None:
+        self._scratch = folder
+        # Removed when the model goes, if close() never came.
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+
+
+class RampModel(StpipeModelMixin, _datamodels.RampModel):
+    """:class:`irisdq.datamodels.RampModel` as stpipe expects a model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ramp = RampModel()
+    >>> ramp.meta.instrument.detector = "IRIS1"
+    >>> ramp.crds_observatory, ramp.get_crds_parameters()["meta.instrument.detector"]
+    ('tmt', 'IRIS1')
+    """
+
+
+class TMTMaskModel(StpipeModelMixin, _datamodels.TMTMaskModel):
+    """:class:`irisdq.datamodels.TMTMaskModel` as stpipe expects a model
+    (for ``override_mask`` given a model in Python)."""
+
+
+_ADAPTERS = {
+    _datamodels.RampModel: RampModel,
+    _datamodels.TMTMaskModel: TMTMaskModel,
+}
+
+
+def open_model(init: Any) -> StpipeModelMixin:
+    """Open a FITS file (or adopt an irisdq model) as a stpipe-ready model.
+
+    Parameters
+    ----------
+    init : str, os.PathLike or irisdq.datamodels.DataModel
+        A ramp or mask file (headers only are read), or a model.
+
+    Returns
+    -------
+    RampModel or TMTMaskModel
+    """
+    if isinstance(init, StpipeModelMixin):
+        return init
+    opened = isinstance(init, str | os.PathLike)
+    model = _datamodels.open(init) if opened else init
+    for base, adapter in _ADAPTERS.items():
+        if type(model) is base:
+            return adapter.adopt(model, read_from_file=opened)
+    raise TypeError(f"cannot open {init!r} as an irisdq data model")
+
+
+# -- CRDS ---------------------------------------------------------------------
+
+
+def _dataset(input: Any) -> Any:
+    """What :mod:`irisdq.crds` selects for: a path, a model or parameters."""
+    if isinstance(input, Sequence) and not isinstance(input, str):
+        if not input:
+            raise TypeError("an empty list has no dataset to select references for")
+        input = input[0]
+    if isinstance(input, str | os.PathLike) or hasattr(input, "get_fits_keywords"):
+        return input
+    if hasattr(input, "get_crds_parameters"):
+        return dict(input.get_crds_parameters())
+    return input
+
+
+class LocalCRDSMixin:
+    """Reference files for an stpipe step or pipeline from a local CRDS cache.
+
+    Put it before ``Step`` or ``Pipeline`` in the bases::
+
+        class DarkCurrentStep(LocalCRDSMixin, Step):
+            reference_file_types = ["dark"]
+
+            def process(self, input):
+                dark = self.get_reference_file(input, "dark")   # a path, or 'N/A'
+                ...
+
+    References come from :mod:`irisdq.crds` (``$CRDS_PATH``, default
+    ``~/crds_cache``; context :attr:`crds_context`, else ``$CRDS_CONTEXT``,
+    else the cache's operational or newest ``tmt`` pmap): any observatory
+    whose mappings are in the cache (``tmt``, ``ligeriri``...), with no
+    server and no stock CRDS client. What stpipe would ask CRDS for goes
+    there instead:
+
+    - :meth:`get_reference_file`: ``override_<reftype>`` if set, else the
+      best reference; records ``crds://<file>`` (or the override) for
+      ``finalize_result``;
+    - the reference pre-check before a step or pipeline runs
+      (``_precache_references``): every reference type of every step that
+      runs, so a missing file fails before any work;
+    - no CRDS step-parameter (``pars-<step>``) references: parameters come
+      from the class spec, parameter files and keyword arguments only.
+
+    An irisdq error in :meth:`run` (a missing reference, no match, a bad
+    input) is raised again as :class:`StepError`, which ``strun`` reports
+    without a traceback (exit status 2).
+    """
+
+    spec = """
+    output_ext = string(default='.fits')  # output file extension
+    """
+
+    #: The pmap to select from (``'tmt_0002.pmap'``); None for irisdq's
+    #: default. (:class:`DQInitStep` selects its mask inside
+    #: :class:`irisdq.dq_init.DQInitStep`, from the default context.)
+    crds_context: ClassVar[str | None] = None
+
+    @classmethod
+    def _crds_context(cls) -> crds.Context:
+        return crds.get_context(cls.crds_context)
+
+    def get_reference_file(self, input_file: Any, reference_file_type: str) -> Any:
+        """Return the reference file of ``reference_file_type`` for a dataset.
+
+        Parameters
+        ----------
+        input_file : str, os.PathLike or model
+            The dataset: a FITS file, an irisdq model or any stpipe model
+            (``get_crds_parameters``).
+        reference_file_type : str
+            The reference type (``'mask'``, ``'dark'``).
+
+        Returns
+        -------
+        str or model
+            The override (a path, a model or ``'N/A'``) when
+            ``override_<reftype>`` is set; else the path of the best reference
+            in the cache, or ``'N/A'`` when the type does not apply.
+
+        Raises
+        ------
+        irisdq.errors.ReferenceFileError
+            The chosen file is not in the cache (the message gives the path).
+        irisdq.errors.NoMatchError
+            No rule matches the dataset.
+        """
+        override = self.get_ref_override(reference_file_type)
+        if override is not None:
+            recorded = getattr(override, "override_handle", override)
+            self._reference_files_used.append((reference_file_type, str(recorded)))
+            return override
+        # Read a file's header once for both the choice and the path.
+        parameters = crds.dataset_parameters(_dataset(input_file))
+        context = self._crds_context()
+        selection = context.select(parameters, reference_file_type)
+        if selection.not_applicable:
+            self._reference_files_used.append((reference_file_type, NOT_APPLICABLE))
+            return NOT_APPLICABLE
+        path = context.bestref(parameters, reference_file_type)
+        self._reference_files_used.append((reference_file_type, selection.uri))
+        return path
+
+    @classmethod
+    def _get_crds_parameters(cls, dataset: Any) -> tuple[dict[str, Any], str]:
+        parameters = crds.dataset_parameters(_dataset(dataset))
+        return parameters, cls._crds_context().pmap.observatory.lower()
+
+    @classmethod
+    def get_config_from_reference(
+        cls, dataset: Any, disable: bool | None = None, crds_observatory: Any = None
+    ):
+        """No step-parameter references: an empty configuration."""
+        return cls._no_parameters()
+
+    @classmethod
+    def _get_config_from_parameters(cls, crds_parameters: Any, crds_observatory: Any):
+        return cls._no_parameters()
+
+    @classmethod
+    def _no_parameters(cls):
+        # stpipe < 1 has no _empty_config(); a pipeline's needs its steps.
+        config = config_parser.ConfigObj()
+        if issubclass(cls, Pipeline):
+            config["steps"] = {}
+        return config
+
+    def get_pars(self, full_spec: bool = True) -> dict[str, Any]:
+        """The step's parameters, with the reference overrides that are set.
+
+        stpipe leaves ``override_<reftype>`` out, so a parameter file saved
+        with ``--override_mask=N/A`` would forget it; here it is kept.
+        """
+        pars = super().get_pars(full_spec=full_spec)
+        if not isinstance(self, Pipeline):
+            for reftype in self.reference_file_types:
+                name = f"override_{reftype}"
+                value = getattr(self, name, None)
+                if isinstance(value, str):
+                    pars[name] = str(value)
+        return pars
+
+    def _precache_references(self, input_file: Any) -> None:
+        reftypes = sorted(set(self.reference_file_types))
+        if not reftypes:
+            return
+        overrides = {
+            reftype: override
+            for reftype in reftypes
+            if (override := self.get_ref_override(reftype)) is not None
+        }
+        for reftype, override in overrides.items():
+            log.info("Override for %s reference file is %r", reftype.upper(), override)
+        selected = [reftype for reftype in reftypes if reftype not in overrides]
+        if not selected:
+            return
+        dataset = crds.dataset_parameters(_dataset(input_file))
+        context = self._crds_context()
+        for reftype in selected:
+            found = context.bestref(dataset, reftype)
+            log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
+
+    def run(self, *args: Any) -> Any:
+        """Run as stpipe does; irisdq errors become :class:`StepError`."""
+        try:
+            return super().run(*args)
+        except StpipeExitException:
+            raise
+        except (IrisDQError, OSError) as exc:
+            message = _one_line(exc)
+            label = _label(args[0]) if args else None
+            if label and label not in message:
+                message = f"{label}: {message}"
+            log.error("%s", message)
+            raise StepError(message) from exc
+
+
+# -- the DQ initialization step ---------------------------------------------------
+
+
+class DQInitStep(LocalCRDSMixin, Step):
+    """Initialize PIXELDQ and GROUPDQ of an IRIS raw ramp from the MASK reference.
+
+    The stpipe face of :class:`irisdq.dq_init.DQInitStep`: the same
+    parameters and results. ``override_mask`` is a path, a
+    :class:`TMTMaskModel` or ``'N/A'`` (skip: ``S_DQINIT = SKIPPED``);
+    otherwise the mask is the CRDS best reference from the local cache
+    (``R_MASK = crds://<file>``, ``CRDS_CTX``). ``user_supplied_dq`` is a FITS
+    image of extra flags ORed into the mask.
+
+    A file in is streamed into ``<base>_dqinit.fits`` (``_uncal``,
+    ``_ramp``... replaced) in ``output_dir`` (default: the current folder, as
+    stpipe names outputs) when the result is saved (``strun``,
+    ``save_results``, ``output_file``); otherwise into a scratch file that
+    the returned :class:`RampModel` deletes when closed, unless saved. An
+    existing output is replaced only with ``overwrite``. A model in memory is
+    processed in memory.
+    """
+
+    class_alias = "dq_init"
+    spec = """
+    user_supplied_dq = string(default=None)  # FITS image of flags ORed into the mask
+    overwrite = boolean(default=False)  # replace an existing output file
+    """
+    reference_file_types: ClassVar = ["mask"]
+
+    @classmethod
+    def _datamodels_open(cls, init: Any, **kwargs: Any) -> StpipeModelMixin:
+        return open_model(init)
+
+    def default_suffix(self) -> str:
+        """``dqinit``: outputs are ``<base>_dqinit.fits``."""
+        return "dqinit"
+
+    @staticmethod
+    def remove_suffix(name: str) -> tuple[str, str]:
+        """Drop a known product suffix (``_uncal``, ``_ramp``...) from a name."""
+        return _SUFFIX_RE.sub("", name), "_"
+
+    def _irisdq_parameters(self) -> dict[str, Any]:
+        override = getattr(self, "override_mask", None)
+        if isinstance(override, str):
+            # strun's values are str subclasses; irisdq records a plain str.
+            override = str(override) if override.strip() else None
+        user_dq = self.user_supplied_dq
+        return {
+            "override_mask": override,
+            "user_supplied_dq": str(user_dq) if user_dq else None,
+        }
+
+    def process(self, input: Any = None) -> RampModel | None:
+        """Run irisdq's DQ initialization on a ramp file or model.
+
+        Returns
+        -------
+        RampModel or None
+            The result: the output file, opened lazily, for a file; the
+            changed copy for a model. None without an input (``strun
+            irisdq::dq_init --save-parameters p.asdf`` only saves parameters).
+        """
+        if input is None:
+            log.warning("%s: no input file given; nothing to do", self.name)
+            return None
+        if isinstance(input, str | os.PathLike):
+            result = self._process_file(Path(input))
+        elif isinstance(input, StpipeModelMixin) and input.is_unchanged_file():
+            result = self._process_file(input.path)
+        elif isinstance(input, _datamodels.RampModel):
+            inner = _DQInitStep(**self._irisdq_parameters())
+            result = RampModel.adopt(inner.run(input))
+            self._record(inner)
+        else:
+            raise TypeError(
+                f"DQInitStep takes a ramp file name or a RampModel, not "
+                f"{type(input).__name__}"
+            )
+        result.overwrite = bool(self.overwrite)
+        return result
+
+    def _process_file(self, path: Path) -> RampModel:
+        if self.save_results:
+            # Written where stpipe will save the result, so that saving it
+            # finds the file already there.
+            target, scratch = Path(self.make_output_path()), None
+            overwrite = bool(self.overwrite)
+        else:
+            # Absolute: the model outlives a change of the working folder.
+            folder = Path(os.path.abspath(self.make_output_path())).parent
+            folder.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(prefix=".irisdq-", dir=folder))
+            target, overwrite = scratch / path.name, False
+        inner = _DQInitStep(
+            **self._irisdq_parameters(), output_file=target, overwrite=overwrite
+        )
+        try:
+            written = inner.run(path)
+            result = RampModel(written)
+        except BaseException:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        result._step_output = True
+        if scratch is not None:
+            result._own_scratch(scratch)
+        self._record(inner)
+        return result
+
+    def _record(self, inner: _DQInitStep) -> None:
+        summary = inner.summary
+        self._reference_files_used.append(("mask", summary.mask))
+
+    def _precache_references(self, input_file: Any) -> None:
+        # irisdq's step selects the mask itself (recording crds://<file> and
+        # the context); checking first would only read the header twice.
+        return None

@@ -1,0 +1,411 @@
+"""irisdq.stpipe: the DQ init step under stpipe (strun, step_defs, parameter
+files) and the local-CRDS mixin serving other steps."""
+
+import importlib.metadata
+import os
+import pickle
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from builders import write_full_frame_ramp, write_mask
+
+pytest.importorskip(
+    "stpipe", reason="stpipe is not installed (pip install 'irisdq[stpipe]')"
+)
+
+from stpipe import Pipeline, Step
+from stpipe.datamodel import AbstractDataModel
+
+import irisdq
+from irisdq import datamodels
+from irisdq.crds import update_checksum
+from irisdq.errors import IrisDQError
+from irisdq.stpipe import (
+    DQInitStep,
+    LocalCRDSMixin,
+    RampModel,
+    StepError,
+    TMTMaskModel,
+)
+
+MASK = "tmt_iris_mask_0001.fits"
+DARK = "tmt_iris_dark_0001.fits"
+SOURCE = Path(irisdq.__file__).resolve().parents[1]
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+
+# Runs a console script of the installed stpipe as its own executable does,
+# whatever module the stpipe version keeps it in.
+CONSOLE = (
+    "import sys; from importlib.metadata import entry_points; "
+    "name = sys.argv.pop(1); sys.argv[0] = name; "
+    "(script,) = entry_points(group='console_scripts', name=name); "
+    "sys.exit(script.load()())"
+)
+
+
+@pytest.fixture
+def cache(home):
+    """~/crds_cache holding the MASK the shipped TMT context chooses."""
+    return write_mask(home / "crds_cache" / "references" / "tmt" / "iris" / MASK)
+
+
+@pytest.fixture
+def raw(tmp_path):
+    return write_full_frame_ramp(tmp_path / "raw_uncal.fits")
+
+
+def _declared_entry_points() -> dict[str, str]:
+    table = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))
+    return table["project"]["entry-points"]["stpipe.steps"]
+
+
+@pytest.fixture(scope="module")
+def metadata_path(tmp_path_factory):
+    """A folder for PYTHONPATH that makes stpipe see irisdq's entry point.
+
+    An irisdq installed from this checkout declares it already (CI). A
+    development install made before the entry point existed does not; then
+    the folder holds irisdq's metadata with the entry point of pyproject.toml.
+    """
+    declared = _declared_entry_points()
+    installed = {
+        entry.name: entry.value
+        for entry in importlib.metadata.entry_points(group="stpipe.steps")
+        if entry.dist is not None and entry.dist.name == "irisdq"
+    }
+    if installed == declared:
+        return None
+    folder = tmp_path_factory.mktemp("metadata")
+    info = folder / f"irisdq-{irisdq.__version__}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: irisdq\nVersion: {irisdq.__version__}\n"
+    )
+    lines = [f"{name} = {value}" for name, value in declared.items()]
+    (info / "entry_points.txt").write_text("[stpipe.steps]\n" + "\n".join(lines))
+    return folder
+
+
+@pytest.fixture
+def console(metadata_path, tmp_path):
+    """Run ``strun ARGS`` or ``stpipe ARGS`` in tmp_path; return the result."""
+    paths = [str(SOURCE), os.environ.get("PYTHONPATH", "")]
+    if metadata_path is not None:
+        paths.insert(0, str(metadata_path))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
+
+    def run(command, *args):
+        return subprocess.run(
+            [sys.executable, "-c", CONSOLE, command, *map(str, args)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
+
+
+def _header(path):
+    return fits.getheader(path)
+
+
+# -- the command line ---------------------------------------------------------
+
+
+def test_stpipe_list_shows_the_step(console):
+    listed = console("stpipe", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "irisdq.stpipe.DQInitStep (dq_init)" in listed.stdout.splitlines()
+
+
+def test_strun_selects_the_mask_through_crds_and_streams_a_file(cache, raw, console):
+    done = console("strun", "irisdq::dq_init", raw.name)
+    assert done.returncode == 0, done.stderr
+    output = raw.parent / "raw_dqinit.fits"  # _uncal replaced, in the cwd
+    header = _header(output)
+    assert header["S_DQINIT"] == "COMPLETE"
+    assert header["R_MASK"] == f"crds://{MASK}"
+    assert header["CRDS_CTX"] == "tmt_0001.pmap"
+    with datamodels.RampModel(output) as result:
+        assert result.pixeldq[3, 4] == 1024 | 1
+        assert result.groupdq[0, 1, 3, 4] == 1
+        np.testing.assert_array_equal(result.data, 1)
+    assert [p.name for p in raw.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_parameter_file_round_trip(raw, console, tmp_path):
+    saved = console(
+        "strun",
+        "irisdq::dq_init",
+        "--save-parameters",
+        "dq_init.asdf",
+        "--override_mask=N/A",
+        "--output_dir=out",
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert (tmp_path / "dq_init.asdf").is_file()
+
+    done = console("strun", "dq_init.asdf", raw.name)
+    assert done.returncode == 0, done.stderr
+    header = _header(tmp_path / "out" / "raw_dqinit.fits")
+    assert header["S_DQINIT"] == "SKIPPED"  # no CRDS cache: N/A came back
+    assert header["R_MASK"] == "N/A"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["missing_uncal.fits"], "missing_uncal.fits"),
+        (["raw_uncal.fits", "--override_mask=no_mask.fits"], "no_mask.fits"),
+    ],
+)
+def test_strun_errors_are_one_line_without_traceback(raw, console, args, named):
+    failed = console("strun", "irisdq::dq_init", *args)
+    assert failed.returncode == 2
+    assert "Traceback" not in failed.stderr + failed.stdout
+    errors = [line for line in failed.stderr.splitlines() if " - ERROR - " in line]
+    assert len(errors) == 1
+    assert named in errors[0]
+    assert not (raw.parent / "raw_dqinit.fits").exists()
+
+
+# -- the step in Python --------------------------------------------------------
+
+
+def test_override_path_writes_into_output_dir(raw, tmp_path):
+    mask = write_mask(tmp_path / "my_mask.fits")
+    result = DQInitStep.call(
+        str(raw),
+        override_mask=str(mask),
+        output_dir=str(tmp_path / "out"),
+        save_results=True,
+    )
+    output = tmp_path / "out" / "raw_dqinit.fits"
+    assert isinstance(result, AbstractDataModel)
+    assert result.meta.filename == "raw_dqinit.fits"
+    assert os.path.samefile(result.path, output)
+    assert _header(output)["R_MASK"] == str(mask)
+    assert "CRDS_CTX" not in _header(output)
+    result.close()
+
+
+def test_same_file_as_irisdqs_own_step(cache, raw, tmp_path):
+    from irisdq.dq_init import DQInitStep as IrisDQInitStep
+
+    ours = IrisDQInitStep.call(str(raw), output_dir=str(tmp_path / "irisdq"))
+    with DQInitStep.call(
+        str(raw), output_dir=str(tmp_path / "stpipe"), save_results=True
+    ) as result:
+        assert result.path.read_bytes() == ours.read_bytes()
+
+
+def test_existing_output_needs_overwrite(raw, tmp_path):
+    mask = str(write_mask(tmp_path / "my_mask.fits"))
+    DQInitStep.call(
+        str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
+    ).close()
+    with pytest.raises(StepError, match="already exists; use --overwrite") as info:
+        DQInitStep.call(
+            str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
+        )
+    assert isinstance(info.value, IrisDQError)
+    assert info.value.exit_status == 2
+    DQInitStep.call(
+        str(raw),
+        override_mask=mask,
+        save_results=True,
+        output_dir=str(tmp_path),
+        overwrite=True,
+    ).close()
+
+
+def test_step_error_survives_pickling():
+    error = pickle.loads(pickle.dumps(StepError("raw.fits: bad", 2)))
+    assert isinstance(error, StepError)
+    assert (str(error), error.exit_status) == ("raw.fits: bad", 2)
+
+
+def test_unsaved_result_is_a_scratch_file_removed_on_close(raw, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = DQInitStep.call(str(raw), override_mask="N/A")
+    scratch = result.path.parent
+    assert scratch.name.startswith(".irisdq-")
+    assert scratch.parent == tmp_path
+    assert result.meta.cal_step.dq_init == "SKIPPED"
+    kept = Path(result.save(tmp_path / "kept.fits"))
+    result.close()
+    assert not scratch.exists()
+    assert _header(kept)["S_DQINIT"] == "SKIPPED"
+
+
+def test_sci_is_never_decoded_for_a_file(cache, raw, tmp_path, monkeypatch):
+    load = datamodels.DataModel._load
+
+    def refuse_sci(self, spec, hdu):
+        assert spec.extname != "SCI", "SCI was read into memory"
+        return load(self, spec, hdu)
+
+    monkeypatch.setattr(datamodels.DataModel, "_load", refuse_sci)
+    result = DQInitStep.call(
+        str(raw), output_dir=str(tmp_path / "out"), save_results=True
+    )
+    assert result.is_unchanged_file()
+    assert result.pixeldq[3, 4] == 1025  # DQ arrays may be read; SCI is not
+    result.close()
+
+
+def test_model_in_memory_with_a_mask_model(tmp_path):
+    ramp = datamodels.RampModel()
+    ramp.meta.instrument.detector = "IRIS1"
+    ramp.data = np.zeros((1, 2, 16, 16), dtype=np.float32)
+    with TMTMaskModel(write_mask(tmp_path / "m.fits")) as mask:
+        result = DQInitStep.call(ramp, override_mask=mask)
+    assert isinstance(result, RampModel)
+    assert result.pixeldq[5, 0] == 2048
+    assert result.meta.ref_file.mask.name == str(tmp_path / "m.fits")
+    assert ramp.pixeldq is None  # the input is not changed
+    written = Path(result.save(tmp_path / "ramp_dqinit.fits"))
+    assert _header(written)["S_DQINIT"] == "COMPLETE"
+
+
+def test_a_model_is_streamed_from_its_file_only_while_unchanged(
+    raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    mask = str(write_mask(tmp_path / "m.fits"))
+    with RampModel(raw) as ramp:
+        streamed = DQInitStep.call(ramp, override_mask=mask)
+        assert streamed.path.parent.name.startswith(".irisdq-")  # a new file
+        assert streamed.is_unchanged_file()
+
+        ramp.pixeldq = np.full((16, 16), 4, dtype=np.uint32)  # not in the file
+        changed = DQInitStep.call(ramp, override_mask=mask)
+        assert changed.pixeldq[3, 4] == 4 | 1024 | 1
+        assert not changed.is_unchanged_file()
+        saved = Path(changed.save(tmp_path / "changed.fits"))
+    with datamodels.RampModel(saved) as back:
+        assert back.pixeldq[0, 0] == 4
+    streamed.close()
+
+
+def test_saving_a_changed_result_updates_its_own_file_only(raw, tmp_path):
+    mask = str(write_mask(tmp_path / "m.fits"))
+    result = DQInitStep.call(
+        str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
+    )
+    result.meta.exposure.readpatt = "CDS"  # as a finalize_result might
+    assert Path(result.save(result.path)).name == "raw_dqinit.fits"
+    assert _header(result.path)["READPATT"] == "CDS"
+    result.close()
+
+    with RampModel(raw) as ramp:  # a file the step did not write is kept
+        ramp.meta.exposure.readpatt = "CDS"
+        with pytest.raises(FileExistsError):
+            ramp.save(raw)
+    assert "READPATT" not in _header(raw)
+
+
+def test_models_meet_stpipes_contract(raw):
+    with RampModel(raw) as ramp:
+        assert isinstance(ramp, AbstractDataModel)
+        assert ramp.crds_observatory == "tmt"
+        assert ramp.meta.filename == "raw_uncal.fits"
+        parameters = ramp.get_crds_parameters()
+        assert parameters["meta.instrument.detector"] == "IRIS1"
+        assert parameters["meta.observation.date"] == "2020-07-13"
+
+
+# -- a pipeline, and the mixin serving another reference type ------------------
+
+
+class DarkStep(LocalCRDSMixin, Step):
+    """A stand-in dark step: looks up its DARK and remembers it."""
+
+    class_alias = "test_dark"
+    reference_file_types = ["dark"]  # noqa: RUF012
+
+    def process(self, input):
+        self.dark_used = self.get_reference_file(input, "dark")
+        return input
+
+
+class Detector1(LocalCRDSMixin, Pipeline):
+    """DQ initialization then the dark step, as an IRIS pipeline would."""
+
+    step_defs = {"dq_init": DQInitStep, "dark": DarkStep}  # noqa: RUF012
+
+    def process(self, input):
+        result = self.dq_init.run(input)
+        return self.dark.run(result)
+
+
+def _write_dark_context(home):
+    """tmt_0002.pmap: the shipped MASK rmap, and a DARK rmap for IRIS1."""
+    folder = home / "crds_cache" / "mappings" / "tmt"
+    folder.mkdir(parents=True)
+    mappings = {
+        "tmt_0002.pmap": (
+            "header = {'mapping': 'PIPELINE', 'name': 'tmt_0002.pmap', "
+            "'observatory': 'TMT', 'parkey': ('META.INSTRUMENT.NAME',), "
+            "'sha1sum': ''}\nselector = {'IRIS': 'tmt_iris_0004.imap'}\n"
+        ),
+        "tmt_iris_0004.imap": (
+            "header = {'mapping': 'INSTRUMENT', 'name': 'tmt_iris_0004.imap', "
+            "'instrument': 'IRIS', 'observatory': 'TMT', 'parkey': ('REFTYPE',), "
+            "'sha1sum': ''}\nselector = {'mask': 'tmt_iris_mask_0001.rmap', "
+            "'dark': 'tmt_iris_dark_0001.rmap'}\n"
+        ),
+        "tmt_iris_dark_0001.rmap": (
+            "header = {'mapping': 'REFERENCE', 'name': 'tmt_iris_dark_0001.rmap', "
+            "'instrument': 'IRIS', 'observatory': 'TMT', 'filekind': 'DARK', "
+            "'parkey': (('META.INSTRUMENT.DETECTOR',), "
+            "('META.OBSERVATION.DATE', 'META.OBSERVATION.TIME')), 'sha1sum': ''}\n"
+            "selector = Match({('IRIS1',): UseAfter({'2015-10-01 00:00:00': "
+            f"'{DARK}'}})}})\n"
+        ),
+    }
+    for name, text in mappings.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        update_checksum(folder / name)
+
+
+def test_pipeline_step_defs_with_a_second_reference_type(cache, raw, tmp_path, home):
+    _write_dark_context(home)
+    dark = cache.parent / DARK
+    dark.write_bytes(b"a dark reference")
+    pipeline = Detector1(output_dir=str(tmp_path / "out"), save_results=True)
+    result = pipeline.run(str(raw))
+
+    assert pipeline.dark.dark_used == str(dark)
+    output = tmp_path / "out" / "raw_uncal_detector1.fits"
+    header = _header(output)
+    assert header["S_DQINIT"] == "COMPLETE"
+    assert header["R_MASK"] == f"crds://{MASK}"
+    assert header["CRDS_CTX"] == "tmt_0002.pmap"  # the cache's newest context
+    scratch = result.path.parent
+    result.close()
+    assert not scratch.exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [output.name]
+
+
+def test_pipeline_checks_every_reference_before_any_work(
+    cache, raw, tmp_path, home, monkeypatch
+):
+    _write_dark_context(home)  # the DARK file itself is missing
+
+    def must_not_run(self, input):
+        raise AssertionError("DQ initialization ran before the references were checked")
+
+    monkeypatch.setattr(DQInitStep, "process", must_not_run)
+    pipeline = Detector1(output_dir=str(tmp_path / "out"), save_results=True)
+    with pytest.raises(StepError, match=f"^{raw}: DARK .*{DARK}.*expected at"):
+        pipeline.run(str(raw))
+    assert [p.name for p in tmp_path.rglob("*.fits")] == [raw.name]
