@@ -40,10 +40,11 @@ __all__ = [
     "flat_flags",
     "illumination",
     "lower_median",
-    "noisy_cut",
+    "noisy_threshold",
     "ols_weights",
     "reference_pixels",
     "robust_scatter",
+    "typical_noise",
 ]
 
 # The standard deviation of a normal distribution is 1.4826 times its
@@ -78,9 +79,10 @@ class Thresholds:
     warm : float
         A dark rate above this and at most ``hot`` is WARM.
     noisy_sigma : float
-        A pixel whose scatter across the darks exceeds the detector's
-        typical scatter by this many robust standard deviations is noisy
-        (jwst_reffiles' ``noisy_threshold``, 5).
+        A pixel whose variance across the darks is too large for the
+        detector's typical noise at this significance, in standard
+        deviations of a normal distribution, is noisy (5, as jwst_reffiles'
+        ``noisy_threshold``; see :func:`noisy_threshold`).
     illumination_box : int
         The side, in pixels, of the boxes whose medians model the
         large-scale illumination of the flats (see :func:`illumination`).
@@ -153,7 +155,9 @@ def lower_median(stack: np.ndarray, axis: int = 0) -> np.ndarray:
     return chosen
 
 
-def robust_scatter(stack: np.ndarray, axis: int = 0, clip: float = 6.0) -> np.ndarray:
+def robust_scatter(
+    stack: np.ndarray, axis: int = 0, clip: float = 6.0, *, return_count: bool = False
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Return the scatter of ``stack`` along ``axis``, outliers left out.
 
     The standard deviation of the values within ``clip`` robust standard
@@ -174,12 +178,17 @@ def robust_scatter(stack: np.ndarray, axis: int = 0, clip: float = 6.0) -> np.nd
     clip : float, optional
         Values further than this many robust standard deviations from the
         median are left out.
+    return_count : bool, optional
+        Also return how many values each scatter comes from (what
+        :func:`noisy_threshold` needs).
 
     Returns
     -------
-    numpy.ndarray
+    scatter : numpy.ndarray
         float32, ``stack`` without ``axis``; 0 where fewer than two values
         are kept.
+    count : numpy.ndarray
+        uint16, the values kept; only with ``return_count``.
 
     Examples
     --------
@@ -203,7 +212,10 @@ def robust_scatter(stack: np.ndarray, axis: int = 0, clip: float = 6.0) -> np.nd
         kept[~keep] = 0
         variance = kept.sum(axis=0) / (count - 1)
     variance[count < 2] = 0
-    return np.sqrt(variance, dtype=np.float32)
+    scatter = np.sqrt(variance, dtype=np.float32)
+    if return_count:
+        return scatter, count.astype(np.uint16)
+    return scatter
 
 
 def ols_weights(ngroups: int, group_time: float) -> np.ndarray:
@@ -447,6 +459,7 @@ def flat_flags(
 def dark_flags(
     rate: np.ndarray,
     scatter: np.ndarray | None = None,
+    count: np.ndarray | int | None = None,
     *,
     hot: float = Thresholds.hot,
     warm: float = Thresholds.warm,
@@ -460,15 +473,17 @@ def dark_flags(
       a combination robust to cosmic rays (:func:`lower_median`).
       jwst_reffiles' dark search flags as HOT only pixels saturated in every
       group; thresholds on the rate find hot pixels that do not saturate.
-    - noisy (``noisy_flag``): ``scatter`` above ``m + noisy_sigma * s``,
-      where ``m`` is the median of ``scatter`` over the science pixels and
-      ``s`` its robust standard deviation (:data:`MAD_TO_SIGMA` times its
-      median absolute deviation). jwst_reffiles uses the standard deviation
-      of the slopes and the sigma-clipped mean and standard deviation of the
-      map, flagging TELEGRAPH; a per-pixel standard deviation grows with a
-      single cosmic ray, so here the scatter should come from
-      :func:`robust_scatter`. HOT pixels are not tested: their shot noise
-      alone would pass the cut, and they are flagged already.
+    - noisy (``noisy_flag``): ``scatter`` above :func:`noisy_threshold` of
+      the detector's :func:`typical_noise`, a chi-square test of each
+      pixel's variance at ``noisy_sigma``. jwst_reffiles flags (as
+      TELEGRAPH) standard deviations of the slopes above the sigma-clipped
+      mean plus ``noisy_threshold`` (5) standard deviations of the map of
+      standard deviations. Here the scatter should come from
+      :func:`robust_scatter`, which leaves a cosmic ray out, and the test
+      allows for the frames each pixel kept: a pixel that lost a frame to a
+      cosmic ray has a less certain scatter, and a fixed cut would call
+      more of them noisy. HOT pixels are not tested: their shot noise alone
+      would pass the cut, and they are flagged already.
     - UNRELIABLE_DARK: ``rate`` NaN (a dark had no value there).
 
     Parameters
@@ -478,6 +493,8 @@ def dark_flags(
     scatter : numpy.ndarray, optional
         2-D scatter of each pixel across the darks; None skips the noisy
         search (it needs 3 darks or more to be robust to a cosmic ray).
+    count : numpy.ndarray or int, optional
+        The frames behind each scatter (required with ``scatter``).
     hot, warm, noisy_sigma : float, optional
         See :class:`Thresholds`.
     noisy_flag : str, optional
@@ -512,36 +529,86 @@ def dark_flags(
     }
     noisy = np.zeros(rate.shape, dtype=bool)
     if scatter is not None:
+        if count is None:
+            raise IrisDQError("dark_flags: give the frames behind each scatter (count)")
         tested = science & ~hot_map
-        cut = noisy_cut(scatter, tested, noisy_sigma)
-        if cut is not None:
+        sigma = typical_noise(scatter, count, tested)
+        if sigma is not None:
             with np.errstate(invalid="ignore"):
-                noisy = tested & (scatter > cut)
+                noisy = tested & (scatter > noisy_threshold(count, sigma, noisy_sigma))
     flags[noisy_flag] = noisy
     return flags
 
 
-def noisy_cut(
-    scatter: np.ndarray, science: np.ndarray, noisy_sigma: float
-) -> float | None:
-    """Return the scatter above which :func:`dark_flags` calls a pixel noisy.
+def _chi2_quantile(dof: np.ndarray, z: float) -> np.ndarray:
+    """Chi-square quantile at the normal deviate ``z`` (Wilson-Hilferty)."""
+    scale = 2.0 / (9.0 * dof)
+    return dof * np.maximum(1.0 - scale + z * np.sqrt(scale), 0.0) ** 3
 
-    The median of ``scatter`` over the ``science`` pixels plus
-    ``noisy_sigma`` robust standard deviations; None when no pixel has a
-    finite scatter.
+
+def typical_noise(
+    scatter: np.ndarray, count: np.ndarray | int, where: np.ndarray
+) -> float | None:
+    """Return the detector's typical noise per frame from per-pixel scatters.
+
+    For normal noise of standard deviation ``sigma`` the sample variance
+    ``s**2`` of ``k`` values has ``(k - 1) s**2 / sigma**2`` distributed as
+    chi-square with ``k - 1`` degrees of freedom, so the median over pixels
+    of ``(k - 1) s**2 / median(chi2_{k-1})`` estimates ``sigma**2``, even
+    where noisy pixels and pixels with fewer frames are mixed in.
+
+    Parameters
+    ----------
+    scatter : numpy.ndarray
+        Per-pixel scatter (:func:`robust_scatter`).
+    count : numpy.ndarray or int
+        Values behind each scatter.
+    where : numpy.ndarray of bool
+        Pixels to use.
+
+    Returns
+    -------
+    float or None
+        ``sigma``; None when no pixel has two values or more.
 
     Examples
     --------
-    >>> noisy_cut(np.array([[1.0, 1.0], [2.0, 1.0]]), np.ones((2, 2), bool), 5)
-    1.0
+    >>> rng = np.random.default_rng(0)
+    >>> s = robust_scatter(rng.normal(0, 3.0, (6, 100, 100)))
+    >>> round(typical_noise(s, 6, np.ones((100, 100), bool)))
+    3
     """
-    values = scatter[science & np.isfinite(scatter)]
-    if not values.size:
+    dof = np.broadcast_to(np.asarray(count, dtype=np.float64), scatter.shape) - 1
+    use = where & (dof >= 1) & np.isfinite(scatter)
+    if not use.any():
         return None
-    centre = float(np.median(values))
-    return centre + noisy_sigma * MAD_TO_SIGMA * float(
-        np.median(np.abs(values - centre))
+    values = (
+        scatter[use].astype(np.float64) ** 2 * dof[use] / _chi2_quantile(dof[use], 0.0)
     )
+    return float(np.sqrt(np.median(values)))
+
+
+def noisy_threshold(
+    count: np.ndarray | int, sigma: float, noisy_sigma: float = Thresholds.noisy_sigma
+) -> np.ndarray:
+    """Return the scatter above which a pixel is noisy.
+
+    The scatter of ``k`` values whose variance is too large to come from
+    noise of standard deviation ``sigma`` at the significance of
+    ``noisy_sigma`` standard deviations of a normal distribution (5: about
+    3 in 10 million normal pixels pass): ``sigma * sqrt(q / (k - 1))`` with
+    ``q`` the chi-square quantile of ``k - 1`` degrees of freedom
+    (Wilson-Hilferty approximation). Infinite where ``k < 2``.
+
+    Examples
+    --------
+    >>> noisy_threshold(np.array([3, 7, 10]), 1.0).round(2)
+    array([4.09, 2.67, 2.34])
+    """
+    dof = np.asarray(count, dtype=np.float64) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut = sigma * np.sqrt(_chi2_quantile(np.maximum(dof, 1), noisy_sigma) / dof)
+    return np.where(dof >= 1, cut, np.inf)
 
 
 def combine_flags(

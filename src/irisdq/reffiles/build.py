@@ -45,10 +45,11 @@ from irisdq.reffiles.badpix import (
     flat_flags,
     illumination,
     lower_median,
-    noisy_cut,
+    noisy_threshold,
     ols_weights,
     reference_pixels,
     robust_scatter,
+    typical_noise,
 )
 
 __all__ = ["DEFAULT_BLOCK_ROWS", "MaskBuild", "build_mask"]
@@ -82,9 +83,12 @@ class MaskBuild:
         without flats.
     dark_rate : numpy.ndarray or None
         The combined dark rate (NaN on reference pixels); None without darks.
+    dark_noise : float or None
+        The detector's typical noise per dark frame (:func:`typical_noise`);
+        None when the noisy search did not run.
     noisy_cut : float or None
-        The scatter above which a pixel was called noisy; None when the
-        noisy search did not run.
+        The scatter above which a pixel that kept every dark frame was
+        called noisy; None when the noisy search did not run.
     notes : list of str
         Searches skipped and why.
     """
@@ -98,6 +102,7 @@ class MaskBuild:
     dark_frames: int
     response: np.ndarray | None
     dark_rate: np.ndarray | None
+    dark_noise: float | None
     noisy_cut: float | None
     noisy_flag: str
     do_not_use: tuple[str, ...]
@@ -275,7 +280,7 @@ def build_mask(
             for source in flat_sources
             for frame in range(source.count)
         ]
-        combined, rate, scatter = _combine(
+        combined, rate, scatter, kept = _combine(
             shape, levels, dark_sources, dark_frames >= 3, int(block_rows)
         )
     finally:
@@ -299,7 +304,7 @@ def build_mask(
         )
     else:
         notes.append("no flats: DEAD, LOW_QE, OPEN and ADJ_OPEN were not searched")
-    cut = None
+    cut = noise = None
     if rate is not None:
         rate[~science] = np.nan
         if scatter is None:
@@ -312,6 +317,7 @@ def build_mask(
         dark = dark_flags(
             rate,
             scatter,
+            kept,
             hot=thresholds.hot,
             warm=thresholds.warm,
             noisy_sigma=thresholds.noisy_sigma,
@@ -319,7 +325,9 @@ def build_mask(
             science=science,
         )
         if scatter is not None:
-            cut = noisy_cut(scatter, science & ~dark["HOT"], thresholds.noisy_sigma)
+            noise = typical_noise(scatter, kept, science & ~dark["HOT"])
+            if noise is not None:
+                cut = float(noisy_threshold(dark_frames, noise, thresholds.noisy_sigma))
         for name, where in dark.items():
             classes[name] = classes[name] | where if name in classes else where
     else:
@@ -336,8 +344,7 @@ def build_mask(
     if author:
         mask.meta.author = author
     mask.meta.description = description or (
-        f"IRIS {detector} bad-pixel mask from {len(flat_paths)} flat and "
-        f"{len(dark_paths)} dark files"
+        f"{detector} bad pixels: {len(flat_paths)} flats, {len(dark_paths)} darks"
     )
     result = MaskBuild(
         mask=mask,
@@ -349,6 +356,7 @@ def build_mask(
         dark_frames=dark_frames,
         response=response,
         dark_rate=rate,
+        dark_noise=noise,
         noisy_cut=cut,
         noisy_flag=noisy_flag,
         do_not_use=do_not_use,
@@ -452,13 +460,14 @@ def _combine(
     darks: list[_Frames],
     with_scatter: bool,
     block_rows: int,
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Stream every frame in row blocks into the combined flat and dark maps."""
     ny, nx = shape
     combined = np.empty(shape, dtype=np.float32) if flats else None
     dark_frames = [(source, frame) for source in darks for frame in range(source.count)]
     rate = np.empty(shape, dtype=np.float32) if dark_frames else None
     scatter = np.empty(shape, dtype=np.float32) if with_scatter else None
+    kept = np.empty(shape, dtype=np.uint16) if with_scatter else None
     for start in range(0, ny, block_rows):
         stop = min(start + block_rows, ny)
         if combined is not None:
@@ -472,8 +481,10 @@ def _combine(
                 stack[index] = source.read(frame, start, stop)
             rate[start:stop] = lower_median(stack)
             if scatter is not None:
-                scatter[start:stop] = robust_scatter(stack)
-    return combined, rate, scatter
+                scatter[start:stop], kept[start:stop] = robust_scatter(
+                    stack, return_count=True
+                )
+    return combined, rate, scatter, kept
 
 
 def _record_provenance(result: MaskBuild) -> None:
@@ -482,21 +493,24 @@ def _record_provenance(result: MaskBuild) -> None:
     header = result.mask.extra_keywords
     t = result.thresholds
     cards = [
-        ("IRISDQV", irisdq.__version__, "irisdq version that built the mask"),
+        ("IRISDQV", irisdq.__version__, "irisdq version that built it"),
         ("BPMNFLAT", result.flat_frames, "flat-field frames combined"),
         ("BPMNDARK", result.dark_frames, "dark frames combined"),
-        ("BPMSMOTH", t.illumination_box, "illumination block median box (pixels)"),
-        ("BPMMXDED", t.dead, "DEAD below this normalised response"),
-        ("BPMMXLQE", t.low_qe, "LOW_QE/OPEN below this normalised response"),
-        ("BPMMXOAD", t.open_neighbour, "OPEN: 4 neighbours above this response"),
+        ("BPMSMOTH", t.illumination_box, "illumination block median box, px"),
+        ("BPMMXDED", t.dead, "DEAD below this flat response"),
+        ("BPMMXLQE", t.low_qe, "LOW_QE/OPEN below this response"),
+        ("BPMMXOAD", t.open_neighbour, "OPEN: 4 neighbours above this"),
         ("BPMHOT", t.hot, "HOT above this dark rate"),
         ("BPMWARM", t.warm, "WARM above this dark rate"),
-        ("BPMNOISG", t.noisy_sigma, "noisy: robust sigmas above typical scatter"),
+        ("BPMNOISG", t.noisy_sigma, "noisy: robust sigmas above typical"),
         ("BPMNOISF", result.noisy_flag, "flag of noisy pixels"),
-        ("BPMREFPX", result.refpix, "reference-pixel border (pixels)"),
+        ("BPMREFPX", result.refpix, "reference-pixel border, px"),
     ]
     if result.noisy_cut is not None:
-        cards.append(("BPMNOISC", result.noisy_cut, "noisy: scatter above this"))
+        cards.append(("BPMNOISE", result.dark_noise, "typical dark noise per frame"))
+        cards.append(
+            ("BPMNOISC", result.noisy_cut, "noisy: scatter above (all frames)")
+        )
     for keyword, value, comment in cards:
         header[keyword] = (value, comment)
     header.add_history(f"Built by irisdq {irisdq.__version__} (irisdq mask build)")

@@ -52,7 +52,10 @@ def format_report(result: MaskBuild) -> str:
     t = result.thresholds
     noisy = f"{result.noisy_flag} > {t.noisy_sigma:g} robust sigma"
     if result.noisy_cut is not None:
-        noisy += f" (scatter > {result.noisy_cut:.4g})"
+        noisy += (
+            f" (noise {result.dark_noise:.4g}; scatter > {result.noisy_cut:.4g} "
+            f"with all {result.dark_frames} frames)"
+        )
     lines = [
         f"inputs      {result.flat_frames} flat frames ({len(result.flats)} "
         f"files), {result.dark_frames} dark frames ({len(result.darks)} files)",
