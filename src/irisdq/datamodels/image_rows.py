@@ -111,7 +111,11 @@ class ImagePlanes:
             float32 (stop - start, nx), a new array.
         """
         ny, nx = self.shape
-        if len(plane) != len(self.leading_shape) or not 0 <= start <= stop <= ny:
+        inside = len(plane) == len(self.leading_shape) and all(
+            0 <= index < length
+            for index, length in zip(plane, self.leading_shape, strict=True)
+        )
+        if not inside or not 0 <= start <= stop <= ny:
             raise IndexError(
                 f"{self.path}: no rows {start}:{stop} of plane {plane} in an "
                 f"image of planes {self.leading_shape} and shape {self.shape}"

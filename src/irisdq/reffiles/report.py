@@ -43,28 +43,30 @@ def format_report(result: MaskBuild) -> str:
     >>> print(format_report(build_mask(darks=sorted(folder.glob("*.fits")))))
     inputs      0 flat frames (0 files), 2 dark frames (2 files)
     flats       DEAD < 0.05, LOW_QE < 0.5, OPEN neighbours > 1.05; box 32 px
-    darks       HOT > 1, WARM > 0.1; UNRELIABLE_SLOPE > 5 robust sigma
+    darks       HOT > 1, WARM > 0.1; UNRELIABLE_SLOPE at 5 sigma
     border      4 px REFERENCE_PIXEL; DO_NOT_USE with DEAD, HOT, OPEN, REFERENCE_PIXEL
     pixels      DO_NOT_USE 241, HOT 1, REFERENCE_PIXEL 240
     note        no flats: DEAD, LOW_QE, OPEN and ADJ_OPEN were not searched
     note        2 dark frames: the noisy-pixel search needs 3 or more, so it was not run
     """
     t = result.thresholds
-    noisy = f"{result.noisy_flag} > {t.noisy_sigma:g} robust sigma"
-    if result.noisy_cut is not None:
-        noisy += (
-            f" (noise {result.dark_noise:.4g}; scatter > {result.noisy_cut:.4g} "
-            f"with all {result.dark_frames} frames)"
-        )
     lines = [
         f"inputs      {result.flat_frames} flat frames ({len(result.flats)} "
         f"files), {result.dark_frames} dark frames ({len(result.darks)} files)",
         f"flats       DEAD < {t.dead:g}, LOW_QE < {t.low_qe:g}, OPEN neighbours "
         f"> {t.open_neighbour:g}; box {t.illumination_box} px",
-        f"darks       HOT > {t.hot:g}, WARM > {t.warm:g}; {noisy}",
-        f"border      {result.refpix} px REFERENCE_PIXEL; DO_NOT_USE with "
-        f"{', '.join(result.do_not_use) or 'none'}",
+        f"darks       HOT > {t.hot:g}, WARM > {t.warm:g}; {result.noisy_flag} "
+        f"at {t.noisy_sigma:g} sigma",
     ]
+    if result.noisy_cut is not None:
+        lines.append(
+            f"noise       {result.dark_noise:.4g} per dark frame; noisy above a "
+            f"scatter of {result.noisy_cut:.4g} ({result.dark_frames} frames)"
+        )
+    lines.append(
+        f"border      {result.refpix} px REFERENCE_PIXEL; DO_NOT_USE with "
+        f"{', '.join(result.do_not_use) or 'none'}"
+    )
     counts = [f"{name} {count}" for name, count in result.counts.items() if count]
     lines.append(f"pixels      {', '.join(counts) or 'none flagged'}")
     lines.extend(f"note        {note}" for note in result.notes)
