@@ -534,8 +534,11 @@ def dark_flags(
         tested = science & ~hot_map
         sigma = typical_noise(scatter, count, tested)
         if sigma is not None:
-            with np.errstate(invalid="ignore"):
-                noisy = tested & (scatter > noisy_threshold(count, sigma, noisy_sigma))
+            counts = np.broadcast_to(np.asarray(count), rate.shape)
+            for frames in _distinct_counts(counts):
+                cut = float(noisy_threshold(frames, sigma, noisy_sigma))
+                with np.errstate(invalid="ignore"):
+                    noisy |= tested & (counts == frames) & (scatter > cut)
     flags[noisy_flag] = noisy
     return flags
 
@@ -578,14 +581,28 @@ def typical_noise(
     >>> round(typical_noise(s, 6, np.ones((100, 100), bool)))
     3
     """
-    dof = np.broadcast_to(np.asarray(count, dtype=np.float64), scatter.shape) - 1
-    use = where & (dof >= 1) & np.isfinite(scatter)
-    if not use.any():
+    counts = np.broadcast_to(np.asarray(count), scatter.shape)
+    pieces = []
+    # One pass per distinct number of frames (a handful), in float32, so
+    # that a 4096 x 4096 map costs no full-size float64 temporaries.
+    for frames in _distinct_counts(counts):
+        dof = frames - 1
+        use = where & (counts == frames) & np.isfinite(scatter)
+        values = np.square(scatter[use], dtype=np.float32)
+        values *= np.float32(dof / _chi2_quantile(np.float64(dof), 0.0))
+        pieces.append(values)
+    if not pieces or not sum(piece.size for piece in pieces):
         return None
-    values = (
-        scatter[use].astype(np.float64) ** 2 * dof[use] / _chi2_quantile(dof[use], 0.0)
-    )
-    return float(np.sqrt(np.median(values)))
+    return float(np.sqrt(np.median(np.concatenate(pieces))))
+
+
+def _distinct_counts(counts: np.ndarray) -> list[int]:
+    """The distinct counts of two or more in an array of frame counts."""
+    if counts.dtype.kind not in "ui" or counts.size == 0:
+        counts = counts.astype(np.int64)
+    top = int(counts.max()) if counts.size else 0
+    present = np.bincount(np.clip(counts, 0, top).ravel(), minlength=top + 1)
+    return [int(k) for k in np.nonzero(present)[0] if k >= 2]
 
 
 def noisy_threshold(
