@@ -292,7 +292,10 @@ def build_mask(
     response = None
     if combined is not None:
         combined[~science] = np.nan
-        response = combined / illumination(combined, thresholds.illumination_box)
+        # In place: the combined flat becomes the response, one full-size
+        # array fewer.
+        response = combined
+        response /= illumination(combined, thresholds.illumination_box)
         classes.update(
             flat_flags(
                 response,
