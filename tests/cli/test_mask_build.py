@@ -134,3 +134,16 @@ def test_do_not_use_none(tmp_path, inputs):
                       "--no-plot"]))  # fmt: skip
     with TMTMaskModel(out) as mask:
         assert not (mask.dq & 1).any()
+
+
+def test_the_picture_goes_where_plot_says(tmp_path, inputs):
+    pytest.importorskip("matplotlib")
+    _, darks = inputs
+    picture = tmp_path / "pictures" / "build.png"
+    out = tmp_path / "mask.fits"
+    assert (
+        run_build(_parse(["--darks", *darks, "-o", str(out), "--plot", str(picture)]))
+        == 0
+    )
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "mask_report.png").exists()

@@ -260,3 +260,23 @@ def test_useafter_is_normalised(tmp_path):
         fits.PrimaryHDU(np.zeros((16, 16), dtype=np.float32)).writeto(darks[-1])
     result = build_mask(darks=darks, useafter="2026-03-01", refpix=0)
     assert result.mask.meta.useafter == "2026-03-01T00:00:00"
+
+
+def test_pixels_without_a_value_are_flagged_not_dropped(tmp_path):
+    flats, darks = [], []
+    for i in range(3):
+        flat = np.full((32, 32), 1000.0, dtype=np.float32)
+        dark = np.full((32, 32), 0.01, dtype=np.float32)
+        if i == 1:
+            flat[5, 6] = np.nan
+            dark[7, 8] = np.nan
+        flats.append(tmp_path / f"f{i}.fits")
+        darks.append(tmp_path / f"d{i}.fits")
+        fits.PrimaryHDU(flat).writeto(flats[-1])
+        fits.PrimaryHDU(dark).writeto(darks[-1])
+    result = build_mask(
+        flats, darks, refpix=0, thresholds=Thresholds(illumination_box=8)
+    )
+    assert dqflags.decode_flags(int(result.mask.dq[5, 6])) == ["NO_FLAT_FIELD"]
+    assert dqflags.decode_flags(int(result.mask.dq[7, 8])) == ["UNRELIABLE_DARK"]
+    assert np.count_nonzero(result.mask.dq) == 2
