@@ -280,3 +280,21 @@ def test_pixels_without_a_value_are_flagged_not_dropped(tmp_path):
     assert dqflags.decode_flags(int(result.mask.dq[5, 6])) == ["NO_FLAT_FIELD"]
     assert dqflags.decode_flags(int(result.mask.dq[7, 8])) == ["UNRELIABLE_DARK"]
     assert np.count_nonzero(result.mask.dq) == 2
+
+
+@pytest.mark.parametrize(
+    ("starts", "message"),
+    [
+        ([(1, 1), (1, 2)], r"d1\.fits: starts at SUBSTRT2, SUBSTRT1 = 2, 1"),
+        ([(0, 1), (0, 1)], r"d0\.fits: SUBSTRT1 = 0 is not a 1-based pixel index"),
+    ],
+)
+def test_inputs_must_share_a_valid_subarray_start(tmp_path, starts, message):
+    darks = []
+    for i, (x, y) in enumerate(starts):
+        hdu = fits.PrimaryHDU(np.zeros((16, 16), dtype=np.float32))
+        hdu.header["SUBSTRT1"], hdu.header["SUBSTRT2"] = x, y
+        darks.append(tmp_path / f"d{i}.fits")
+        hdu.writeto(darks[-1])
+    with pytest.raises(IrisDQError, match=message):
+        build_mask(darks=darks)

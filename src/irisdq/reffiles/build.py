@@ -265,7 +265,7 @@ def build_mask(
         flat_sources = sources[: len(flat_paths)]
         dark_sources = sources[len(flat_paths) :]
         shape = _common_shape(sources)
-        origin = _origin(sources[0].planes.primary_header)
+        origin = _common_origin(sources)
         full = detector_shape(detector) or shape
         science = ~_reference_border(full, origin, shape, refpix)
         dark_frames = sum(source.count for source in dark_sources)
@@ -397,15 +397,28 @@ def _common_shape(sources: list[_Frames]) -> tuple[int, int]:
     return shape
 
 
-def _origin(header) -> tuple[int, int]:
+def _common_origin(sources: list[_Frames]) -> tuple[int, int]:
+    origin = _origin(sources[0].planes.primary_header, sources[0].path)
+    for source in sources[1:]:
+        other = _origin(source.planes.primary_header, source.path)
+        if other != origin:
+            raise IrisDQError(
+                f"{source.path}: starts at SUBSTRT2, SUBSTRT1 = {other[0] + 1}, "
+                f"{other[1] + 1} but {sources[0].path} at {origin[0] + 1}, "
+                f"{origin[1] + 1}; give inputs of one subarray"
+            )
+    return origin
+
+
+def _origin(header, path: Path) -> tuple[int, int]:
     """The 0-based (row, column) of the inputs' first pixel on the detector."""
     values = []
     for keyword in ("SUBSTRT2", "SUBSTRT1"):
         value = header.get(keyword, 1)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise IrisDQError(
-                f"{keyword} = {value!r} is not a 1-based pixel index; fix the "
-                "input's header"
+                f"{path}: {keyword} = {value!r} is not a 1-based pixel index; "
+                "fix the input's header"
             )
         values.append(value - 1)
     return values[0], values[1]
