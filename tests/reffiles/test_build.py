@@ -298,3 +298,16 @@ def test_inputs_must_share_a_valid_subarray_start(tmp_path, starts, message):
         hdu.writeto(darks[-1])
     with pytest.raises(IrisDQError, match=message):
         build_mask(darks=darks)
+
+
+def test_where_no_light_fell_the_flat_cannot_be_measured(tmp_path):
+    flats = []
+    for i in range(3):
+        flat = np.full((32, 32), 1000.0, dtype=np.float32)
+        flat[:16, :16] = 0.0  # a dark corner, a whole illumination block
+        flats.append(tmp_path / f"f{i}.fits")
+        fits.PrimaryHDU(flat).writeto(flats[-1])
+    result = build_mask(flats, refpix=0, thresholds=Thresholds(illumination_box=16))
+    corner = result.mask.dq[:8, :8]  # beyond the half block the model ramps over
+    assert (corner == dqflags.pixel["NO_FLAT_FIELD"]).all()
+    assert result.counts["DEAD"] < 16 * 16

@@ -294,8 +294,14 @@ def build_mask(
         combined[~science] = np.nan
         # In place: the combined flat becomes the response, one full-size
         # array fewer.
+        model = illumination(combined, thresholds.illumination_box)
+        # Where no light reached (a whole block at or below zero), the
+        # response cannot be measured: NaN, so NO_FLAT_FIELD.
+        model[model <= 0] = np.nan
         response = combined
-        response /= illumination(combined, thresholds.illumination_box)
+        with np.errstate(invalid="ignore"):
+            response /= model
+        del model
         classes.update(
             flat_flags(
                 response,
