@@ -1,4 +1,5 @@
 import argparse
+import subprocess
 import sys
 
 import numpy as np
@@ -147,3 +148,17 @@ def test_the_picture_goes_where_plot_says(tmp_path, inputs):
     )
     assert picture.read_bytes()[:4] == b"\x89PNG"
     assert not (tmp_path / "mask_report.png").exists()
+
+
+def test_registering_the_command_does_not_load_numpy():
+    # irisdq --help must stay fast once the command is wired in.
+    code = (
+        "import argparse, sys\n"
+        "from irisdq.cli.mask_build import register_build\n"
+        "register_build(argparse.ArgumentParser().add_subparsers())\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

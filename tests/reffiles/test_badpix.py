@@ -4,7 +4,6 @@ import pytest
 from irisdq import bitmask, dqflags
 from irisdq.errors import FlagError, IrisDQError
 from irisdq.reffiles.badpix import (
-    Thresholds,
     combine_flags,
     dark_flags,
     flat_flags,
@@ -199,18 +198,3 @@ def test_reference_pixels_border_and_limits():
     assert not reference_pixels((10, 12), width=0).any()
     with pytest.raises(IrisDQError, match="does not fit"):
         reference_pixels((10, 12), width=5)
-
-
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"dead": -1}, "dead = -1"),
-        ({"hot": np.nan}, "hot = nan"),
-        ({"dead": 0.6}, "dead < low_qe < open_neighbour"),
-        ({"warm": 2.0}, "warm = 2.0 must be below hot"),
-        ({"illumination_box": 2.5}, "whole number"),
-    ],
-)
-def test_thresholds_refuse_inconsistent_values(changes, message):
-    with pytest.raises(IrisDQError, match=message):
-        Thresholds(**changes)

@@ -32,7 +32,8 @@ when matplotlib is installed (pip install 'irisdq[plot]').
 
 def register_build(subparsers) -> argparse.ArgumentParser:
     """Add the ``build`` action to ``subparsers`` and return its parser."""
-    from irisdq.reffiles.badpix import DEFAULT_DO_NOT_USE, Thresholds
+    # Not badpix: the defaults are shown without loading numpy.
+    from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE, Thresholds
 
     defaults = Thresholds()
     parser = subparsers.add_parser(
@@ -153,9 +154,9 @@ def run_build(args: argparse.Namespace) -> int:
         (checked before any work).
     """
     from irisdq.errors import IrisDQError
-    from irisdq.reffiles.badpix import Thresholds
     from irisdq.reffiles.build import build_mask
     from irisdq.reffiles.report import format_report
+    from irisdq.reffiles.thresholds import Thresholds
 
     output = Path(args.output)
     picture = None

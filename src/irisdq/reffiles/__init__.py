@@ -1,5 +1,6 @@
 """Building bad-pixel masks from calibration data.
 
+- :mod:`irisdq.reffiles.thresholds`: the rules' thresholds and defaults;
 - :mod:`irisdq.reffiles.badpix`: the rules, as plain functions on numpy
   arrays (flat response -> DEAD, LOW_QE, OPEN, ADJ_OPEN; dark rate and
   scatter -> HOT, WARM, noisy);
