@@ -311,3 +311,9 @@ def test_where_no_light_fell_the_flat_cannot_be_measured(tmp_path):
     corner = result.mask.dq[:8, :8]  # beyond the half block the model ramps over
     assert (corner == dqflags.pixel["NO_FLAT_FIELD"]).all()
     assert result.counts["DEAD"] < 16 * 16
+
+
+def test_one_file_name_is_one_input(tmp_path):
+    path = tmp_path / "cube.fits"
+    fits.PrimaryHDU(np.full((2, 16, 16), 0.01, dtype=np.float32)).writeto(path)
+    assert build_mask(darks=str(path), refpix=0).darks == [path]

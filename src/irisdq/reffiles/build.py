@@ -253,8 +253,7 @@ def build_mask(
             )
     if int(block_rows) != block_rows or block_rows < 1:
         raise IrisDQError(f"block_rows = {block_rows!r} must be a positive integer")
-    flat_paths = [Path(p) for p in flats]
-    dark_paths = [Path(p) for p in darks]
+    flat_paths, dark_paths = _paths(flats), _paths(darks)
     if not flat_paths and not dark_paths:
         raise IrisDQError("give flat-field files, dark files, or both")
     useafter_value = _useafter(useafter)
@@ -292,12 +291,12 @@ def build_mask(
     response = None
     if combined is not None:
         combined[~science] = np.nan
-        # In place: the combined flat becomes the response, one full-size
-        # array fewer.
         model = illumination(combined, thresholds.illumination_box)
         # Where no light reached (a whole block at or below zero), the
         # response cannot be measured: NaN, so NO_FLAT_FIELD.
         model[model <= 0] = np.nan
+        # In place: the combined flat becomes the response, one full-size
+        # array fewer.
         response = combined
         with np.errstate(invalid="ignore"):
             response /= model
@@ -374,6 +373,13 @@ def build_mask(
     )
     _record_provenance(result)
     return result
+
+
+def _paths(value) -> list[Path]:
+    # One file name alone is one input, not a sequence of characters.
+    if isinstance(value, str | os.PathLike):
+        return [Path(value)]
+    return [Path(item) for item in value]
 
 
 def _useafter(value: str | None) -> str:
