@@ -78,10 +78,14 @@ def register(subparsers) -> None:
     )
     plot.set_defaults(func=_plot)
 
+    from irisdq.cli.mask_build import register_build
+
+    register_build(commands)
+
 
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
-    print("irisdq mask: error: choose an action: create, info or plot", file=sys.stderr)
+    print("irisdq mask: error: choose an action: create, info, plot or build", file=sys.stderr)
     return 2
 
 

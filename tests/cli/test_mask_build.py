@@ -1,0 +1,177 @@
+import argparse
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from irisdq.cli.mask_build import register_build, run_build
+from irisdq.datamodels import TMTMaskModel
+from irisdq.errors import IrisDQError
+
+
+def _parse(argv):
+    """``irisdq mask build``'s arguments, parsed as the ``mask`` command does."""
+    parser = argparse.ArgumentParser(prog="irisdq mask")
+    register_build(parser.add_subparsers(dest="mask_command"))
+    return parser.parse_args(["build", *argv])
+
+
+def test_irisdq_mask_build_runs(tmp_path, inputs, capsys):
+    """The action is part of ``irisdq mask``."""
+    from irisdq.cli.main import main
+
+    flats, darks = inputs
+    out = tmp_path / "built.fits"
+    argv = ["mask", "build", "--flats", *flats, "--darks", *darks, "-o", str(out)]
+    assert main([*argv, "--refpix", "0", "--no-plot"]) == 0
+    with TMTMaskModel(out) as mask:
+        assert mask.dq[10, 12] & 1024  # the dead pixel of the flats
+        assert mask.dq[30, 5] & 2048  # the hot pixel of the darks
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    flats, darks = [], []
+    for i in range(3):
+        flat = np.full((40, 40), 5000.0 + 100 * i, dtype=np.float32)
+        flat[10, 12] = 1.0
+        flats.append(str(tmp_path / f"flat{i}.fits"))
+        fits.PrimaryHDU(flat).writeto(flats[-1])
+        dark = np.full((40, 40), 0.01, dtype=np.float32)
+        dark[30, 5] = 4.0
+        darks.append(str(tmp_path / f"dark{i}.fits"))
+        fits.PrimaryHDU(dark).writeto(darks[-1])
+    return flats, darks
+
+
+def test_build_writes_the_mask_the_report_and_the_picture(tmp_path, inputs, capsys):
+    pytest.importorskip("matplotlib")
+    flats, darks = inputs
+    out = tmp_path / "out" / "mask.fits"
+    args = _parse(["--flats", *flats, "--darks", *darks, "-o", str(out),
+                   "--detector", "IRIS2", "--useafter", "2026-02-03",
+                   "--illumination-box", "8", "--do-not-use", "dead,hot"])  # fmt: skip
+    assert args.func(args) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed
+    assert "DEAD 1, HOT 1" in printed
+    assert "DO_NOT_USE with DEAD, HOT" in printed
+    assert (tmp_path / "out" / "mask_report.png").stat().st_size > 0
+    with TMTMaskModel(out) as mask:
+        assert mask.meta.instrument.detector == "IRIS2"
+        assert mask.meta.useafter == "2026-02-03T00:00:00"
+        assert mask.dq[10, 12] == 1024 | 1
+        assert mask.dq[30, 5] == 2048 | 1
+        # REFERENCE_PIXEL is not in --do-not-use: no DO_NOT_USE on the border.
+        assert mask.dq[0, 0] == 2**31
+
+
+def test_existing_outputs_are_refused_before_any_work(tmp_path, inputs, monkeypatch):
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    out.write_bytes(b"keep me")
+    calls = []
+    monkeypatch.setattr("irisdq.reffiles.build.build_mask", calls.append)
+    with pytest.raises(FileExistsError) as info:
+        run_build(_parse(["--darks", *darks, "-o", str(out)]))
+    assert info.value.filename == str(out)
+    assert out.read_bytes() == b"keep me"
+    assert not calls
+    picture = tmp_path / "other_report.png"
+    picture.write_bytes(b"keep me too")
+    with pytest.raises(FileExistsError):
+        run_build(_parse(["--darks", *darks, "-o", str(tmp_path / "other.fits")]))
+    assert not (tmp_path / "other.fits").exists()
+
+
+def test_overwrite_replaces_both(tmp_path, inputs):
+    pytest.importorskip("matplotlib")
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    out.write_bytes(b"old")
+    (tmp_path / "mask_report.png").write_bytes(b"old")
+    assert run_build(_parse(["--darks", *darks, "-o", str(out), "--overwrite"])) == 0
+    assert out.read_bytes()[:6] == b"SIMPLE"
+    assert (tmp_path / "mask_report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_without_matplotlib_a_one_line_note_and_no_picture(
+    tmp_path, inputs, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    assert run_build(_parse(["--darks", *darks, "-o", str(out)])) == 0
+    notes = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if "matplotlib" in line and not line.startswith("wrote")
+    ]
+    assert notes == [
+        "no pictures: matplotlib is not installed (pip install 'irisdq[plot]')"
+    ]
+    assert out.exists()
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_no_plot_draws_nothing(tmp_path, inputs):
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    assert run_build(_parse(["--darks", *darks, "-o", str(out), "--no-plot"])) == 0
+    assert not list(tmp_path.glob("*.png"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--do-not-use", "DEAD,HOTT"], "unknown pixel flag name 'HOTT'"),
+        (["--hot", "0.01"], "warm = 0.1 must be below hot = 0.01"),
+        (["--darks", "missing.fits"], "missing.fits: no such file"),
+    ],
+)
+def test_bad_input_is_one_line_naming_it(tmp_path, inputs, extra, message):
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    args = _parse(["--darks", *darks, "-o", str(out), *extra])
+    with pytest.raises(IrisDQError, match=message) as info:
+        run_build(args)
+    assert "\n" not in str(info.value)
+    assert not out.exists()
+
+
+def test_do_not_use_none(tmp_path, inputs):
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    run_build(_parse(["--darks", *darks, "-o", str(out), "--do-not-use", "none",
+                      "--no-plot"]))  # fmt: skip
+    with TMTMaskModel(out) as mask:
+        assert not (mask.dq & 1).any()
+
+
+def test_the_picture_goes_where_plot_says(tmp_path, inputs):
+    pytest.importorskip("matplotlib")
+    _, darks = inputs
+    picture = tmp_path / "pictures" / "build.png"
+    out = tmp_path / "mask.fits"
+    assert (
+        run_build(_parse(["--darks", *darks, "-o", str(out), "--plot", str(picture)]))
+        == 0
+    )
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "mask_report.png").exists()
+
+
+def test_registering_the_command_does_not_load_numpy():
+    # irisdq --help must stay fast once the command is wired in.
+    code = (
+        "import argparse, sys\n"
+        "from irisdq.cli.mask_build import register_build\n"
+        "register_build(argparse.ArgumentParser().add_subparsers())\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
