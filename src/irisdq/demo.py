@@ -362,8 +362,8 @@ def _print_results(results, folder: Path, out: TextIO) -> None:
 def _plot(mask_path: Path, results, folder: Path, out: TextIO) -> list[Path]:
     from irisdq.datamodels import RampModel, TMTMaskModel
     from irisdq.datamodels.atomic import check_replaceable
-    from irisdq.datamodels.mask_plot import plot_mask
     from irisdq.errors import IrisDQError
+    from irisdq.plots import plot_mask
 
     written = []
     # The plots are saved by matplotlib, which follows links: only a

@@ -8,8 +8,8 @@ from builders import call_on_fifo
 from irisdq import datamodels
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.image import read_flag_image
-from irisdq.datamodels.mask_pixels import read_pixel_csv
 from irisdq.errors import DataModelError
+from irisdq.reffiles.pixels import read_pixel_csv
 
 
 @pytest.mark.parametrize(

@@ -85,13 +85,16 @@ def register(subparsers) -> None:
 
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
-    print("irisdq mask: error: choose an action: create, info, plot or build", file=sys.stderr)
+    print(
+        "irisdq mask: error: choose an action: create, info, plot or build",
+        file=sys.stderr,
+    )
     return 2
 
 
 def _create(args) -> int:
-    from irisdq.datamodels.mask_pixels import (
-        build_mask,
+    from irisdq.reffiles.pixels import (
+        mask_from_pixels,
         parse_pixel_flag,
         read_pixel_csv,
     )
@@ -99,7 +102,7 @@ def _create(args) -> int:
     pixels = [parse_pixel_flag(spec) for spec in args.flag]
     if args.from_csv:
         pixels += read_pixel_csv(args.from_csv)
-    mask = build_mask(pixels, detector=args.detector, one_based=args.one_based)
+    mask = mask_from_pixels(pixels, detector=args.detector, one_based=args.one_based)
     path = mask.write(args.output, overwrite=args.overwrite)
     print(f"wrote {path}: {len(pixels)} pixel flag(s) on {args.detector}")
     return 0
@@ -121,7 +124,7 @@ def _info(args) -> int:
     import warnings
 
     from irisdq.datamodels import DataModelWarning
-    from irisdq.datamodels.mask_pixels import format_mask_info
+    from irisdq.reffiles.pixels import format_mask_info
 
     # A damaged file is still described; its checksum problems are stated
     # in the output rather than as warnings.
@@ -138,7 +141,7 @@ def _info(args) -> int:
 
 
 def _plot(args) -> int:
-    from irisdq.datamodels.mask_plot import plot_mask
+    from irisdq.plots import plot_mask
 
     with _open_mask(args.file) as mask:
         path = plot_mask(mask, args.output, overwrite=args.overwrite)

@@ -7,7 +7,9 @@
 - :mod:`irisdq.reffiles.build`: :func:`build_mask`, which streams flat and
   dark files (rate images, rate cubes or ramps) through the rules in row
   blocks and makes a :class:`~irisdq.datamodels.TMTMaskModel`;
-- :mod:`irisdq.reffiles.report`: the text report and the pictures.
+- :mod:`irisdq.reffiles.report`: the text report and the pictures;
+- :mod:`irisdq.reffiles.pixels`: masks from lists of pixels (CSV,
+  coordinates) and the summary ``irisdq mask info`` prints.
 
 Submodules are imported on demand; see ``docs/mask_build.rst``.
 """

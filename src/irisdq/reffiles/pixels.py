@@ -6,7 +6,8 @@ lists come from ``NAME:X,Y`` strings or a CSV file, ``x`` is the column and
 
 Examples
 --------
->>> mask = build_mask([parse_pixel_flag("DEAD:12,34"), parse_pixel_flag("hot:12,34")])
+>>> pixels = [parse_pixel_flag("DEAD:12,34"), parse_pixel_flag("hot:12,34")]
+>>> mask = mask_from_pixels(pixels)
 >>> int(mask.dq[34, 12])
 3072
 >>> print(format_mask_info(mask))
@@ -33,8 +34,8 @@ from irisdq.errors import DataModelError, FlagError
 
 __all__ = [
     "PixelFlag",
-    "build_mask",
     "format_mask_info",
+    "mask_from_pixels",
     "parse_pixel_flag",
     "read_pixel_csv",
 ]
@@ -142,7 +143,7 @@ def read_pixel_csv(path: str | os.PathLike) -> list[PixelFlag]:
     return pixels
 
 
-def build_mask(
+def mask_from_pixels(
     pixels: Iterable[PixelFlag],
     *,
     detector: str = "IRIS1",
