@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from astropy.nddata import bitmask as astropy_bitmask
 
+from irisdq import _bitfield_engine as _engine
 from irisdq import bitmask
 from irisdq.bitmask import (
     BitFlag,
@@ -382,9 +383,9 @@ class TestLargeArrays:
     def test_does_not_wait_for_a_busy_thread_pool(self, monkeypatch):
         # Every pool thread busy with other work: the calling thread converts
         # all pieces itself and returns instead of waiting for the pool.
-        monkeypatch.setattr(bitmask, "_PARALLEL_MIN_BYTES", 1024)
-        monkeypatch.setattr(bitmask, "_PIECE_BYTES", 4096)
-        pool = bitmask._thread_pool()
+        monkeypatch.setattr(_engine, "PARALLEL_MIN_BYTES", 1024)
+        monkeypatch.setattr(_engine, "PIECE_BYTES", 4096)
+        pool = _engine.thread_pool()
         release = threading.Event()
         blockers = [pool.submit(release.wait) for _ in range(pool._max_workers)]
         dq = np.arange(2**18, dtype=np.uint32).reshape(512, 512)

@@ -17,6 +17,7 @@ from astropy.nddata import bitmask as astropy_bitmask
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from irisdq import _bitfield_engine as _engine
 from irisdq import bitmask
 
 FLAGS = {"CR": 1, "CLOUDY": 4, "RAINY": 8, "HOT": 16, "DEAD": 32, "WARM": 1024}
@@ -213,11 +214,11 @@ def bitfields(draw):
 def _tiny_chunks():
     """Make the chunked and threaded paths run on small arrays."""
     with (
-        mock.patch.object(bitmask, "_CHUNK_ELEMENTS", 4),
-        mock.patch.object(bitmask, "_CHUNK_BYTES", 16),
-        mock.patch.object(bitmask, "_PIECE_BYTES", 32),
-        mock.patch.object(bitmask, "_BUFFER_ELEMENTS", 16),
-        mock.patch.object(bitmask, "_PARALLEL_MIN_BYTES", 32),
+        mock.patch.object(_engine, "CHUNK_ELEMENTS", 4),
+        mock.patch.object(_engine, "CHUNK_BYTES", 16),
+        mock.patch.object(_engine, "PIECE_BYTES", 32),
+        mock.patch.object(_engine, "BUFFER_ELEMENTS", 16),
+        mock.patch.object(_engine, "PARALLEL_MIN_BYTES", 32),
     ):
         yield
 
