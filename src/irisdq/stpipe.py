@@ -326,7 +326,11 @@ def _dataset(input: Any) -> Any:
         if not input:
             raise TypeError("an empty list has no dataset to select references for")
         input = input[0]
-    if isinstance(input, str | os.PathLike) or hasattr(input, "get_fits_keywords"):
+    if isinstance(input, str | os.PathLike):
+        from irisdq.datamodels import read_keywords
+
+        return read_keywords(input)
+    if hasattr(input, "get_fits_keywords"):
         return input
     if hasattr(input, "get_crds_parameters"):
         return dict(input.get_crds_parameters())

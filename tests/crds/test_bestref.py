@@ -9,6 +9,7 @@ from irisdq.crds import (
     get_context,
     select_reference,
 )
+from irisdq.datamodels import read_keywords
 from irisdq.errors import MappingError, NoMatchError, ReferenceFileError
 
 MASK = "tmt_iris_mask_0001.fits"
@@ -132,14 +133,14 @@ def test_fresh_machine(isolated_crds, tmp_path):
     fits.PrimaryHDU(header=fits.Header(_header())).writeto(raw)
     expected = isolated_crds / "crds_cache" / "references" / "tmt" / "iris" / MASK
     with pytest.raises(ReferenceFileError) as error:
-        bestref(raw, "mask")
+        bestref(read_keywords(raw), "mask")
     message = str(error.value)
     assert f"expected at {expected};" in message
     assert f"the cache folder {isolated_crds / 'crds_cache'} does not exist" in message
     assert "CRDS_PATH is not set" in message
     expected.parent.mkdir(parents=True)
     fits.PrimaryHDU().writeto(expected)
-    assert bestref(raw, "mask") == str(expected)
+    assert bestref(read_keywords(raw), "mask") == str(expected)
     assert get_context().source == "shipped with irisdq"
 
 

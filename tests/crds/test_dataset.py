@@ -7,6 +7,7 @@ from astropy.io import fits
 
 from builders import call_on_fifo, with_card
 from irisdq.crds import KEYWORDS, dataset_parameters
+from irisdq.datamodels import read_keywords
 from irisdq.errors import DataModelError
 
 HEADER = {
@@ -72,22 +73,25 @@ def test_from_a_model_with_get_fits_keywords():
 
 
 @pytest.mark.parametrize("as_path", [str, pathlib.Path])
-def test_from_a_fits_file(tmp_path, as_path):
+def test_from_a_fits_file_read_at_the_edge(tmp_path, as_path):
+    """crds takes keywords: a file's are read by the data models first."""
     path = tmp_path / "raw_uncal.fits"
     fits.PrimaryHDU(header=fits.Header(HEADER)).writeto(path)
-    _expect_crds_names(dataset_parameters(as_path(path)))
+    _expect_crds_names(dataset_parameters(read_keywords(as_path(path))))
+    with pytest.raises(TypeError, match=r"read_keywords\(path\)"):
+        dataset_parameters(as_path(path))
 
 
 def test_missing_file_and_wrong_type():
     with pytest.raises(FileNotFoundError):
-        dataset_parameters("/nonexistent/raw.fits")
+        read_keywords("/nonexistent/raw.fits")
     with pytest.raises(TypeError, match="got int"):
         dataset_parameters(3)
 
 
 def test_fifo_dataset_is_refused_without_blocking(tmp_path):
     """Issue 13: `irisdq crds bestref` of a FIFO does not block."""
-    raised = call_on_fifo(dataset_parameters, tmp_path / "raw.fits")
+    raised = call_on_fifo(read_keywords, tmp_path / "raw.fits")
     assert isinstance(raised, DataModelError)
     assert "raw.fits: is a FIFO; a dataset for best-reference selection must be" in (
         str(raised)
@@ -100,7 +104,7 @@ def test_unreadable_card_is_one_error(tmp_path):
     fits.PrimaryHDU(header=fits.Header(HEADER)).writeto(path)
     with_card(path, 0, "DETECTOR", "'IR\x01S1'")
     with pytest.raises(DataModelError) as error:
-        dataset_parameters(path)
+        read_keywords(path)
     assert str(error.value).startswith(
         f"{path}: a primary header card is not valid FITS (Unparsable card (DETECTOR)"
     )

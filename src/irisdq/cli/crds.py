@@ -74,18 +74,20 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 def _bestref(args) -> int:
     from irisdq.crds import get_context
+    from irisdq.datamodels import read_keywords
     from irisdq.errors import IrisDQError
 
     context = get_context(args.context)
     failed = 0
     for number, path in enumerate(args.files):
         try:
+            keywords = read_keywords(path)
             if args.explain:
                 if number:
                     print()
                 print(f"file       {path}")
-                print(context.select(path, args.reftype).explain())
-            result = context.bestref(path, args.reftype)
+                print(context.select(keywords, args.reftype).explain())
+            result = context.bestref(keywords, args.reftype)
         except (IrisDQError, OSError) as exc:
             if len(args.files) == 1:
                 raise

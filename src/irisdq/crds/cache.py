@@ -21,6 +21,7 @@ import functools
 import json
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from irisdq.crds.mapping import check_name
@@ -45,6 +46,7 @@ DEFAULT_ROOT = "~/crds_cache"
 LINK_ROOTS_VARIABLE = "IRISDQ_CRDS_LINK_ROOTS"
 
 
+@dataclass(slots=True, eq=False)
 class CacheRoot:
     """The cache folder and what chose it.
 
@@ -56,11 +58,8 @@ class CacheRoot:
         ``'CRDS_PATH'`` or ``'default'``.
     """
 
-    __slots__ = ("path", "source")
-
-    def __init__(self, path: Path, source: str):
-        self.path = path
-        self.source = source
+    path: Path
+    source: str
 
     @property
     def exists(self) -> bool:

@@ -7,6 +7,7 @@ time they are needed and kept, so later lookups only compare values.
 
 import contextlib
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = ["Context", "ContextItem", "Selection", "clear_cache", "get_context"]
 _INSTRUMENT = "META.INSTRUMENT.NAME"
 
 
+@dataclass(slots=True, eq=False)
 class Selection:
     """The outcome of a best-reference selection, present on disk or not.
 
@@ -60,34 +62,17 @@ class Selection:
         The conditioned dataset values the rmap compared.
     """
 
-    __slots__ = (
-        "_owner",
-        "_rmap_object",
-        "context",
-        "exists",
-        "filename",
-        "imap",
-        "instrument",
-        "path",
-        "reftype",
-        "rmap",
-        "values",
-    )
-
-    def __init__(
-        self, context, reftype, instrument, imap, rmap, filename, path, exists
-    ):
-        self.context = context
-        self.reftype = reftype
-        self.instrument = instrument
-        self.imap = imap
-        self.rmap = rmap
-        self.filename = filename
-        self.path = path
-        self.exists = exists
-        self.values: dict[str, str] = {}
-        self._rmap_object: ReferenceMapping | None = None
-        self._owner: Context | None = None
+    context: str
+    reftype: str
+    instrument: str
+    imap: str | None
+    rmap: str | None
+    filename: Any
+    path: Any
+    exists: bool
+    values: dict[str, str] = field(default_factory=dict)
+    _rmap_object: "ReferenceMapping | None" = None
+    _owner: "Context | None" = None
 
     @property
     def not_applicable(self) -> bool:
@@ -135,6 +120,7 @@ class Selection:
         )
 
 
+@dataclass(slots=True, eq=False)
 class ContextItem:
     """One line of a context's inventory (see :meth:`Context.inventory`).
 
@@ -157,15 +143,12 @@ class ContextItem:
         The error message for status ``'error'`` or ``'refused'``.
     """
 
-    __slots__ = ("detail", "kind", "label", "name", "path", "status")
-
-    def __init__(self, kind, name, status, path=None, label="", detail=""):
-        self.kind = kind
-        self.name = name
-        self.status = status
-        self.path = path
-        self.label = label
-        self.detail = detail
+    kind: str
+    name: str
+    status: str
+    path: Path | None = None
+    label: str = ""
+    detail: str = ""
 
     def __repr__(self) -> str:
         return f"ContextItem({self.kind!r}, {self.name!r}, {self.status!r})"

@@ -2,8 +2,8 @@
 
 CRDS names parameters as data-model paths (``META.INSTRUMENT.DETECTOR``);
 FITS headers carry keywords (``DETECTOR``). :data:`KEYWORDS` maps one to
-the other. Reading a FITS file goes through :mod:`irisdq.datamodels`, the
-only layer that touches FITS.
+the other. :mod:`irisdq.crds` takes keywords, never files: to select for a
+file, read its header first (:func:`irisdq.datamodels.read_keywords`).
 """
 
 import os
@@ -39,8 +39,7 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
 
     Parameters
     ----------
-    dataset : str, os.PathLike, Mapping or data model
-        - a path to a FITS file, whose primary header is read;
+    dataset : Mapping or data model
         - a mapping of FITS keywords, such as an ``astropy.io.fits.Header``;
         - a mapping keyed by CRDS parameter names (keys containing ``.``,
           any case), such as ``{'META.INSTRUMENT.NAME': 'IRIS'}``;
@@ -57,10 +56,8 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
     Raises
     ------
     TypeError
-        If `dataset` is none of the above.
-    DataModelError
-        If a FITS file is not a regular file or has a card that is not
-        valid FITS.
+        If `dataset` is none of the above (a file name included: read its
+        keywords with :func:`irisdq.datamodels.read_keywords`).
 
     Examples
     --------
@@ -72,33 +69,20 @@ def dataset_parameters(dataset: Any) -> dict[str, Any]:
     """
     if type(dataset) is dict:
         return _from_mapping(dataset)
-    if isinstance(dataset, str | os.PathLike):
-        from astropy.io.fits.verify import VerifyError
-
-        from irisdq.datamodels import read_primary_header
-        from irisdq.datamodels.files import require_regular_file
-        from irisdq.errors import DataModelError
-
-        require_regular_file(dataset, "a dataset for best-reference selection")
-        header = read_primary_header(dataset)
-        try:
-            return _from_keywords(header)
-        except (VerifyError, ValueError) as exc:
-            # astropy parses a card's value on first use.
-            raise DataModelError(
-                f"{os.fspath(dataset)}: a primary header card is not valid FITS "
-                f"({' '.join(str(exc).split())}); rewrite that card"
-            ) from None
     if hasattr(dataset, "get_fits_keywords"):
         return _from_keywords(dataset.get_fits_keywords())
     if isinstance(dataset, Mapping) or (
         hasattr(dataset, "keys") and hasattr(dataset, "__getitem__")
     ):
         return _from_mapping(dataset)
+    hint = (
+        "; read a file's keywords first with irisdq.datamodels.read_keywords(path)"
+        if isinstance(dataset, str | os.PathLike)
+        else ""
+    )
     raise TypeError(
-        "dataset must be a FITS file path, a mapping of FITS keywords or CRDS "
-        "parameters, or a data model with get_fits_keywords(); "
-        f"got {type(dataset).__name__}"
+        "dataset must be a mapping of FITS keywords or CRDS parameters, or a "
+        f"data model with get_fits_keywords(); got {type(dataset).__name__}{hint}"
     )
 
 

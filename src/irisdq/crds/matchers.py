@@ -26,6 +26,7 @@ anything else             equality
 import fnmatch
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from irisdq.crds.values import condition_value
 
@@ -34,6 +35,7 @@ __all__ = ["DONT_CARE", "Matcher", "condition_key", "make_matcher"]
 Score = Callable[[str], int]
 
 
+@dataclass(slots=True, eq=False)
 class Matcher:
     """One key of a Match rule, ready to score dataset values.
 
@@ -45,11 +47,8 @@ class Matcher:
         ``score(value) -> 1, 0 or -1`` for a conditioned dataset value.
     """
 
-    __slots__ = ("key", "score")
-
-    def __init__(self, key: str, score: Score):
-        self.key = key
-        self.score = score
+    key: str
+    score: Score
 
     def __repr__(self) -> str:
         return f"Matcher({self.key!r})"

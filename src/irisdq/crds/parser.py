@@ -18,6 +18,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from irisdq.errors import MappingError
@@ -66,6 +67,7 @@ _BRACKET_TOKENS = re.compile(
 )
 
 
+@dataclass(slots=True, eq=False)
 class SelectorCall:
     """A selector call as written: its name, its entries and where it is.
 
@@ -80,17 +82,15 @@ class SelectorCall:
         The line of the call in the mapping file.
     """
 
-    __slots__ = ("entries", "line", "name")
-
-    def __init__(self, name: str, entries: list[tuple[Any, Any, int]], line: int):
-        self.name = name
-        self.entries = entries
-        self.line = line
+    name: str
+    entries: list[tuple[Any, Any, int]]
+    line: int
 
     def __repr__(self) -> str:
         return f"{self.name}(<{len(self.entries)} entries, line {self.line}>)"
 
 
+@dataclass(slots=True, eq=False)
 class ParsedMapping:
     """The parts of a mapping file.
 
@@ -110,24 +110,13 @@ class ParsedMapping:
         Where ``header`` and ``selector`` are assigned.
     """
 
-    __slots__ = (
-        "comment",
-        "filename",
-        "header",
-        "header_line",
-        "selector",
-        "selector_entries",
-        "selector_line",
-    )
-
-    def __init__(self, filename, header, header_line, selector, selector_line, comment):
-        self.filename = filename
-        self.header = header
-        self.header_line = header_line
-        self.selector = selector
-        self.selector_line = selector_line
-        self.comment = comment
-        self.selector_entries = None
+    filename: str
+    header: dict
+    header_line: int
+    selector: Any
+    selector_line: int
+    comment: str | None
+    selector_entries: Any = None
 
 
 def parse_mapping(text: str, filename: str = "<mapping>") -> ParsedMapping:

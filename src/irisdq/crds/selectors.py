@@ -18,6 +18,7 @@ import operator
 import re
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from irisdq.crds.matchers import (
@@ -160,14 +161,12 @@ def _resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) ->
     return "N/A" if choice == "N/A" else choice
 
 
+@dataclass(slots=True, eq=False)
 class _Candidate:
-    __slots__ = ("choice", "key", "line", "matchers")
-
-    def __init__(self, key, matchers, choice, line):
-        self.key = key
-        self.matchers = matchers
-        self.choice = choice
-        self.line = line
+    key: Any
+    matchers: Any
+    choice: Any
+    line: int
 
 
 class MatchSelector(Selector):

@@ -34,7 +34,7 @@ if _astropy_log.warnings_logging_enabled():
         _astropy_log.disable_warnings_logging()
 
 from irisdq.datamodels.hdu_io import DataModelWarning
-from irisdq.datamodels.header import read_primary_header
+from irisdq.datamodels.header import read_keywords, read_primary_header
 from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.meta import Meta
@@ -54,6 +54,7 @@ __all__ = [
     "copy_hdu",
     "open",
     "read_hdu_layout",
+    "read_keywords",
     "read_primary_header",
     "remap_flags",
 ]

@@ -4,7 +4,7 @@ import os
 
 from irisdq.errors import DataModelError
 
-__all__ = ["header_text", "read_primary_header"]
+__all__ = ["header_text", "read_keywords", "read_primary_header"]
 
 
 def header_text(value: str) -> str:
@@ -63,3 +63,49 @@ def read_primary_header(path: str | os.PathLike):
                 f"{path}: cannot read the FITS primary header ({exc}); "
                 "the file may be truncated"
             ) from None
+
+
+_COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
+
+
+def read_keywords(path: str | os.PathLike) -> dict:
+    """Return the keywords of a FITS file's primary header as a plain dict.
+
+    This is how a file's dataset values reach :mod:`irisdq.crds`, which
+    takes keywords, not files. Commentary cards are left out.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    DataModelError
+        If it is not a regular file, not FITS, or a card is not valid FITS.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from astropy.io import fits
+    >>> path = Path(tempfile.mkdtemp()) / "raw.fits"
+    >>> fits.PrimaryHDU(header=fits.Header([("DETECTOR", "IRIS1")])).writeto(path)
+    >>> read_keywords(path)["DETECTOR"]
+    'IRIS1'
+    """
+    from astropy.io.fits.verify import VerifyError
+
+    from irisdq.datamodels.files import require_regular_file
+
+    require_regular_file(path, "a dataset for best-reference selection")
+    header = read_primary_header(path)
+    try:
+        return {
+            keyword: value
+            for keyword, value in header.items()
+            if keyword not in _COMMENTARY
+        }
+    except (VerifyError, ValueError) as exc:
+        # astropy parses a card's value on first use.
+        raise DataModelError(
+            f"{os.fspath(path)}: a primary header card is not valid FITS "
+            f"({' '.join(str(exc).split())}); rewrite that card"
+        ) from None
