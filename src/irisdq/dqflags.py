@@ -37,7 +37,7 @@ from irisdq.bitmask import (
     decode_bit_flags,
     interpret_bit_flags,
 )
-from irisdq.errors import FlagError
+from irisdq.errors import FlagError, FlagValueError
 
 __all__ = [
     "DQDefRow",
@@ -48,6 +48,7 @@ __all__ = [
     "dqflags_to_mnemonics",
     "encode_flags",
     "flag_table",
+    "flag_values",
     "group",
     "is_identity",
     "pipeline_dq_def",
@@ -343,6 +344,57 @@ def flag_table(flag_map=pixel) -> list[FlagRow]:
             )
         )
     return rows
+
+
+def flag_values(values, dtype=np.uint32, where: str = "flags") -> np.ndarray:
+    """Return ``values`` as an array of ``dtype`` flags, if every value is one.
+
+    Booleans and unsigned integers that fit are taken as they are; signed
+    integers and floats must be whole numbers in ``0 .. max(dtype)``.
+
+    Raises
+    ------
+    FlagValueError
+        If a value is negative, fractional, too large, or not a number; the
+        message names ``where``, the count and the first bad value.
+
+    Examples
+    --------
+    >>> flag_values([0, 1024.0, 3], np.uint32, "user DQ")
+    array([   0, 1024,    3], dtype=uint32)
+    >>> flag_values([0, -1], np.uint8, "user DQ")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.FlagValueError: user DQ: 1 value(s) are not integers in 0..255 ...
+    """
+    values = np.asarray(values)
+    dtype = np.dtype(dtype)
+    limit = np.iinfo(dtype).max
+    if values.dtype == dtype:
+        return values
+    if values.dtype.kind == "b":
+        return values.astype(dtype)
+    if values.dtype.kind == "u" and values.dtype.itemsize <= dtype.itemsize:
+        return values.astype(dtype)
+    if values.dtype.kind not in "uif":
+        raise FlagValueError(
+            f"{where} must hold integer flag values, not {values.dtype} data"
+        )
+    with np.errstate(invalid="ignore"):
+        if values.dtype.kind == "f":
+            bad = ~((values >= 0) & (values <= limit) & (np.trunc(values) == values))
+        elif values.dtype.kind == "i":
+            bad = (values < 0) | (values > limit)
+        else:
+            bad = values > limit
+    count = int(np.count_nonzero(bad))
+    if count:
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise FlagValueError(
+            f"{where}: {count} value(s) are not integers in 0..{limit} "
+            f"({dtype} flags), e.g. {values[index].item()!r} at index {index}"
+        )
+    return values.astype(dtype)
 
 
 # -- DQ_DEF tables: a file's own bits, remapped by name --------------------

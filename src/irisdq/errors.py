@@ -8,6 +8,7 @@ one line, so the command line can print it as it is and exit with code 2.
 __all__ = [
     "DataModelError",
     "FlagError",
+    "FlagValueError",
     "IrisDQError",
     "MappingError",
     "NoMatchError",
@@ -38,6 +39,11 @@ class ReferenceFileError(IrisDQError, FileNotFoundError):
 
 class DataModelError(IrisDQError, ValueError):
     """A FITS file that does not have the layout a data model needs."""
+
+
+class FlagValueError(FlagError, DataModelError):
+    """An array meant to hold DQ flags holds values that are not flags
+    (negative, fractional, too large for its type)."""
 
 
 class SubarrayError(IrisDQError, ValueError):

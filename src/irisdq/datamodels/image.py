@@ -9,7 +9,7 @@ from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.hdu_io import read_image
 from irisdq.datamodels.layout import read_hdu_layout
 from irisdq.datamodels.mask import MAX_MASK_AXIS
-from irisdq.datamodels.model import _check_flags
+from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError
 
 __all__ = ["read_flag_image"]
@@ -72,4 +72,4 @@ def read_flag_image(path: str | os.PathLike) -> np.ndarray:
                 f"most {MAX_MASK_AXIS} pixels per axis, the shape of the cut mask"
             )
         values = np.array(read_image(stream, chosen, source=path))
-    return _check_flags(values, np.dtype(np.uint32), where)
+    return flag_values(values, np.dtype(np.uint32), where)

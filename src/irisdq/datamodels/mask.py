@@ -29,12 +29,12 @@ from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.model import (
     ArraySpec,
     DataModel,
-    _check_flags,
     _default_author,
 )
 from irisdq.dqflags import (
     DQDefRow,
     dq_def_mapping,
+    flag_values,
     is_identity,
     pipeline_dq_def,
     remap_flags,
@@ -388,7 +388,7 @@ class TMTMaskModel(DataModel):
             # into every flag set.
             stored = read_image(self._stream, hdu, verify=False, source=source)
             try:
-                dq = _check_flags(stored, spec.dtype, f"{source}: DQ")
+                dq = flag_values(stored, spec.dtype, f"{source}: DQ")
             except DataModelError as exc:
                 raise DataModelError(
                     f"{exc}; a mask holds flag values in 0..4294967295: rewrite "

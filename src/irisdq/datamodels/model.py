@@ -30,6 +30,7 @@ from irisdq.datamodels.hdu_io import (
 )
 from irisdq.datamodels.layout import BLOCK, HDULayout, copy_hdu, read_hdu_layout
 from irisdq.datamodels.meta import KEYWORDS, Meta, from_keywords, to_keywords
+from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError
 
 __all__ = ["ArraySpec", "DataModel"]
@@ -63,36 +64,6 @@ class ArraySpec(NamedTuple):
     ndim: int
     axes: str
     required: bool
-
-
-def _check_flags(values: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
-    """Return ``values`` as ``dtype`` if every value is an integer in range."""
-    limit = np.iinfo(dtype).max
-    if values.dtype == dtype:
-        return values
-    if values.dtype.kind == "b":
-        return values.astype(dtype)
-    if values.dtype.kind == "u" and values.dtype.itemsize <= dtype.itemsize:
-        return values.astype(dtype)
-    if values.dtype.kind not in "uif":
-        raise DataModelError(
-            f"{where} must hold integer flag values, not {values.dtype} data"
-        )
-    with np.errstate(invalid="ignore"):
-        if values.dtype.kind == "f":
-            bad = ~((values >= 0) & (values <= limit) & (np.trunc(values) == values))
-        elif values.dtype.kind == "i":
-            bad = (values < 0) | (values > limit)
-        else:
-            bad = values > limit
-    count = int(np.count_nonzero(bad))
-    if count:
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise DataModelError(
-            f"{where}: {count} value(s) are not integers in 0..{limit} "
-            f"({dtype} flags), e.g. {values[index].item()!r} at index {index}"
-        )
-    return values.astype(dtype)
 
 
 class DataModel:
@@ -279,7 +250,7 @@ class DataModel:
                 f"{where} must be {spec.ndim}-D {spec.axes}; got shape {values.shape}"
             )
         if spec.dtype.kind in "ui":
-            values = _check_flags(values, spec.dtype, where)
+            values = flag_values(values, spec.dtype, where)
         elif values.dtype.kind not in "uif":
             raise DataModelError(f"{where} must be numeric, not {values.dtype}")
         elif values.dtype.newbyteorder("=") != spec.dtype:

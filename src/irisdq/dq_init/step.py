@@ -29,11 +29,11 @@ from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
 from irisdq.datamodels.mask import ACCEPT_BAD_CHECKSUMS_VARIABLE
 from irisdq.datamodels.meta import set_keywords
-from irisdq.datamodels.model import _check_flags as check_flags
 from irisdq.datamodels.ramp_dq import update_ramp_dq
 from irisdq.dq_init.core import Subarray, apply_mask
 from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
 from irisdq.dq_init.result import DQInitResult
+from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError
 from irisdq.step import NOT_APPLICABLE, Step
 
@@ -168,9 +168,7 @@ class DQInitStep(Step):
             return None
         if isinstance(supplied, str | os.PathLike):
             return read_flag_image(supplied)
-        return check_flags(
-            np.asarray(supplied), np.dtype(np.uint32), "user_supplied_dq"
-        )
+        return flag_values(supplied, np.uint32, "user_supplied_dq")
 
     # -- a model in memory --------------------------------------------------
 
