@@ -191,7 +191,7 @@ class TestMasks:
         assert result[4, 4] == 0
 
     def test_mask_file_read_once_for_many_exposures(self, tmp_path, build, monkeypatch):
-        import irisdq.dq_init.step as step_module
+        import irisdq.datamodels.mask_reader as mask_reader
 
         opened = []
 
@@ -200,7 +200,7 @@ class TestMasks:
                 opened.append(args)
                 super().__init__(*args, **kwargs)
 
-        monkeypatch.setattr(step_module, "TMTMaskModel", CountingMask)
+        monkeypatch.setattr(mask_reader, "TMTMaskModel", CountingMask)
         mask = np.zeros((10, 10), dtype=np.uint32)
         mask[3, 7] = 2048
         mask_path = build.small_mask(tmp_path / "mask.fits", mask)
@@ -235,14 +235,14 @@ class TestMasks:
         assert read(step.run(ramp))["PIXELDQ"][1][4, 4] == 2048
 
     def test_mask_shared_between_runs_is_read_only(self, tmp_path, build):
-        import irisdq.dq_init.step as step_module
+        import irisdq.datamodels.mask_reader as mask_reader
 
         mask_path = build.small_mask(
             tmp_path / "mask.fits", np.zeros((10, 10), dtype=np.uint32)
         )
         DQInitStep.call(build.ramp(tmp_path / "r.fits", start=(1, 1)),
                         override_mask=mask_path)  # fmt: skip
-        ((dq, _),) = step_module._mask_cache.values()
+        ((dq, *_),) = mask_reader._cache.values()
         with pytest.raises(ValueError, match="read-only"):
             dq[0, 0] = 1
 

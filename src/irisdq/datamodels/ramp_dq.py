@@ -39,6 +39,7 @@ Examples
 (1025, [1, 1, 1])
 """
 
+import errno
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -60,9 +61,9 @@ from irisdq.datamodels.hdu_io import (
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.model import _without
 from irisdq.datamodels.ramp import RampModel
-from irisdq.errors import DataModelError
+from irisdq.errors import DataModelError, IrisDQError
 
-__all__ = ["DQArrayChange", "RampDQUpdate", "update_ramp_dq"]
+__all__ = ["DQArrayChange", "RampDQUpdate", "check_output", "update_ramp_dq"]
 
 _DQ_NAMES = ("PIXELDQ", "GROUPDQ")
 
@@ -103,6 +104,35 @@ class RampDQUpdate:
     path: Path
     created: list[DQArrayChange] = field(default_factory=list)
     rewritten: bool = False
+
+
+def check_output(
+    source: str | os.PathLike, target: str | os.PathLike, *, overwrite: bool
+) -> None:
+    """Refuse, before any work, an output that would replace its input or an
+    existing file (without ``overwrite``).
+
+    Raises
+    ------
+    IrisDQError
+        If ``target`` is ``source`` (through any link).
+    FileExistsError
+        If ``target`` exists and ``overwrite`` is false.
+    """
+    source, target = Path(source), Path(target)
+    if not target.exists():
+        return
+    if target.resolve() == source.resolve():
+        raise IrisDQError(
+            f"{source}: the output would replace the input; use --in-place "
+            "(inplace=True) or choose another output"
+        )
+    if not overwrite:
+        raise FileExistsError(
+            errno.EEXIST,
+            "output already exists; use --overwrite (overwrite=True) to replace it",
+            str(target),
+        )
 
 
 def update_ramp_dq(

@@ -27,9 +27,9 @@ from irisdq import crds
 from irisdq.datamodels import RampModel, TMTMaskModel, inplace
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
-from irisdq.datamodels.mask import ACCEPT_BAD_CHECKSUMS_VARIABLE
+from irisdq.datamodels.mask_reader import mask_flags, read_mask_flags
 from irisdq.datamodels.meta import set_keywords
-from irisdq.datamodels.ramp_dq import update_ramp_dq
+from irisdq.datamodels.ramp_dq import check_output, update_ramp_dq
 from irisdq.dq_init.core import Subarray, apply_mask
 from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
 from irisdq.dq_init.result import DQInitResult
@@ -150,7 +150,7 @@ class DQInitStep(Step):
             record, context_name = f"crds://{path.name}", context.name
         elif isinstance(override, TMTMaskModel):
             record = _model_name(override)
-            return MaskChoice(*_mask_arrays(override, record), record)
+            return MaskChoice(*_placed(mask_flags(override, record)), record)
         elif isinstance(override, str | os.PathLike):
             path = Path(override)
             record = str(path)
@@ -160,7 +160,7 @@ class DQInitStep(Step):
                 f"{type(override).__name__}"
             )
         self.log.info("Using MASK reference file %s", path)
-        return MaskChoice(*_read_mask(path, record), record, context_name)
+        return MaskChoice(*_placed(read_mask_flags(path)), record, context_name)
 
     def _user_flags(self) -> np.ndarray | None:
         supplied = self.user_supplied_dq
@@ -224,19 +224,8 @@ class DQInitStep(Step):
     def _process_file(self, path: Path) -> Path:
         label = str(path)
         target = None if self.inplace else self.output_path(path)
-        if target is not None and target.exists():
-            if target.resolve() == path.resolve():
-                raise IrisDQError(
-                    f"{label}: the output would replace the input; use "
-                    "--in-place (inplace=True) or choose another output"
-                )
-            if not self.overwrite:
-                raise FileExistsError(
-                    errno.EEXIST,
-                    "output already exists; use --overwrite (overwrite=True) "
-                    "to replace it",
-                    str(target),
-                )
+        if target is not None:
+            check_output(path, target, overwrite=self.overwrite)
         self._repair_interrupted(path, label)
         with RampModel(path, verify_checksums=False) as ramp:
             keywords, shape = ramp.get_fits_keywords(), ramp.shape
@@ -283,46 +272,8 @@ class DQInitStep(Step):
         )
 
 
-def _mask_arrays(mask, record: str) -> tuple[np.ndarray, Subarray]:
-    if mask.dq is None:
-        raise DataModelError(f"{record}: the mask has no DQ array")
-    where = mask.meta.subarray
-    reference = Subarray(where.xstart or 1, where.ystart or 1, where.xsize, where.ysize)
-    return mask.dq, reference
-
-
-# The mask file read last, by file identity. A run over many exposures (one
-# process of a batch) reads and verifies a mask once instead of per exposure;
-# a mask file replaced or rewritten has a new identity and is read again.
-# One entry, so at most one mask stays in memory between calls.
-_mask_cache: dict[tuple, tuple[np.ndarray, Subarray]] = {}
-
-
-def _read_mask(path: Path, record: str) -> tuple[np.ndarray, Subarray]:
-    try:
-        status = path.stat()
-    except OSError:
-        key = None  # not cached: TMTMaskModel says what is wrong with the path
-    else:
-        key = (
-            os.path.realpath(path),
-            status.st_dev,
-            status.st_ino,
-            status.st_size,
-            status.st_mtime_ns,
-            status.st_ctime_ns,
-            # A mask accepted despite a bad checksum is not reused without it.
-            os.environ.get(ACCEPT_BAD_CHECKSUMS_VARIABLE, ""),
-        )
-        if key in _mask_cache:
-            return _mask_cache[key]
-    with TMTMaskModel(path) as mask:
-        dq, reference = _mask_arrays(mask, record)
-    dq.flags.writeable = False  # shared by every later call: never changed
-    _mask_cache.clear()
-    if key is not None:
-        _mask_cache[key] = dq, reference
-    return dq, reference
+def _placed(flags) -> tuple[np.ndarray, Subarray]:
+    return flags.dq, Subarray(flags.xstart, flags.ystart, flags.xsize, flags.ysize)
 
 
 def _model_name(model) -> str:
