@@ -219,3 +219,27 @@ def test_mapping_linked_from_outside_the_cache_is_refused(cache, tmp_path):
     assert str(error.value).startswith(
         f"mapping {link} is a link to {outside}, outside the CRDS cache"
     )
+
+
+def test_a_reference_swapped_for_an_outside_link_is_refused(
+    cache, tmp_path, monkeypatch
+):
+    """The real-path check is remembered per file identity, not per name:
+    a reference replaced by a link leaving the cache after a first lookup is
+    still refused, and so is a link once its root is no longer declared."""
+    mask = cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    mask.write_bytes(b"")
+    context = get_context()
+    assert context.bestref(MASK_DATASET, "mask") == str(mask)
+    outside = tmp_path / "store" / "mask.fits"
+    outside.parent.mkdir()
+    outside.write_bytes(b"")
+    mask.unlink()
+    mask.symlink_to(outside)
+    with pytest.raises(ReferenceFileError, match="is a link to"):
+        context.bestref(MASK_DATASET, "mask")
+    monkeypatch.setenv("IRISDQ_CRDS_LINK_ROOTS", str(outside.parent))
+    assert context.bestref(MASK_DATASET, "mask") == str(mask)
+    monkeypatch.delenv("IRISDQ_CRDS_LINK_ROOTS")
+    with pytest.raises(ReferenceFileError, match="is a link to"):
+        context.bestref(MASK_DATASET, "mask")

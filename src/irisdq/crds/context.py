@@ -7,6 +7,7 @@ time they are needed and kept, so later lookups only compare values.
 
 import contextlib
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,7 @@ class Context:
         self.source = source
         self._mappings: dict[str, Mapping] = {}
         self._candidates: dict[tuple[str, str], list[tuple[str, Path]]] = {}
+        self._inside_cache: set[tuple[str, int, int, str]] = set()
 
     def __repr__(self) -> str:
         return f"Context({self.name!r}, root={str(self.root.path)!r})"
@@ -304,9 +306,24 @@ class Context:
             candidates = [(str(path), path) for path in paths]
             self._candidates[key] = candidates
         for text, path in candidates:
-            if os.path.isfile(text):
+            try:
+                status = os.stat(text)
+            except OSError:
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                continue
+            # Resolving the real path costs a system call per folder of the
+            # path: done once per file (by identity), not on every lookup.
+            identity = (
+                text,
+                status.st_dev,
+                status.st_ino,
+                os.environ.get("IRISDQ_CRDS_LINK_ROOTS", ""),
+            )
+            if identity not in self._inside_cache:
                 check_real_path(path, self.root, "reference", ReferenceFileError)
-                return path, True
+                self._inside_cache.add(identity)
+            return path, True
         return candidates[0][1], False
 
     def _not_applicable(self, reftype, instrument, imap, rmap) -> Selection:

@@ -6,6 +6,7 @@ Dataset values and Match keys are compared only after both went through
 ``'IRIS1'``.
 """
 
+import functools
 import re
 
 __all__ = [
@@ -233,6 +234,12 @@ def dataset_date(*parts: str) -> Timestamp:
     ...
     ValueError: a date parameter is UNDEFINED
     """
+    # A batch reads the same few dates over and over: parse each once.
+    return _dataset_date(parts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _dataset_date(parts: tuple[str, ...]) -> Timestamp:
     import datetime
 
     given = [part.strip() for part in parts if part.strip() != UNDEFINED]
