@@ -531,3 +531,35 @@ def test_malformed_substitutions_are_mapping_errors(choose, substitutions, words
 def test_empty_selectors_choose_nothing(choose, text, parkey, params, words):
     with pytest.raises(SelectionFailed, match=words):
         choose(text, parkey, params)
+
+
+@pytest.mark.parametrize("version", ["nan", "inf"])
+def test_select_version_refuses_numbers_that_are_not_versions(choose, version):
+    # float() reads them, a version relation cannot: as the stock client,
+    # "Invalid version expression".
+    with pytest.raises(SelectionFailed, match="is not a version"):
+        choose(SELECT_VERSION, ((VER,),), {VER: version})
+
+
+@pytest.mark.parametrize(
+    ("text", "parkey", "params", "line"),
+    [
+        (CLOSEST, ((DATE, TIME),), {DATE: "2016-02-01", TIME: "0:00"}, "the closest"),
+        (NEAREST, ((WAVE,),), {WAVE: 1.5}, "1.5: nearest key 1.0"),
+        (VERSION_AFTER, ((VER,),), {VER: "3.1.2"}, "3.1.2: chose version"),
+        (SELECT_VERSION, ((VER,),), {VER: "4.5"}, "4.5 takes '<5'"),
+    ],
+    ids=["closest", "nearest", "version-after", "select-version"],
+)
+def test_each_selector_says_why_in_a_trace(text, parkey, params, line):
+    from irisdq.crds import condition_value, mapping_from_text
+
+    header = {"mapping": "REFERENCE", "filekind": "TEST", "parkey": parkey}
+    rmap = mapping_from_text(
+        f"header = {header!r}\nselector = {text}\n", "test.rmap", verify=False
+    )
+    values = {name: condition_value(params.get(name)) for name in rmap.parameters}
+    trace: list[str] = []
+    chosen = rmap.selector.choose(values, trace)
+    assert chosen == rmap.selector.choose(values)
+    assert any(line in entry for entry in trace), trace
