@@ -125,3 +125,32 @@ def test_read_image_of_a_truncated_stream_is_an_error():
     cut.name = "cut.fits"
     with pytest.raises(DataModelError, match=r"cut\.fits: ends in the middle of an"):
         read_image(cut, layout[1])
+
+
+def test_a_boolean_image_is_written_as_bytes(tmp_path):
+    from astropy.io import fits
+
+    from irisdq.datamodels.hdu_io import write_image_hdu
+
+    flags = np.array([[True, False, True], [False, False, True]])
+    path = tmp_path / "bool.fits"
+    with open(path, "wb") as stream:
+        write_image_hdu(stream, None, primary=True)
+        write_image_hdu(stream, flags)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with fits.open(path, checksum=True) as hdus:
+            assert hdus[1].header["BITPIX"] == 8
+            np.testing.assert_array_equal(hdus[1].data, flags.astype(np.uint8))
+
+
+def test_an_image_fits_cannot_hold_is_an_error(tmp_path):
+    from irisdq.datamodels.hdu_io import write_image_hdu
+    from irisdq.errors import DataModelError
+
+    with (
+        open(tmp_path / "c.fits", "wb") as stream,
+        pytest.raises(DataModelError, match="cannot store a complex128 array"),
+    ):
+        write_image_hdu(stream, np.zeros((2, 2), dtype=complex))
+    assert (tmp_path / "c.fits").read_bytes() == b""
