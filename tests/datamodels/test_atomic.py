@@ -231,3 +231,28 @@ def test_a_temporary_name_already_taken_is_drawn_again(tmp_path, monkeypatch):
 def test_no_temporaries_in_a_missing_folder(tmp_path):
     assert temporary_files(tmp_path / "missing" / "out.bin") == []
     assert remove_abandoned_temporaries(tmp_path / "missing" / "out.bin") == []
+
+
+def test_replacing_keeps_the_group_when_the_owner_cannot_be_set(tmp_path, monkeypatch):
+    # As for a user who does not own the file: fchown to another owner is
+    # refused, the group alone is kept, and the mode all the same.
+    target = tmp_path / "out.fits"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o2750)
+    existing = os.stat(target)
+    calls = []
+    fchown = os.fchown
+
+    def refuse_owner(descriptor, uid, gid):
+        calls.append((uid, gid))
+        if uid != -1:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+        fchown(descriptor, uid, gid)
+
+    monkeypatch.setattr(os, "fchown", refuse_owner)
+    _write(target, b"new")
+    after = os.stat(target)
+    assert calls == [(existing.st_uid, existing.st_gid), (-1, existing.st_gid)]
+    assert after.st_gid == existing.st_gid
+    assert stat.S_IMODE(after.st_mode) == 0o2750
+    assert target.read_bytes() == b"new"
