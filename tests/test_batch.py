@@ -365,3 +365,53 @@ def test_a_bad_header_card_is_one_warning_line(files, tmp_path, capsys):
     assert odd_lines[0].startswith(f"{odd}: AstropyUserWarning: ")
     assert "\n" not in odd_lines[0]
     assert capsys.readouterr().err == ""
+
+
+def test_sequential_resume_redoes_missing_truncated_and_unprocessed(files, tmp_path):
+    """Outputs checked in this process: a missing one, one cut off inside a
+    header, and a checksummed ramp that the step never processed are made
+    again; a good one is kept."""
+    mask, paths = files
+    good = paths[:4]
+    out = tmp_path / "out"
+    batch.run(good, output_dir=out, override_mask=mask)
+    (out / "r1_dqinit.fits").unlink()
+    truncated = out / "r2_dqinit.fits"
+    truncated.write_bytes(truncated.read_bytes()[:4000])
+    (out / "r3_dqinit.fits").write_bytes(good[3].read_bytes())  # sums, no record
+    again = batch.run(good, output_dir=out, override_mask=mask, resume=True)
+    assert [r.status for r in again] == ["VERIFIED", "COMPLETE", "COMPLETE", "COMPLETE"]
+    with fits.open(out / "r3_dqinit.fits") as hdus:
+        assert hdus[0].header["S_DQINIT"] == "COMPLETE"
+
+
+def test_interrupt_keeps_the_results_so_far(files, tmp_path, monkeypatch):
+    mask, paths = files
+    out = tmp_path / "out"
+    process = batch.process_file
+
+    def interrupted_at_the_second(path, params, resume=False):
+        if Path(path).name == "r1_uncal.fits":
+            (out / ".r1_dqinit.fits.0badc0de.tmp").write_bytes(b"partial")
+            raise KeyboardInterrupt
+        return process(path, params, resume)
+
+    monkeypatch.setattr(batch, "process_file", interrupted_at_the_second)
+    with pytest.raises(batch.BatchInterrupted) as info:
+        batch.run(paths[:3], output_dir=out, override_mask=mask)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert [r.status for r in info.value.results] == ["COMPLETE", "NOT_RUN", "NOT_RUN"]
+    assert sorted(p.name for p in out.iterdir()) == ["r0_dqinit.fits"]
+
+
+def test_workers_must_be_a_whole_number(files):
+    _, paths = files
+    with pytest.raises(IrisDQError, match="workers must be a whole number, not 'two'"):
+        batch.run(paths[:1], workers="two")
+
+
+def test_scheduler_given_by_name(tmp_path):
+    assert batch._scheduler_address("127.0.0.1:8786") == "127.0.0.1:8786"
+    missing = tmp_path / "scheduler.json"
+    with pytest.raises(IrisDQError, match=f"^{missing}: no such scheduler file; "):
+        batch._scheduler_address(missing)

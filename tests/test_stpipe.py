@@ -32,6 +32,7 @@ from irisdq.stpipe import (
     RampModel,
     StepError,
     TMTMaskModel,
+    open_model,
 )
 
 MASK = "tmt_iris_mask_0001.fits"
@@ -409,3 +410,100 @@ def test_pipeline_checks_every_reference_before_any_work(
     with pytest.raises(StepError, match=f"^{raw}: DARK .*{DARK}.*expected at"):
         pipeline.run(str(raw))
     assert [p.name for p in tmp_path.rglob("*.fits")] == [raw.name]
+
+
+def test_override_of_another_reference_type_skips_crds(raw, tmp_path):
+    # No CRDS cache at all: an override must not need one, before or during
+    # the run.
+    dark = tmp_path / "my_dark.fits"
+    step = DarkStep(override_dark=str(dark))
+    step.run(str(raw))
+    assert step.dark_used == str(dark)
+
+
+def test_reference_type_mapped_to_not_applicable(cache, raw, home):
+    _write_dark_context(home)
+    imap = home / "crds_cache" / "mappings" / "tmt" / "tmt_iris_0004.imap"
+    text = imap.read_text(encoding="utf-8")
+    imap.write_text(text.replace("'tmt_iris_dark_0001.rmap'", "'N/A'"))
+    update_checksum(imap)
+    step = DarkStep()
+    step.run(str(raw))
+    assert step.dark_used == "N/A"
+
+
+class PlainStep(LocalCRDSMixin, Step):
+    """A step without reference files."""
+
+    class_alias = "test_plain"
+    reference_file_types = []  # noqa: RUF012
+
+    def process(self, input):
+        return input
+
+
+def test_step_without_reference_types_needs_no_crds_cache(raw):
+    assert PlainStep.call(str(raw)) == str(raw)
+
+
+def test_reference_lookup_for_a_list_or_a_foreign_model(cache, raw):
+    class Foreign:
+        """An stpipe model of another package: CRDS parameters only."""
+
+        def get_crds_parameters(self):
+            with RampModel(raw) as ramp:
+                return ramp.get_crds_parameters()
+
+    step = DQInitStep()
+    expected = str(cache)
+    assert step.get_reference_file([str(raw)], "mask") == expected
+    assert step.get_reference_file(Foreign(), "mask") == expected
+    with pytest.raises(TypeError, match="an empty list has no dataset"):
+        step.get_reference_file([], "mask")
+
+
+def test_open_model_adopts_files_and_irisdq_models(raw, tmp_path):
+    with open_model(raw) as ramp:
+        assert type(ramp) is RampModel
+        assert ramp.is_unchanged_file()
+        assert open_model(ramp) is ramp
+    with open_model(write_mask(tmp_path / "m.fits")) as mask:
+        assert type(mask) is TMTMaskModel
+        assert mask.override_handle == str(tmp_path / "m.fits")
+    memory = open_model(datamodels.RampModel())
+    assert type(memory) is RampModel
+    assert not memory.is_unchanged_file()
+    assert memory.override_handle == "<RampModel>"
+    with pytest.raises(TypeError, match="cannot open 42"):
+        open_model(42)
+    with pytest.raises(TypeError, match="RampModel adopts a RampModel, not"):
+        RampModel.adopt(datamodels.TMTMaskModel())
+
+
+def test_step_refuses_an_input_that_is_not_a_ramp():
+    with pytest.raises(
+        TypeError, match="takes a ramp file name or a RampModel, not int"
+    ):
+        DQInitStep.call(42)
+
+
+def test_step_without_input_does_nothing(caplog):
+    assert DQInitStep().run() is None
+    assert "no input file given; nothing to do" in caplog.text
+
+
+def test_error_for_a_model_names_its_file(raw, tmp_path):
+    with RampModel(raw) as ramp, pytest.raises(StepError) as info:
+        DQInitStep.call(ramp, override_mask=str(tmp_path / "no_mask.fits"))
+    assert str(info.value).startswith(f"{raw}: ")
+    assert "no_mask.fits" in str(info.value)
+    assert [p.name for p in tmp_path.rglob(".irisdq-*")] == []
+
+
+def test_save_takes_a_name_function_and_a_folder(tmp_path):
+    with TMTMaskModel(write_mask(tmp_path / "m.fits")) as mask:
+        mask.meta.filename = "m.fits"
+        saved = mask.save(lambda name: f"copy_{name}", dir_path=tmp_path / "out")
+    assert saved == str(tmp_path / "out" / "copy_m.fits")
+    with datamodels.TMTMaskModel(saved) as back:
+        assert back.dq[5, 0] == 2048

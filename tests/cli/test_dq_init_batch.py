@@ -333,3 +333,41 @@ def test_two_inputs_one_output_exit_2(tmp_path, capsys):
         "them separately or rename one\n"
     )
     assert not (tmp_path / "x_dqinit.fits").exists()
+
+
+def test_interrupt_in_process_prints_the_table_exit_130(
+    night, tmp_path, monkeypatch, capsys
+):
+    mask, paths = night
+    process = batch.process_file
+
+    def interrupted_at_the_second(path, params, resume=False):
+        if Path(path).name == "r1_uncal.fits":
+            raise KeyboardInterrupt
+        return process(path, params, resume)
+
+    monkeypatch.setattr(batch, "process_file", interrupted_at_the_second)
+    report = tmp_path / "report.json"
+    code = main(
+        ["dq-init", *map(str, paths[:3]), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), "--report", str(report)]
+    )  # fmt: skip
+    assert code == 130
+    out = capsys.readouterr().out
+    assert "interrupted; 3 file(s)" in out
+    assert out.count("NOT_RUN") == 2
+    document = json.loads(report.read_text())
+    assert document["interrupted"] is True
+
+
+def test_more_usage_errors(night, tmp_path, capsys):
+    _, paths = night
+    with pytest.raises(SystemExit):
+        main(["dq-init", str(paths[0]), "--workers", "two"])
+    assert "must be a whole number >= 1, not 'two'" in capsys.readouterr().err
+    output = tmp_path / "x.fits"
+    assert main(["dq-init", str(paths[0]), "-o", str(output), "--in-place"]) == 2
+    assert capsys.readouterr().err == (
+        "irisdq: error: --in-place writes into the input; drop -o/--output\n"
+    )
+    assert not output.exists()

@@ -70,3 +70,30 @@ def test_a_warning_is_one_line(tmp_path):
         line.startswith("WARNING irisdq: AstropyUserWarning:") for line in invalid
     ] == [True]
     assert 'garbage = "abc' in invalid[0]
+
+
+def test_no_command_prints_the_usage(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_interrupted_command_is_one_line(tmp_path, monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("irisdq.cli.mask._info", interrupted)
+    assert main(["mask", "info", str(tmp_path / "m.fits")]) == 130
+    assert capsys.readouterr().err == "irisdq: interrupted\n"
+
+
+def test_a_warning_in_process_is_one_logged_line(tmp_path, monkeypatch, caplog):
+    import warnings
+
+    def warns(args):
+        warnings.warn("first line\n   second line", UserWarning, stacklevel=1)
+
+    monkeypatch.setattr("irisdq.cli.mask._info", warns)
+    assert main(["mask", "info", str(tmp_path / "m.fits")]) == 0
+    assert [r.getMessage() for r in caplog.records if r.name == "irisdq"] == [
+        "UserWarning: first line second line"
+    ]

@@ -82,6 +82,26 @@ def test_bad_server_config_is_named(cache):
         default_context(cache_root())
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ('["tmt_9.pmap"]', "must hold a dict with 'operational_context'"),
+        ("{'observatory': 'tmt'}", None),  # no operational context: the newest
+    ],
+)
+def test_server_config_without_an_operational_context(
+    cache, write_mapping, config, expected
+):
+    write_mapping("tmt_9.pmap", _pmap("tmt_9.pmap"))
+    (cache / "config" / "tmt").mkdir(parents=True)
+    (cache / "config" / "tmt" / "server_config").write_text(config)
+    if expected is None:
+        assert default_context(cache_root())[0] == "tmt_9.pmap"
+    else:
+        with pytest.raises(MappingError, match=expected):
+            default_context(cache_root())
+
+
 def test_crds_context_beats_everything(cache, write_mapping, monkeypatch):
     write_mapping("tmt_10.pmap", _pmap("tmt_10.pmap"))
     monkeypatch.setenv("CRDS_CONTEXT", "tmt_0001.pmap")
@@ -136,6 +156,16 @@ def test_reference_instrument_folder_then_flat(cache):
 def test_reference_names_cannot_leave_the_cache(cache, name):
     with pytest.raises(MappingError, match="unsafe"):
         locate_reference(name, "IRIS", cache_root())
+
+
+def test_a_joined_reference_path_outside_the_cache_is_refused(cache, monkeypatch):
+    # The second line of defence, should a name check ever let '..' through.
+    from irisdq.crds import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "check_name", lambda name, *args: name)
+    with pytest.raises(MappingError, match="lies outside the cache"):
+        locate_reference("../../../x.fits", "IRIS", cache_root())
+    assert repr(cache_root()) == f"CacheRoot({str(cache)!r}, source='CRDS_PATH')"
 
 
 MASK_DATASET = {

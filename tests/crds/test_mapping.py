@@ -177,6 +177,9 @@ def _choose(rmap, exposure, detector="IRIS1"):
         ("'rmap_relevance': '(META.EXPOSURE.TYPE > 2)'", "DARK", "a.fits"),
         ("'rmap_relevance': '(OTHER == \"X\")'", "DARK", "a.fits"),
         ("'rmap_omit': '(OTHER == \"X\")'", "DARK", "a.fits"),
+        ("'rmap_omit': '(META.OTHER.KEY == \"X\")'", "DARK", "a.fits"),
+        ("'rmap_relevance': '(not META.EXPOSURE.TYPE == \"DARK\")'", "DARK", "N/A"),
+        ("'rmap_relevance': '(not META.EXPOSURE.TYPE == \"DARK\")'", "FLAT", "a.fits"),
     ],
 )
 def test_rmap_relevance_and_omit(conditions, exposure, expected):
@@ -197,3 +200,46 @@ def test_rmap_relevance_and_omit(conditions, exposure, expected):
 def test_conditions_are_read_never_run(expression):
     with pytest.raises(MappingError, match="rmap_relevance"):
         _conditional(f"'rmap_relevance': {expression!r}")
+
+
+@pytest.mark.parametrize(
+    ("conditions", "exposure", "line"),
+    [
+        ("'rmap_omit': '(META.EXPOSURE.TYPE == \"DARK\")'", "DARK", "rmap_omit"),
+        ("'rmap_relevance': '(META.EXPOSURE.TYPE != \"DARK\")'", "DARK", "is false"),
+    ],
+)
+def test_a_condition_that_gives_na_is_traced(conditions, exposure, line):
+    rmap = _conditional(conditions)
+    trace: list[str] = []
+    values = {"META.INSTRUMENT.DETECTOR": "IRIS1", "META.EXPOSURE.TYPE": exposure}
+    assert rmap.selector.choose(values, trace) == "N/A"
+    assert len(trace) == 1
+    assert line in trace[0]
+    assert trace[0].endswith(": N/A")
+
+
+@pytest.mark.parametrize(
+    ("conditions", "words"),
+    [
+        ("'rmap_relevance': 3", "'rmap_relevance' must be an expression in a string"),
+        ("'rmap_omit': '(META.EXPOSURE.TYPE =='", "cannot read"),
+    ],
+)
+def test_conditions_must_be_readable_expressions(conditions, words):
+    with pytest.raises(MappingError, match=words):
+        _conditional(conditions)
+
+
+def test_extra_keys_must_be_parameter_names():
+    text = (
+        "header = {'mapping': 'REFERENCE', 'parkey': (('META.INSTRUMENT.DETECTOR',),),"
+        " 'extra_keys': 'META.EXPOSURE.TYPE'}\n"
+        "selector = Match({'IRIS1': 'a.fits'})\n"
+    )
+    with pytest.raises(MappingError, match="'extra_keys' must be a tuple of parameter"):
+        mapping_from_text(text, "c.rmap", verify=False)
+
+
+def test_a_mapping_shows_its_kind_and_name():
+    assert repr(_conditional("'rmap_omit': 'always'")) == "ReferenceMapping('c.rmap')"

@@ -1,6 +1,8 @@
 """Each selector class on a table of cases worked out from CRDS.md and
 checked against the stock CRDS client (see test_differential.py)."""
 
+import re
+
 import pytest
 
 from irisdq.crds.selectors import SelectionFailed
@@ -51,6 +53,23 @@ def test_match_refuses_a_value_no_rule_names(choose):
         choose(RANKED, ((DET, SUB),), {DET: "IRIS2", SUB: "SUB1"})
     wildcard = "Match({'IRIS*' : 'a.fits', 'N/A' : 'b.fits'})"
     assert choose(wildcard, ((DET,),), {DET: "IRIS2"}) == "a.fits"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("NOT IRIS2", "is none of the values the rules name"),  # IRIS2 is checked
+        ("NOT IRIS1", "no rule matches"),  # IRIS1 is named: matching decides
+        ("between IRIS1 IRIS3", "no rule matches"),  # bounds not checked
+        ("between 1", "no rule matches"),
+    ],
+)
+def test_match_checks_the_value_inside_not_only(choose, value, expected):
+    # As the stock client: 'NOT X' is refused when X is no rule's value; a
+    # BETWEEN value is not checked and, against plain keys, matches nothing.
+    text = "Match({'IRIS1' : 'a.fits', 'IRIS3' : 'b.fits'})"
+    with pytest.raises(SelectionFailed, match=expected):
+        choose(text, ((DET,),), {DET: value})
 
 
 def test_match_dataset_not_applicable_is_dont_care(choose):
@@ -436,6 +455,11 @@ def test_bracket(choose, value, expected):
         ("VersionAfter({10 : 'a.fits'})", ((VER,),), "is not a version"),
         ("Match({'#>1 and <2 and <3#' : 'a.fits'})", ((DET,),), "no third term"),
         ("Match({'full' : 'a', ('FULL',) : 'b'})", ((DET,),), "once conditioned"),
+        ("GeometricallyNearest({1 : 'a', '1.0' : 'b'})", ((WAVE,),), "appears twice"),
+        ("VersionAfter({'1.0' : 'a', '1.00' : 'b'})", ((VER,),), "appears twice"),
+        ("SelectVersion({'<True' : 'a.fits'})", ((VER,),), "is not 'default' or"),
+        ("SelectVersion({'(1, 2)' : 'a.fits'})", ((VER,),), "is not 'default' or"),
+        ("Match({'A' : UseAfter({})})", ((DET,), ()), "needs date parameters"),
     ],
 )
 def test_malformed_selectors_fail_at_load_with_line(choose, text, parkey, words):
@@ -453,3 +477,89 @@ def test_merge_compares_not_applicable_as_written(choose):
     })"""
     params = {DET: "IRIS1", DATE: "2016-01-01", TIME: "00:00:00"}
     assert choose(text, ((DET,), (DATE, TIME)), params) == "N/A"
+
+
+@pytest.mark.parametrize("value", ["1e40", "-1e40", "nan"])
+def test_geometrically_nearest_overflow_and_nan_take_the_first_key(choose, value):
+    # Distances are float32, as in CRDS: beyond its range every distance is
+    # infinite, and a NaN distance is the minimum (numpy.argmin).
+    text = "GeometricallyNearest({1.0 : 'a.fits', 1e38 : 'b.fits'})"
+    assert choose(text, ((WAVE,),), {WAVE: value}) == "a.fits"
+
+
+def test_equally_ranked_version_afters_are_merged(choose):
+    # As the stock client: one VersionAfter of both rules' versions.
+    text = """Match({
+        'IRIS1|IRIS2' : VersionAfter({'1.0' : 'a.fits', '3.0' : 'c.fits'}),
+        'IRIS1' : VersionAfter({'2.0' : 'b.fits'}),
+    })"""
+    chosen = {
+        (detector, version): choose(
+            text, ((DET,), (VER,)), {DET: detector, VER: version}
+        )
+        for detector, version in [("IRIS1", "1.5"), ("IRIS1", "2.5"), ("IRIS1", "3.5")]
+    }
+    assert list(chosen.values()) == ["a.fits", "b.fits", "c.fits"]
+    assert choose(text, ((DET,), (VER,)), {DET: "IRIS2", VER: "2.5"}) == "a.fits"
+
+
+@pytest.mark.parametrize(
+    ("substitutions", "words"),
+    [
+        ({DET: "IRIS1"}, "must map parameter names to dicts"),
+        ({DET: {"A": None}}, f"'substitutions' of {DET} must map values"),
+    ],
+)
+def test_malformed_substitutions_are_mapping_errors(choose, substitutions, words):
+    with pytest.raises(MappingError, match=re.escape(words)):
+        choose("Match({'IRIS1' : 'a.fits'})", ((DET,),), {}, substitutions)
+
+
+@pytest.mark.parametrize(
+    ("text", "parkey", "params", "words"),
+    [
+        (
+            "ClosestTime({})",
+            ((DATE, TIME),),
+            {DATE: "2018-01-01", TIME: "0:00"},
+            "no dates",
+        ),
+        ("GeometricallyNearest({})", ((WAVE,),), {WAVE: 1.5}, "no keys"),
+        ("Bracket({})", ((WAVE,),), {WAVE: 1.5}, "no keys"),
+    ],
+)
+def test_empty_selectors_choose_nothing(choose, text, parkey, params, words):
+    with pytest.raises(SelectionFailed, match=words):
+        choose(text, parkey, params)
+
+
+@pytest.mark.parametrize("version", ["nan", "inf"])
+def test_select_version_refuses_numbers_that_are_not_versions(choose, version):
+    # float() reads them, a version relation cannot: as the stock client,
+    # "Invalid version expression".
+    with pytest.raises(SelectionFailed, match="is not a version"):
+        choose(SELECT_VERSION, ((VER,),), {VER: version})
+
+
+@pytest.mark.parametrize(
+    ("text", "parkey", "params", "line"),
+    [
+        (CLOSEST, ((DATE, TIME),), {DATE: "2016-02-01", TIME: "0:00"}, "the closest"),
+        (NEAREST, ((WAVE,),), {WAVE: 1.5}, "1.5: nearest key 1.0"),
+        (VERSION_AFTER, ((VER,),), {VER: "3.1.2"}, "3.1.2: chose version"),
+        (SELECT_VERSION, ((VER,),), {VER: "4.5"}, "4.5 takes '<5'"),
+    ],
+    ids=["closest", "nearest", "version-after", "select-version"],
+)
+def test_each_selector_says_why_in_a_trace(text, parkey, params, line):
+    from irisdq.crds import condition_value, mapping_from_text
+
+    header = {"mapping": "REFERENCE", "filekind": "TEST", "parkey": parkey}
+    rmap = mapping_from_text(
+        f"header = {header!r}\nselector = {text}\n", "test.rmap", verify=False
+    )
+    values = {name: condition_value(params.get(name)) for name in rmap.parameters}
+    trace: list[str] = []
+    chosen = rmap.selector.choose(values, trace)
+    assert chosen == rmap.selector.choose(values)
+    assert any(line in entry for entry in trace), trace

@@ -73,6 +73,8 @@ def test_condition_value_distinguishes_bool_from_int_in_its_memo():
         (("UNDEFINED", "UNDEFINED"), None),
         (("2020-13-01",), None),
         (("2020-07-13", "25:00:00"), None),
+        (("2020-07-13", "23:59:60"), (2020, 7, 13, 23, 59, 60, 0)),  # leap second
+        (("2020-07-13", "23:59:61"), None),
         (("JULY 13",), None),
         (("2020-07-13", "NOON"), None),
         (("2020-07-13T01:00:00", "02:00:00", "X"), None),
@@ -121,6 +123,8 @@ def test_parse_version(text, expected):
         (("2020-07-13T01:02:03", "UNDEFINED"), (2020, 7, 13, 1, 2, 3, 0)),
         (("Jul 13 2020", "01:02 pm"), (2020, 7, 13, 13, 2, 0, 0)),
         (("13 July 2020",), (2020, 7, 13, 0, 0, 0, 0)),
+        (("2020-07-13 01:02:03 UT",), (2020, 7, 13, 1, 2, 3, 0)),
+        (("Jul 13 2020", "01:02 am"), (2020, 7, 13, 1, 2, 0, 0)),
     ],
 )
 def test_dataset_date(parts, expected):
@@ -143,3 +147,19 @@ def test_dataset_date(parts, expected):
 def test_dataset_date_refuses(parts):
     with pytest.raises(ValueError, match=r"\w"):
         dataset_date(*parts)
+
+
+def test_memos_stay_bounded(monkeypatch):
+    from irisdq.crds import values
+
+    monkeypatch.setattr(values, "_CONDITIONED_MAX", 3)
+    monkeypatch.setattr(values, "_CONDITIONED", {})
+    monkeypatch.setattr(values, "_DATES", {})
+    for number in range(10):
+        assert condition_value(f"v{number}") == f"V{number}"
+        assert parse_date(f"2020-07-1{number}") == (2020, 7, 10 + number, 0, 0, 0, 0)
+        assert len(values._CONDITIONED) <= 3
+        assert len(values._DATES) <= 3
+    # A value that cannot be a memo key is conditioned all the same, as the
+    # stock client does.
+    assert condition_value(["iris1", 1]) == "['IRIS1', 1]"

@@ -1,9 +1,11 @@
+import errno
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from irisdq.datamodels import atomic
 from irisdq.datamodels.atomic import (
     atomic_output,
     check_replaceable,
@@ -182,3 +184,75 @@ def test_an_error_creating_the_temporary_names_the_target():
         _write(target, b"x")
     assert caught.value.filename == str(target)
     assert "while creating a temporary file beside it" in caught.value.strerror
+
+
+def test_a_filesystem_without_hard_links_gets_a_rename(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "out.bin"
+    with atomic_output(target) as stream:
+        stream.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert temporary_files(target) == []
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["links", "no-links"])
+def test_a_file_that_appears_meanwhile_is_kept(tmp_path, monkeypatch, links):
+    target = tmp_path / "out.bin"
+    link = os.link
+
+    def racing(source, name):
+        Path(name).write_bytes(b"theirs")
+        if links:
+            return link(source, name)
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", racing)
+    with pytest.raises(FileExistsError, match="already exists"):
+        _write(target, b"ours", overwrite=False)
+    assert target.read_bytes() == b"theirs"
+    assert temporary_files(target) == []
+
+
+def test_a_temporary_name_already_taken_is_drawn_again(tmp_path, monkeypatch):
+    target = tmp_path / "out.bin"
+    taken = tmp_path / ".out.bin.aaaaaaaa.tmp"
+    taken.write_bytes(b"someone else's")
+    tags = iter(["aaaaaaaa", "bbbbbbbb"])
+    monkeypatch.setattr(atomic.secrets, "token_hex", lambda n: next(tags))
+    _write(target, b"x")
+    assert target.read_bytes() == b"x"
+    assert taken.read_bytes() == b"someone else's"
+    assert temporary_files(target) == [taken]
+
+
+def test_no_temporaries_in_a_missing_folder(tmp_path):
+    assert temporary_files(tmp_path / "missing" / "out.bin") == []
+    assert remove_abandoned_temporaries(tmp_path / "missing" / "out.bin") == []
+
+
+def test_replacing_keeps_the_group_when_the_owner_cannot_be_set(tmp_path, monkeypatch):
+    # As for a user who does not own the file: fchown to another owner is
+    # refused, the group alone is kept, and the mode all the same.
+    target = tmp_path / "out.fits"
+    target.write_bytes(b"old")
+    os.chmod(target, 0o2750)
+    existing = os.stat(target)
+    calls = []
+    fchown = os.fchown
+
+    def refuse_owner(descriptor, uid, gid):
+        calls.append((uid, gid))
+        if uid != -1:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+        fchown(descriptor, uid, gid)
+
+    monkeypatch.setattr(os, "fchown", refuse_owner)
+    _write(target, b"new")
+    after = os.stat(target)
+    assert calls == [(existing.st_uid, existing.st_gid), (-1, existing.st_gid)]
+    assert after.st_gid == existing.st_gid
+    assert stat.S_IMODE(after.st_mode) == 0o2750
+    assert target.read_bytes() == b"new"

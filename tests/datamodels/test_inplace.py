@@ -160,3 +160,26 @@ def test_long_names_get_short_journals(tmp_path):
         assert inplace.journal_path(path).exists()
     assert len(inplace.journal_path(path).name.encode()) < 240
     assert path.read_bytes() == b"CHANGED!" + ORIGINAL[8:]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: b"garbage\n", "not an irisdq undo journal"),
+        (lambda text: text.replace(b" 1\n0 8\n", b" x\n0 8\n"), "damaged undo"),
+        # Cut after the header line, then inside the span line.
+        (lambda text: b"".join(text.splitlines(True)[:2]), "damaged undo journal;"),
+        (lambda text: b"".join(text.splitlines(True)[:2]) + b"0", "damaged undo"),
+        (lambda text: text[:-4], r"damaged undo journal \(it ends early\)"),
+    ],
+    ids=["foreign", "header", "no-span", "half-span", "short-bytes"],
+)
+def test_a_damaged_journal_is_refused_and_kept(data, damage, message):
+    _killed_inside(data, [(0, 8)], lambda stream: stream.write(b"KILLED!!"))
+    journal = inplace.journal_path(data)
+    journal.write_bytes(damage(journal.read_bytes()))
+    damaged = journal.read_bytes()
+    with pytest.raises(DataModelError, match=message) as info:
+        inplace.recover(data)
+    assert "move it away and check data.fits" in str(info.value)
+    assert journal.read_bytes() == damaged

@@ -169,3 +169,19 @@ def test_damaged_card_is_one_error_without_warnings(tmp_path, recwarn):
     with pytest.raises(DataModelError, match=r"raw\.fits: HDU 1 \(SCI\): .*NAXIS1"):
         read_hdu_layout(path)
     assert not [w for w in recwarn if "astropy" in type(w.message).__module__]
+
+
+@pytest.mark.parametrize("to_file", [True, False], ids=["file", "memory"])
+def test_copy_of_a_last_hdu_without_its_fill_is_padded(tmp_path, to_file):
+    # Some writers leave out the zeros after the last HDU's data; the copy
+    # is valid FITS all the same.
+    full = _two_hdus(tmp_path / "a.fits").read_bytes()
+    path = tmp_path / "short.fits"
+    path.write_bytes(full[: 2 * 2880 + 30 * 40 * 4])
+    layout = read_hdu_layout(path)
+    out = open(tmp_path / "copy.fits", "w+b") if to_file else io.BytesIO()  # noqa: SIM115
+    with open(path, "rb") as source, out:
+        for hdu in layout:
+            copy_hdu(source, hdu, out)
+        out.seek(0)
+        assert out.read() == full

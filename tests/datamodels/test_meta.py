@@ -39,3 +39,42 @@ def test_round_trip_through_keywords():
 def test_bad_header_value_names_file_and_keyword():
     with pytest.raises(DataModelError, match=r"x\.fits: keyword SUBSTRT1 = 'left'"):
         from_keywords({"SUBSTRT1": "left"}, "x.fits")
+
+
+def test_dir_lists_groups_attributes_and_aliases():
+    meta = Meta()
+    top = dir(meta)
+    assert {"instrument", "observation", "name", "detector"} <= set(top)
+    assert "detector" in dir(meta.instrument)
+    assert "name" in dir(meta.instrument)
+
+
+def test_reading_an_unknown_attribute_is_an_error():
+    meta = Meta()
+    with pytest.raises(AttributeError, match="known: "):
+        meta.instrument.detectr  # noqa: B018
+    # Python's own probes (copy, pickle) get a plain AttributeError.
+    assert not hasattr(meta, "__deepcopy_hook__")
+
+
+def test_values_are_coerced_or_refused():
+    import datetime
+
+    meta = Meta()
+    meta.observation.date = datetime.date(2020, 7, 13)
+    assert meta.observation.date == "2020-07-13"
+    with pytest.raises(TypeError, match=r"meta.instrument.detector \(DETECTOR\) must"):
+        meta.instrument.detector = 1.5
+
+
+def test_a_string_keyword_written_as_a_number_keeps_its_text():
+    meta = from_keywords({"DETECTOR": 1, "SUBARRAY": "FULL"})
+    assert meta.instrument.detector == "1"
+
+
+def test_set_keywords_refuses_a_keyword_the_table_does_not_map():
+    from irisdq.datamodels.meta import set_keywords
+
+    meta = Meta()
+    with pytest.raises(KeyError, match="ORIGIN is not a keyword of the model"):
+        set_keywords(meta, {"ORIGIN": "x"})

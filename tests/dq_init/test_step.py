@@ -561,3 +561,47 @@ def test_seed_story_end_to_end(tmp_path, home):
     assert np.count_nonzero(pixeldq) == 3
     assert not hdus["GROUPDQ"][1].any()  # no DO_NOT_USE in this mask
     assert os.path.exists(raw)
+
+
+def test_inputs_and_overrides_of_the_wrong_type(tmp_path, build):
+    ramp = build.ramp(tmp_path / "r_uncal.fits")
+    with pytest.raises(TypeError, match="a ramp file name or a RampModel, not int"):
+        DQInitStep.call(42)
+    with pytest.raises(TypeError, match="override_mask must be a path, a TMTMaskModel"):
+        DQInitStep.call(ramp, override_mask=42)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]
+
+
+def test_a_mask_model_without_dq_is_an_error(tmp_path, build):
+    ramp = build.ramp(tmp_path / "r_uncal.fits")
+    with pytest.raises(DataModelError, match="the mask has no DQ array"):
+        DQInitStep.call(ramp, override_mask=TMTMaskModel())
+
+
+def test_a_ramp_model_without_science_data_is_an_error(mask_file):
+    with pytest.raises(DataModelError, match=r"^<model>: the RampModel has no SCI"):
+        DQInitStep.call(RampModel(), override_mask=str(mask_file))
+
+
+def test_crds_choosing_two_masks_is_an_error(home, tmp_path, build):
+    from irisdq.crds import update_checksum
+
+    folder = home / "crds_cache" / "mappings" / "tmt"
+    folder.mkdir(parents=True)
+    rmap = folder / "tmt_iris_mask_0001.rmap"
+    rmap.write_text(
+        "header = {'filekind': 'MASK', 'mapping': 'REFERENCE', "
+        "'parkey': (('META.SUBARRAY.XSIZE',),), 'sha1sum': ''}\n"
+        "selector = Bracket({1 : 'small.fits', 4096 : 'large.fits'})\n"
+    )
+    update_checksum(rmap)
+    references = home / "crds_cache" / "references" / "tmt" / "iris"
+    references.mkdir(parents=True)
+    for name in ("small.fits", "large.fits"):
+        (references / name).write_bytes(b"")
+    ramp = build.ramp(tmp_path / "r_uncal.fits")
+    with pytest.raises(DataModelError, match="CRDS chose several MASK files") as info:
+        DQInitStep.call(ramp)
+    assert str(info.value).startswith(f"{ramp}: ")
+    assert "give one with override_mask" in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]

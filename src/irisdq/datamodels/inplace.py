@@ -238,7 +238,12 @@ def _restore(stream: BinaryIO, journal: Path, real: Path) -> None:
             )
         try:
             device, inode, size, count = map(int, saved.readline().split())
-            spans = [tuple(map(int, saved.readline().split())) for _ in range(count)]
+            # Each span is "offset length"; a journal cut short (a crash of
+            # the machine before it reached the disk) has fewer.
+            spans = []
+            for _ in range(count):
+                offset, length = map(int, saved.readline().split())
+                spans.append((offset, length))
         except ValueError:
             raise DataModelError(
                 f"{journal}: damaged undo journal; move it away and check {real.name}"

@@ -1,0 +1,89 @@
+"""irisdq.crds.context: contexts whose mappings name N/A or the wrong kind
+of mapping."""
+
+import pytest
+
+from irisdq.crds import get_context, select_reference
+from irisdq.errors import MappingError
+
+HEADER = {
+    "TELESCOP": "TMT",
+    "DETECTOR": "IRIS1",
+    "SUBARRAY": "FULL",
+    "DATE-OBS": "2020-07-13",
+    "TIME-OBS": "00:00:00",
+}
+
+
+def _pmap(name, selector):
+    return (
+        f"header = {{'mapping': 'PIPELINE', 'name': '{name}', 'observatory': 'TMT', "
+        f"'parkey': ('META.INSTRUMENT.NAME',), 'sha1sum': ''}}\n"
+        f"selector = {selector!r}\n"
+    )
+
+
+def test_an_instrument_that_does_not_apply(cache, write_mapping):
+    write_mapping(
+        "tmt_0002.pmap",
+        _pmap("tmt_0002.pmap", {"IRIS": "tmt_iris_0003.imap", "WFOS": "N/A"}),
+    )
+    selection = select_reference({**HEADER, "INSTRUME": "WFOS"}, "mask")
+    assert selection.not_applicable
+    assert selection.uri == "N/A"
+    assert "instrument WFOS -> N/A in tmt_0002.pmap" in selection.explain()
+    assert repr(selection) == (
+        "Selection(context='tmt_0002.pmap', reftype='MASK', filename='N/A', "
+        "exists=False)"
+    )
+    context = get_context()
+    assert repr(context).startswith("Context('tmt_0002.pmap', root=")
+    items = context.inventory()
+    wfos = [item for item in items if item.label == "WFOS"]
+    assert [repr(item) for item in wfos] == ["ContextItem('imap', 'N/A', 'n/a')"]
+
+
+RMAP = (
+    "header = {'mapping': 'REFERENCE', 'filekind': 'MASK', "
+    "'parkey': (('META.INSTRUMENT.DETECTOR',),), 'sha1sum': ''}\n"
+    "selector = Match({'IRIS1': 'mask.fits'})\n"
+)
+IMAP = (
+    "header = {{'mapping': 'INSTRUMENT', 'name': '{name}', 'instrument': 'IRIS', "
+    "'observatory': 'TMT', 'parkey': ('REFTYPE',), 'sha1sum': ''}}\n"
+    "selector = {{'mask': '{rmap}'}}\n"
+)
+
+
+def test_a_mapping_of_the_wrong_kind_is_a_mapping_error(cache, write_mapping):
+    # Names with the right extension, contents of another kind of mapping.
+    write_mapping(
+        "tmt_0002.pmap", _pmap("tmt_0002.pmap", {"IRIS": "tmt_iris_0009.imap"})
+    )
+    write_mapping("tmt_iris_0009.imap", RMAP)
+    with pytest.raises(MappingError, match=r"tmt_iris_0009\.imap is not an instrument"):
+        select_reference({**HEADER, "INSTRUME": "IRIS"}, "mask")
+    write_mapping(
+        "tmt_0003.pmap", _pmap("tmt_0003.pmap", {"IRIS": "tmt_iris_0004.imap"})
+    )
+    write_mapping(
+        "tmt_iris_0004.imap",
+        IMAP.format(name="tmt_iris_0004.imap", rmap="tmt_iris_mask_0009.rmap"),
+    )
+    write_mapping(
+        "tmt_iris_mask_0009.rmap",
+        IMAP.format(name="tmt_iris_mask_0009.rmap", rmap="tmt_iris_mask_0001.rmap"),
+    )
+    with pytest.raises(MappingError, match=r"0009\.rmap is not a reference"):
+        select_reference(
+            {**HEADER, "INSTRUME": "IRIS"}, "mask", context="tmt_0003.pmap"
+        )
+
+
+def test_a_context_must_be_a_pipeline_mapping(cache, write_mapping):
+    write_mapping(
+        "tmt_0004.pmap",
+        IMAP.format(name="tmt_0004.pmap", rmap="tmt_iris_mask_0001.rmap"),
+    )
+    with pytest.raises(MappingError, match="the context must be a PIPELINE mapping"):
+        get_context("tmt_0004.pmap")
