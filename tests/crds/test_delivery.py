@@ -207,7 +207,8 @@ def test_a_clash_is_refused_unless_replace(cache, tmp_path):
     same_date = write_dated_mask(tmp_path / "again.fits", "2015-10-01T00:00:00")
     before = snapshot(cache)
     with pytest.raises(
-        DeliveryError, match=r"already selects 'tmt_iris_mask_0001\.fits'"
+        DeliveryError,
+        match=r"mask_0001\.rmap already selects 'tmt_iris_mask_0001\.fits'",
     ):
         deliver([same_date])
     assert snapshot(cache) == before
@@ -223,7 +224,9 @@ def test_a_clash_is_refused_unless_replace(cache, tmp_path):
 def test_two_masks_in_one_call_clash_with_each_other(cache, tmp_path):
     first = write_dated_mask(tmp_path / "a.fits", "2021-01-01")
     second = write_dated_mask(tmp_path / "b.fits", "2021-01-01T00:00:00")
-    with pytest.raises(DeliveryError, match=r"already selects 'a\.fits'"):
+    with pytest.raises(
+        DeliveryError, match=r"earlier mask of this delivery already selects 'a\.fits'"
+    ):
         deliver([first, second])
     assert not (cache / "references" / "tmt" / "iris" / "a.fits").exists()
 

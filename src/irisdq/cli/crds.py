@@ -97,7 +97,7 @@ def _add_context_option(parser: argparse.ArgumentParser) -> None:
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
-        "irisdq crds: error: choose an action: bestref, list, checksum or add",
+        "irisdq crds: error: choose an action: bestref, list or checksum",
         file=sys.stderr,
     )
     return 2

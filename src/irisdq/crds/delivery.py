@@ -274,6 +274,7 @@ def insert_rule(
     filename: str,
     where: str,
     replace: bool = False,
+    source: str | None = None,
 ) -> SelectorCall:
     """Return a copy of an rmap's selector tree with a rule for `filename`.
 
@@ -296,6 +297,9 @@ def insert_rule(
         The reference's path, for messages.
     replace : bool, optional
         Replace a clashing rule instead of refusing it.
+    source : str, optional
+        The rmap the selector comes from, for messages (default: the
+        header's ``name``).
 
     Returns
     -------
@@ -313,7 +317,8 @@ def insert_rule(
         _level_key(level, name, parameters, where)
         for level, name in zip(levels, names, strict=True)
     ]
-    return _insert(selector, 0, names, keys, filename, where, replace, header)
+    source = source or str(header.get("name"))
+    return _insert(selector, 0, names, keys, filename, where, replace, source)
 
 
 def _level_key(level, name, parameters, where) -> Any:
@@ -363,7 +368,7 @@ def _build(names, keys, filename) -> Any:
     )
 
 
-def _insert(node, depth, names, keys, filename, where, replace, header) -> Any:
+def _insert(node, depth, names, keys, filename, where, replace, source) -> Any:
     name, key = names[depth], keys[depth]
     if not isinstance(node, SelectorCall) or node.name != name:
         found = node.name if isinstance(node, SelectorCall) else repr(node)
@@ -377,14 +382,14 @@ def _insert(node, depth, names, keys, filename, where, replace, header) -> Any:
             continue
         if depth + 1 < len(names):
             inner = _insert(
-                value, depth + 1, names, keys, filename, where, replace, header
+                value, depth + 1, names, keys, filename, where, replace, source
             )
             entries[number] = (existing, inner, line)
             return SelectorCall(node.name, entries, node.line)
         if not replace:
             rule = " / ".join(str(item) for item in keys)
             raise DeliveryError(
-                f"{where}: {header.get('name')} already selects {value!r} for "
+                f"{where}: {source} already selects {value!r} for "
                 f"{rule}; give --replace to replace that rule, or change the "
                 "reference's keywords (e.g. USEAFTER)"
             )
@@ -540,13 +545,16 @@ def plan_delivery(
             )
         delivery.references.append((path, target))
         key = (instrument, reftype)
-        if key not in rmaps:
+        if key in rmaps:
+            source = "an earlier mask of this delivery"
+        else:
             rmaps[key] = _rmap_start(imap, reftype, instrument, root, taken)
+            source = rmaps[key][2]
         header, selector, old_name, old_text, comment = rmaps[key]
         parameters = dataset_parameters(keywords)
         parameters["USEAFTER"] = keywords["USEAFTER"]
         selector = insert_rule(
-            header, selector, parameters, filename, str(path), replace
+            header, selector, parameters, filename, str(path), replace, source
         )
         rmaps[key] = (header, selector, old_name, old_text, comment)
     # New rmaps, then the imaps that point at them, then the pmap.
