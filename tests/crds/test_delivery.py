@@ -341,3 +341,16 @@ def test_format_mapping_is_read_back_as_written():
     assert parsed.header == {**header, "sha1sum": parsed.header["sha1sum"]}
     assert parsed.comment == '\nsays "hi"\n'
     assert mapping_from_text(text, "tmt_iris_mask_0009.rmap").files == ["a.fits"]
+
+
+def test_a_missing_crds_path_folder_is_not_created(tmp_path, monkeypatch, mask_2021):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "typo"))
+    with pytest.raises(DeliveryError, match="typo does not exist"):
+        deliver([mask_2021])
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_default_cache_is_made_on_a_fresh_machine(home, mask_2021):
+    delivery = deliver([mask_2021])
+    assert delivery.root.path == home / "crds_cache"
+    assert get_context().name == "tmt_0002.pmap"

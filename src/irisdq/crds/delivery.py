@@ -505,6 +505,12 @@ def plan_delivery(
         A mapping of the context, or a reference file, is unusable.
     """
     root = cache_root()
+    if root.source == "CRDS_PATH" and not root.exists:
+        # A mistyped CRDS_PATH must not grow a new cache.
+        raise DeliveryError(
+            f"the CRDS cache folder {root.path} does not exist "
+            f"({root.describe()}); create it, or correct CRDS_PATH"
+        )
     base = str(context).strip() if context else default_context(root)[0]
     pmap_text, _ = _read(base, root)
     pmap = mapping_from_text(pmap_text, base)
