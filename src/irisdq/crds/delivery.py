@@ -36,7 +36,7 @@ from irisdq.crds.cache import (
     shipped_mapping_folder,
 )
 from irisdq.crds.checksum import mapping_checksum
-from irisdq.crds.dataset import dataset_parameters
+from irisdq.crds.dataset import KEYWORDS, dataset_parameters
 from irisdq.crds.mapping import (
     InstrumentMapping,
     PipelineMapping,
@@ -337,8 +337,6 @@ def _level_key(level, name, parameters, where) -> Any:
     values = []
     for parameter in level:
         if parameter not in parameters:
-            from irisdq.crds.dataset import KEYWORDS
-
             keyword = KEYWORDS.get(parameter, parameter)
             raise DeliveryError(
                 f"{where}: no {keyword} keyword, which the rmap selects on "
@@ -390,7 +388,8 @@ def _insert(node, depth, names, keys, filename, where, replace, source) -> Any:
             rule = " / ".join(str(item) for item in keys)
             raise DeliveryError(
                 f"{where}: {source} already selects {value!r} for "
-                f"{rule}; give --replace to replace that rule, or change the "
+                f"{rule}; give --replace (replace=True) to replace that rule, or "
+                "change the "
                 "reference's keywords (e.g. USEAFTER)"
             )
         entries[number] = (existing, filename, line)
