@@ -196,3 +196,18 @@ def write_calibration_set(
         fits.PrimaryHDU(frame.astype(np.float32)).writeto(path)
         darks.append(path)
     return flats, darks, truth
+
+
+def write_dated_mask(
+    path: Path, useafter: str, subarray: str = "GENERIC", detector: str = "IRIS1"
+) -> Path:
+    """A 16x16 IRIS mask for delivery: USEAFTER and SUBARRAY as given."""
+    from irisdq.datamodels import TMTMaskModel
+
+    mask = TMTMaskModel()
+    mask.meta.instrument.detector = detector
+    mask.meta.subarray.name = subarray
+    mask.meta.useafter = useafter
+    mask.dq = np.zeros((16, 16), dtype=np.uint32)
+    mask.dq[2, 3] = 1024 | 1
+    return mask.write(path)

@@ -3,6 +3,7 @@
 import pytest
 from astropy.io import fits
 
+from builders import write_dated_mask
 from irisdq.cli.main import main
 from irisdq.crds import mapping_checksum
 from irisdq.errors import NoMatchError
@@ -184,3 +185,39 @@ def test_list_with_an_imap_whose_header_says_pipeline(cache, capsys, monkeypatch
         "irisdq: error: 1 of the context's files cannot be used "
         "(tmt_iris_0003.imap); see above\n"
     )
+
+
+def test_add_dry_run_prints_the_diff_and_writes_nothing(cache, tmp_path, capsys):
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01T00:00:00")
+    before = sorted(cache.rglob("*"))
+    assert main(["crds", "add", str(mask), "--dry-run", "--set-operational"]) == 0
+    out = capsys.readouterr().out
+    assert "+++ tmt_iris_mask_0002.rmap\n" in out
+    assert "+        '2021-01-01 00:00:00' : 'mask_2021.fits',\n" in out
+    assert "dry run: context tmt_0002.pmap not written" in out
+    assert f"  {cache / 'config' / 'tmt' / 'server_config'}\n" in out
+    assert sorted(cache.rglob("*")) == before
+
+
+def test_add_then_bestref_selects_the_new_mask(cache, tmp_path, capsys):
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01T00:00:00")
+    assert main(["crds", "add", str(mask), "--set-operational"]) == 0
+    out = capsys.readouterr().out
+    delivered = cache / "references" / "tmt" / "iris" / "mask_2021.fits"
+    assert f"wrote      {delivered}\n" in out
+    assert out.endswith("context    tmt_0002.pmap (from tmt_0001.pmap; operational)\n")
+    config = cache / "config" / "tmt" / "server_config"
+    assert "'operational_context': 'tmt_0002.pmap'" in config.read_text()
+    raw = _raw(tmp_path / "raw_uncal.fits", **{"DATE-OBS": "2022-05-06"})
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 0
+    assert capsys.readouterr().out == f"{delivered}\n"
+
+
+def test_add_clash_is_one_line_and_exit_2(cache, tmp_path, capsys):
+    mask = write_dated_mask(tmp_path / "again.fits", "2015-10-01")
+    assert main(["crds", "add", str(mask)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"irisdq: error: {mask}: tmt_iris_mask_0001.rmap already")
+    assert "give --replace" in err
+    assert not (cache / "mappings").exists()

@@ -54,6 +54,37 @@ def register(subparsers) -> None:
     checksum.add_argument("mappings", nargs="+", metavar="MAPPING", help="files")
     checksum.set_defaults(func=_checksum)
 
+    add = commands.add_parser(
+        "add",
+        help="deliver masks into the cache as a new context",
+        description="Write a new context into the cache that selects each "
+        "mask (REFTYPE MASK) by its keywords and USEAFTER: the next rmap, "
+        "imap and pmap, derived from the context in use; the masks are "
+        "checked and copied into references/tmt/<instrument>/. Existing "
+        "mappings are never edited; all files appear or none. Example: "
+        "'irisdq crds add mask_2021.fits --dry-run'.",
+    )
+    add.add_argument("references", nargs="+", metavar="REF.fits", help="masks")
+    _add_context_option(add)
+    add.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the new mappings as diffs against the ones they replace; "
+        "write nothing",
+    )
+    add.add_argument(
+        "--set-operational",
+        action="store_true",
+        help="also make the new context the operational_context of "
+        "config/tmt/server_config",
+    )
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a rule that selects the same keys and date",
+    )
+    add.set_defaults(func=_add)
+
 
 def _add_context_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -131,4 +162,27 @@ def _checksum(args) -> int:
 
     for path in args.mappings:
         print(f"{path}: sha1sum {update_checksum(path)}")
+    return 0
+
+
+def _add(args) -> int:
+    from irisdq.crds.delivery import deliver
+
+    delivery = deliver(
+        args.references,
+        args.context,
+        dry_run=args.dry_run,
+        replace=args.replace,
+        set_operational=args.set_operational,
+    )
+    if args.dry_run:
+        sys.stdout.write(delivery.diff())
+        print(f"dry run: context {delivery.context} not written; it would add:")
+        for path in delivery.files():
+            print(f"  {path}")
+        return 0
+    for path in delivery.files():
+        print(f"wrote      {path}")
+    state = "operational" if args.set_operational else "not operational"
+    print(f"context    {delivery.context} (from {delivery.base}; {state})")
     return 0

@@ -1,0 +1,356 @@
+"""Delivering masks into a cache as a new context (irisdq.crds.delivery)."""
+
+import socket
+import sys
+import types
+
+import pytest
+
+from builders import with_card, write_dated_mask
+from irisdq.crds import cache_root, get_context, mapping_from_text, parse_mapping
+from irisdq.crds import delivery as delivery_module
+from irisdq.crds.cache import shipped_mapping_folder
+from irisdq.crds.delivery import (
+    DeliveryError,
+    deliver,
+    format_mapping,
+)
+from irisdq.crds.parser import parse_literal
+from irisdq.errors import DataModelError
+
+OLD_MASK = "tmt_iris_mask_0001.fits"
+
+
+def dataset(date: str, subarray: str = "FULL") -> dict:
+    return {
+        "INSTRUME": "IRIS",
+        "DETECTOR": "IRIS1",
+        "SUBARRAY": subarray,
+        "DATE-OBS": date,
+        "TIME-OBS": "00:00:00",
+    }
+
+
+def snapshot(root):
+    """Every file (with its bytes) and folder under `root`."""
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+    }
+
+
+@pytest.fixture
+def mask_2021(tmp_path):
+    return write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01T00:00:00")
+
+
+def test_round_trip_from_the_shipped_context(cache, mask_2021):
+    before = get_context()
+    assert before.name == "tmt_0001.pmap"
+    delivery = deliver([mask_2021])
+    assert delivery.base == "tmt_0001.pmap"
+    assert delivery.context == "tmt_0002.pmap"
+    context = get_context()
+    assert context.name == "tmt_0002.pmap"
+    assert context.select(dataset("2022-03-04"), "mask").filename == mask_2021.name
+    assert context.select(dataset("2019-03-04"), "mask").filename == OLD_MASK
+    old = get_context("tmt_0001.pmap").select(dataset("2022-03-04"), "mask")
+    assert old.filename == OLD_MASK
+    copied = cache / "references" / "tmt" / "iris" / mask_2021.name
+    assert copied.read_bytes() == mask_2021.read_bytes()
+    assert context.bestref(dataset("2022-03-04"), "mask") == str(copied)
+
+
+def test_new_mappings_derive_from_the_old_and_the_cache_is_self_contained(
+    cache, mask_2021
+):
+    deliver([mask_2021])
+    folder = cache / "mappings" / "tmt"
+    shipped = shipped_mapping_folder()
+    for name in ("tmt_0001.pmap", "tmt_iris_0003.imap", "tmt_iris_mask_0001.rmap"):
+        # Copied as they are, never edited.
+        assert (folder / name).read_bytes() == (shipped / name).read_bytes()
+    derived = {
+        "tmt_0002.pmap": "tmt_0001.pmap",
+        "tmt_iris_0004.imap": "tmt_iris_0003.imap",
+        "tmt_iris_mask_0002.rmap": "tmt_iris_mask_0001.rmap",
+    }
+    for name, parent in derived.items():
+        text = (folder / name).read_text()
+        mapping = mapping_from_text(text, name)  # checks the sha1sum
+        assert mapping.header["derived_from"] == parent
+        assert mapping.header["name"] == name
+    rmap = parse_mapping((folder / "tmt_iris_mask_0002.rmap").read_text())
+    ((key, useafter, _),) = rmap.selector.entries
+    assert key == ("IRIS1", "GENERIC")
+    assert [(date, name) for date, name, _ in useafter.entries] == [
+        ("2015-10-01 00:00:00", OLD_MASK),
+        ("2021-01-01 00:00:00", mask_2021.name),
+    ]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(
+        [*derived, *derived.values()]
+    )
+
+
+@pytest.fixture
+def stock(monkeypatch, tmp_path_factory):
+    """The stock crds rmap module, offline (as in test_differential).
+
+    The stock client knows no 'tmt' observatory package; an rmap of
+    observatory TMT loads once empty ``crds.tmt`` and ``crds.tmt.iris``
+    modules exist (it looks its instrument hooks up there, with defaults).
+    """
+    crds = pytest.importorskip("crds")
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path_factory.mktemp("stock_crds")))
+    monkeypatch.setenv("CRDS_SERVER_URL", "https://crds-oracle.invalid")
+    monkeypatch.setenv("CRDS_MODE", "local")
+
+    def refuse(*args, **kwargs):
+        raise OSError("the conformance tests never use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    tmt = types.ModuleType("crds.tmt")
+    tmt.__path__ = []
+    iris = types.ModuleType("crds.tmt.iris")
+    tmt.iris = iris
+    monkeypatch.setitem(sys.modules, "crds.tmt", tmt)
+    monkeypatch.setitem(sys.modules, "crds.tmt.iris", iris)
+    monkeypatch.setattr(crds, "tmt", tmt, raising=False)
+    import crds.core.rmap
+    import crds.core.utils
+
+    return crds.core
+
+
+def test_new_mappings_load_in_the_stock_client(cache, mask_2021, stock):
+    delivery = deliver([mask_2021], dry_run=True)
+    kinds = {
+        "rmap": stock.rmap.ReferenceMapping,
+        "imap": stock.rmap.InstrumentContext,
+        "pmap": stock.rmap.PipelineContext,
+    }
+    loaded = {}
+    for mapping in delivery.mappings:
+        kind = kinds[mapping.name[-4:]]
+        loaded[mapping.name] = kind.from_string(
+            mapping.text, mapping.name, ignore_checksum=False
+        )
+        # The stock client does check the sum: a changed text is refused.
+        changed = mapping.text.replace("tmt_", "tmx_", 1)
+        with pytest.raises(stock.exceptions.ChecksumError):
+            kind.from_string(changed, mapping.name, ignore_checksum=False)
+    rmap = loaded["tmt_iris_mask_0002.rmap"]
+    for date, expected in (("2022-03-04", mask_2021.name), ("2019-03-04", OLD_MASK)):
+        header = {
+            "META.INSTRUMENT.DETECTOR": "IRIS1",
+            "META.SUBARRAY.NAME": "FULL",
+            "META.OBSERVATION.DATE": date,
+            "META.OBSERVATION.TIME": "00:00:00",
+        }
+        assert rmap.selector.choose(stock.utils.condition_header(header)) == expected
+
+
+def test_a_new_match_key_is_inserted(cache, tmp_path):
+    sub16 = write_dated_mask(tmp_path / "sub16.fits", "2021-01-01", subarray="SUB16")
+    delivery = deliver([sub16])
+    rmap = parse_mapping(delivery.mappings[0].text)
+    assert [key for key, _, _ in rmap.selector.entries] == [
+        ("IRIS1", "GENERIC"),
+        ("IRIS1", "SUB16"),
+    ]
+    context = get_context()
+    assert context.select(dataset("2022-01-01", "SUB16"), "mask").filename == (
+        "sub16.fits"
+    )
+    assert context.select(dataset("2022-01-01"), "mask").filename == OLD_MASK
+
+
+def test_a_reftype_without_rmap_gets_a_new_one(cache, write_mapping, mask_2021):
+    write_mapping(
+        "tmt_0005.pmap",
+        "header = {\n    'mapping' : 'PIPELINE',\n    'name' : 'tmt_0005.pmap',\n"
+        "    'observatory' : 'TMT',\n    'parkey' : ('META.INSTRUMENT.NAME',),\n"
+        "    'sha1sum' : 'x',\n}\n\n"
+        "selector = {\n    'IRIS' : 'tmt_iris_0007.imap',\n}\n",
+    )
+    write_mapping(
+        "tmt_iris_0007.imap",
+        "header = {\n    'instrument' : 'IRIS',\n    'mapping' : 'INSTRUMENT',\n"
+        "    'name' : 'tmt_iris_0007.imap',\n    'observatory' : 'TMT',\n"
+        "    'parkey' : ('REFTYPE',),\n    'sha1sum' : 'x',\n}\n\n"
+        "selector = {\n    'dark' : 'N/A',\n}\n",
+    )
+    delivery = deliver([mask_2021])
+    assert [mapping.name for mapping in delivery.mappings] == [
+        "tmt_iris_mask_0002.rmap",  # after the shipped tmt_iris_mask_0001.rmap
+        "tmt_iris_0008.imap",
+        "tmt_0006.pmap",
+    ]
+    rmap = delivery.mappings[0]
+    assert rmap.derived_from is None
+    assert mapping_from_text(rmap.text, rmap.name).header["derived_from"] == (
+        "generated by irisdq crds add"
+    )
+    imap = parse_mapping(delivery.mappings[1].text)
+    assert imap.selector == {"dark": "N/A", "mask": "tmt_iris_mask_0002.rmap"}
+    context = get_context()
+    assert context.name == "tmt_0006.pmap"
+    assert context.select(dataset("2022-01-01", "GENERIC"), "mask").filename == (
+        mask_2021.name
+    )
+    # The mapping the pmap derives from is in the cache: nothing is copied.
+    assert delivery.copies == []
+
+
+def test_a_clash_is_refused_unless_replace(cache, tmp_path):
+    same_date = write_dated_mask(tmp_path / "again.fits", "2015-10-01T00:00:00")
+    before = snapshot(cache)
+    with pytest.raises(
+        DeliveryError,
+        match=r"mask_0001\.rmap already selects 'tmt_iris_mask_0001\.fits'",
+    ):
+        deliver([same_date])
+    assert snapshot(cache) == before
+    deliver([same_date], replace=True)
+    context = get_context()
+    assert context.select(dataset("2019-01-01"), "mask").filename == "again.fits"
+    assert (
+        OLD_MASK
+        not in (cache / "mappings" / "tmt" / "tmt_iris_mask_0002.rmap").read_text()
+    )
+
+
+def test_two_masks_in_one_call_clash_with_each_other(cache, tmp_path):
+    first = write_dated_mask(tmp_path / "a.fits", "2021-01-01")
+    second = write_dated_mask(tmp_path / "b.fits", "2021-01-01T00:00:00")
+    with pytest.raises(
+        DeliveryError, match=r"earlier mask of this delivery already selects 'a\.fits'"
+    ):
+        deliver([first, second])
+    assert not (cache / "references" / "tmt" / "iris" / "a.fits").exists()
+
+
+def test_dry_run_writes_nothing_and_gives_the_diff(cache, mask_2021):
+    before = snapshot(cache)
+    delivery = deliver([mask_2021], dry_run=True, set_operational=True)
+    assert snapshot(cache) == before
+    diff = delivery.diff()
+    assert "--- tmt_iris_mask_0001.rmap\n+++ tmt_iris_mask_0002.rmap\n" in diff
+    assert "+        '2021-01-01 00:00:00' : 'mask_2021.fits',\n" in diff
+    assert "-    'mask' : 'tmt_iris_mask_0001.rmap',\n" in diff
+    assert "+    'IRIS' : 'tmt_iris_0004.imap',\n" in diff
+
+
+def test_server_config_changes_only_with_set_operational(cache, mask_2021, tmp_path):
+    config = cache / "config" / "tmt" / "server_config"
+    config.parent.mkdir(parents=True)
+    config.write_text("{'operational_context' : 'tmt_0001.pmap', 'other' : 3}\n")
+    deliver([mask_2021])
+    assert config.read_text() == (
+        "{'operational_context' : 'tmt_0001.pmap', 'other' : 3}\n"
+    )
+    assert get_context().name == "tmt_0001.pmap"
+    later = write_dated_mask(tmp_path / "mask_2023.fits", "2023-01-01")
+    delivery = deliver([later], context="tmt_0002.pmap", set_operational=True)
+    assert delivery.context == "tmt_0003.pmap"
+    settings = parse_literal(config.read_text())
+    assert settings == {"operational_context": "tmt_0003.pmap", "other": 3}
+    context = get_context()
+    assert context.name == "tmt_0003.pmap"
+    assert context.select(dataset("2024-01-01"), "mask").filename == later.name
+    assert context.select(dataset("2022-01-01"), "mask").filename == mask_2021.name
+
+
+def test_a_failure_mid_way_leaves_the_cache_as_it_was(cache, mask_2021, monkeypatch):
+    config = cache / "config" / "tmt" / "server_config"
+    config.parent.mkdir(parents=True)
+    config.write_text("{'operational_context' : 'tmt_0001.pmap'}\n")
+    before = snapshot(cache)
+    moves = []
+    install = delivery_module._install
+
+    def fail_on_the_imap(temporary, final, replace):
+        if final.name == "tmt_iris_0004.imap":
+            raise OSError(28, "No space left on device")
+        moves.append(final.name)
+        install(temporary, final, replace)
+
+    monkeypatch.setattr(delivery_module, "_install", fail_on_the_imap)
+    with pytest.raises(DeliveryError, match=r"No space left on device.*nothing was"):
+        deliver([mask_2021], set_operational=True)
+    # The copies, the reference and the rmap had been moved in.
+    assert "tmt_iris_mask_0002.rmap" in moves
+    assert mask_2021.name in moves
+    assert snapshot(cache) == before
+
+
+def test_a_failure_in_a_new_cache_removes_the_folders_it_made(
+    tmp_path, monkeypatch, mask_2021
+):
+    root = tmp_path / "fresh"
+    root.mkdir()
+    monkeypatch.setenv("CRDS_PATH", str(root))
+
+    def fail(temporary, final, replace):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(delivery_module, "_install", fail)
+    with pytest.raises(DeliveryError):
+        deliver([mask_2021])
+    assert list(root.iterdir()) == []
+
+
+def test_references_are_checked(cache, tmp_path, mask_2021):
+    damaged = write_dated_mask(tmp_path / "damaged.fits", "2021-01-01")
+    with_card(damaged, 0, "DETECTOR", "'IRIS2'")
+    with pytest.raises(DataModelError, match=r"(?i)checksum"):
+        deliver([damaged])
+    bad_date = write_dated_mask(tmp_path / "bad_date.fits", "soon")
+    with pytest.raises(DeliveryError, match="USEAFTER 'soon' is not a date"):
+        deliver([bad_date])
+    present = cache / "references" / "tmt" / "iris" / mask_2021.name
+    present.write_bytes(b"")
+    with pytest.raises(DeliveryError, match="already in the cache"):
+        deliver([mask_2021])
+    assert cache_root().path == cache
+
+
+def test_only_masks_are_delivered(cache, tmp_path):
+    from builders import write_full_frame_ramp
+
+    ramp = write_full_frame_ramp(tmp_path / "raw.fits")
+    with pytest.raises(
+        DeliveryError, match="no REFTYPE keyword; irisdq crds add delivers masks"
+    ):
+        deliver([ramp])
+
+
+def test_format_mapping_is_read_back_as_written():
+    header = {
+        "mapping": "REFERENCE",
+        "name": "tmt_iris_mask_0009.rmap",
+        "filekind": "MASK",
+        "instrument": "IRIS",
+        "parkey": (("META.INSTRUMENT.DETECTOR",),),
+        "substitutions": {"META.INSTRUMENT.DETECTOR": {"ANY": "N/A"}},
+    }
+    selector = parse_mapping("header = {}\nselector = Match({'IRIS1' : 'a.fits'})\n")
+    text = format_mapping(header, selector.selector, comment='\nsays "hi"\n')
+    parsed = parse_mapping(text)
+    assert parsed.header == {**header, "sha1sum": parsed.header["sha1sum"]}
+    assert parsed.comment == '\nsays "hi"\n'
+    assert mapping_from_text(text, "tmt_iris_mask_0009.rmap").files == ["a.fits"]
+
+
+def test_a_missing_crds_path_folder_is_not_created(tmp_path, monkeypatch, mask_2021):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "typo"))
+    with pytest.raises(DeliveryError, match="typo does not exist"):
+        deliver([mask_2021])
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_default_cache_is_made_on_a_fresh_machine(home, mask_2021):
+    delivery = deliver([mask_2021])
+    assert delivery.root.path == home / "crds_cache"
+    assert get_context().name == "tmt_0002.pmap"
