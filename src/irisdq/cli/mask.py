@@ -62,9 +62,11 @@ def register(subparsers) -> None:
     plot = commands.add_parser(
         "plot",
         help="draw the flagged pixels and a bar chart of counts",
-        description="Save an image of where the flagged pixels are, coloured "
-        "by flag, beside a bar chart of pixels per flag. Needs matplotlib "
-        "(pip install 'irisdq[plot]').",
+        description="Save a picture of the mask's DQ in detector coordinates "
+        "(1-based, FITS; a subarray mask is placed by SUBSTRT1/2): every flag "
+        "but DO_NOT_USE in its own colour, DO_NOT_USE beside it, and the "
+        "pixels per flag. 'irisdq plot' draws any DQ array. Needs matplotlib "
+        '(pip install "irisdq[plot]").',
     )
     plot.add_argument("file", metavar="FILE", help="a mask FITS file")
     plot.add_argument(
