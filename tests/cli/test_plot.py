@@ -127,3 +127,23 @@ def test_without_matplotlib_one_line(tmp_path, ramp, capsys, monkeypatch):
         'irisdq: error: drawing needs matplotlib: pip install "irisdq[plot]"\n'
     )
     assert not (tmp_path / "out.png").exists()
+
+
+def test_a_groupdq_without_planes_is_one_line(tmp_path, capsys):
+    from astropy.io import fits
+
+    path = tmp_path / "flat_groupdq.fits"
+    primary = fits.PrimaryHDU()
+    primary.header["DATAMODL"] = "RampModel"
+    fits.HDUList(
+        [
+            primary,
+            fits.ImageHDU(np.zeros((1, 2, 4, 4), np.float32), name="SCI"),
+            fits.ImageHDU(np.zeros((4, 4), np.uint8), name="GROUPDQ"),
+        ]
+    ).writeto(path)
+    arguments = ["plot", str(path), "--ext", "GROUPDQ", "-o", str(tmp_path / "g.png")]
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "GROUPDQ has shape (4, 4); it needs 4 axes" in err

@@ -143,8 +143,11 @@ def _info(args) -> int:
 
 
 def _plot(args) -> int:
-    from irisdq.plots import plot_mask
+    from irisdq.plots import check_output, plot_mask, require_matplotlib
 
+    # Both said before the mask is read.
+    check_output(args.output, overwrite=args.overwrite)
+    require_matplotlib()
     with _open_mask(args.file) as mask:
         path = plot_mask(mask, args.output, overwrite=args.overwrite)
     print(f"wrote {path}")

@@ -89,6 +89,11 @@ def _plot(args: argparse.Namespace) -> int:
                 f"{args.file}: this {kind} has no {extension} extension; "
                 "run DQ initialization first (irisdq dq-init)"
             )
+        if dq.ndim != 2:
+            raise DataModelError(
+                f"{args.file}: {extension} has shape {dq.shape}; a DQ image is "
+                "2-D (ny, nx)"
+            )
         start, detector = plots.placement(model.get_fits_keywords())
         path = plots.plot_dq(
             dq,
@@ -112,6 +117,11 @@ def _groupdq_plane(model, file: str, integration: int, group: int):
     shape = model.array_shape("groupdq")
     if shape is None:
         return None
+    if len(shape) != 4:
+        raise DataModelError(
+            f"{file}: GROUPDQ has shape {shape}; it needs 4 axes (nints, "
+            "ngroups, ny, nx) to choose a plane from"
+        )
     nints, ngroups = shape[0], shape[1]
     for name, value, count in (
         ("--int", integration, nints),
