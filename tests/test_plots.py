@@ -124,3 +124,11 @@ def test_without_matplotlib_one_error_naming_the_install(monkeypatch, tmp_path):
     with pytest.raises(plots.IrisDQError, match=r'pip install "irisdq\[plot\]"'):
         plots.plot_dq(np.zeros((4, 4), np.uint32), tmp_path / "dq.png")
     assert not (tmp_path / "dq.png").exists()
+
+
+def test_one_colour_per_flag_even_with_many_flags(draw):
+    dq = np.zeros((4, 4), dtype=np.uint32)
+    dq.flat[:] = [1 << bit for bit in range(1, 17)]  # 16 flags, no DO_NOT_USE
+    bars = draw(dq).axes[2]
+    colours = {tuple(patch.get_facecolor()) for patch in bars.patches}
+    assert len(colours) == 16

@@ -231,8 +231,9 @@ def draw_dq(
     counts = {name: n for name, n in dqflags.count_flags(dq, flag_map).items() if n}
     do_not_use = int(flag_map.DO_NOT_USE)
     others = [name for name in counts if int(getattr(flag_map, name)) != do_not_use]
-    palette = plt.get_cmap("tab10")
-    colours = {name: palette(i % 10) for i, name in enumerate(others)}
+    # One colour per flag: tab10's strong colours, tab20's when more flags.
+    palette = plt.get_cmap("tab10" if len(others) <= 10 else "tab20")
+    colours = {name: palette(i % palette.N) for i, name in enumerate(others)}
     colours.update({n: _DO_NOT_USE_COLOUR for n in counts if n not in colours})
 
     width, height = _FIGURE
