@@ -363,7 +363,7 @@ def _plot(mask_path: Path, results, folder: Path, out: TextIO) -> list[Path]:
     from irisdq.datamodels import RampModel, TMTMaskModel
     from irisdq.datamodels.atomic import check_replaceable
     from irisdq.errors import IrisDQError
-    from irisdq.plots import plot_mask
+    from irisdq.plots import placement, plot_dq, plot_mask
 
     written = []
     # The plots are saved by matplotlib, which follows links: only a
@@ -381,10 +381,18 @@ def _plot(mask_path: Path, results, folder: Path, out: TextIO) -> list[Path]:
         )
         if chosen is not None:
             with RampModel(chosen.output) as ramp:
-                image = TMTMaskModel()
-                image.dq = ramp.pixeldq
-            title = f"PIXELDQ of {Path(chosen.output).name}"
-            written.append(plot_mask(image, folder / "pixeldq.png", title=title))
+                # The subarray is drawn where it lies on the detector.
+                start, detector = placement(ramp.get_fits_keywords())
+                title = f"{Path(chosen.output).name}: PIXELDQ"
+                written.append(
+                    plot_dq(
+                        ramp.pixeldq,
+                        folder / "pixeldq.png",
+                        start=start,
+                        detector=detector,
+                        title=title,
+                    )
+                )
     except IrisDQError as exc:
         print(f"\nno plots: {exc}", file=out)
         return written

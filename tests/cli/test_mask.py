@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -206,3 +208,14 @@ def test_plot_replaces_a_file_only_with_overwrite(tmp_path, capsys):
     assert main(["mask", "plot", str(mask), "-o", str(png), "--overwrite"]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.fits", "mask.png"]
+
+
+def test_plot_without_matplotlib_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    mask = write_mask(tmp_path / "mask.fits")
+    png = tmp_path / "mask.png"
+    assert main(["mask", "plot", str(mask), "-o", str(png)]) == 2
+    assert capsys.readouterr().err == (
+        'irisdq: error: drawing needs matplotlib: pip install "irisdq[plot]"\n'
+    )
+    assert not png.exists()

@@ -18,6 +18,7 @@ from irisdq.errors import IrisDQError
 SUBCOMMAND_MODULES = [
     "irisdq.cli.flags",
     "irisdq.cli.mask",
+    "irisdq.cli.plot",
     "irisdq.cli.crds",
     "irisdq.cli.dq_init",
     "irisdq.cli.demo",

@@ -62,9 +62,11 @@ def register(subparsers) -> None:
     plot = commands.add_parser(
         "plot",
         help="draw the flagged pixels and a bar chart of counts",
-        description="Save an image of where the flagged pixels are, coloured "
-        "by flag, beside a bar chart of pixels per flag. Needs matplotlib "
-        "(pip install 'irisdq[plot]').",
+        description="Save a picture of the mask's DQ in detector coordinates "
+        "(1-based, FITS; a subarray mask is placed by SUBSTRT1/2): every flag "
+        "but DO_NOT_USE in its own colour, DO_NOT_USE beside it, and the "
+        "pixels per flag. 'irisdq plot' draws any DQ array. Needs matplotlib "
+        '(pip install "irisdq[plot]").',
     )
     plot.add_argument("file", metavar="FILE", help="a mask FITS file")
     plot.add_argument(
@@ -141,8 +143,11 @@ def _info(args) -> int:
 
 
 def _plot(args) -> int:
-    from irisdq.plots import plot_mask
+    from irisdq.plots import check_output, plot_mask, require_matplotlib
 
+    # Both said before the mask is read.
+    check_output(args.output, overwrite=args.overwrite)
+    require_matplotlib()
     with _open_mask(args.file) as mask:
         path = plot_mask(mask, args.output, overwrite=args.overwrite)
     print(f"wrote {path}")
