@@ -30,11 +30,12 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from irisdq import dqflags
+from irisdq.crds.check import Finding
 from irisdq.datamodels.mask import detector_shape
 from irisdq.dqflags import DQDefRow
 from irisdq.errors import IrisDQError
@@ -48,24 +49,6 @@ DEFAULT_SEVERE = ("DEAD", "HOT", "OPEN")
 _DO_NOT_USE = int(dqflags.pixel["DO_NOT_USE"])
 _DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2}))?")
 _DATE_PARAMETERS = ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")
-
-
-class Finding(NamedTuple):
-    """One problem found in a mask or a cache.
-
-    Attributes
-    ----------
-    kind : str
-        A short category, e.g. ``'dq_def'`` or ``'sha1sum'``.
-    message : str
-        What is wrong, where, and what to do.
-    """
-
-    kind: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
 
 
 def check_mask(
