@@ -227,3 +227,8 @@ def test_context_that_does_not_exist_is_unusable(shipped):
         MappingError, match=r"context tmt_0007\.pmap \(given\) cannot be used"
     ):
         check_cache("tmt_0007.pmap")
+
+
+def test_context_name_with_a_folder_is_refused(shipped):
+    with pytest.raises(MappingError, match="unsafe mapping name"):
+        check_cache("../tmt_0001.pmap")

@@ -52,6 +52,7 @@ from irisdq.crds.mapping import (
     Mapping,
     PipelineMapping,
     ReferenceMapping,
+    check_name,
     mapping_from_text,
 )
 from irisdq.crds.parser import MAX_MAPPING_BYTES
@@ -172,14 +173,15 @@ def check_cache(
             f"the CRDS cache folder {root.path} does not exist ({root.describe()}); "
             "set CRDS_PATH to the cache to check"
         )
-    observatory = (
-        str(context).split("_", 1)[0].lower() if context else _env_observatory()
-    )
+    if context:
+        context = check_name(str(context).strip(), "context", "mapping")
+    observatory = context.split("_", 1)[0].lower() if context else _env_observatory()
     folder = root.path / "mappings" / observatory
     findings: list[Finding] = []
     mappings = _check_mapping_files(folder, findings)
     operational = _check_server_config(root, observatory, mappings, findings)
     name, source = _choose_context(context, operational, mappings, folder)
+    check_name(name, source, "mapping")
     if not name.endswith(".pmap"):
         raise MappingError(
             f"context {name!r} ({source}) must be a pipeline mapping such as "
@@ -205,7 +207,9 @@ def check_cache(
 
 def _env_observatory() -> str:
     value = os.environ.get("CRDS_CONTEXT", "").strip()
-    return value.split("_", 1)[0].lower() if value else OBSERVATORY
+    if not value:
+        return OBSERVATORY
+    return check_name(value, "CRDS_CONTEXT", "mapping").split("_", 1)[0].lower()
 
 
 def _read_text(path: Path, findings: list[Finding]) -> str | None:
@@ -402,7 +406,7 @@ class _Walker:
 
     def _shipped(self, name: str) -> Mapping | None:
         path = shipped_mapping_folder() / name
-        if not path.is_file() or os.sep in name:
+        if not path.is_file():
             return None
         text = path.read_text(encoding="utf-8")
         mapping = mapping_from_text(text, name, path=path, shipped=True)

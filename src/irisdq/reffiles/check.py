@@ -502,10 +502,11 @@ def check_mask_file(
     """
     from irisdq.datamodels import DataModelWarning, TMTMaskModel, read_keywords
     from irisdq.datamodels.files import require_regular_file
+    from irisdq.datamodels.mask_stored import read_stored_mask
 
     require_regular_file(path, "a mask")
     keywords = read_keywords(path)
-    dq, rows = _read_stored(path)
+    dq, rows = read_stored_mask(path)
     findings = check_mask(
         dq,
         rows,
@@ -532,41 +533,3 @@ def check_mask_file(
             problems = []
     findings.extend(Finding("checksum", problem) for problem in problems)
     return findings
-
-
-def _read_stored(path) -> tuple[np.ndarray, list[DQDefRow] | None]:
-    """The DQ array and DQ_DEF rows exactly as stored, without remapping."""
-    from astropy.io import fits
-
-    from irisdq.errors import DataModelError
-
-    try:
-        with fits.open(path, memmap=False) as hdus:
-            if "DQ" not in hdus or hdus["DQ"].data is None:
-                raise DataModelError(
-                    f"{os.fspath(path)}: no DQ image extension; a mask keeps its "
-                    "flags in an extension named DQ"
-                )
-            dq = np.array(hdus["DQ"].data)
-            rows = None
-            if "DQ_DEF" in hdus:
-                table = hdus["DQ_DEF"].data
-                names = {name.upper(): name for name in table.columns.names}
-                rows = [
-                    DQDefRow(
-                        int(row[names["BIT"]]) if "BIT" in names else -1,
-                        int(row[names["VALUE"]]),
-                        str(row[names["NAME"]]).strip(),
-                        str(row[names.get("DESCRIPTION", names["NAME"])]).strip(),
-                    )
-                    for row in table
-                ]
-    except (DataModelError, FileNotFoundError):
-        raise
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise DataModelError(
-            f"{os.fspath(path)}: cannot read the mask "
-            f"({' '.join(str(exc).split())}); it needs a DQ image and, "
-            "optionally, a DQ_DEF table with BIT, VALUE, NAME, DESCRIPTION"
-        ) from None
-    return dq, rows
