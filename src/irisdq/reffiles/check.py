@@ -22,7 +22,9 @@ What is checked:
   SUBSTRT1/2;
 - ``selection``: keywords the context's mask rmap selects on that are
   missing, and a mask that matches none of its rules;
-- ``checksum``: DATASUM/CHECKSUM that do not match (from the file reader).
+- ``checksum``: DATASUM/CHECKSUM that do not match (from the file reader);
+- ``refused``: anything else the DQ init step's reader refuses, when none
+  of the checks above explains it.
 """
 
 import datetime
