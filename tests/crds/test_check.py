@@ -232,3 +232,39 @@ def test_context_that_does_not_exist_is_unusable(shipped):
 def test_context_name_with_a_folder_is_refused(shipped):
     with pytest.raises(MappingError, match="unsafe mapping name"):
         check_cache("../tmt_0001.pmap")
+
+
+def test_server_config_without_operational_context(shipped):
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text("{'observatory': 'tmt'}")
+    result = check_cache()
+    assert kinds(result) == ["config"]
+    assert "no 'operational_context'" in result.findings[0].message
+
+
+def test_mapping_that_is_not_utf8(shipped):
+    mapping_path(shipped, "tmt_iris_dark_0001.rmap").write_bytes(b"header = {'\xff'}\n")
+    result = check_cache()
+    assert kinds(result) == ["parse"]
+    assert "not UTF-8" in result.findings[0].message
+
+
+def test_child_of_the_wrong_kind(shipped, write_mapping):
+    # The imap names an rmap whose header says it is an instrument mapping.
+    imap = mapping_path(shipped, IMAP).read_text()
+    write_mapping("tmt_iris_mask_0001.rmap", imap.replace(IMAP, RMAP))
+    messages = [str(finding) for finding in check_cache().findings]
+    assert any("named as a rmap" in message for message in messages)
+    assert any(
+        "used as a rmap by tmt_iris_0003.imap" in message for message in messages
+    )
+
+
+def test_cache_without_mappings_uses_the_shipped_context(cache):
+    from builders import write_mask
+
+    write_mask(cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits")
+    result = check_cache()
+    assert result.source == "shipped with irisdq"
+    assert result.findings == []
