@@ -211,3 +211,19 @@ def write_dated_mask(
     mask.dq = np.zeros((16, 16), dtype=np.uint32)
     mask.dq[2, 3] = 1024 | 1
     return mask.write(path)
+
+
+def write_shipped_cache(root: Path) -> Path:
+    """A cache holding the shipped TMT mappings and the mask they select
+    (a small IRIS1 mask from :func:`write_mask`); returns the mask's path."""
+    import shutil
+
+    from irisdq.crds.cache import shipped_mapping_folder
+
+    folder = root / "mappings" / "tmt"
+    folder.mkdir(parents=True, exist_ok=True)
+    for mapping in shipped_mapping_folder().glob("*.?map"):
+        shutil.copy(mapping, folder / mapping.name)
+    references = root / "references" / "tmt" / "iris"
+    references.mkdir(parents=True, exist_ok=True)
+    return write_mask(references / "tmt_iris_mask_0001.fits")

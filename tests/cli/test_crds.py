@@ -162,7 +162,10 @@ def test_checksum_of_a_bad_mapping(tmp_path, capsys):
 
 def test_no_action(capsys):
     assert main(["crds"]) == 2
-    assert "choose an action: bestref, list or checksum" in capsys.readouterr().err
+    assert (
+        "choose an action: bestref, list, checksum, check or add"
+        in capsys.readouterr().err
+    )
 
 
 def test_list_with_an_imap_whose_header_says_pipeline(cache, capsys, monkeypatch):
@@ -221,3 +224,23 @@ def test_add_clash_is_one_line_and_exit_2(cache, tmp_path, capsys):
     assert err.startswith(f"irisdq: error: {mask}: tmt_iris_mask_0001.rmap already")
     assert "give --replace" in err
     assert not (cache / "mappings").exists()
+
+
+def test_check_exit_codes(tmp_path, monkeypatch, capsys):
+    from builders import write_shipped_cache
+
+    root = tmp_path / "checked"
+    mask = write_shipped_cache(root)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    assert main(["crds", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"no problems found in {root}")
+    mask.unlink()
+    assert main(["crds", "check", "--context", "tmt_0001.pmap"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("missing: reference tmt_iris_mask_0001.fits")
+    assert out[-1].startswith(f"1 problem(s) in {root} (context tmt_0001.pmap")
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "nowhere"))
+    assert main(["crds", "check"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "nowhere does not exist" in err

@@ -219,3 +219,28 @@ def test_plot_without_matplotlib_is_one_line(tmp_path, capsys, monkeypatch):
         'irisdq: error: drawing needs matplotlib: pip install "irisdq[plot]"\n'
     )
     assert not png.exists()
+
+
+def test_check_exit_codes(tmp_path, capsys):
+    clean = tmp_path / "clean.fits"
+    assert main(["mask", "create", str(clean), "--flag", "DEAD+DO_NOT_USE:1,1"]) == 0
+    capsys.readouterr()
+    assert main(["mask", "check", str(clean), "--context", "tmt_0001.pmap"]) == 0
+    assert capsys.readouterr().out == f"{clean}: no problems found\n"
+    bad = tmp_path / "bad.fits"
+    assert main(["mask", "create", str(bad), "--flag", "HOT:1,2"]) == 0
+    capsys.readouterr()
+    assert main(["mask", "check", str(bad)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1
+    assert out[0].startswith(f"{bad}: do_not_use: 1 pixel(s) flagged HOT")
+    assert main(["mask", "check", str(bad), "--severe", "DEAD"]) == 0
+
+
+def test_check_unreadable_input_exits_2(tmp_path, capsys):
+    text = tmp_path / "notes.fits"
+    text.write_text("not FITS")
+    assert main(["mask", "check", str(text)]) == 2
+    err = capsys.readouterr().err
+    assert str(text) in err
+    assert len(err.splitlines()) == 1

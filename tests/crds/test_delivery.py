@@ -354,3 +354,17 @@ def test_the_default_cache_is_made_on_a_fresh_machine(home, mask_2021):
     delivery = deliver([mask_2021])
     assert delivery.root.path == home / "crds_cache"
     assert get_context().name == "tmt_0002.pmap"
+
+
+def test_crds_check_finds_nothing_wrong_after_a_delivery(cache, mask_2021):
+    """A delivered context passes the cache check: mappings, sha1sums,
+    names, parents and the references they name. (The shipped context's
+    own mask is put in the cache too, as a delivered cache would hold it.)"""
+    from irisdq.crds.check import check_cache
+
+    old = cache / "references" / "tmt" / "iris" / OLD_MASK
+    write_dated_mask(old, "2015-10-01T00:00:00", subarray="GENERIC")
+    deliver([mask_2021])
+    result = check_cache()
+    assert result.context == "tmt_0002.pmap"
+    assert result.findings == []

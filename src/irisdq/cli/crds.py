@@ -85,6 +85,20 @@ def register(subparsers) -> None:
     )
     add.set_defaults(func=_add)
 
+    check = commands.add_parser(
+        "check",
+        help="list the problems of the whole cache",
+        description="Check the cache: every mapping parses, its sha1sum, its "
+        "header's name, observatory, instrument and filekind; server_config's "
+        "operational context; every mapping and reference the context names "
+        "is present; references pass their checksums and carry the keywords "
+        "their rmap selects on. Files no context names are listed as unused "
+        "(not problems). Exit status 1 when there is any problem, 0 when "
+        "none, 2 when the cache cannot be used. Example: irisdq crds check",
+    )
+    _add_context_option(check)
+    check.set_defaults(func=_check)
+
 
 def _add_context_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -97,7 +111,7 @@ def _add_context_option(parser: argparse.ArgumentParser) -> None:
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
-        "irisdq crds: error: choose an action: bestref, list or checksum",
+        "irisdq crds: error: choose an action: bestref, list, checksum, check or add",
         file=sys.stderr,
     )
     return 2
@@ -185,4 +199,19 @@ def _add(args) -> int:
         print(f"wrote      {path}")
     state = "operational" if args.set_operational else "not operational"
     print(f"context    {delivery.context} (from {delivery.base}; {state})")
+
+
+def _check(args) -> int:
+    from irisdq.crds.check import check_cache
+
+    result = check_cache(args.context)
+    for finding in result.findings:
+        print(finding)
+    for path in result.unused:
+        print(f"unused: {path}")
+    where = f"{result.root.path} (context {result.context}, {result.source})"
+    if result.findings:
+        print(f"{len(result.findings)} problem(s) in {where}")
+        return 1
+    print(f"no problems found in {where}")
     return 0

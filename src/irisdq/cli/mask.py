@@ -84,11 +84,34 @@ def register(subparsers) -> None:
 
     register_build(commands)
 
+    check = commands.add_parser(
+        "check",
+        help="list a mask's problems before delivering it",
+        description="Check a mask: DQ values the file does not name, DQ_DEF "
+        "rows that are not single bits or clash with the flag convention, "
+        "severe flags without DO_NOT_USE, shape and SUBSTRT/SUBSIZE, the "
+        "keywords the context's mask rmap selects on, checksums. One line per "
+        "problem; exit status 1 when there is any, 0 when none, 2 when the "
+        "file cannot be read. Example: irisdq mask check mask.fits",
+    )
+    check.add_argument("file", metavar="MASK.fits", help="a mask FITS file")
+    check.add_argument(
+        "--context",
+        help="pmap whose mask rmap must select it (default: as 'irisdq crds list')",
+    )
+    check.add_argument(
+        "--severe",
+        default="DEAD,HOT,OPEN",
+        metavar="FLAGS",
+        help="flags that need DO_NOT_USE, comma-separated (default DEAD,HOT,OPEN)",
+    )
+    check.set_defaults(func=_check)
+
 
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
-        "irisdq mask: error: choose an action: create, info, plot or build",
+        "irisdq mask: error: choose an action: create, info, plot, build or check",
         file=sys.stderr,
     )
     return 2
@@ -152,3 +175,18 @@ def _plot(args) -> int:
         path = plot_mask(mask, args.output, overwrite=args.overwrite)
     print(f"wrote {path}")
     return 0
+
+
+def _check(args) -> int:
+    from irisdq.crds import get_context
+    from irisdq.reffiles.check import check_mask_file
+
+    severe = [flag for flag in args.severe.split(",") if flag.strip()]
+    findings = check_mask_file(
+        args.file, context=get_context(args.context), severe=severe
+    )
+    for finding in findings:
+        print(f"{args.file}: {finding}")
+    if not findings:
+        print(f"{args.file}: no problems found")
+    return 1 if findings else 0

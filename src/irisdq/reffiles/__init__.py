@@ -1,4 +1,4 @@
-"""Building bad-pixel masks from calibration data.
+"""Building bad-pixel masks from calibration data, and checking them.
 
 - :mod:`irisdq.reffiles.thresholds`: the rules' thresholds and defaults;
 - :mod:`irisdq.reffiles.badpix`: the rules, as plain functions on numpy
@@ -9,7 +9,9 @@
   blocks and makes a :class:`~irisdq.datamodels.TMTMaskModel`;
 - :mod:`irisdq.reffiles.report`: the text report and the pictures;
 - :mod:`irisdq.reffiles.pixels`: masks from lists of pixels (CSV,
-  coordinates) and the summary ``irisdq mask info`` prints.
+  coordinates) and the summary ``irisdq mask info`` prints;
+- :mod:`irisdq.reffiles.check`: the problems of a mask before delivery
+  (``irisdq mask check``).
 
 Submodules are imported on demand; see ``docs/mask_build.rst``.
 """

@@ -1,0 +1,270 @@
+"""``check_cache`` on a sound cache and on caches with each known defect."""
+
+import sys
+
+import pytest
+from astropy.io import fits
+
+from builders import write_shipped_cache
+from irisdq.crds.check import check_cache
+from irisdq.errors import MappingError, ReferenceFileError
+
+IMAP = "tmt_iris_0003.imap"
+RMAP = "tmt_iris_mask_0001.rmap"
+
+
+@pytest.fixture
+def shipped(cache):
+    """The cache fixture filled with the shipped context and its mask."""
+    write_shipped_cache(cache)
+    return cache
+
+
+def mapping_path(cache, name):
+    return cache / "mappings" / "tmt" / name
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def kinds(result):
+    return [finding.kind for finding in result.findings]
+
+
+def test_sound_cache_has_no_findings(shipped):
+    result = check_cache()
+    assert result.context == "tmt_0001.pmap"
+    assert result.findings == []
+    assert result.unused == []
+
+
+def test_check_does_not_load_astropy_on_import():
+    # The module is imported by the test run already; a fresh interpreter
+    # tells whether importing it pulls astropy in.
+    import subprocess
+
+    code = "import sys, irisdq.crds.check; print('astropy' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
+
+
+def test_imap_header_names_another_file(shipped, write_mapping):
+    # A copy of the imap under a new name, its header left as it was.
+    text = mapping_path(shipped, IMAP).read_text()
+    write_mapping("tmt_iris_0004.imap", text)
+    edit(mapping_path(shipped, "tmt_0001.pmap"), IMAP, "tmt_iris_0004.imap")
+    write_mapping("tmt_0001.pmap", mapping_path(shipped, "tmt_0001.pmap").read_text())
+    result = check_cache()
+    assert kinds(result) == ["name"]
+    assert "tmt_iris_0004.imap" in result.findings[0].message
+    assert f"'{IMAP}'" in result.findings[0].message
+    # The old imap is now named by no context.
+    assert result.unused == [mapping_path(shipped, IMAP)]
+
+
+def test_sha1sum_never_updated(shipped):
+    edit(mapping_path(shipped, RMAP), "'2015-10-01 00:00:00'", "'2016-10-01 00:00:00'")
+    result = check_cache()
+    assert kinds(result) == ["sha1sum"]
+    assert "irisdq crds checksum" in result.findings[0].message
+
+
+def test_missing_sha1sum(shipped, write_mapping):
+    path = mapping_path(shipped, RMAP)
+    lines = [line for line in path.read_text().splitlines() if "sha1sum" not in line]
+    path.write_text("\n".join(lines) + "\n")
+    assert kinds(check_cache()) == ["sha1sum"]
+
+
+def test_server_config_names_missing_context(shipped):
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text(
+        "{'observatory': 'tmt', 'operational_context': 'tmt_0009.pmap'}"
+    )
+    result = check_cache()
+    assert kinds(result) == ["config"]
+    assert "'tmt_0009.pmap' is not in" in result.findings[0].message
+    # The check goes on with the cache's own context.
+    assert result.context == "tmt_0001.pmap"
+
+
+def test_server_config_is_never_executed(shipped, tmp_path):
+    marker = tmp_path / "ran"
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text(
+        f"__import__('pathlib').Path({str(marker)!r}).touch()"
+    )
+    assert kinds(check_cache()) == ["config"]
+    assert not marker.exists()
+
+
+def test_server_config_naming_existing_context_is_used(shipped, write_mapping):
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text("{'operational_context': 'tmt_0001.pmap'}")
+    result = check_cache()
+    assert result.findings == []
+    assert result.source == "operational_context of server_config"
+
+
+def test_imap_points_at_rmap_not_there(shipped, write_mapping):
+    path = mapping_path(shipped, IMAP)
+    edit(path, "'dflat' : 'N/A'", "'dflat' : 'tmt_iris_dflat_0001.rmap'")
+    write_mapping(IMAP, path.read_text())
+    result = check_cache()
+    assert kinds(result) == ["missing"]
+    assert "tmt_iris_dflat_0001.rmap (named by tmt_iris_0003.imap)" in (
+        result.findings[0].message
+    )
+
+
+def test_referenced_mask_missing(shipped):
+    (shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits").unlink()
+    result = check_cache()
+    assert kinds(result) == ["missing"]
+    assert "reference tmt_iris_mask_0001.fits" in result.findings[0].message
+
+
+def test_mapping_that_does_not_parse(shipped):
+    mapping_path(shipped, "tmt_iris_dark_0001.rmap").write_text("selector = exec('')\n")
+    result = check_cache()
+    assert kinds(result) == ["parse"]
+
+
+def test_filekind_disagrees_with_name_and_parent(shipped, write_mapping):
+    path = mapping_path(shipped, RMAP)
+    edit(path, "'filekind' : 'MASK'", "'filekind' : 'DARK'")
+    write_mapping(RMAP, path.read_text())
+    messages = [str(finding) for finding in check_cache().findings]
+    assert len(messages) == 2
+    assert "header's filekind is 'DARK' but the file name says 'mask'" in messages[0]
+    assert "tmt_iris_0003.imap uses it for 'MASK'" in messages[1]
+
+
+def test_instrument_disagrees_with_pmap(shipped, write_mapping):
+    path = mapping_path(shipped, "tmt_0001.pmap")
+    edit(path, "'IRIS' : 'tmt_iris_0003.imap'", "'NIRSPEC' : 'tmt_iris_0003.imap'")
+    write_mapping("tmt_0001.pmap", path.read_text())
+    result = check_cache()
+    assert kinds(result) == ["header", "missing"]
+    assert "tmt_0001.pmap uses it for 'NIRSPEC'" in result.findings[0].message
+    # The references of a NIRSPEC entry are looked for in its own folder.
+    assert "references/tmt/nirspec" in result.findings[1].message
+
+
+def test_reference_bad_checksum(shipped):
+    from irisdq.datamodels import read_hdu_layout
+
+    mask = shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    (dq,) = [hdu for hdu in read_hdu_layout(mask) if hdu.name == "DQ"]
+    data = bytearray(mask.read_bytes())
+    data[dq.data_offset + 3] ^= 0x01
+    mask.write_bytes(bytes(data))
+    messages = [str(finding) for finding in check_cache().findings]
+    assert len(messages) == 2
+    assert "reference: " in messages[0]
+    assert "HDU 1 (DQ): DATASUM is" in messages[0]
+    assert "HDU 1 (DQ): CHECKSUM does not match" in messages[1]
+
+
+def test_reference_lacks_selection_keyword(shipped):
+    mask = shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    with fits.open(mask) as hdus:
+        del hdus[0].header["DETECTOR"]
+        hdus.writeto(mask, overwrite=True, checksum=True)
+    result = check_cache()
+    assert kinds(result) == ["reference"]
+    assert "has no DETECTOR" in result.findings[0].message
+
+
+def test_unused_files_are_listed_not_findings(shipped):
+    extra = shipped / "references" / "tmt" / "iris" / "old_mask.fits"
+    extra.write_bytes(b"")
+    result = check_cache()
+    assert result.findings == []
+    assert result.unused == [extra]
+
+
+def test_older_context_counts_as_a_user(shipped, write_mapping):
+    # tmt_0002.pmap has no IRIS entry; tmt_0001.pmap still names the mask.
+    text = mapping_path(shipped, "tmt_0001.pmap").read_text()
+    write_mapping(
+        "tmt_0002.pmap",
+        text.replace("tmt_0001", "tmt_0002").replace(
+            "'IRIS' : 'tmt_iris_0003.imap'", "'IRIS' : 'N/A'"
+        ),
+    )
+    result = check_cache()
+    assert result.context == "tmt_0002.pmap"
+    assert result.findings == []
+    assert result.unused == []
+
+
+def test_unusable_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "nowhere"))
+    with pytest.raises(ReferenceFileError, match="does not exist"):
+        check_cache()
+
+
+def test_context_that_does_not_parse_is_unusable(shipped):
+    mapping_path(shipped, "tmt_0001.pmap").write_text("header = {\n")
+    with pytest.raises(
+        MappingError,
+        match=r"context tmt_0001\.pmap \(.*\) cannot be used: .*does not parse",
+    ):
+        check_cache()
+
+
+def test_context_that_does_not_exist_is_unusable(shipped):
+    with pytest.raises(
+        MappingError, match=r"context tmt_0007\.pmap \(given\) cannot be used"
+    ):
+        check_cache("tmt_0007.pmap")
+
+
+def test_context_name_with_a_folder_is_refused(shipped):
+    with pytest.raises(MappingError, match="unsafe mapping name"):
+        check_cache("../tmt_0001.pmap")
+
+
+def test_server_config_without_operational_context(shipped):
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text("{'observatory': 'tmt'}")
+    result = check_cache()
+    assert kinds(result) == ["config"]
+    assert "no 'operational_context'" in result.findings[0].message
+
+
+def test_mapping_that_is_not_utf8(shipped):
+    mapping_path(shipped, "tmt_iris_dark_0001.rmap").write_bytes(b"header = {'\xff'}\n")
+    result = check_cache()
+    assert kinds(result) == ["parse"]
+    assert "not UTF-8" in result.findings[0].message
+
+
+def test_child_of_the_wrong_kind(shipped, write_mapping):
+    # The imap names an rmap whose header says it is an instrument mapping.
+    imap = mapping_path(shipped, IMAP).read_text()
+    write_mapping("tmt_iris_mask_0001.rmap", imap.replace(IMAP, RMAP))
+    messages = [str(finding) for finding in check_cache().findings]
+    assert any("named as a rmap" in message for message in messages)
+    assert any(
+        "used as a rmap by tmt_iris_0003.imap" in message for message in messages
+    )
+
+
+def test_cache_without_mappings_uses_the_shipped_context(cache):
+    from builders import write_mask
+
+    write_mask(cache / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits")
+    result = check_cache()
+    assert result.source == "shipped with irisdq"
+    assert result.findings == []
