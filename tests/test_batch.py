@@ -4,6 +4,7 @@ isolation, resume and temporary files left by killed writers."""
 import errno
 import os
 import socket
+import sys
 import warnings
 from pathlib import Path
 
@@ -152,8 +153,8 @@ def test_parameters_are_checked(files, tmp_path):
     mask, paths = files
     with pytest.raises(IrisDQError, match="either workers"):
         batch.run(paths, workers=2, scheduler="tcp://127.0.0.1:1")
-    with pytest.raises(IrisDQError, match="at least 1"):
-        batch.run(paths, workers=0)
+    with pytest.raises(IrisDQError, match="at least 0"):
+        batch.run(paths, workers=-1)
     with pytest.raises(IrisDQError, match="no parameter 'colour'"):
         batch.run(paths, colour="red")
     with pytest.raises(IrisDQError, match="must be a file name"):
@@ -365,3 +366,25 @@ def test_a_bad_header_card_is_one_warning_line(files, tmp_path, capsys):
     assert odd_lines[0].startswith(f"{odd}: AstropyUserWarning: ")
     assert "\n" not in odd_lines[0]
     assert capsys.readouterr().err == ""
+
+
+def test_workers_0_runs_in_this_process(files, tmp_path, monkeypatch):
+    """issue 14 item 5: workers=0 means "in this process", as in the demo."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not even needed
+    mask, paths = files
+    results = batch.run(
+        paths[:1], workers=0, output_dir=tmp_path / "out", override_mask=mask
+    )
+    assert [str(r.status) for r in results] == ["COMPLETE"]
+    assert results[0].worker is None
+
+
+@pytest.mark.parametrize("where", [{"workers": 2}, {"scheduler": "tcp://127.0.0.1:1"}])
+def test_no_dask_says_how_to_install_it(files, tmp_path, monkeypatch, where):
+    """issue 14 item 1: without the dask extra, a cluster is one IrisDQError
+    saying what to install, before any file is touched."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    mask, paths = files
+    with pytest.raises(IrisDQError, match=r'pip install "irisdq\[dask\]"'):
+        batch.run(paths, output_dir=tmp_path / "out", override_mask=mask, **where)
+    assert not (tmp_path / "out").exists()

@@ -54,6 +54,7 @@ __all__ = [
     "FileResult",
     "output_path",
     "process_file",
+    "require_distributed",
     "run",
 ]
 
@@ -107,8 +108,9 @@ def run(
     workers : int, optional
         Start a local Dask cluster of this many worker processes (bound to
         127.0.0.1), at most ``4 * os.cpu_count()``; each may use an equal
-        share of the machine's memory. Default: process the files in this
-        process.
+        share of the machine's memory. None or 0 (the default): process the
+        files in this process. A cluster needs Dask's ``distributed``
+        (``pip install "irisdq[dask]"``).
     scheduler : str or os.PathLike, optional
         The address of an existing Dask scheduler (``tcp://host:8786``) or
         the path of its scheduler file (the JSON file a scheduler writes
@@ -132,7 +134,8 @@ def run(
     ------
     IrisDQError
         If the parameters are inconsistent (``workers`` and ``scheduler``
-        together, too many ``workers``, a ``scheduler`` file that is not
+        together, too many ``workers``, a cluster or scheduler without
+        ``distributed`` installed, a ``scheduler`` file that is not
         one, ``output_file`` with several inputs, an object where a path is
         needed, two inputs with one output).
     BatchInterrupted
@@ -169,10 +172,12 @@ def run(
     """
     paths = [str(path) for path in paths]
     params = _task_params(paths, output_dir, step_params)
-    if workers is not None and scheduler is not None:
-        raise IrisDQError("give either workers (a local cluster) or scheduler")
     if workers is not None:
         workers = _check_workers(workers)
+    if workers is not None and scheduler is not None:
+        raise IrisDQError("give either workers (a local cluster) or scheduler")
+    if workers is not None or scheduler is not None:
+        require_distributed("workers" if workers is not None else "scheduler")
     if scheduler is not None:
         scheduler = _scheduler_address(scheduler)
     _check_outputs(paths, params)
@@ -226,14 +231,43 @@ def _task_params(
     return params
 
 
-def _check_workers(workers: Any) -> int:
-    """The number of local workers, checked against the machine."""
+def require_distributed(what: str) -> None:
+    """Check that Dask's ``distributed`` can be imported.
+
+    Parameters
+    ----------
+    what : str
+        The option that needs it (``"workers"``, ``"--scheduler"``), named
+        in the error.
+
+    Raises
+    ------
+    IrisDQError
+        If ``distributed`` is not installed: one line saying how to install
+        it, or to run in this process instead.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise IrisDQError(
+            f"{what} needs Dask's distributed, which is not installed: "
+            'pip install "irisdq[dask]", or run without it (in this process)'
+        ) from None
+
+
+def _check_workers(workers: Any) -> int | None:
+    """The number of local workers, checked against the machine; None for
+    0 (in this process)."""
     try:
         count = int(workers)
     except (TypeError, ValueError):
         raise IrisDQError(f"workers must be a whole number, not {workers!r}") from None
-    if count < 1:
-        raise IrisDQError(f"workers must be at least 1, not {workers}")
+    if count == 0:
+        return None
+    if count < 0:
+        raise IrisDQError(
+            f"workers must be at least 0 (0: in this process), not {workers}"
+        )
     cores = os.cpu_count() or 1
     limit = WORKERS_PER_CORE * cores
     if count > limit:
@@ -673,7 +707,7 @@ def _remove_stale_temporaries(paths: list[str], params: dict[str, Any]) -> None:
 def _worker_name() -> str | None:
     # Only a process that has distributed loaded can be a Dask worker; do
     # not pay for the import otherwise.
-    if "distributed" not in sys.modules:
+    if sys.modules.get("distributed") is None:
         return None
     from distributed import get_worker
 

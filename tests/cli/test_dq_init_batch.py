@@ -123,7 +123,7 @@ def test_scheduler_file(night, tmp_path, dask_scheduler, capsys):
 def test_usage_errors(night, capsys):
     _, paths = night
     with pytest.raises(SystemExit):
-        main(["dq-init", str(paths[0]), "--workers", "0"])
+        main(["dq-init", str(paths[0]), "--workers", "-1"])
     with pytest.raises(SystemExit):
         main(["dq-init", str(paths[0]), "--workers", "2", "--scheduler", "x"])
     assert main(["dq-init", str(paths[0]), "--in-place", "--resume"]) == 2
@@ -333,3 +333,37 @@ def test_two_inputs_one_output_exit_2(tmp_path, capsys):
         "them separately or rename one\n"
     )
     assert not (tmp_path / "x_dqinit.fits").exists()
+
+
+def test_workers_0_runs_in_this_process(night, tmp_path, capsys, monkeypatch):
+    """issue 14 item 5: --workers 0 means "in this process", as for the demo."""
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    mask, paths = night
+    code = main(
+        ["dq-init", str(paths[0]), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), "--workers", "0"]
+    )  # fmt: skip
+    assert code == 0
+    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+
+
+@pytest.mark.parametrize(
+    "option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:1"]]
+)
+def test_no_dask_is_one_line_saying_what_to_install(
+    night, tmp_path, capsys, monkeypatch, option
+):
+    """issue 14 item 1: without the dask extra, --workers/--scheduler is one
+    line naming the option and the install command, exit 2, no traceback."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    mask, paths = night
+    code = main(
+        ["dq-init", *map(str, paths), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), *option]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"irisdq: error: {option[0]} needs Dask's distributed")
+    assert 'pip install "irisdq[dask]"' in err
+    assert not (tmp_path / "out").exists()

@@ -73,10 +73,11 @@ def register(subparsers) -> None:
     where = scale.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_positive,
+        type=_count,
         metavar="N",
         help="run on a local Dask cluster of N worker processes (127.0.0.1; at "
-        "most 4 per core, each with an equal share of the memory)",
+        "most 4 per core, each with an equal share of the memory); 0 runs in "
+        "this process (the default)",
     )
     where.add_argument(
         "--scheduler",
@@ -100,21 +101,26 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _positive(text: str) -> int:
+def _count(text: str) -> int:
     import argparse
 
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
     return value
 
 
 def run(args) -> int:
+    from irisdq.batch import require_distributed
     from irisdq.errors import IrisDQError
 
+    if args.workers:
+        require_distributed("--workers")
+    if args.scheduler:
+        require_distributed("--scheduler")
     if args.output and len(args.files) > 1:
         raise IrisDQError(
             f"-o/--output names one file but {len(args.files)} inputs were given; "
@@ -179,7 +185,7 @@ def _run_batch(args, params, display):
     return batch.run(
         args.files,
         output_dir=args.output_dir,
-        workers=args.workers,
+        workers=args.workers or None,
         scheduler=args.scheduler,
         resume=args.resume,
         progress=display.update,
