@@ -51,23 +51,34 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
-    _add_debug_everywhere(parser)
+    _add_global_options_everywhere(parser)
     return parser
 
 
-def _add_debug_everywhere(parser: argparse.ArgumentParser) -> None:
-    """Accept ``--debug`` after any subcommand too, not only before it."""
+# The global options, accepted after any subcommand too: (flags, help).
+GLOBAL_OPTIONS = [
+    (("--debug",), "show full tracebacks and debug logging"),
+    (("-v", "--verbose"), "log what each step does (INFO messages)"),
+]
+
+
+def _add_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--debug`` and ``-v``/``--verbose`` after any subcommand too,
+    not only before it."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for subparser in action.choices.values():
-                if "--debug" not in subparser._option_string_actions:
-                    subparser.add_argument(
-                        "--debug",
-                        action="store_true",
-                        default=argparse.SUPPRESS,
-                        help="show full tracebacks and debug logging",
-                    )
-                _add_debug_everywhere(subparser)
+                for flags, text in GLOBAL_OPTIONS:
+                    if not any(f in subparser._option_string_actions for f in flags):
+                        # SUPPRESS: not given after the subcommand keeps the
+                        # value given before it.
+                        subparser.add_argument(
+                            *flags,
+                            action="store_true",
+                            default=argparse.SUPPRESS,
+                            help=text,
+                        )
+                _add_global_options_everywhere(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
