@@ -84,7 +84,15 @@ def _add_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     try:
-        return _main(argv)
+        code = _main(argv)
+        # Written out here, where a closed pipe can still be caught.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (``irisdq flags table | head -1``): end
+        # quietly, as Unix tools do.
+        _stdout_to_devnull()
+        return EXIT_OK
     except KeyboardInterrupt:
         # Ctrl-C at any moment, even while the parser is being built.
         print("irisdq: interrupted", file=sys.stderr)
@@ -114,6 +122,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         with _warnings_as_lines(enabled=not args.debug):
             return int(args.func(args) or EXIT_OK)
+    except BrokenPipeError:
+        raise  # the reader of the output went away: not an error (see main)
     except (IrisDQError, OSError) as exc:
         if args.debug:
             raise
@@ -130,6 +140,19 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at
+    exit does not fail again on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (captured output): nothing is flushed at exit
 
 
 def _not_astropy(record: logging.LogRecord) -> bool:
