@@ -84,17 +84,36 @@ class TestFlags:
         assert result[209 - 199, 101 - 100] == 2048
         assert np.count_nonzero(result) == 30 + 2
 
-    def test_missing_arrays_created_with_warnings(
+    def test_dq_arrays_of_the_wrong_shape_warn(
         self, tmp_path, crds_mask, build, caplog
     ):
-        ramp = build.ramp(tmp_path / "r_uncal.fits")
-        with caplog.at_level(logging.WARNING, logger="irisdq"):
-            out = DQInitStep.call(ramp)
-        messages = [
+        """issue 14 item 9: a DQ array of the wrong shape is a WARNING."""
+        ramp = build.ramp(
+            tmp_path / "r_uncal.fits",
+            pixeldq=np.zeros((5, 5), dtype=np.uint32),
+            groupdq=np.zeros((1, 4, 10, 10), dtype=np.uint8),
+        )
+        with caplog.at_level(logging.INFO, logger="irisdq"):
+            DQInitStep.call(ramp)
+        warned = [
             r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
         ]
-        assert any("no PIXELDQ; created as zeros" in m for m in messages)
-        assert any("no GROUPDQ; created as zeros" in m for m in messages)
+        assert warned == [
+            f"{ramp}: PIXELDQ has shape (5, 5), not (10, 10); replaced by zeros"
+        ]
+
+    def test_missing_arrays_created_with_info(self, tmp_path, crds_mask, build, caplog):
+        """issue 14 item 9: a raw ramp without DQ arrays is normal: INFO."""
+        ramp = build.ramp(tmp_path / "r_uncal.fits")
+        with caplog.at_level(logging.INFO, logger="irisdq"):
+            out = DQInitStep.call(ramp)
+        records = [(r.levelname, r.getMessage()) for r in caplog.records]
+        assert ("INFO", f"{ramp}: no PIXELDQ; created as zeros (10, 10)") in records
+        assert (
+            "INFO",
+            f"{ramp}: no GROUPDQ; created as zeros (1, 4, 10, 10)",
+        ) in records
+        assert not [r for r in records if r[0] == "WARNING"]
         hdus = read(out)
         assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ"]
         assert hdus["GROUPDQ"][1].shape == (1, 4, 10, 10)

@@ -209,7 +209,8 @@ class DQInitStep(Step):
 
     def _note_created(self, name: str, label: str, found, shape) -> None:
         if found is None:
-            self.log.warning("%s: no %s; created as zeros %s", label, name, shape)
+            # Raw ramps normally come without DQ arrays: nothing to warn about.
+            self.log.info("%s: no %s; created as zeros %s", label, name, shape)
         else:
             self.log.warning(
                 "%s: %s has shape %s, not %s; replaced by zeros",
