@@ -84,24 +84,6 @@ class TestFlags:
         assert result[209 - 199, 101 - 100] == 2048
         assert np.count_nonzero(result) == 30 + 2
 
-    def test_dq_arrays_of_the_wrong_shape_warn(
-        self, tmp_path, crds_mask, build, caplog
-    ):
-        """issue 14 item 9: a DQ array of the wrong shape is a WARNING."""
-        ramp = build.ramp(
-            tmp_path / "r_uncal.fits",
-            pixeldq=np.zeros((5, 5), dtype=np.uint32),
-            groupdq=np.zeros((1, 4, 10, 10), dtype=np.uint8),
-        )
-        with caplog.at_level(logging.INFO, logger="irisdq"):
-            DQInitStep.call(ramp)
-        warned = [
-            r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
-        ]
-        assert warned == [
-            f"{ramp}: PIXELDQ has shape (5, 5), not (10, 10); replaced by zeros"
-        ]
-
     def test_missing_arrays_created_with_info(self, tmp_path, crds_mask, build, caplog):
         """issue 14 item 9: a raw ramp without DQ arrays is normal: INFO."""
         ramp = build.ramp(tmp_path / "r_uncal.fits")
@@ -580,3 +562,17 @@ def test_seed_story_end_to_end(tmp_path, home):
     assert np.count_nonzero(pixeldq) == 3
     assert not hdus["GROUPDQ"][1].any()  # no DO_NOT_USE in this mask
     assert os.path.exists(raw)
+
+
+def test_a_ramp_without_a_date_names_the_keywords_to_add(tmp_path, crds_mask, build):
+    """issue 14 item 11: no DATE-OBS/TIME-OBS: the error says what to add,
+    not "'UNDEFINED UNDEFINED' is not a date"."""
+    ramp = build.ramp(tmp_path / "r_uncal.fits")
+    fits.delval(ramp, "DATE-OBS")
+    fits.delval(ramp, "TIME-OBS")
+    with pytest.raises(NoMatchError) as info:
+        DQInitStep.call(ramp)
+    text = str(info.value)
+    assert text.startswith(f"{ramp}: no observation date")
+    assert "add DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'" in text
+    assert "UNDEFINED" not in text
