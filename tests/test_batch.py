@@ -388,3 +388,24 @@ def test_no_dask_says_how_to_install_it(files, tmp_path, monkeypatch, where):
     with pytest.raises(IrisDQError, match=r'pip install "irisdq\[dask\]"'):
         batch.run(paths, output_dir=tmp_path / "out", override_mask=mask, **where)
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_true_draws_a_bar(files, tmp_path, capsys):
+    """Progress: batch.run(progress=True) draws a tqdm bar on stderr (a
+    widget in a notebook), cleared at the end; stdout is untouched."""
+    mask, paths = files
+    results = batch.run(
+        paths[:2], output_dir=tmp_path / "out", override_mask=mask, progress=True
+    )
+    assert [str(r.status) for r in results] == ["COMPLETE", "COMPLETE"]
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "| 2/2 [" in captured.err
+    assert "0 failed" in captured.err
+
+
+def test_no_progress_off_a_terminal(files, tmp_path, capsys):
+    """Progress: by default nothing is drawn when stderr is not a terminal."""
+    mask, paths = files
+    batch.run(paths[:1], output_dir=tmp_path / "out", override_mask=mask)
+    assert capsys.readouterr().err == ""

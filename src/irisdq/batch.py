@@ -94,7 +94,7 @@ def run(
     workers: int | None = None,
     scheduler: str | os.PathLike | None = None,
     resume: bool = False,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     **step_params: Any,
 ) -> list[FileResult]:
     """Run DQ initialization over many ramp files.
@@ -118,8 +118,11 @@ def run(
     resume : bool, optional
         Keep outputs that exist and pass their FITS checksums (status
         ``'VERIFIED'``); redo the missing and the corrupt ones.
-    progress : callable, optional
+    progress : callable or bool, optional
         Called as ``progress(result, done, total)`` as each file finishes.
+        True draws a tqdm bar (a widget in a Jupyter notebook, text on
+        stderr elsewhere); False shows nothing. Default: a bar in a Jupyter
+        notebook or when stderr is a terminal, nothing otherwise.
     **step_params
         Parameters of :class:`~irisdq.dq_init.DQInitStep` given as paths or
         flags: ``override_mask``, ``user_supplied_dq``, ``overwrite``,
@@ -184,17 +187,93 @@ def run(
     results = [FileResult(path) for path in paths]
     if resume:
         _remove_stale_temporaries(paths, params)
+    if progress is None:
+        progress = _in_notebook() or _on_terminal(sys.stderr)
     try:
-        if scheduler is None and workers is None:
-            _run_here(paths, params, resume, results, progress)
-        else:
-            _run_dask(paths, params, resume, results, progress, workers, scheduler)
+        with contextlib.ExitStack() as stack:
+            if progress is True:
+                progress = stack.enter_context(_show_progress(len(paths)))
+            elif progress is False:
+                progress = None
+            if scheduler is None and workers is None:
+                _run_here(paths, params, resume, results, progress)
+            else:
+                _run_dask(paths, params, resume, results, progress, workers, scheduler)
     except KeyboardInterrupt:
         _remove_stale_temporaries(paths, params)
         raise BatchInterrupted(results) from None
     if scheduler is None:
         _remove_stale_temporaries(paths, params)
     return results
+
+
+def progress_bar(total: int, *, file: Any = None, notebook: bool = True) -> Any:
+    """A tqdm progress bar counting files.
+
+    Parameters
+    ----------
+    total : int
+        The number of files.
+    file : file object, optional
+        Where a text bar is drawn (default ``sys.stderr``).
+    notebook : bool, optional
+        In a Jupyter notebook, draw a notebook widget (``tqdm.auto``); a
+        text bar where the widget cannot be drawn (no ipywidgets).
+
+    Returns
+    -------
+    tqdm.tqdm
+        Closed by the caller; a text bar disappears then, a notebook's
+        stays.
+    """
+    from tqdm import tqdm
+
+    # Redrawn at each file (files take seconds, not microseconds).
+    options = {"total": total, "unit": "file", "mininterval": 0, "leave": False}
+    if notebook and _in_notebook():
+        try:
+            from tqdm.auto import tqdm as auto_tqdm
+
+            # A notebook keeps the finished bar as a record of the run.
+            return auto_tqdm(**{**options, "leave": True})
+        except ImportError:
+            pass  # no ipywidgets: the text bar
+    return tqdm(file=file or sys.stderr, dynamic_ncols=True, **options)
+
+
+def _on_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False  # None (no console), or closed
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        return type(shell.get_ipython()).__name__ == "ZMQInteractiveShell"
+    except AttributeError:
+        return False
+
+
+@contextlib.contextmanager
+def _show_progress(total: int) -> Iterator[Progress]:
+    """A progress callback drawing a bar, closed when the run ends."""
+    bar = progress_bar(total)
+    failed = 0
+
+    def update(result: FileResult, done: int, total: int) -> None:
+        nonlocal failed
+        failed += result.status is FAILED
+        bar.set_postfix_str(f"{failed} failed", refresh=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def _task_params(

@@ -131,16 +131,32 @@ def test_usage_errors(night, capsys):
 
 
 def test_terminal_display_redraws_one_line():
+    """Progress: on a terminal, a tqdm bar redrawn on one line and cleared
+    at the end."""
     stream = io.StringIO()
     display = BatchDisplay(3, live=True, stream=stream)
     ok = batch.FileResult("a.fits", "a_dqinit.fits", "COMPLETE", 0.1)
+    bad = batch.FileResult("b.fits", None, "FAILED", 0.1, error="b.fits: broken")
     display.update(ok, 1, 3)
-    display.update(ok, 2, 3)
+    display.update(bad, 2, 3)
+    assert display.bar.n == 2
     display.close()
     text = stream.getvalue()
-    assert "\r[################........] 2/3 done, 0 failed, 1 remaining" in text
-    assert text.endswith("\r\x1b[K")
+    assert "| 2/3 [" in text
+    assert "1 failed" in text
     assert "\n" not in text
+    assert text.rstrip(" ").endswith("\r")  # cleared
+
+
+def test_the_terminal_display_writes_errors_above_the_bar(capsys):
+    display = BatchDisplay(2, live=True, stream=sys.stderr)
+    bad = batch.FileResult("b.fits", None, "FAILED", 0.1, error="b.fits: broken")
+    display.update(bad, 1, 2)
+    display.close()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = [line for line in captured.err.split("\n") if "irisdq" in line]
+    assert [line.split("\r")[-1] for line in lines] == ["irisdq: error: b.fits: broken"]
 
 
 # irisdq refuses a FIFO as input; this start-up hook of the CLI's processes
