@@ -383,3 +383,21 @@ def test_no_dask_is_one_line_saying_what_to_install(
     assert err.startswith(f"irisdq: error: {option[0]} needs Dask's distributed")
     assert 'pip install "irisdq[dask]"' in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_is_printed_once_per_channel(night, tmp_path, capsys):
+    """issue 14 item 8: a failed file's reason is printed once on stderr
+    and once on stdout (in the table; its progress line says FAILED)."""
+    mask, paths = night
+    corrupt = str(paths[-1])
+    code = main(
+        ["dq-init", str(paths[0]), corrupt, "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    reason = captured.err.strip().removeprefix("irisdq: error: ")
+    assert captured.err == f"irisdq: error: {reason}\n"
+    assert reason.startswith(corrupt)
+    assert captured.out.count(reason) == 1
+    assert f"[2/2] {corrupt}: FAILED\n" in captured.out
