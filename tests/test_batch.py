@@ -409,3 +409,23 @@ def test_no_progress_off_a_terminal(files, tmp_path, capsys):
     mask, paths = files
     batch.run(paths[:1], output_dir=tmp_path / "out", override_mask=mask)
     assert capsys.readouterr().err == ""
+
+
+def test_a_scheduler_gets_absolute_paths(tmp_path, monkeypatch, dask_scheduler):
+    """issue 14 item 2: the workers have their own working folder: relative
+    inputs, mask and output folder are resolved before they are sent, and
+    the results keep the names given."""
+    mask, paths = write_night(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    results = batch.run(
+        [paths[0].name],
+        output_dir="out",
+        override_mask=mask.name,
+        scheduler=dask_scheduler,
+    )
+    assert [(r.input, str(r.status)) for r in results] == [
+        ("r0_uncal.fits", "COMPLETE")
+    ]
+    assert results[0].output == os.path.join("out", "r0_dqinit.fits")
+    assert results[0].mask == str(tmp_path / "mask.fits")
+    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()

@@ -20,7 +20,8 @@ Backends:
 - ``scheduler='tcp://host:port'`` (or the path of a scheduler file): an
   existing Dask scheduler, e.g. one started by dask-jobqueue on an HPC
   cluster. Its workers need irisdq installed and see their own files and
-  ``CRDS_PATH``.
+  ``CRDS_PATH``: they are sent absolute paths, which must name the same
+  files on every worker.
 
 Only paths and a small parameter dict travel to the workers; each task
 opens its own files. Outputs are written to a temporary file and renamed,
@@ -45,6 +46,7 @@ from typing import Any
 from irisdq.dq_init.plan import Status
 from irisdq.dq_init.result import DQInitResult
 from irisdq.errors import IrisDQError
+from irisdq.step import NOT_APPLICABLE
 
 __all__ = [
     "FAILED",
@@ -482,6 +484,16 @@ def _run_dask(
     from distributed import as_completed
 
     _quiet_dask_logging()
+    # A worker has its own working folder (on another machine, its own
+    # files): it is sent absolute paths, and the results keep the names given.
+    sent = [os.path.abspath(path) for path in paths]
+    given = params
+    params = {
+        name: os.path.abspath(value)
+        if name in _PATH_PARAMS and value.upper() != NOT_APPLICABLE
+        else value
+        for name, value in params.items()
+    }
 
     with _client(workers, scheduler) as client:
         # A local cluster gets one task per worker at a time, the next once
@@ -499,7 +511,11 @@ def _run_dask(
                 # pure=False (a unique key): a rerun after a change on disk
                 # must run again, and two identical inputs are two tasks.
                 future = client.submit(
-                    process_file, path, params, resume, key=_task_key(index, path)
+                    process_file,
+                    sent[index],
+                    params,
+                    resume,
+                    key=_task_key(index, path),
                 )
                 futures[future] = index
                 running.add(future)
@@ -511,7 +527,7 @@ def _run_dask(
             for done, future in enumerate(running, start=1):
                 index = futures.pop(future)
                 try:
-                    results[index] = future.result()
+                    results[index] = _as_given(future.result(), paths[index], given)
                 except Exception as exc:  # a worker lost, a task killed
                     results[index] = FileResult(
                         paths[index],
@@ -525,6 +541,19 @@ def _run_dask(
         except BaseException:
             client.cancel(list(futures), force=True)
             raise
+
+
+def _as_given(result: FileResult, path: str, params: dict[str, Any]) -> FileResult:
+    """The result of a task sent absolute paths, under the names given."""
+    sent = result.input
+    result.input = path
+    if result.error and sent != path:
+        result.error = result.error.replace(sent, path)
+    if result.output is not None and not params.get("inplace"):
+        result.output = str(output_path(path, params))
+    elif result.output is not None:
+        result.output = path
+    return result
 
 
 def _task_failure(path: str, exc: BaseException) -> str:
