@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_full_frame_ramp
+from builders import write_full_frame_ramp, write_mask
 from irisdq.cli.main import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -47,7 +47,11 @@ def commands(body: str) -> list[tuple[str, list[str]]]:
 
 
 def test_the_readme_has_checked_blocks():
-    assert {setup for setup, _ in checked_blocks("console")} >= {None, "seed"}
+    assert {setup for setup, _ in checked_blocks("console")} >= {
+        None,
+        "seed",
+        "crds",
+    }
     assert [setup for setup, _ in checked_blocks("python")] == [
         "mask-recipe",
         "mask-recipe-fixed",
@@ -68,7 +72,27 @@ def setup_seed(folder: Path) -> None:
     write_full_frame_ramp(folder / "iris_0001_uncal.fits", shape=(1, 1, 4096, 4096))
 
 
-SETUPS = {None: lambda folder: None, "seed": setup_seed}
+def setup_crds(folder: Path) -> None:
+    """A mask in ~/crds_cache and the header of a raw full-frame ramp of
+    2020-07-13 00:00:00."""
+    references = Path.home() / "crds_cache/references/tmt/iris"
+    references.mkdir(parents=True)
+    write_mask(references / "tmt_iris_mask_0001.fits")
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {
+            "TELESCOP": "TMT",
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2020-07-13",
+            "TIME-OBS": "00:00:00",
+        }
+    )
+    primary.writeto(folder / "raw_uncal.fits")
+
+
+SETUPS = {None: lambda folder: None, "seed": setup_seed, "crds": setup_crds}
 
 
 @pytest.mark.parametrize(
