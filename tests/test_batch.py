@@ -429,3 +429,43 @@ def test_a_scheduler_gets_absolute_paths(tmp_path, monkeypatch, dask_scheduler):
     assert results[0].output == os.path.join("out", "r0_dqinit.fits")
     assert results[0].mask == str(tmp_path / "mask.fits")
     assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+
+
+_NO_MAIN_GUARD = """
+from irisdq import batch
+from irisdq.errors import IrisDQError
+try:
+    batch.run([{ramp!r}], output_dir={out!r}, workers=1, override_mask={mask!r})
+except IrisDQError as exc:
+    print(exc)
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
+    """issue 14 item 3: batch.run(workers=N) in a script without
+    'if __name__ == "__main__":' ends with one line saying to add it, in the
+    script and in each worker that imported it, not tracebacks."""
+    import subprocess
+
+    mask, paths = write_night(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text(
+        _NO_MAIN_GUARD.format(
+            ramp=str(paths[0]), out=str(tmp_path / "out"), mask=str(mask)
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    guard = "must call it under 'if __name__ == \"__main__\":'"
+    assert done.stdout.startswith("the local Dask cluster did not start (")
+    assert guard in done.stdout
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines
+    assert all(line.startswith("irisdq: error: a script") for line in lines)
+    assert not (tmp_path / "out").exists()

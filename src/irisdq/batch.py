@@ -183,6 +183,8 @@ def run(
         raise IrisDQError("give either workers (a local cluster) or scheduler")
     if workers is not None or scheduler is not None:
         require_distributed("workers" if workers is not None else "scheduler")
+    if workers is not None:
+        _refuse_while_a_worker_starts()
     if scheduler is not None:
         scheduler = _scheduler_address(scheduler)
     _check_outputs(paths, params)
@@ -334,6 +336,25 @@ def require_distributed(what: str) -> None:
             f"{what} needs Dask's distributed, which is not installed: "
             'pip install "irisdq[dask]", or run without it (in this process)'
         ) from None
+
+
+# What to do when a script starts a local cluster without a main guard.
+_MAIN_GUARD = (
+    "a script that runs batch.run(workers=N) must call it under "
+    "'if __name__ == \"__main__\":' (each worker process imports the script)"
+)
+
+
+def _refuse_while_a_worker_starts() -> None:
+    """End a worker process that is importing the script which starts the
+    cluster (a script without a main guard) with one line, instead of a
+    cluster in each worker and their tracebacks."""
+    import multiprocessing
+
+    # multiprocessing's own mark of a process still importing its parent's
+    # __main__ (what its "bootstrapping phase" error checks).
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(f"irisdq: error: {_MAIN_GUARD}")
 
 
 def _check_workers(workers: Any) -> int | None:
@@ -598,28 +619,35 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
         "distributed.scheduler.allowed-failures": 0,
         "distributed.scheduler.worker-saturation": 1.0,
     }
-    with (
-        dask.config.set(settings),
-        LocalCluster(
-            n_workers=int(workers),
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            # The scheduler serves HTTP (health, metrics) even without a
-            # dashboard, on port 8787 by default: a free loopback port keeps
-            # two runs at once from colliding (and distributed from warning).
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            # Each worker gets an equal share of the machine's memory; the
-            # nanny restarts a worker past 95 % of it, so a runaway task ends
-            # as a failure of its file instead of swapping the machine.
-            memory_limit=_worker_memory_limit(int(workers)),
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.run(_warm_up)
-        yield client
+    with dask.config.set(settings):
+        try:
+            cluster = LocalCluster(
+                n_workers=int(workers),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # The scheduler serves HTTP (health, metrics) even without a
+                # dashboard, on port 8787 by default: a free loopback port keeps
+                # two runs at once from colliding (and distributed from warning).
+                scheduler_kwargs={
+                    "dashboard": False,
+                    "dashboard_address": "127.0.0.1:0",
+                },
+                # Each worker gets an equal share of the machine's memory; the
+                # nanny restarts a worker past 95 % of it, so a runaway task ends
+                # as a failure of its file instead of swapping the machine.
+                memory_limit=_worker_memory_limit(int(workers)),
+                silence_logs=logging.ERROR,
+            )
+        except RuntimeError as exc:
+            raise IrisDQError(
+                f"the local Dask cluster did not start ({_one_line(exc)}); "
+                f"{_MAIN_GUARD}"
+            ) from None
+        with cluster, Client(cluster) as client:
+            client.run(_warm_up)
+            yield client
 
 
 def _worker_memory_limit(workers: int) -> int:
