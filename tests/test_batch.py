@@ -4,6 +4,7 @@ isolation, resume and temporary files left by killed writers."""
 import errno
 import os
 import socket
+import sys
 import warnings
 from pathlib import Path
 
@@ -152,8 +153,8 @@ def test_parameters_are_checked(files, tmp_path):
     mask, paths = files
     with pytest.raises(IrisDQError, match="either workers"):
         batch.run(paths, workers=2, scheduler="tcp://127.0.0.1:1")
-    with pytest.raises(IrisDQError, match="at least 1"):
-        batch.run(paths, workers=0)
+    with pytest.raises(IrisDQError, match="at least 0"):
+        batch.run(paths, workers=-1)
     with pytest.raises(IrisDQError, match="no parameter 'colour'"):
         batch.run(paths, colour="red")
     with pytest.raises(IrisDQError, match="must be a file name"):
@@ -415,3 +416,106 @@ def test_scheduler_given_by_name(tmp_path):
     missing = tmp_path / "scheduler.json"
     with pytest.raises(IrisDQError, match=f"^{missing}: no such scheduler file; "):
         batch._scheduler_address(missing)
+
+
+def test_workers_0_runs_in_this_process(files, tmp_path, monkeypatch):
+    """issue 14 item 5: workers=0 means "in this process", as in the demo."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # not even needed
+    mask, paths = files
+    results = batch.run(
+        paths[:1], workers=0, output_dir=tmp_path / "out", override_mask=mask
+    )
+    assert [str(r.status) for r in results] == ["COMPLETE"]
+    assert results[0].worker is None
+
+
+@pytest.mark.parametrize("where", [{"workers": 2}, {"scheduler": "tcp://127.0.0.1:1"}])
+def test_no_dask_says_how_to_install_it(files, tmp_path, monkeypatch, where):
+    """issue 14 item 1: without the dask extra, a cluster is one IrisDQError
+    saying what to install, before any file is touched."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    mask, paths = files
+    with pytest.raises(IrisDQError, match=r'pip install "irisdq\[dask\]"'):
+        batch.run(paths, output_dir=tmp_path / "out", override_mask=mask, **where)
+    assert not (tmp_path / "out").exists()
+
+
+def test_progress_true_draws_a_bar(files, tmp_path, capsys):
+    """Progress: batch.run(progress=True) draws a tqdm bar on stderr (a
+    widget in a notebook), cleared at the end; stdout is untouched."""
+    mask, paths = files
+    results = batch.run(
+        paths[:2], output_dir=tmp_path / "out", override_mask=mask, progress=True
+    )
+    assert [str(r.status) for r in results] == ["COMPLETE", "COMPLETE"]
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "| 2/2 [" in captured.err
+    assert "0 failed" in captured.err
+
+
+def test_no_progress_off_a_terminal(files, tmp_path, capsys):
+    """Progress: by default nothing is drawn when stderr is not a terminal."""
+    mask, paths = files
+    batch.run(paths[:1], output_dir=tmp_path / "out", override_mask=mask)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_scheduler_gets_absolute_paths(tmp_path, monkeypatch, dask_scheduler):
+    """issue 14 item 2: the workers have their own working folder: relative
+    inputs, mask and output folder are resolved before they are sent, and
+    the results keep the names given."""
+    mask, paths = write_night(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    results = batch.run(
+        [paths[0].name],
+        output_dir="out",
+        override_mask=mask.name,
+        scheduler=dask_scheduler,
+    )
+    assert [(r.input, str(r.status)) for r in results] == [
+        ("r0_uncal.fits", "COMPLETE")
+    ]
+    assert results[0].output == os.path.join("out", "r0_dqinit.fits")
+    assert results[0].mask == str(tmp_path / "mask.fits")
+    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+
+
+_NO_MAIN_GUARD = """
+from irisdq import batch
+from irisdq.errors import IrisDQError
+try:
+    batch.run([{ramp!r}], output_dir={out!r}, workers=1, override_mask={mask!r})
+except IrisDQError as exc:
+    print(exc)
+"""
+
+
+def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
+    """issue 14 item 3: batch.run(workers=N) in a script without
+    'if __name__ == "__main__":' ends with one line saying to add it, in the
+    script and in each worker that imported it, not tracebacks."""
+    import subprocess
+
+    mask, paths = write_night(tmp_path)
+    script = tmp_path / "script.py"
+    script.write_text(
+        _NO_MAIN_GUARD.format(
+            ramp=str(paths[0]), out=str(tmp_path / "out"), mask=str(mask)
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    guard = "must call it under 'if __name__ == \"__main__\":'"
+    assert done.stdout.startswith("the local Dask cluster did not start (")
+    assert guard in done.stdout
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines
+    assert all(line.startswith("irisdq: error: a script") for line in lines)
+    assert not (tmp_path / "out").exists()

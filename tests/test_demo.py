@@ -1,5 +1,7 @@
 """irisdq.demo: the folder it writes into is its own."""
 
+import sys
+
 import pytest
 
 from irisdq import demo
@@ -40,3 +42,23 @@ def test_a_link_out_of_the_demo_folder_is_refused(tmp_path):
     assert sorted(p.name for p in outside.rglob("*")) == sorted(
         ["iris", demo.MASK_NAME, "tmt"]
     )
+
+
+def test_without_dask_the_demo_runs_in_this_process(tmp_path, monkeypatch):
+    """issue 14 item 1: the base install (no distributed) runs the demo in
+    this process, with a one-line note, instead of a traceback."""
+    import io
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    corner = "iris_corner_uncal.fits"
+    monkeypatch.setattr(demo, "DEMO_RAMPS", {corner: demo.DEMO_RAMPS[corner]})
+    out = io.StringIO()
+    result = demo.run_demo(tmp_path / "demo", workers=2, plots=False, out=out)
+    assert result.ok
+    text = out.getvalue()
+    notes = [line for line in text.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: Dask's distributed is not installed "
+        '(pip install "irisdq[dask]"); running in this process'
+    ]
+    assert "ramps on this process:" in text

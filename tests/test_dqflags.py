@@ -105,6 +105,9 @@ def test_encode():
     ("spec", "message"),
     [
         ("DEAD,HTO", "unknown pixel flag name 'HTO'"),
+        # issue 14 item 13: a typo gets the closest names
+        ("DEAD,HTO", r"'HTO' in 'DEAD,HTO'; did you mean HOT\? known names: "),
+        ("dead,hto", r"did you mean HOT\?"),
         ("3,4", "'3' in '3,4' is not a single flag"),
         ("DEAD+HOT,WARM", "one type"),
         ("4294967296", r"outside 0\.\.4294967295"),
@@ -113,6 +116,13 @@ def test_encode():
 def test_encode_errors_name_the_token(spec, message):
     with pytest.raises(FlagError, match=message):
         dqflags.encode_flags(spec)
+
+
+def test_an_unlike_name_gets_no_guess():
+    with pytest.raises(FlagError) as info:
+        dqflags.encode_flags("DEAD,XYZQW")
+    assert "did you mean" not in str(info.value)
+    assert "known names: DO_NOT_USE" in str(info.value)
 
 
 def test_count_flags():

@@ -20,7 +20,8 @@ Backends:
 - ``scheduler='tcp://host:port'`` (or the path of a scheduler file): an
   existing Dask scheduler, e.g. one started by dask-jobqueue on an HPC
   cluster. Its workers need irisdq installed and see their own files and
-  ``CRDS_PATH``.
+  ``CRDS_PATH``: they are sent absolute paths, which must name the same
+  files on every worker.
 
 Only paths and a small parameter dict travel to the workers; each task
 opens its own files. Outputs are written to a temporary file and renamed,
@@ -45,6 +46,7 @@ from typing import Any
 from irisdq.dq_init.plan import Status
 from irisdq.dq_init.result import DQInitResult
 from irisdq.errors import IrisDQError
+from irisdq.step import NOT_APPLICABLE
 
 __all__ = [
     "FAILED",
@@ -54,6 +56,7 @@ __all__ = [
     "FileResult",
     "output_path",
     "process_file",
+    "require_distributed",
     "run",
 ]
 
@@ -93,7 +96,7 @@ def run(
     workers: int | None = None,
     scheduler: str | os.PathLike | None = None,
     resume: bool = False,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     **step_params: Any,
 ) -> list[FileResult]:
     """Run DQ initialization over many ramp files.
@@ -107,8 +110,9 @@ def run(
     workers : int, optional
         Start a local Dask cluster of this many worker processes (bound to
         127.0.0.1), at most ``4 * os.cpu_count()``; each may use an equal
-        share of the machine's memory. Default: process the files in this
-        process.
+        share of the machine's memory. None or 0 (the default): process the
+        files in this process. A cluster needs Dask's ``distributed``
+        (``pip install "irisdq[dask]"``).
     scheduler : str or os.PathLike, optional
         The address of an existing Dask scheduler (``tcp://host:8786``) or
         the path of its scheduler file (the JSON file a scheduler writes
@@ -116,8 +120,11 @@ def run(
     resume : bool, optional
         Keep outputs that exist and pass their FITS checksums (status
         ``'VERIFIED'``); redo the missing and the corrupt ones.
-    progress : callable, optional
+    progress : callable or bool, optional
         Called as ``progress(result, done, total)`` as each file finishes.
+        True draws a tqdm bar (a widget in a Jupyter notebook, text on
+        stderr elsewhere); False shows nothing. Default: a bar in a Jupyter
+        notebook or when stderr is a terminal, nothing otherwise.
     **step_params
         Parameters of :class:`~irisdq.dq_init.DQInitStep` given as paths or
         flags: ``override_mask``, ``user_supplied_dq``, ``overwrite``,
@@ -132,7 +139,8 @@ def run(
     ------
     IrisDQError
         If the parameters are inconsistent (``workers`` and ``scheduler``
-        together, too many ``workers``, a ``scheduler`` file that is not
+        together, too many ``workers``, a cluster or scheduler without
+        ``distributed`` installed, a ``scheduler`` file that is not
         one, ``output_file`` with several inputs, an object where a path is
         needed, two inputs with one output).
     BatchInterrupted
@@ -169,27 +177,107 @@ def run(
     """
     paths = [str(path) for path in paths]
     params = _task_params(paths, output_dir, step_params)
-    if workers is not None and scheduler is not None:
-        raise IrisDQError("give either workers (a local cluster) or scheduler")
     if workers is not None:
         workers = _check_workers(workers)
+    if workers is not None and scheduler is not None:
+        raise IrisDQError("give either workers (a local cluster) or scheduler")
+    if workers is not None or scheduler is not None:
+        require_distributed("workers" if workers is not None else "scheduler")
+    if workers is not None:
+        _refuse_while_a_worker_starts()
     if scheduler is not None:
         scheduler = _scheduler_address(scheduler)
     _check_outputs(paths, params)
     results = [FileResult(path) for path in paths]
     if resume:
         _remove_stale_temporaries(paths, params)
+    if progress is None:
+        progress = _in_notebook() or _on_terminal(sys.stderr)
     try:
-        if scheduler is None and workers is None:
-            _run_here(paths, params, resume, results, progress)
-        else:
-            _run_dask(paths, params, resume, results, progress, workers, scheduler)
+        with contextlib.ExitStack() as stack:
+            if progress is True:
+                progress = stack.enter_context(_show_progress(len(paths)))
+            elif progress is False:
+                progress = None
+            if scheduler is None and workers is None:
+                _run_here(paths, params, resume, results, progress)
+            else:
+                _run_dask(paths, params, resume, results, progress, workers, scheduler)
     except KeyboardInterrupt:
         _remove_stale_temporaries(paths, params)
         raise BatchInterrupted(results) from None
     if scheduler is None:
         _remove_stale_temporaries(paths, params)
     return results
+
+
+def progress_bar(total: int, *, file: Any = None, notebook: bool = True) -> Any:
+    """A tqdm progress bar counting files.
+
+    Parameters
+    ----------
+    total : int
+        The number of files.
+    file : file object, optional
+        Where a text bar is drawn (default ``sys.stderr``).
+    notebook : bool, optional
+        In a Jupyter notebook, draw a notebook widget (``tqdm.auto``); a
+        text bar where the widget cannot be drawn (no ipywidgets).
+
+    Returns
+    -------
+    tqdm.tqdm
+        Closed by the caller; a text bar disappears then, a notebook's
+        stays.
+    """
+    from tqdm import tqdm
+
+    # Redrawn at each file (files take seconds, not microseconds).
+    options = {"total": total, "unit": "file", "mininterval": 0, "leave": False}
+    if notebook and _in_notebook():
+        try:
+            from tqdm.auto import tqdm as auto_tqdm
+
+            # A notebook keeps the finished bar as a record of the run.
+            return auto_tqdm(**{**options, "leave": True})
+        except ImportError:
+            pass  # no ipywidgets: the text bar
+    return tqdm(file=file or sys.stderr, dynamic_ncols=True, **options)
+
+
+def _on_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False  # None (no console), or closed
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        return type(shell.get_ipython()).__name__ == "ZMQInteractiveShell"
+    except AttributeError:
+        return False
+
+
+@contextlib.contextmanager
+def _show_progress(total: int) -> Iterator[Progress]:
+    """A progress callback drawing a bar, closed when the run ends."""
+    bar = progress_bar(total)
+    failed = 0
+
+    def update(result: FileResult, done: int, total: int) -> None:
+        nonlocal failed
+        failed += result.status is FAILED
+        bar.set_postfix_str(f"{failed} failed", refresh=False)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def _task_params(
@@ -226,14 +314,62 @@ def _task_params(
     return params
 
 
-def _check_workers(workers: Any) -> int:
-    """The number of local workers, checked against the machine."""
+def require_distributed(what: str) -> None:
+    """Check that Dask's ``distributed`` can be imported.
+
+    Parameters
+    ----------
+    what : str
+        The option that needs it (``"workers"``, ``"--scheduler"``), named
+        in the error.
+
+    Raises
+    ------
+    IrisDQError
+        If ``distributed`` is not installed: one line saying how to install
+        it, or to run in this process instead.
+    """
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise IrisDQError(
+            f"{what} needs Dask's distributed, which is not installed: "
+            'pip install "irisdq[dask]", or run without it (in this process)'
+        ) from None
+
+
+# What to do when a script starts a local cluster without a main guard.
+_MAIN_GUARD = (
+    "a script that runs batch.run(workers=N) must call it under "
+    "'if __name__ == \"__main__\":' (each worker process imports the script)"
+)
+
+
+def _refuse_while_a_worker_starts() -> None:
+    """End a worker process that is importing the script which starts the
+    cluster (a script without a main guard) with one line, instead of a
+    cluster in each worker and their tracebacks."""
+    import multiprocessing
+
+    # multiprocessing's own mark of a process still importing its parent's
+    # __main__ (what its "bootstrapping phase" error checks).
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(f"irisdq: error: {_MAIN_GUARD}")
+
+
+def _check_workers(workers: Any) -> int | None:
+    """The number of local workers, checked against the machine; None for
+    0 (in this process)."""
     try:
         count = int(workers)
     except (TypeError, ValueError):
         raise IrisDQError(f"workers must be a whole number, not {workers!r}") from None
-    if count < 1:
-        raise IrisDQError(f"workers must be at least 1, not {workers}")
+    if count == 0:
+        return None
+    if count < 0:
+        raise IrisDQError(
+            f"workers must be at least 0 (0: in this process), not {workers}"
+        )
     cores = os.cpu_count() or 1
     limit = WORKERS_PER_CORE * cores
     if count > limit:
@@ -369,6 +505,16 @@ def _run_dask(
     from distributed import as_completed
 
     _quiet_dask_logging()
+    # A worker has its own working folder (on another machine, its own
+    # files): it is sent absolute paths, and the results keep the names given.
+    sent = [os.path.abspath(path) for path in paths]
+    given = params
+    params = {
+        name: os.path.abspath(value)
+        if name in _PATH_PARAMS and value.upper() != NOT_APPLICABLE
+        else value
+        for name, value in params.items()
+    }
 
     with _client(workers, scheduler) as client:
         # A local cluster gets one task per worker at a time, the next once
@@ -386,7 +532,11 @@ def _run_dask(
                 # pure=False (a unique key): a rerun after a change on disk
                 # must run again, and two identical inputs are two tasks.
                 future = client.submit(
-                    process_file, path, params, resume, key=_task_key(index, path)
+                    process_file,
+                    sent[index],
+                    params,
+                    resume,
+                    key=_task_key(index, path),
                 )
                 futures[future] = index
                 running.add(future)
@@ -398,7 +548,7 @@ def _run_dask(
             for done, future in enumerate(running, start=1):
                 index = futures.pop(future)
                 try:
-                    results[index] = future.result()
+                    results[index] = _as_given(future.result(), paths[index], given)
                 except Exception as exc:  # a worker lost, a task killed
                     results[index] = FileResult(
                         paths[index],
@@ -412,6 +562,19 @@ def _run_dask(
         except BaseException:
             client.cancel(list(futures), force=True)
             raise
+
+
+def _as_given(result: FileResult, path: str, params: dict[str, Any]) -> FileResult:
+    """The result of a task sent absolute paths, under the names given."""
+    sent = result.input
+    result.input = path
+    if result.error and sent != path:
+        result.error = result.error.replace(sent, path)
+    if result.output is not None and not params.get("inplace"):
+        result.output = str(output_path(path, params))
+    elif result.output is not None:
+        result.output = path
+    return result
 
 
 def _task_failure(path: str, exc: BaseException) -> str:
@@ -456,28 +619,35 @@ def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
         "distributed.scheduler.allowed-failures": 0,
         "distributed.scheduler.worker-saturation": 1.0,
     }
-    with (
-        dask.config.set(settings),
-        LocalCluster(
-            n_workers=int(workers),
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            # The scheduler serves HTTP (health, metrics) even without a
-            # dashboard, on port 8787 by default: a free loopback port keeps
-            # two runs at once from colliding (and distributed from warning).
-            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-            # Each worker gets an equal share of the machine's memory; the
-            # nanny restarts a worker past 95 % of it, so a runaway task ends
-            # as a failure of its file instead of swapping the machine.
-            memory_limit=_worker_memory_limit(int(workers)),
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.run(_warm_up)
-        yield client
+    with dask.config.set(settings):
+        try:
+            cluster = LocalCluster(
+                n_workers=int(workers),
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                # The scheduler serves HTTP (health, metrics) even without a
+                # dashboard, on port 8787 by default: a free loopback port keeps
+                # two runs at once from colliding (and distributed from warning).
+                scheduler_kwargs={
+                    "dashboard": False,
+                    "dashboard_address": "127.0.0.1:0",
+                },
+                # Each worker gets an equal share of the machine's memory; the
+                # nanny restarts a worker past 95 % of it, so a runaway task ends
+                # as a failure of its file instead of swapping the machine.
+                memory_limit=_worker_memory_limit(int(workers)),
+                silence_logs=logging.ERROR,
+            )
+        except RuntimeError as exc:
+            raise IrisDQError(
+                f"the local Dask cluster did not start ({_one_line(exc)}); "
+                f"{_MAIN_GUARD}"
+            ) from None
+        with cluster, Client(cluster) as client:
+            client.run(_warm_up)
+            yield client
 
 
 def _worker_memory_limit(workers: int) -> int:
@@ -673,7 +843,7 @@ def _remove_stale_temporaries(paths: list[str], params: dict[str, Any]) -> None:
 def _worker_name() -> str | None:
     # Only a process that has distributed loaded can be a Dask worker; do
     # not pay for the import otherwise.
-    if "distributed" not in sys.modules:
+    if sys.modules.get("distributed") is None:
         return None
     from distributed import get_worker
 

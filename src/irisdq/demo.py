@@ -276,8 +276,9 @@ def run_demo(
         earlier demo (whose files are made again). Any other folder is
         refused and nothing outside the folder is written.
     workers : int or None, optional
-        Worker processes of the local Dask cluster; None runs the files one
-        after another in this process.
+        Worker processes of the local Dask cluster; None or 0 runs the files
+        one after another in this process, as does any number when Dask's
+        ``distributed`` is not installed (a note says so).
     plots : bool, optional
         Write ``mask.png`` and ``pixeldq.png`` (needs matplotlib).
     out : file object, optional
@@ -306,6 +307,7 @@ def run_demo(
     """
     from irisdq import batch, crds
     from irisdq.datamodels import read_primary_header
+    from irisdq.errors import IrisDQError
 
     out = out or sys.stdout
     folder = Path(folder).resolve()
@@ -328,6 +330,17 @@ def run_demo(
             file=out,
         )
 
+    if workers:
+        try:
+            batch.require_distributed("workers")
+        except IrisDQError:
+            # The base install has no Dask: the demo still runs, in this process.
+            print(
+                "\nnote: Dask's distributed is not installed "
+                '(pip install "irisdq[dask]"); running in this process',
+                file=out,
+            )
+            workers = None
     with _crds_path(cache):
         explanation = crds.explain_bestref(read_primary_header(ramps[0]), "mask")
         backend = f"{workers} local Dask workers" if workers else "this process"

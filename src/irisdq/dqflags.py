@@ -25,6 +25,7 @@ Examples
 3072
 """
 
+import difflib
 import operator
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -266,9 +267,11 @@ def _explain_bad_spec(spec, flag_map, exc: Exception) -> str:
         except ValueError:
             if token not in flag_map:
                 known = ", ".join(flag_map)
+                close = difflib.get_close_matches(token.upper(), list(flag_map), n=3)
+                guess = f"did you mean {' or '.join(close)}? " if close else ""
                 return (
                     f"unknown {label} flag name {token!r} in {spec!r}; "
-                    f"known names: {known}"
+                    f"{guess}known names: {known}"
                 )
             continue
         if number < 0 or number.bit_count() != 1:

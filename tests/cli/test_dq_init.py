@@ -236,3 +236,22 @@ def test_a_long_input_name(tmp_path, capsys):
     with fits.open(output) as hdus:
         assert hdus[0].header["S_DQINIT"] == "SKIPPED"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.parametrize("extra", [[], ["--overwrite"]])
+def test_running_on_an_output_says_in_place_first(tmp_path, capsys, extra):
+    """issue 14 item 7: an output given as input says at once that the
+    output would replace it (not "use --overwrite", then "use --in-place")."""
+    mask = write_mask(tmp_path / "mask.fits")
+    source = write_full_frame_ramp(tmp_path / "a_uncal.fits")
+    assert main(["dq-init", str(source), "--override-mask", str(mask)]) == 0
+    output = tmp_path / "a_dqinit.fits"
+    before = output.read_bytes()
+    capsys.readouterr()
+    code = main(["dq-init", str(output), "--override-mask", str(mask), *extra])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"irisdq: error: {output}: the output would replace the input; use "
+        "--in-place (inplace=True) or choose another output\n"
+    )
+    assert output.read_bytes() == before

@@ -123,7 +123,7 @@ def test_scheduler_file(night, tmp_path, dask_scheduler, capsys):
 def test_usage_errors(night, capsys):
     _, paths = night
     with pytest.raises(SystemExit):
-        main(["dq-init", str(paths[0]), "--workers", "0"])
+        main(["dq-init", str(paths[0]), "--workers", "-1"])
     with pytest.raises(SystemExit):
         main(["dq-init", str(paths[0]), "--workers", "2", "--scheduler", "x"])
     assert main(["dq-init", str(paths[0]), "--in-place", "--resume"]) == 2
@@ -131,16 +131,32 @@ def test_usage_errors(night, capsys):
 
 
 def test_terminal_display_redraws_one_line():
+    """Progress: on a terminal, a tqdm bar redrawn on one line and cleared
+    at the end."""
     stream = io.StringIO()
     display = BatchDisplay(3, live=True, stream=stream)
     ok = batch.FileResult("a.fits", "a_dqinit.fits", "COMPLETE", 0.1)
+    bad = batch.FileResult("b.fits", None, "FAILED", 0.1, error="b.fits: broken")
     display.update(ok, 1, 3)
-    display.update(ok, 2, 3)
+    display.update(bad, 2, 3)
+    assert display.bar.n == 2
     display.close()
     text = stream.getvalue()
-    assert "\r[################........] 2/3 done, 0 failed, 1 remaining" in text
-    assert text.endswith("\r\x1b[K")
+    assert "| 2/3 [" in text
+    assert "1 failed" in text
     assert "\n" not in text
+    assert text.rstrip(" ").endswith("\r")  # cleared
+
+
+def test_the_terminal_display_writes_errors_above_the_bar(capsys):
+    display = BatchDisplay(2, live=True, stream=sys.stderr)
+    bad = batch.FileResult("b.fits", None, "FAILED", 0.1, error="b.fits: broken")
+    display.update(bad, 1, 2)
+    display.close()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = [line for line in captured.err.split("\n") if "irisdq" in line]
+    assert [line.split("\r")[-1] for line in lines] == ["irisdq: error: b.fits: broken"]
 
 
 # irisdq refuses a FIFO as input; this start-up hook of the CLI's processes
@@ -364,10 +380,62 @@ def test_more_usage_errors(night, tmp_path, capsys):
     _, paths = night
     with pytest.raises(SystemExit):
         main(["dq-init", str(paths[0]), "--workers", "two"])
-    assert "must be a whole number >= 1, not 'two'" in capsys.readouterr().err
+    assert "must be a whole number >= 0, not 'two'" in capsys.readouterr().err
     output = tmp_path / "x.fits"
     assert main(["dq-init", str(paths[0]), "-o", str(output), "--in-place"]) == 2
     assert capsys.readouterr().err == (
         "irisdq: error: --in-place writes into the input; drop -o/--output\n"
     )
     assert not output.exists()
+
+
+def test_workers_0_runs_in_this_process(night, tmp_path, capsys, monkeypatch):
+    """issue 14 item 5: --workers 0 means "in this process", as for the demo."""
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    mask, paths = night
+    code = main(
+        ["dq-init", str(paths[0]), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), "--workers", "0"]
+    )  # fmt: skip
+    assert code == 0
+    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+
+
+@pytest.mark.parametrize(
+    "option", [["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:1"]]
+)
+def test_no_dask_is_one_line_saying_what_to_install(
+    night, tmp_path, capsys, monkeypatch, option
+):
+    """issue 14 item 1: without the dask extra, --workers/--scheduler is one
+    line naming the option and the install command, exit 2, no traceback."""
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    mask, paths = night
+    code = main(
+        ["dq-init", *map(str, paths), "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask), *option]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert err.startswith(f"irisdq: error: {option[0]} needs Dask's distributed")
+    assert 'pip install "irisdq[dask]"' in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failure_is_printed_once_per_channel(night, tmp_path, capsys):
+    """issue 14 item 8: a failed file's reason is printed once on stderr
+    and once on stdout (in the table; its progress line says FAILED)."""
+    mask, paths = night
+    corrupt = str(paths[-1])
+    code = main(
+        ["dq-init", str(paths[0]), corrupt, "--output-dir", str(tmp_path / "out"),
+         "--override-mask", str(mask)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 1
+    reason = captured.err.strip().removeprefix("irisdq: error: ")
+    assert captured.err == f"irisdq: error: {reason}\n"
+    assert reason.startswith(corrupt)
+    assert captured.out.count(reason) == 1
+    assert f"[2/2] {corrupt}: FAILED\n" in captured.out

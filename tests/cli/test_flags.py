@@ -97,3 +97,25 @@ def test_installed_entry_point_exit_code():
     )
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
+
+
+def test_a_closed_pipe_ends_quietly():
+    """issue 14 item 12: 'irisdq flags table --group | head -1': the reader
+    has gone when the table is written; exit 0, nothing on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "irisdq.cli.main", "flags", "table", "--group"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")

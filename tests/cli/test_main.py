@@ -97,3 +97,22 @@ def test_a_warning_in_process_is_one_logged_line(tmp_path, monkeypatch, caplog):
     assert [r.getMessage() for r in caplog.records if r.name == "irisdq"] == [
         "UserWarning: first line second line"
     ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-v", "flags", "table"],
+        ["flags", "table", "-v"],
+        ["flags", "table", "--verbose"],
+        ["--debug", "mask", "info", "m.fits"],
+        ["mask", "info", "m.fits", "--debug", "-v"],
+    ],
+)
+def test_global_options_before_or_after_the_subcommand(argv):
+    """issue 14 item 6: -v/--verbose and --debug are accepted in both places."""
+    from irisdq.cli.main import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.verbose == ("-v" in argv or "--verbose" in argv)
+    assert args.debug == ("--debug" in argv)

@@ -244,3 +244,54 @@ def test_check_unreadable_input_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert str(text) in err
     assert len(err.splitlines()) == 1
+
+
+def test_create_useafter_and_info_says_which_rule_selects_it(tmp_path, capsys):
+    """issue 14 item 14: --useafter sets USEAFTER; mask info says what the
+    context selects for the mask's detector and subarray at that date."""
+    out = tmp_path / "tmt_iris_mask_0001.fits"
+    argv = ["mask", "create", str(out), "--flag", "DEAD:1,1"]
+    assert main([*argv, "--useafter", "2015-10-01"]) == 0
+    with fits.open(out) as hdus:
+        assert hdus[0].header["USEAFTER"] == "2015-10-01T00:00:00"
+    capsys.readouterr()
+    assert main(["mask", "info", str(out)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last == (
+        "crds      tmt_0001.pmap selects tmt_iris_mask_0001.fits for an exposure "
+        "of IRIS1 FULL taken at the USEAFTER (2015-10-01T00:00:00): this file"
+    )
+
+
+def test_info_says_when_no_rule_selects_the_mask(tmp_path, capsys):
+    """issue 14 item 14: the default USEAFTER (2000-01-01) is before the
+    shipped rule (2015-10-01): mask info says so; another name is not it."""
+    early = tmp_path / "tmt_iris_mask_0001.fits"
+    assert main(["mask", "create", str(early)]) == 0
+    capsys.readouterr()
+    assert main(["mask", "info", str(early)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(
+        "crds      no MASK selected for an exposure of IRIS1 FULL taken at the "
+        "USEAFTER (2000-01-01T00:00:00): "
+    )
+    assert "earliest 2015-10-01 00:00:00" in last
+    other = tmp_path / "mine.fits"
+    assert main(["mask", "create", str(other), "--useafter", "2020-01-01"]) == 0
+    capsys.readouterr()
+    assert main(["mask", "info", str(other)]) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .endswith(": not this file (mine.fits): CRDS selects by file name")
+    )
+
+
+def test_create_refuses_a_useafter_that_is_not_a_date(tmp_path, capsys):
+    out = tmp_path / "m.fits"
+    assert main(["mask", "create", str(out), "--useafter", "2016-13-01"]) == 2
+    assert capsys.readouterr().err == (
+        "irisdq: error: --useafter '2016-13-01' is not a date; give e.g. "
+        "2015-10-01 or 2015-10-01T00:00:00\n"
+    )
+    assert not out.exists()

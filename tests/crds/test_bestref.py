@@ -150,7 +150,12 @@ def test_explain_shows_context_rule_rank_and_date(mask_file):
     assert "instrument IRIS -> tmt_iris_0003.imap" in text
     assert "reftype    MASK -> tmt_iris_mask_0001.rmap" in text
     assert "META.INSTRUMENT.DETECTOR = 'IRIS1'" in text
-    assert "'IRIS1' matches 'IRIS1', 'FULL' vs 'N/A' don't care -> rank 1" in text
+    # issue 14 item 15: the key as the rmap writes it, and what it means
+    assert (
+        "  ('IRIS1', 'GENERIC') line 23: 'IRIS1' matches 'IRIS1', 'FULL' vs "
+        "'GENERIC' (= 'N/A': any value) don't care -> rank 1\n"
+        "  chose ('IRIS1', 'GENERIC'), rank 1\n"
+    ) in text
     assert "chose 2015-10-01 00:00:00, the latest of 1 use-after date(s)" in text
     assert f"path       {mask_file} (present)" in text
 

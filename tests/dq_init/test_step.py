@@ -84,17 +84,18 @@ class TestFlags:
         assert result[209 - 199, 101 - 100] == 2048
         assert np.count_nonzero(result) == 30 + 2
 
-    def test_missing_arrays_created_with_warnings(
-        self, tmp_path, crds_mask, build, caplog
-    ):
+    def test_missing_arrays_created_with_info(self, tmp_path, crds_mask, build, caplog):
+        """issue 14 item 9: a raw ramp without DQ arrays is normal: INFO."""
         ramp = build.ramp(tmp_path / "r_uncal.fits")
-        with caplog.at_level(logging.WARNING, logger="irisdq"):
+        with caplog.at_level(logging.INFO, logger="irisdq"):
             out = DQInitStep.call(ramp)
-        messages = [
-            r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
-        ]
-        assert any("no PIXELDQ; created as zeros" in m for m in messages)
-        assert any("no GROUPDQ; created as zeros" in m for m in messages)
+        records = [(r.levelname, r.getMessage()) for r in caplog.records]
+        assert ("INFO", f"{ramp}: no PIXELDQ; created as zeros (10, 10)") in records
+        assert (
+            "INFO",
+            f"{ramp}: no GROUPDQ; created as zeros (1, 4, 10, 10)",
+        ) in records
+        assert not [r for r in records if r[0] == "WARNING"]
         hdus = read(out)
         assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ"]
         assert hdus["GROUPDQ"][1].shape == (1, 4, 10, 10)
@@ -605,3 +606,17 @@ def test_crds_choosing_two_masks_is_an_error(home, tmp_path, build):
     assert str(info.value).startswith(f"{ramp}: ")
     assert "give one with override_mask" in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]
+
+
+def test_a_ramp_without_a_date_names_the_keywords_to_add(tmp_path, crds_mask, build):
+    """issue 14 item 11: no DATE-OBS/TIME-OBS: the error says what to add,
+    not "'UNDEFINED UNDEFINED' is not a date"."""
+    ramp = build.ramp(tmp_path / "r_uncal.fits")
+    fits.delval(ramp, "DATE-OBS")
+    fits.delval(ramp, "TIME-OBS")
+    with pytest.raises(NoMatchError) as info:
+        DQInitStep.call(ramp)
+    text = str(info.value)
+    assert text.startswith(f"{ramp}: no observation date")
+    assert "add DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'" in text
+    assert "UNDEFINED" not in text

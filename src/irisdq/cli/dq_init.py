@@ -73,10 +73,11 @@ def register(subparsers) -> None:
     where = scale.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=_positive,
+        type=_count,
         metavar="N",
         help="run on a local Dask cluster of N worker processes (127.0.0.1; at "
-        "most 4 per core, each with an equal share of the memory)",
+        "most 4 per core, each with an equal share of the memory); 0 runs in "
+        "this process (the default)",
     )
     where.add_argument(
         "--scheduler",
@@ -100,21 +101,26 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _positive(text: str) -> int:
+def _count(text: str) -> int:
     import argparse
 
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, not {text!r}")
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
     return value
 
 
 def run(args) -> int:
+    from irisdq.batch import require_distributed
     from irisdq.errors import IrisDQError
 
+    if args.workers:
+        require_distributed("--workers")
+    if args.scheduler:
+        require_distributed("--scheduler")
     if args.output and len(args.files) > 1:
         raise IrisDQError(
             f"-o/--output names one file but {len(args.files)} inputs were given; "
@@ -179,7 +185,7 @@ def _run_batch(args, params, display):
     return batch.run(
         args.files,
         output_dir=args.output_dir,
-        workers=args.workers,
+        workers=args.workers or None,
         scheduler=args.scheduler,
         resume=args.resume,
         progress=display.update,
@@ -213,7 +219,7 @@ class _sigterm_as_interrupt:
 
 
 class BatchDisplay:
-    """Progress of a batch: a bar redrawn on a terminal, else one line a file."""
+    """Progress of a batch: a tqdm bar on a terminal, else one line a file."""
 
     def __init__(self, total: int, *, live: bool, stream=None) -> None:
         import time
@@ -224,7 +230,11 @@ class BatchDisplay:
         self.start = time.perf_counter()
         self.done = 0
         self.failed = 0
-        self._drawn = False
+        self.bar = None
+        if live:
+            from irisdq.batch import progress_bar
+
+            self.bar = progress_bar(total, file=self.stream, notebook=False)
 
     def elapsed(self) -> float:
         import time
@@ -236,42 +246,33 @@ class BatchDisplay:
 
         self.done = done
         self.failed += result.status is Status.FAILED
-        self._clear()
-        # Through logging, as the step itself logs when run in this process.
-        log = logging.getLogger("irisdq.dq_init")
-        for text in result.warnings:
-            log.warning(text)
-        if result.status is Status.FAILED:
-            print(f"irisdq: error: {result.error}", file=sys.stderr)
-        if self.live:
-            self._draw()
+        with self._above_the_bar():
+            # Through logging, as the step itself logs when run in this process.
+            log = logging.getLogger("irisdq.dq_init")
+            for text in result.warnings:
+                log.warning(text)
+            if result.status is Status.FAILED:
+                print(f"irisdq: error: {result.error}", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+            self.bar.update(done - self.bar.n)
             return
         if result.status is Status.FAILED and total == 1:
             return  # the error line says it all
         prefix = f"[{done}/{total}] " if total > 1 else ""
         print(f"{prefix}{result.line()}", flush=True)
 
-    def _draw(self) -> None:
-        width = 24
-        filled = width * self.done // max(self.total, 1)
-        rate = self.done / max(self.elapsed(), 1e-9)
-        text = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-            f"done, {self.failed} failed, {self.total - self.done} remaining, "
-            f"{rate:.2f} files/s"
-        )
-        self.stream.write("\r" + text)
-        self.stream.flush()
-        self._drawn = True
+    def _above_the_bar(self):
+        import contextlib
 
-    def _clear(self) -> None:
-        if self._drawn:
-            self.stream.write("\r\x1b[K")
-            self._drawn = False
+        if self.bar is None:
+            return contextlib.nullcontext()
+        # The bar is cleared while the lines are written, then drawn again.
+        return type(self.bar).external_write_mode(file=self.stream)
 
     def close(self) -> None:
-        if self.live:
-            self._clear()
+        if self.bar is not None:
+            self.bar.close()
             self.stream.flush()
 
     def totals(self, results, interrupted: bool) -> str:

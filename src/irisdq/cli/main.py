@@ -52,29 +52,48 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
-    _add_debug_everywhere(parser)
+    _add_global_options_everywhere(parser)
     return parser
 
 
-def _add_debug_everywhere(parser: argparse.ArgumentParser) -> None:
-    """Accept ``--debug`` after any subcommand too, not only before it."""
+# The global options, accepted after any subcommand too: (flags, help).
+GLOBAL_OPTIONS = [
+    (("--debug",), "show full tracebacks and debug logging"),
+    (("-v", "--verbose"), "log what each step does (INFO messages)"),
+]
+
+
+def _add_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
+    """Accept ``--debug`` and ``-v``/``--verbose`` after any subcommand too,
+    not only before it."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for subparser in action.choices.values():
-                if "--debug" not in subparser._option_string_actions:
-                    subparser.add_argument(
-                        "--debug",
-                        action="store_true",
-                        default=argparse.SUPPRESS,
-                        help="show full tracebacks and debug logging",
-                    )
-                _add_debug_everywhere(subparser)
+                for flags, text in GLOBAL_OPTIONS:
+                    if not any(f in subparser._option_string_actions for f in flags):
+                        # SUPPRESS: not given after the subcommand keeps the
+                        # value given before it.
+                        subparser.add_argument(
+                            *flags,
+                            action="store_true",
+                            default=argparse.SUPPRESS,
+                            help=text,
+                        )
+                _add_global_options_everywhere(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     try:
-        return _main(argv)
+        code = _main(argv)
+        # Written out here, where a closed pipe can still be caught.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # The reader went away (``irisdq flags table | head -1``): end
+        # quietly, as Unix tools do.
+        _stdout_to_devnull()
+        return EXIT_OK
     except KeyboardInterrupt:
         # Ctrl-C at any moment, even while the parser is being built.
         print("irisdq: interrupted", file=sys.stderr)
@@ -104,6 +123,8 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         with _warnings_as_lines(enabled=not args.debug):
             return int(args.func(args) or EXIT_OK)
+    except BrokenPipeError:
+        raise  # the reader of the output went away: not an error (see main)
     except (IrisDQError, OSError) as exc:
         if args.debug:
             raise
@@ -120,6 +141,19 @@ def _main(argv: Sequence[str] | None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that Python's own flush at
+    exit does not fail again on the closed pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (captured output): nothing is flushed at exit
 
 
 def _not_astropy(record: logging.LogRecord) -> bool:

@@ -39,6 +39,13 @@ def register(subparsers) -> None:
         help="read pixels from a CSV file with columns x,y,flag",
     )
     create.add_argument(
+        "--useafter",
+        metavar="DATE",
+        help="USEAFTER: the first observation date the mask is for, e.g. "
+        "2015-10-01 or 2015-10-01T00:00:00 (default 2000-01-01); 'irisdq mask "
+        "info' says which CRDS rule would select the mask",
+    )
+    create.add_argument(
         "--one-based",
         action="store_true",
         help="X and Y count from 1 (as in ds9) instead of 0",
@@ -51,8 +58,10 @@ def register(subparsers) -> None:
     info = commands.add_parser(
         "info",
         help="print shape, keywords and pixels per flag",
-        description="Print a mask's shape, its main keywords and the number "
-        "of pixels that have each flag. A mask whose DATASUM or CHECKSUM "
+        description="Print a mask's shape, its main keywords, the number "
+        "of pixels that have each flag, and what the CRDS context selects for "
+        "the mask's detector and subarray at its USEAFTER date (this file or "
+        "another). A mask whose DATASUM or CHECKSUM "
         "does not match is still described, with a 'checksum BAD' line per "
         "problem (the DQ init step refuses it).",
     )
@@ -124,13 +133,86 @@ def _create(args) -> int:
         read_pixel_csv,
     )
 
+    useafter = _useafter(args.useafter) if args.useafter is not None else None
     pixels = [parse_pixel_flag(spec) for spec in args.flag]
     if args.from_csv:
         pixels += read_pixel_csv(args.from_csv)
     mask = mask_from_pixels(pixels, detector=args.detector, one_based=args.one_based)
+    if useafter is not None:
+        mask.meta.useafter = useafter
     path = mask.write(args.output, overwrite=args.overwrite)
     print(f"wrote {path}: {len(pixels)} pixel flag(s) on {args.detector}")
     return 0
+
+
+def _useafter(text: str) -> str:
+    """USEAFTER as CRDS writes it (``2015-10-01T00:00:00``)."""
+    import datetime
+
+    from irisdq.errors import IrisDQError
+
+    try:
+        moment = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise IrisDQError(
+            f"--useafter {text!r} is not a date; give e.g. 2015-10-01 or "
+            "2015-10-01T00:00:00"
+        ) from None
+    return moment.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def crds_selection(path: str, keywords) -> str:
+    """What the CRDS context selects for a mask's detector and subarray at
+    its USEAFTER date: this file, another one, or nothing (and why).
+
+    Parameters
+    ----------
+    path : str
+        The mask file.
+    keywords : dict
+        Its primary-header keywords.
+
+    Returns
+    -------
+    str
+        One line for ``irisdq mask info``.
+    """
+    from pathlib import Path
+
+    from irisdq import crds
+    from irisdq.errors import IrisDQError
+
+    useafter = str(keywords.get("USEAFTER", ""))
+    date, _, time = useafter.partition("T")
+    dataset = {
+        name: keywords[name]
+        for name in ("TELESCOP", "INSTRUME", "DETECTOR", "SUBARRAY")
+        if name in keywords
+    }
+    dataset.update({"DATE-OBS": date, "TIME-OBS": time or "00:00:00"})
+    where = (
+        f"an exposure of {dataset.get('DETECTOR', '?')} "
+        f"{dataset.get('SUBARRAY', '?')} taken at the USEAFTER ({useafter})"
+    )
+    try:
+        context = crds.get_context()
+        # Selected by name: the file need not be in the cache (yet).
+        chosen = context.select(dataset, "mask").filename
+    except IrisDQError as exc:
+        # The line says why no mask is chosen (no rule so early, no context).
+        reason = " ".join(str(exc).split())
+        return f"crds      no MASK selected for {where}: {reason}"
+    if chosen == "N/A":
+        return f"crds      {context.name}: MASK does not apply (N/A) to {where}"
+    if isinstance(chosen, tuple):
+        chosen = ", ".join(Path(name).name for name in chosen)
+    name = Path(chosen).name
+    verdict = (
+        "this file"
+        if name == Path(path).name
+        else f"not this file ({Path(path).name}): CRDS selects by file name"
+    )
+    return f"crds      {context.name} selects {name} for {where}: {verdict}"
 
 
 def _open_mask(path: str, *, accept_bad_checksums: bool | None = None):
@@ -158,10 +240,12 @@ def _info(args) -> int:
         with _open_mask(args.file, accept_bad_checksums=True) as mask:
             text = format_mask_info(mask)
             problems = mask.checksum_problems
+            keywords = mask.get_fits_keywords()
     print(f"file      {args.file}")
     for problem in problems:
         print(f"checksum  BAD: {problem}")
     print(text)
+    print(crds_selection(args.file, keywords))
     return 0
 
 

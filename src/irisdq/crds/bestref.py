@@ -131,8 +131,8 @@ def explain_bestref(dataset: Any, reftype: str, context: str | None = None) -> s
                META.OBSERVATION.DATE = '2020-07-13'
                META.OBSERVATION.TIME = '00:00:00'
     Match (line 22) on META.INSTRUMENT.DETECTOR, META.SUBARRAY.NAME:
-      ('IRIS1', 'N/A') line 23: 'IRIS1' matches 'IRIS1', 'FULL' vs 'N/A' ... -> rank 1
-      chose ('IRIS1', 'N/A'), rank 1
+      ('IRIS1', 'GENERIC') line 23: 'IRIS1' matches 'IRIS1', 'FULL' vs ... -> rank 1
+      chose ('IRIS1', 'GENERIC'), rank 1
     UseAfter (line 23) on META.OBSERVATION.DATE, ...: 2020-07-13 00:00:00
       chose 2015-10-01 00:00:00, the latest of 1 use-after date(s) on or before it
     result     tmt_iris_mask_0001.fits

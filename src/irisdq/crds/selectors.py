@@ -161,12 +161,22 @@ def _resolve(choice: Choice, values: dict[str, str], trace: list[str] | None) ->
     return "N/A" if choice == "N/A" else choice
 
 
+# What a substituted key means, said in --explain.
+_MEANING = {"'N/A'": ": any value"}
+
+
 @dataclass(slots=True, eq=False)
 class _Candidate:
     key: Any
     matchers: Any
     choice: Any
     line: int
+    # The key as the rmap writes it, before substitutions ('GENERIC').
+    written: Any = None
+
+    def shown(self) -> str:
+        """The key as written, for a trace."""
+        return str(self.key if self.written is None else self.written)
 
 
 class MatchSelector(Selector):
@@ -282,7 +292,7 @@ class MatchSelector(Selector):
             start = stop
             choice = self._group_choice(indexes, rank)
             if trace is not None:
-                keys = ", ".join(str(self.candidates[i].key) for i in indexes)
+                keys = ", ".join(self.candidates[i].shown() for i in indexes)
                 merged = " (merged)" if len(indexes) > 1 else ""
                 trace.append(f"  chose {keys}{merged}, rank {rank}")
             try:
@@ -323,25 +333,32 @@ class MatchSelector(Selector):
         trace.append(self._head())
         for candidate in self.candidates:
             if not candidate.matchers:
-                trace.append(f"  {candidate.key} line {candidate.line}: -> rank 0")
+                trace.append(f"  {candidate.shown()} line {candidate.line}: -> rank 0")
                 continue
             parts = []
             total = 0
-            for matcher, value in zip(candidate.matchers, dataset, strict=False):
+            written = candidate.written or (None,) * len(candidate.matchers)
+            for matcher, value, as_written in zip(
+                candidate.matchers, dataset, written, strict=False
+            ):
                 score = matcher.score(value)
+                key = repr(matcher.key)
+                if as_written is not None and as_written != matcher.key:
+                    # A substitution of the rmap's header: say what it means.
+                    key = f"{as_written!r} (= {matcher.key!r}{_MEANING.get(key, '')})"
                 if score > 0:
-                    parts.append(f"{value!r} matches {matcher.key!r}")
+                    parts.append(f"{value!r} matches {key}")
                 elif score == 0:
-                    parts.append(f"{value!r} vs {matcher.key!r} don't care")
+                    parts.append(f"{value!r} vs {key} don't care")
                 else:
-                    parts.append(f"{value!r} does not match {matcher.key!r}")
+                    parts.append(f"{value!r} does not match {key}")
                 if score < 0:
                     total = None
                     break
                 total += score
             verdict = "eliminated" if total is None else f"rank {total}"
             trace.append(
-                f"  {candidate.key} line {candidate.line}: "
+                f"  {candidate.shown()} line {candidate.line}: "
                 f"{', '.join(parts)} -> {verdict}"
             )
 
@@ -793,13 +810,13 @@ class _Builder:
                 replaced or rules[seen_written[written]][3]
             ):
                 if replaced:
-                    rules[seen_written[written]] = (items, value, line, True)
+                    rules[seen_written[written]] = (items, value, line, True, key)
                 continue
             seen_written[written] = len(rules)
-            rules.append((items, value, line, replaced))
+            rules.append((items, value, line, replaced, key))
         candidates = []
         seen: dict[tuple[str, ...], int] = {}
-        for items, value, line, _ in rules:
+        for items, value, line, replaced, key in rules:
             shown = tuple(condition_key(item) for item in items)
             if shown in seen:
                 self.fail(
@@ -808,9 +825,14 @@ class _Builder:
                     f"{seen[shown]} once conditioned",
                 )
             seen[shown] = line
-            matchers = tuple(self._matcher(key, line) for key in shown)
+            matchers = tuple(self._matcher(item, line) for item in shown)
+            as_written = (
+                (key if isinstance(key, tuple) else (key,)) if replaced else None
+            )
             candidates.append(
-                _Candidate(shown, matchers, self.choice(value, line, level), line)
+                _Candidate(
+                    shown, matchers, self.choice(value, line, level), line, as_written
+                )
             )
         return MatchSelector(
             parameters,

@@ -34,7 +34,7 @@ from irisdq.dq_init.core import Subarray, apply_mask
 from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
 from irisdq.dq_init.result import DQInitResult
 from irisdq.dqflags import flag_values
-from irisdq.errors import DataModelError, IrisDQError
+from irisdq.errors import DataModelError, IrisDQError, NoMatchError
 from irisdq.step import NOT_APPLICABLE, Step
 
 __all__ = ["DQInitStep"]
@@ -138,7 +138,11 @@ class DQInitStep(Step):
         context_name = None
         if override is None:
             context = crds.get_context()
-            chosen = context.bestref(dataset, "mask")
+            try:
+                chosen = context.bestref(dataset, "mask")
+            except NoMatchError as exc:
+                _explain_no_date(dataset, label, exc)
+                raise
             if chosen == NOT_APPLICABLE:
                 return MaskChoice.not_applicable(context.name)
             if isinstance(chosen, tuple):
@@ -209,7 +213,8 @@ class DQInitStep(Step):
 
     def _note_created(self, name: str, label: str, found, shape) -> None:
         if found is None:
-            self.log.warning("%s: no %s; created as zeros %s", label, name, shape)
+            # Raw ramps normally come without DQ arrays: nothing to warn about.
+            self.log.info("%s: no %s; created as zeros %s", label, name, shape)
         else:
             self.log.warning(
                 "%s: %s has shape %s, not %s; replaced by zeros",
@@ -278,3 +283,20 @@ def _placed(flags) -> tuple[np.ndarray, Subarray]:
 
 def _model_name(model) -> str:
     return str(model.path) if getattr(model, "path", None) else "<TMTMaskModel>"
+
+
+def _explain_no_date(dataset: Any, label: str, exc: NoMatchError) -> None:
+    """Raise a NoMatchError naming the FITS keywords to add when the mask
+    could not be chosen because the ramp has no observation date."""
+    given = crds.dataset_parameters(dataset)
+    if str(given.get("META.OBSERVATION.DATE", "")).strip() not in _NO_DATE:
+        return
+    raise NoMatchError(
+        f"{label}: no observation date: CRDS chooses the mask by date; add "
+        "DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS' to the primary "
+        "header, or give the mask with override_mask (--override-mask)"
+    ) from exc
+
+
+# What an absent or empty DATE-OBS reads as.
+_NO_DATE = frozenset({"", "None", crds.UNDEFINED})

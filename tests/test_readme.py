@@ -1,0 +1,153 @@
+"""README.md: the examples marked ``<!-- checked -->`` print what it shows.
+
+A console block after ``<!-- checked -->`` or ``<!-- checked: SETUP -->``
+is run command by command (``$ irisdq ...``; a ``# comment`` is dropped)
+in a temporary folder prepared by SETUP; the lines after a command are
+what it must print (stdout, then stderr), paths normalized: the test's
+home folder reads ``/home/astro``; a line ``...`` stands for any lines.
+A command shown without output must succeed. A checked Python block is
+run as it is, in the README's order.
+"""
+
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from builders import write_full_frame_ramp, write_mask
+from irisdq.cli.main import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+_BLOCK = re.compile(
+    r"^<!-- checked(?:: (?P<setup>[\w-]+))? -->\n```(?P<kind>\w+)\n(?P<body>.*?)^```",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def checked_blocks(kind: str) -> list[tuple[str | None, str]]:
+    """The README's checked blocks of ``kind``: (setup, text)."""
+    return [
+        (found["setup"], found["body"])
+        for found in _BLOCK.finditer(README.read_text(encoding="utf-8"))
+        if found["kind"] == kind
+    ]
+
+
+def commands(body: str) -> list[tuple[str, list[str]]]:
+    """A console block's commands, each with the lines it prints."""
+    runs: list[tuple[str, list[str]]] = []
+    for line in body.splitlines():
+        if line.startswith("$ "):
+            runs.append((line[2:], []))
+        else:
+            runs[-1][1].append(line)
+    return runs
+
+
+def test_the_readme_has_checked_blocks():
+    assert {setup for setup, _ in checked_blocks("console")} >= {
+        None,
+        "seed",
+        "crds",
+    }
+    assert [setup for setup, _ in checked_blocks("python")] == [
+        "mask-recipe",
+        "mask-recipe-fixed",
+    ]
+
+
+def _python_blocks() -> dict[str, str]:
+    return {setup: body for setup, body in checked_blocks("python")}
+
+
+def setup_seed(folder: Path) -> None:
+    """The seed's story: the README's corrected mask recipe in
+    ~/crds_cache, and a raw full-frame ramp."""
+    namespace: dict = {}
+    blocks = _python_blocks()
+    exec(blocks["mask-recipe"], namespace)
+    exec(blocks["mask-recipe-fixed"], namespace)
+    write_full_frame_ramp(folder / "iris_0001_uncal.fits", shape=(1, 1, 4096, 4096))
+
+
+def setup_crds(folder: Path) -> None:
+    """A mask in ~/crds_cache and the header of a raw full-frame ramp of
+    2020-07-13 00:00:00."""
+    references = Path.home() / "crds_cache/references/tmt/iris"
+    references.mkdir(parents=True)
+    write_mask(references / "tmt_iris_mask_0001.fits")
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {
+            "TELESCOP": "TMT",
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2020-07-13",
+            "TIME-OBS": "00:00:00",
+        }
+    )
+    primary.writeto(folder / "raw_uncal.fits")
+
+
+SETUPS = {None: lambda folder: None, "seed": setup_seed, "crds": setup_crds}
+
+
+@pytest.mark.parametrize(
+    ("setup", "body"),
+    checked_blocks("console"),
+    ids=lambda value: value if isinstance(value, str) and "\n" not in value else "",
+)
+def test_console_examples_print_what_the_readme_shows(
+    setup, body, tmp_path, home, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    SETUPS[setup](tmp_path)
+    for command, expected in commands(body):
+        argv = shlex.split(command, comments=True)
+        assert argv[0] == "irisdq", command
+        capsys.readouterr()
+        code = main(argv[1:])
+        captured = capsys.readouterr()
+        printed = (captured.out + captured.err).replace(str(home), "/home/astro")
+        assert code == 0, f"{command}: {printed}"
+        if expected:
+            assert_prints(printed.splitlines(), expected, command)
+
+
+def assert_prints(lines: list[str], expected: list[str], command: str) -> None:
+    """``lines`` are ``expected``, where a line ``...`` stands for any lines
+    (values that vary, such as the author)."""
+    pattern = "".join(
+        "(?:.*\n)*?" if line == "..." else re.escape(line) + "\n" for line in expected
+    )
+    text = "".join(line + "\n" for line in lines)
+    assert re.fullmatch(pattern, text), f"{command}:\n{text}"
+
+
+def test_the_verbatim_mask_recipe_flags_whole_rows(home):
+    """What the README says of the JWST recipe as it is: whole rows, and
+    no DO_NOT_USE (so GROUPDQ would stay zero)."""
+    namespace: dict = {}
+    exec(_python_blocks()["mask-recipe"], namespace)
+    path = home / "crds_cache/references/tmt/iris/tmt_iris_mask_0001.fits"
+    with fits.open(path) as hdus:
+        dq = hdus["DQ"].data
+    flagged_rows = np.flatnonzero(dq.any(axis=1))
+    assert 1 <= len(flagged_rows) <= 40  # up to 20 dead, 20 hot
+    assert (dq[flagged_rows] != 0).all()  # every pixel of those rows
+    assert not (dq & 1).any()  # no DO_NOT_USE
+
+
+def test_the_seed_story_groupdq_gets_do_not_use(tmp_path, monkeypatch):
+    """The corrected recipe: GROUPDQ has DO_NOT_USE on the 10 dead pixels."""
+    monkeypatch.chdir(tmp_path)
+    setup_seed(tmp_path)
+    assert main(["dq-init", "iris_0001_uncal.fits"]) == 0
+    with fits.open(tmp_path / "iris_0001_dqinit.fits") as hdus:
+        groupdq = hdus["GROUPDQ"].data
+    assert np.count_nonzero(groupdq) == 10
+    assert set(np.unique(groupdq)) == {0, 1}
