@@ -120,7 +120,7 @@ def test_file_path_skipped(not_applicable_cache, tmp_path):
         assert header["S_DQINIT"] == "SKIPPED"
         assert header["R_MASK"] == "N/A"
         assert header["CRDS_CTX"] == "tmt_0002.pmap"
-        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI"]
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ASDF"]
 
 
 def test_model_path_skipped(not_applicable_cache, caplog):
