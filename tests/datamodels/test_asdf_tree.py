@@ -222,3 +222,34 @@ def test_stdatamodels_opens_an_output(tmp_path):
         assert hdul["ASDF"].header["NAXIS1"] < 4096
     tree = asdf_in_fits.open(out).tree
     np.testing.assert_array_equal(tree["pixeldq"][3, 4], 1025)
+
+
+def test_asdf_entry_points_leave_logging_as_it_was(monkeypatch):
+    """stpipe 0.8, imported by asdf through its entry points, put a handler
+    on the root logger and captured warnings: each warning of `irisdq
+    dq-init` was printed three times."""
+    import logging
+
+    from irisdq.datamodels import asdf_tree
+
+    class Config:
+        @property
+        def resource_manager(self):
+            logging.getLogger().addHandler(logging.NullHandler())
+            logging.captureWarnings(True)
+
+        extensions = ()
+
+    monkeypatch.setattr(asdf_tree, "_loaded", [])
+    monkeypatch.setattr(asdf, "get_config", Config)
+    handlers, showwarning = list(logging.getLogger().handlers), warnings.showwarning
+    try:
+        assert asdf_tree._asdf() is asdf
+        assert logging.getLogger().handlers == handlers
+        assert warnings.showwarning is showwarning
+    finally:
+        logging.captureWarnings(False)
+        warnings.showwarning = showwarning
+        for handler in logging.getLogger().handlers:
+            if handler not in handlers:
+                logging.getLogger().removeHandler(handler)

@@ -15,7 +15,12 @@ The tree carries no ``_fits_hash``: stdatamodels then reads the FITS
 keywords its schema knows and lets them win over the tree, so the headers
 stay the authority whoever changes them later.
 
-``asdf`` is imported on first use, not with irisdq.
+``asdf`` is imported on first use, not with irisdq. asdf then imports
+every package that registers ASDF resources, and stpipe 0.8 configures
+logging when imported (a handler on the root logger that copies every
+record into its own log, and :func:`logging.captureWarnings`): that is
+undone here, so that a command that merely writes a file does not start
+printing each warning several times.
 
 Examples
 --------
@@ -37,6 +42,7 @@ b'#ASDF 1.0.0'
 """
 
 import io
+import logging
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -68,6 +74,37 @@ _FITS_HASH = "_fits_hash"
 RAMP_ARRAYS = {"data": "SCI", "pixeldq": "PIXELDQ", "groupdq": "GROUPDQ", "err": "ERR"}
 
 
+# Set once asdf's entry points are loaded (see _asdf).
+_loaded: list[bool] = []
+
+
+def _asdf():
+    """The asdf module, its registered resources and extensions loaded with
+    the root logger's handlers and :func:`warnings.showwarning` kept as
+    they were."""
+    import asdf
+
+    if _loaded:
+        return asdf
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    showwarning = warnings.showwarning
+    try:
+        config = asdf.get_config()
+        # Reading these loads every package's entry points, now.
+        config.resource_manager  # noqa: B018
+        config.extensions  # noqa: B018
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+        if warnings.showwarning is not showwarning:
+            logging.captureWarnings(False)
+            warnings.showwarning = showwarning
+    _loaded.append(True)
+    return asdf
+
+
 class ArrayRef(NamedTuple):
     """An image extension of the output file that the tree may point to.
 
@@ -90,9 +127,9 @@ class ArrayRef(NamedTuple):
 
     def node(self) -> Any:
         """The tagged ``ndarray`` node stdatamodels resolves to the data."""
-        import asdf
         from asdf.tagged import TaggedDict
 
+        asdf = _asdf()
         # The tag stdatamodels writes: the ndarray version of the ASDF
         # standard asdf writes by default (1.1.0 from standard 1.6.0).
         version = "1.1.0" if asdf.versioning.default_version > "1.5.0" else "1.0.0"
@@ -128,8 +165,7 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
         None, with a :class:`~irisdq.datamodels.hdu_io.DataModelWarning`,
         when the bytes are not an ASDF file asdf can read.
     """
-    import asdf
-
+    asdf = _asdf()
     try:
         with warnings.catch_warnings():
             # Missing extensions and unknown tags are expected: irisdq needs
@@ -264,9 +300,9 @@ def asdf_hdu_bytes(tree: dict) -> bytes:
         Header and data, each filled to 2880 bytes, with ``CHECKSUM`` and
         ``DATASUM``: the layout stdatamodels writes.
     """
-    import asdf
     from astropy.io import fits
 
+    asdf = _asdf()
     buffer = io.BytesIO()
     asdf.AsdfFile(tree).write_to(buffer)
     data = buffer.getvalue()
