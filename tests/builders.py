@@ -226,5 +226,5 @@ def read_asdf_tree(path: Path) -> dict:
         # asdf cannot resolve the ``fits:`` links outside stdatamodels, and
         # says so; they are kept as nodes.
         warnings.simplefilter("ignore")
-        with asdf.open(io.BytesIO(data), lazy_load=False) as af:
+        with asdf.open(io.BytesIO(data)) as af:
             return dict(af.tree)

@@ -125,15 +125,18 @@ class TestTree:
         with pytest.warns(DataModelWarning, match=r"raw\.fits: its ASDF extension"):
             assert read_tree(b"#ASDF 1.0.0\n%YAML 1.1\n--- [", "raw.fits") is None
 
-    def test_read_tree_keeps_unknown_tags(self):
+    def test_read_tree_keeps_unknown_tags_and_loads_arrays(self):
         tagged = asdf.tagged.TaggedDict({"a": 1}, "tag:example.org/thing-1.0.0")
         buffer = io.BytesIO()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            asdf.AsdfFile({"meta": {}, "wcs": tagged}).write_to(buffer)
+            asdf.AsdfFile({"wcs": tagged, "table": np.arange(3.0)}).write_to(buffer)
         tree = read_tree(buffer.getvalue())
         assert tree["wcs"]._tag == "tag:example.org/thing-1.0.0"
         assert tree["wcs"]["a"] == 1
+        # Read before the ASDF bytes are closed.
+        assert type(tree["table"]) is np.ndarray
+        assert tree["table"].tolist() == [0.0, 1.0, 2.0]
 
 
 class TestUpdateRampDQ:

@@ -171,9 +171,9 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
             # Missing extensions and unknown tags are expected: irisdq needs
             # neither gwcs nor jwst's schemas to carry the tree over.
             warnings.simplefilter("ignore")
+            # Lazily: asdf 3 would try to open the fits: links as files.
             with asdf.open(
                 io.BytesIO(data),
-                lazy_load=False,
                 ignore_unrecognized_tag=True,
                 ignore_missing_extensions=True,
             ) as af:
