@@ -449,9 +449,10 @@ class _Plan:
             )
         if status.st_nlink > 1:
             raise DataModelError(
-                f"{path}: has {status.st_nlink} hard links, and its headers must "
-                "grow, which needs a new file: the links would be split. Write a "
-                "new file instead (drop --in-place)"
+                f"{path}: has {status.st_nlink} hard links, and its headers or "
+                "ASDF metadata no longer fit where they are, which needs a new "
+                "file: the links would be split. Write a new file instead (drop "
+                "--in-place)"
             )
         if inplace.pending(real):
             raise DataModelError(
