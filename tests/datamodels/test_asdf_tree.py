@@ -2,6 +2,8 @@
 update_ramp_dq writes, new file or in place; stdatamodels opening it."""
 
 import io
+import subprocess
+import sys
 import warnings
 
 import asdf
@@ -227,32 +229,24 @@ def test_stdatamodels_opens_an_output(tmp_path):
     np.testing.assert_array_equal(tree["pixeldq"][3, 4], 1025)
 
 
-def test_asdf_entry_points_leave_logging_as_it_was(monkeypatch):
-    """stpipe 0.8, imported by asdf through its entry points, put a handler
-    on the root logger and captured warnings: each warning of `irisdq
-    dq-init` was printed three times."""
-    import logging
-
-    from irisdq.datamodels import asdf_tree
-
-    class Config:
-        @property
-        def resource_manager(self):
-            logging.getLogger().addHandler(logging.NullHandler())
-            logging.captureWarnings(True)
-
-        extensions = ()
-
-    monkeypatch.setattr(asdf_tree, "_loaded", [])
-    monkeypatch.setattr(asdf, "get_config", Config)
-    handlers, showwarning = list(logging.getLogger().handlers), warnings.showwarning
-    try:
-        assert asdf_tree._asdf() is asdf
-        assert logging.getLogger().handlers == handlers
-        assert warnings.showwarning is showwarning
-    finally:
-        logging.captureWarnings(False)
-        warnings.showwarning = showwarning
-        for handler in logging.getLogger().handlers:
-            if handler not in handlers:
-                logging.getLogger().removeHandler(handler)
+def test_writing_a_tree_loads_no_other_packages_asdf_plugins():
+    """asdf loads the plugins of every package that registers one (stpipe
+    among them): seconds of imports per process, and stpipe 0.8 took over
+    logging, so each warning of `irisdq dq-init` was printed three times."""
+    code = (
+        "import logging, sys, warnings\n"
+        "handlers, show = list(logging.getLogger().handlers), warnings.showwarning\n"
+        "from irisdq.datamodels import asdf_tree as t\n"
+        "hdu = t.asdf_hdu_bytes(t.ramp_tree({'S_DQINIT': 'X'}, []))\n"
+        "tree = t.read_tree(hdu[2880:].rstrip(bytes(1)))\n"
+        "assert tree['meta'] == {'cal_step': {'dq_init': 'X'}}, tree\n"
+        "assert logging.getLogger().handlers == handlers\n"
+        "assert warnings.showwarning is show\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules}"
+        " & {'stpipe', 'crds', 'stdatamodels', 'gwcs', 'asdf_astropy'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"

@@ -15,12 +15,14 @@ The tree carries no ``_fits_hash``: stdatamodels then reads the FITS
 keywords its schema knows and lets them win over the tree, so the headers
 stay the authority whoever changes them later.
 
-``asdf`` is imported on first use, not with irisdq. asdf then imports
-every package that registers ASDF resources, and stpipe 0.8 configures
-logging when imported (a handler on the root logger that copies every
-record into its own log, and :func:`logging.captureWarnings`): that is
-undone here, so that a command that merely writes a file does not start
-printing each warning several times.
+``asdf`` is imported on first use, not with irisdq, and works here with
+its own extensions and the ASDF standard's schemas only. By default it
+imports every package that registers ASDF plugins (stpipe, stdatamodels,
+gwcs, asdf-astropy): seconds of imports for each ``irisdq dq-init``
+process, and stpipe 0.8 configures logging when imported (a handler on the
+root logger and :func:`logging.captureWarnings`), which printed each
+warning of the command three times. Tags of those packages are kept as
+raw tagged nodes, which is all a tree that is carried over needs.
 
 Examples
 --------
@@ -41,10 +43,11 @@ Examples
 b'#ASDF 1.0.0'
 """
 
+import contextlib
+import functools
 import io
-import logging
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -74,35 +77,55 @@ _FITS_HASH = "_fits_hash"
 RAMP_ARRAYS = {"data": "SCI", "pixeldq": "PIXELDQ", "groupdq": "GROUPDQ", "err": "ERR"}
 
 
-# Set once asdf's entry points are loaded (see _asdf).
-_loaded: list[bool] = []
+# The distributions whose ASDF plugins irisdq loads.
+_CORE_PLUGINS = {"asdf", "asdf-standard"}
 
 
-def _asdf():
-    """The asdf module, its registered resources and extensions loaded with
-    the root logger's handlers and :func:`warnings.showwarning` kept as
-    they were."""
+@functools.cache
+def _core_plugins(group: str) -> list:
+    """The plugins of one entry-point group that asdf and the ASDF standard
+    register, loaded as asdf loads them."""
+    from importlib.metadata import entry_points
+
+    from asdf.extension import ExtensionProxy
+    from asdf.resource import ResourceMappingProxy
+
+    proxy = ExtensionProxy if group == "asdf.extensions" else ResourceMappingProxy
+    found, seen = [], set()
+    for point in entry_points(group=group):
+        dist = point.dist
+        name = dist.name.lower().replace("_", "-")
+        # Python 3.11's importlib.metadata may list an entry point twice.
+        if name not in _CORE_PLUGINS or (name, point.name) in seen:
+            continue
+        seen.add((name, point.name))
+        elements = point.load()()
+        for element in elements if isinstance(elements, list) else [elements]:
+            found.append(
+                proxy(element, package_name=dist.name, package_version=dist.version)
+            )
+    return found
+
+
+@contextlib.contextmanager
+def _core_asdf() -> Iterator[Any]:
+    """The asdf module, configured with its core plugins only."""
     import asdf
 
-    if _loaded:
-        return asdf
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    showwarning = warnings.showwarning
-    try:
-        config = asdf.get_config()
-        # Reading these loads every package's entry points, now.
-        config.resource_manager  # noqa: B018
-        config.extensions  # noqa: B018
-    finally:
-        for handler in root.handlers:
-            if handler not in handlers:
-                root.removeHandler(handler)
-        if warnings.showwarning is not showwarning:
-            logging.captureWarnings(False)
-            warnings.showwarning = showwarning
-    _loaded.append(True)
-    return asdf
+    with asdf.config_context() as config:
+        # asdf has no public way to set these lists without first loading
+        # every entry point; a later asdf without these attributes gets
+        # its default configuration, slower but equivalent.
+        if all(
+            hasattr(config, name)
+            for name in ("_extensions", "_resource_mappings", "_resource_manager")
+        ):
+            # The schemas first: loading asdf's extensions reads their
+            # manifests through this configuration.
+            config._resource_mappings = list(_core_plugins("asdf.resource_mappings"))
+            config._resource_manager = None
+            config._extensions = list(_core_plugins("asdf.extensions"))
+        yield asdf
 
 
 class ArrayRef(NamedTuple):
@@ -127,9 +150,9 @@ class ArrayRef(NamedTuple):
 
     def node(self) -> Any:
         """The tagged ``ndarray`` node stdatamodels resolves to the data."""
+        import asdf
         from asdf.tagged import TaggedDict
 
-        asdf = _asdf()
         # The tag stdatamodels writes: the ndarray version of the ASDF
         # standard asdf writes by default (1.1.0 from standard 1.6.0).
         version = "1.1.0" if asdf.versioning.default_version > "1.5.0" else "1.0.0"
@@ -148,8 +171,8 @@ class ArrayRef(NamedTuple):
 def read_tree(data: bytes, source: str = "") -> dict | None:
     """Return the tree of an ASDF extension's bytes, or None if unreadable.
 
-    Tags of libraries that are not installed (gwcs objects of a jwst file)
-    are kept as tagged raw nodes, so writing the tree back keeps them.
+    Tags of other libraries (the gwcs objects of a jwst file) are kept as
+    raw tagged nodes, so writing the tree back keeps them.
     Arrays stored inside the ASDF bytes are read into memory.
 
     Parameters
@@ -165,9 +188,8 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
         None, with a :class:`~irisdq.datamodels.hdu_io.DataModelWarning`,
         when the bytes are not an ASDF file asdf can read.
     """
-    asdf = _asdf()
     try:
-        with warnings.catch_warnings():
+        with _core_asdf() as asdf, warnings.catch_warnings():
             # Missing extensions and unknown tags are expected: irisdq needs
             # neither gwcs nor jwst's schemas to carry the tree over.
             warnings.simplefilter("ignore")
@@ -302,9 +324,9 @@ def asdf_hdu_bytes(tree: dict) -> bytes:
     """
     from astropy.io import fits
 
-    asdf = _asdf()
     buffer = io.BytesIO()
-    asdf.AsdfFile(tree).write_to(buffer)
+    with _core_asdf() as asdf:
+        asdf.AsdfFile(tree).write_to(buffer)
     data = buffer.getvalue()
     data += b"\0" * (-len(data) % BLOCK)
     size = len(buffer.getvalue())
