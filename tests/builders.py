@@ -227,3 +227,35 @@ def write_shipped_cache(root: Path) -> Path:
     references = root / "references" / "tmt" / "iris"
     references.mkdir(parents=True, exist_ok=True)
     return write_mask(references / "tmt_iris_mask_0001.fits")
+
+
+def asdf_extension(tree: dict) -> fits.BinTableHDU:
+    """An ``ASDF`` extension holding ``tree``, laid out as stdatamodels
+    writes it: one row, one column of the ASDF file's bytes."""
+    import io
+
+    import asdf
+
+    buffer = io.BytesIO()
+    asdf.AsdfFile(tree).write_to(buffer)
+    data = np.frombuffer(buffer.getvalue(), dtype=np.uint8)[None, :]
+    column = fits.Column("ASDF_METADATA", f"{data.shape[1]}B", array=data)
+    return fits.BinTableHDU.from_columns([column], name="ASDF")
+
+
+def read_asdf_tree(path: Path) -> dict:
+    """The tree of a FITS file's ``ASDF`` extension (arrays that point to
+    FITS extensions left as asdf reads them)."""
+    import io
+    import warnings
+
+    import asdf
+
+    with fits.open(path) as hdul:
+        data = hdul["ASDF"].data.tobytes()
+    with warnings.catch_warnings():
+        # asdf cannot resolve the ``fits:`` links outside stdatamodels, and
+        # says so; they are kept as nodes.
+        warnings.simplefilter("ignore")
+        with asdf.open(io.BytesIO(data)) as af:
+            return dict(af.tree)

@@ -116,6 +116,17 @@ def _is_mixed_string(bit_flags, flag_name_map) -> bool:
     return any(numeric) and not all(numeric)
 
 
+def _astropy_keeps_spaces(expected) -> bool:
+    """Whether astropy refused a flag name only for the spaces around it
+    ("CR, CR" fails on ' CR'), as astropy 7.0 does; newer astropy strips
+    them, as irisdq does."""
+    status, value, _ = expected
+    if status != "raise" or not isinstance(value, AttributeError | KeyError):
+        return False
+    name = str(value).partition("'")[2].rpartition("'")[0]
+    return bool(name) and name != name.strip()
+
+
 def _is_number(token: str) -> bool:
     try:
         int(token.strip("() ~\t"))
@@ -177,6 +188,7 @@ def test_interpret_bit_flags_matches_astropy(bit_flags, flip_bits, map_kind):
     )
     if expected[0] == "raise" and _is_mixed_string(bit_flags, astropy_map):
         assume(False)  # an extension: checked in test_mixed_strings_extension
+    assume(not _astropy_keeps_spaces(expected))
     _assert_same_outcome(expected, actual)
 
 
@@ -251,6 +263,7 @@ def test_bitfield_to_boolean_mask_matches_astropy(
     )
     if expected[0] == "raise" and _is_mixed_string(ignore_flags, astropy_map):
         assume(False)
+    assume(not _astropy_keeps_spaces(expected))
     if chunks == "tiny":
         with _tiny_chunks():
             actual = _run(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from builders import read_asdf_tree
 from irisdq.datamodels import RampModel, TMTMaskModel
 from irisdq.dq_init import DQInitStep
 from irisdq.errors import (
@@ -97,7 +98,7 @@ class TestFlags:
         ) in records
         assert not [r for r in records if r[0] == "WARNING"]
         hdus = read(out)
-        assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ"]
+        assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
         assert hdus["GROUPDQ"][1].shape == (1, 4, 10, 10)
         assert hdus["GROUPDQ"][1].dtype == np.uint8
 
@@ -150,7 +151,11 @@ class TestIrisTestRampLayout:
         assert hdus["PIXELDQ"][1][1, 1] == 2**31 + 8
         assert hdus["GROUPDQ"][1][:, :, 3, 7].tolist() == [[1, 1, 1, 1]]
         assert hdus["PRIMARY"][0]["R_MASK"] == str(mask_path)
-        assert hdu_bytes(out, "ASDF") == hdu_bytes(ramp, "ASDF")
+        # The earlier step's tree is carried over, with this step added.
+        assert read_asdf_tree(out)["meta"]["cal_step"] == {
+            "assign_wcs": "COMPLETE",
+            "dq_init": "COMPLETE",
+        }
         assert hdu_bytes(out, "SCI") == hdu_bytes(ramp, "SCI")
         assert ramp.read_bytes() == before
 
@@ -284,7 +289,8 @@ class TestMasks:
         assert "step skipped" in caplog.text
         before, after = read(ramp), read(out)
         assert after["PRIMARY"][0]["S_DQINIT"] == "SKIPPED"
-        assert list(after) == list(before) == ["PRIMARY", "SCI"]
+        assert list(before) == ["PRIMARY", "SCI"]
+        assert list(after) == ["PRIMARY", "SCI", "ASDF"]
         assert hdu_bytes(out, "SCI") == hdu_bytes(ramp, "SCI")
         changed = {
             key
@@ -375,7 +381,7 @@ class TestInPlace:
         sci_before = hdu_bytes(ramp, "SCI")
         DQInitStep.call(ramp, inplace=True)
         hdus = read(ramp)
-        assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ"]
+        assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
         assert hdus["PIXELDQ"][1][5, 7] == 1025
         assert hdu_bytes(ramp, "SCI") == sci_before
         # A second run ORs again: same result.

@@ -120,7 +120,7 @@ def test_file_path_skipped(not_applicable_cache, tmp_path):
         assert header["S_DQINIT"] == "SKIPPED"
         assert header["R_MASK"] == "N/A"
         assert header["CRDS_CTX"] == "tmt_0002.pmap"
-        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI"]
+        assert [hdu.name for hdu in hdul] == ["PRIMARY", "SCI", "ASDF"]
 
 
 def test_model_path_skipped(not_applicable_cache, caplog):
@@ -133,7 +133,9 @@ def test_model_path_skipped(not_applicable_cache, caplog):
     model.data = np.zeros((1, 2, 4, 4), dtype=np.float32)
     with caplog.at_level(logging.WARNING, logger="irisdq"):
         result = DQInitStep.call(model)
-    skipped = [r for r in caplog.records if "step skipped" in r.getMessage()]
+    # stpipe 0.8, once imported (by the stpipe tests), renames every record
+    # to "stpipe" and handles it again: the same record is captured twice.
+    skipped = {id(r) for r in caplog.records if "step skipped" in r.getMessage()}
     assert len(skipped) == 1
     assert result.meta.cal_step.dq_init == "SKIPPED"
     assert result.meta.ref_file.mask.name == "N/A"

@@ -4,17 +4,22 @@
 step: given a ramp file, primary-header keywords to record and the flags to
 OR into PIXELDQ and into every GROUPDQ plane, it writes the result
 
-- to a new file: the extensions it does not change (SCI, ERR, ASDF, ...) are
+- to a new file: the extensions it does not change (SCI, ERR, ...) are
   copied byte for byte (CHECKSUM/DATASUM added where they lack them),
   PIXELDQ is written from one plane in memory and GROUPDQ plane by plane,
   into a temporary file renamed into place
   (:func:`~irisdq.datamodels.atomic.atomic_output`);
-- or in place: only the primary header and the DQ extensions are rewritten
-  (or appended), under the undo journal of
+- or in place: only the primary header, the DQ extensions and the ASDF
+  extension are rewritten (or appended), under the undo journal of
   :func:`~irisdq.datamodels.inplace.update_in_place`; when a rewritten HDU
   would not take exactly the space of the old one (a header that grows, a
-  DQ array stored in another type), the whole file is rewritten through a
-  temporary file instead, keeping its permissions and owner.
+  DQ array stored in another type, a longer ASDF tree), the whole file is
+  rewritten through a temporary file instead, keeping its permissions and
+  owner.
+
+Either way the file ends with one ``ASDF`` extension, the metadata tree
+stdatamodels reads (:mod:`irisdq.datamodels.asdf_tree`): the input's tree
+updated when it had a readable one, else a new one.
 
 Memory is a few DQ planes whatever the number of groups.
 
@@ -49,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from irisdq.datamodels import inplace
+from irisdq.datamodels import asdf_tree, inplace
 from irisdq.datamodels.atomic import atomic_output
 from irisdq.datamodels.hdu_io import (
     copy_hdu_with_checksums,
@@ -204,6 +209,7 @@ class _Plan:
     pixeldq_hdu: Any = None
     groupdq_hdu: Any = None
     created: list[DQArrayChange] = field(default_factory=list)
+    asdf_hdu: bytes = b""
 
     @classmethod
     def build(cls, ramp, source: Path, keywords, pixel_flags, group_flags) -> "_Plan":
@@ -230,30 +236,72 @@ class _Plan:
             # need not cut one.
             header[keyword] = (value, comment) if comment else value
         plan = cls(ramp, source, header, pixel_flags, group_flags, tuple(ramp.shape))
-        if pixel_flags is None:
-            return plan
-        ny, nx = plan.cube[-2:]
+        if pixel_flags is not None:
+            plan._plan_dq(layout)
+        plan.asdf_hdu = plan._asdf_hdu(layout)
+        return plan
+
+    def _plan_dq(self, layout) -> None:
+        """Which DQ arrays are updated and which are made anew."""
+        pixel_flags, group_flags = self.pixel_flags, self.group_flags
+        ny, nx = self.cube[-2:]
         if pixel_flags.shape != (ny, nx) or group_flags.shape != (ny, nx):
             raise DataModelError(
-                f"{source}: the flags are {pixel_flags.shape} but the ramp's "
+                f"{self.source}: the flags are {pixel_flags.shape} but the ramp's "
                 f"planes are {(ny, nx)}"
             )
         by_name = {hdu.name: hdu for hdu in layout[1:]}
         found = by_name.get("PIXELDQ")
         if found is not None and found.shape == (ny, nx):
-            plan.pixeldq_hdu = found
-            plan.pixeldq = ramp.pixeldq
-            np.bitwise_or(plan.pixeldq, pixel_flags, out=plan.pixeldq)
+            self.pixeldq_hdu = found
+            self.pixeldq = self.ramp.pixeldq
+            np.bitwise_or(self.pixeldq, pixel_flags, out=self.pixeldq)
         else:
-            plan.created.append(_change("PIXELDQ", found, (ny, nx)))
+            self.created.append(_change("PIXELDQ", found, (ny, nx)))
             # Nothing to OR into: the flags are PIXELDQ (only read here).
-            plan.pixeldq = pixel_flags
+            self.pixeldq = pixel_flags
         found = by_name.get("GROUPDQ")
-        if found is not None and found.shape == plan.cube:
-            plan.groupdq_hdu = found
+        if found is not None and found.shape == self.cube:
+            self.groupdq_hdu = found
         else:
-            plan.created.append(_change("GROUPDQ", found, plan.cube))
-        return plan
+            self.created.append(_change("GROUPDQ", found, self.cube))
+
+    def _asdf_hdu(self, layout) -> bytes:
+        """The output's ASDF extension: the input's tree (if readable)
+        updated, or a new one."""
+        previous = None
+        old = [hdu for hdu in layout[1:] if hdu.name == asdf_tree.ASDF_EXTENSION]
+        if old:
+            with open(self.source, "rb", buffering=0) as stream:
+                data = os.pread(stream.fileno(), old[0].data_size, old[0].data_offset)
+            previous = asdf_tree.read_tree(data, str(self.source))
+        return asdf_tree.asdf_hdu_bytes(
+            asdf_tree.ramp_tree(self.header, self._array_refs(layout), previous)
+        )
+
+    def _array_refs(self, layout) -> list[asdf_tree.ArrayRef]:
+        """The image extensions of the output that the tree can point to."""
+        updating = self.pixel_flags is not None
+        refs = []
+        for hdu in layout[1:]:
+            if hdu.kind != "IMAGE" or not hdu.name:
+                continue
+            if updating and hdu.name in _DQ_NAMES:
+                continue
+            encoding = image_encoding(hdu.header)
+            # BSCALE/BZERO scaled values have no stored array to point to.
+            if not encoding.scaled:
+                refs.append(
+                    asdf_tree.ArrayRef(hdu.name, hdu.ver, hdu.shape, encoding.values)
+                )
+        if updating:
+            for hdu, name, shape, dtype in (
+                (self.pixeldq_hdu, "PIXELDQ", self.cube[-2:], np.dtype(np.uint32)),
+                (self.groupdq_hdu, "GROUPDQ", self.cube, np.dtype(np.uint8)),
+            ):
+                ver = 1 if hdu is None else hdu.ver
+                refs.append(asdf_tree.ArrayRef(name, ver, shape, dtype))
+        return refs
 
     # -- the arrays as written ----------------------------------------------
 
@@ -309,7 +357,7 @@ class _Plan:
 
     def write_copy(self, source_path: Path, target: Path, *, overwrite: bool) -> None:
         layout = self.ramp.hdu_layout
-        size_hint = layout[-1].end + self._dq_bytes()
+        size_hint = layout[-1].end + self._dq_bytes() + len(self.asdf_hdu)
         with (
             open(source_path, "rb", buffering=0) as source,
             atomic_output(target, overwrite=overwrite, size_hint=size_hint) as out,
@@ -324,6 +372,8 @@ class _Plan:
             # Arrays the input lacks go right after SCI, as in jwst.
             missing = [n for n in writers if n not in names] if updating else []
             for hdu in layout[1:]:
+                if hdu.name == asdf_tree.ASDF_EXTENSION:
+                    continue  # replaced by the updated tree, at the end
                 if updating and hdu.name in writers:
                     writers[hdu.name]()
                 else:
@@ -332,6 +382,8 @@ class _Plan:
                     for name in missing:
                         writers[name]()
                     missing = []
+            # Last, as stdatamodels places it.
+            out.write(self.asdf_hdu)
 
     # -- the input file itself ---------------------------------------------------
 
@@ -356,6 +408,15 @@ class _Plan:
                     self._write_pixeldq(stream)
                 if self.groupdq_hdu is None:
                     self._write_groupdq(stream, stream)
+            old = self._old_asdf()
+            if old is None:
+                if self.pixel_flags is None:
+                    stream.seek(end)
+                    stream.truncate(end)
+                stream.write(self.asdf_hdu)
+            else:
+                stream.seek(old.header_offset)
+                stream.write(self.asdf_hdu)
             stream.seek(0)
             write_image_hdu(stream, None, self.header, primary=True)
         return RampDQUpdate(path, self.created)
@@ -369,6 +430,14 @@ class _Plan:
         if size != primary.data_offset:
             return None
         regions = [(0, primary.data_offset)]
+        names = _names(layout)
+        if names.count(asdf_tree.ASDF_EXTENSION) > 1:
+            return None  # the rewrite keeps one
+        old = self._old_asdf()
+        if old is not None:
+            if old.end - old.header_offset != len(self.asdf_hdu):
+                return None
+            regions.append((old.header_offset, old.end))
         if self.pixel_flags is None:
             return regions
         for hdu, name, shape, dtype in (
@@ -390,6 +459,16 @@ class _Plan:
             regions.append((hdu.header_offset, hdu.end))
         return regions
 
+    def _old_asdf(self):
+        return next(
+            (
+                hdu
+                for hdu in self.ramp.hdu_layout[1:]
+                if hdu.name == asdf_tree.ASDF_EXTENSION
+            ),
+            None,
+        )
+
     def _rewrite_whole(self, path: Path) -> None:
         real = Path(os.path.realpath(path))
         status = real.stat()
@@ -400,9 +479,10 @@ class _Plan:
             )
         if status.st_nlink > 1:
             raise DataModelError(
-                f"{path}: has {status.st_nlink} hard links, and its headers must "
-                "grow, which needs a new file: the links would be split. Write a "
-                "new file instead (drop --in-place)"
+                f"{path}: has {status.st_nlink} hard links, and its headers or "
+                "ASDF metadata no longer fit where they are, which needs a new "
+                "file: the links would be split. Write a new file instead (drop "
+                "--in-place)"
             )
         if inplace.pending(real):
             raise DataModelError(

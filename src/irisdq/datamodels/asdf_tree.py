@@ -1,0 +1,353 @@
+"""The ASDF extension: a file's metadata tree, as stdatamodels reads it.
+
+stdatamodels (and so jwst and every stpipe pipeline built on it) keeps a
+model's tree in an ``ASDF`` binary-table extension: one row, one column
+``ASDF_METADATA`` of unsigned bytes holding a whole ASDF file. The tree's
+arrays are not in it: each is an ``ndarray`` node whose ``source`` is
+``fits:<EXTNAME>,<EXTVER>``, which the reader replaces with that
+extension's data. This module builds such a tree for a ramp (``meta``
+from the primary header through :data:`irisdq.datamodels.meta.KEYWORDS`,
+``data``/``pixeldq``/``groupdq``/``err`` referencing SCI, PIXELDQ, GROUPDQ,
+ERR), updates the tree a file already has, and encodes the extension as
+bytes ready to be written, ``CHECKSUM`` and ``DATASUM`` included.
+
+The tree carries no ``_fits_hash``: stdatamodels then reads the FITS
+keywords its schema knows and lets them win over the tree, so the headers
+stay the authority whoever changes them later.
+
+``asdf`` is imported on first use, not with irisdq, and works here with
+its own extensions and the ASDF standard's schemas only. By default it
+imports every package that registers ASDF plugins (stpipe, stdatamodels,
+gwcs, asdf-astropy): seconds of imports for each ``irisdq dq-init``
+process, and stpipe 0.8 configures logging when imported (a handler on the
+root logger and :func:`logging.captureWarnings`), which printed each
+warning of the command three times. Tags of those packages are kept as
+raw tagged nodes, which is all a tree that is carried over needs.
+
+Examples
+--------
+>>> import io
+>>> from astropy.io import fits
+>>> header = fits.Header([("INSTRUME", "IRIS"), ("S_DQINIT", "COMPLETE")])
+>>> arrays = [ArrayRef("SCI", 1, (1, 2, 4, 4), np.dtype("float32"))]
+>>> tree = ramp_tree(header, arrays)
+>>> tree["meta"]["cal_step"], tree["data"]["source"]
+({'dq_init': 'COMPLETE'}, 'fits:SCI,1')
+>>> hdu = asdf_hdu_bytes(tree)
+>>> len(hdu) % 2880
+0
+>>> primary = fits.PrimaryHDU()
+>>> out = io.BytesIO(primary.header.tostring().encode() + hdu)
+>>> with fits.open(out, checksum=True) as hdul:
+...     hdul["ASDF"].data["ASDF_METADATA"][0][:11].tobytes()
+b'#ASDF 1.0.0'
+"""
+
+import contextlib
+import functools
+import io
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from irisdq.datamodels.checksum import ALL_ONES, add_sums, encode_checksum, word_sum
+from irisdq.datamodels.hdu_io import DataModelWarning
+from irisdq.datamodels.layout import BLOCK
+from irisdq.datamodels.meta import from_keywords
+
+__all__ = [
+    "ASDF_EXTENSION",
+    "RAMP_ARRAYS",
+    "ArrayRef",
+    "asdf_hdu_bytes",
+    "ramp_tree",
+    "read_tree",
+]
+
+ASDF_EXTENSION = "ASDF"
+_COLUMN = "ASDF_METADATA"
+_FITS_SOURCE = "fits:"
+# stdatamodels compares this with a hash of the headers to skip reading
+# them; a tree that irisdq rewrites must not claim the old headers.
+_FITS_HASH = "_fits_hash"
+
+#: Tree attribute -> extension, as jwst's ``RampModel`` names them.
+RAMP_ARRAYS = {"data": "SCI", "pixeldq": "PIXELDQ", "groupdq": "GROUPDQ", "err": "ERR"}
+
+
+# The distributions whose ASDF plugins irisdq loads.
+_CORE_PLUGINS = {"asdf", "asdf-standard"}
+
+
+@functools.cache
+def _core_plugins(group: str) -> list:
+    """The plugins of one entry-point group that asdf and the ASDF standard
+    register, loaded as asdf loads them."""
+    from importlib.metadata import entry_points
+
+    from asdf.extension import ExtensionProxy
+    from asdf.resource import ResourceMappingProxy
+
+    proxy = ExtensionProxy if group == "asdf.extensions" else ResourceMappingProxy
+    found, seen = [], set()
+    for point in entry_points(group=group):
+        dist = point.dist
+        name = dist.name.lower().replace("_", "-")
+        # Python 3.11's importlib.metadata may list an entry point twice.
+        if name not in _CORE_PLUGINS or (name, point.name) in seen:
+            continue
+        seen.add((name, point.name))
+        elements = point.load()()
+        for element in elements if isinstance(elements, list) else [elements]:
+            found.append(
+                proxy(element, package_name=dist.name, package_version=dist.version)
+            )
+    return found
+
+
+@contextlib.contextmanager
+def _core_asdf() -> Iterator[Any]:
+    """The asdf module, configured with its core plugins only."""
+    import asdf
+
+    with asdf.config_context() as config:
+        # asdf has no public way to set these lists without first loading
+        # every entry point; a later asdf without these attributes gets
+        # its default configuration, slower but equivalent.
+        if all(
+            hasattr(config, name)
+            for name in ("_extensions", "_resource_mappings", "_resource_manager")
+        ):
+            # The schemas first: loading asdf's extensions reads their
+            # manifests through this configuration.
+            config._resource_mappings = list(_core_plugins("asdf.resource_mappings"))
+            config._resource_manager = None
+            config._extensions = list(_core_plugins("asdf.extensions"))
+        yield asdf
+
+
+class ArrayRef(NamedTuple):
+    """An image extension of the output file that the tree may point to.
+
+    Attributes
+    ----------
+    name : str
+        ``EXTNAME``.
+    ver : int
+        ``EXTVER``.
+    shape : tuple of int
+        The numpy shape.
+    dtype : numpy.dtype
+        The dtype astropy reads the values as (uint32 for int32 with BZERO).
+    """
+
+    name: str
+    ver: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def node(self) -> Any:
+        """The tagged ``ndarray`` node stdatamodels resolves to the data."""
+        import asdf
+        from asdf.tagged import TaggedDict
+
+        # The tag stdatamodels writes: the ndarray version of the ASDF
+        # standard asdf writes by default (1.1.0 from standard 1.6.0).
+        version = "1.1.0" if asdf.versioning.default_version > "1.5.0" else "1.0.0"
+        return TaggedDict(
+            {
+                "source": f"{_FITS_SOURCE}{self.name},{self.ver}",
+                "shape": [int(n) for n in self.shape],
+                "datatype": np.dtype(self.dtype).name,
+                # FITS stores every array big-endian.
+                "byteorder": "big",
+            },
+            f"tag:stsci.edu:asdf/core/ndarray-{version}",
+        )
+
+
+def read_tree(data: bytes, source: str = "") -> dict | None:
+    """Return the tree of an ASDF extension's bytes, or None if unreadable.
+
+    Tags of other libraries (the gwcs objects of a jwst file) are kept as
+    raw tagged nodes, so writing the tree back keeps them.
+    Arrays stored inside the ASDF bytes are read into memory.
+
+    Parameters
+    ----------
+    data : bytes
+        The extension's data: a whole ASDF file.
+    source : str, optional
+        The FITS file, for the warning.
+
+    Returns
+    -------
+    dict or None
+        None, with a :class:`~irisdq.datamodels.hdu_io.DataModelWarning`,
+        when the bytes are not an ASDF file asdf can read.
+    """
+    try:
+        with _core_asdf() as asdf, warnings.catch_warnings():
+            # Missing extensions and unknown tags are expected: irisdq needs
+            # neither gwcs nor jwst's schemas to carry the tree over.
+            warnings.simplefilter("ignore")
+            # Lazily: asdf 3 would try to open the fits: links as files.
+            with asdf.open(
+                io.BytesIO(data),
+                ignore_unrecognized_tag=True,
+                ignore_missing_extensions=True,
+            ) as af:
+                tree = {
+                    key: value
+                    for key, value in af.tree.items()
+                    if key not in ("asdf_library", "history")
+                }
+                _load_arrays(tree)
+    # asdf and its YAML parser raise many types for a damaged file; any of
+    # them means the same here: the old tree cannot be carried over.
+    except Exception as exc:
+        warnings.warn(
+            f"{source or 'file'}: its ASDF extension is not a readable ASDF file "
+            f"({type(exc).__name__}: {exc}); it is replaced by a new tree",
+            DataModelWarning,
+            stacklevel=2,
+        )
+        return None
+    return tree
+
+
+def _load_arrays(node: Any) -> None:
+    """Turn lazily read arrays into numpy arrays before the file closes,
+    leaving those that point to FITS extensions as they are."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, dict | list):
+            _load_arrays(value)
+        elif _fits_source(value) is None and hasattr(value, "__array__"):
+            node[key] = np.array(value)
+
+
+def _fits_source(node: Any) -> str | None:
+    source = node.get("source") if isinstance(node, dict) else None
+    if source is None:
+        # asdf's own array type for a file-relative source.
+        source = getattr(node, "_source", None)
+    if isinstance(source, str) and source.startswith(_FITS_SOURCE):
+        return source
+    return None
+
+
+def _relink(node: Any, refs: Mapping[str, ArrayRef]) -> None:
+    """Point every ``fits:`` array of ``node`` at the output's extension,
+    or drop it when the output has no such extension."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    drop = []
+    for key, value in list(items):
+        source = _fits_source(value)
+        if source is None:
+            if isinstance(value, dict | list):
+                _relink(value, refs)
+            continue
+        name, _, ver = source[len(_FITS_SOURCE) :].rpartition(",")
+        ref = refs.get(f"{name.upper()},{ver}")
+        if ref is None:
+            drop.append(key)
+        else:
+            node[key] = ref.node()
+    for key in reversed(drop):
+        del node[key]
+
+
+def ramp_tree(header, arrays: Iterable[ArrayRef], previous: dict | None = None) -> dict:
+    """Return the ASDF tree of a ramp file.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header or mapping
+        The primary header as written: ``meta`` is made from the keywords
+        of :data:`irisdq.datamodels.meta.KEYWORDS`.
+    arrays : iterable of ArrayRef
+        The image extensions of the file as written.
+    previous : dict, optional
+        The tree the input had (:func:`read_tree`): kept, with its ``meta``
+        updated from ``header``, its arrays pointed at the new file's
+        extensions (dropped when gone) and its ``_fits_hash`` removed.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> old = {"meta": {"cal_step": {"assign_wcs": "COMPLETE"}}, "_fits_hash": "0"}
+    >>> tree = ramp_tree({"S_DQINIT": "SKIPPED"}, [], old)
+    >>> tree
+    {'meta': {'cal_step': {'assign_wcs': 'COMPLETE', 'dq_init': 'SKIPPED'}}}
+    """
+    tree = dict(previous) if previous else {}
+    tree.pop(_FITS_HASH, None)
+    refs = {f"{ref.name},{ref.ver}": ref for ref in arrays}
+    _relink(tree, refs)
+    meta = tree.get("meta")
+    if not isinstance(meta, dict):
+        meta = tree["meta"] = {}
+    for path, value in from_keywords(header).to_dict().items():
+        node = meta
+        *groups, leaf = path.split(".")
+        for group in groups:
+            if not isinstance(node.get(group), dict):
+                node[group] = {}
+            node = node[group]
+        node[leaf] = value
+    for attribute, name in RAMP_ARRAYS.items():
+        ref = refs.get(f"{name},1")
+        if ref is not None:
+            tree[attribute] = ref.node()
+    return tree
+
+
+def asdf_hdu_bytes(tree: dict) -> bytes:
+    """Encode ``tree`` as a complete ``ASDF`` BINTABLE HDU.
+
+    Parameters
+    ----------
+    tree : dict
+        An ASDF tree (:func:`ramp_tree`).
+
+    Returns
+    -------
+    bytes
+        Header and data, each filled to 2880 bytes, with ``CHECKSUM`` and
+        ``DATASUM``: the layout stdatamodels writes.
+    """
+    from astropy.io import fits
+
+    buffer = io.BytesIO()
+    with _core_asdf() as asdf:
+        asdf.AsdfFile(tree).write_to(buffer)
+    data = buffer.getvalue()
+    data += b"\0" * (-len(data) % BLOCK)
+    size = len(buffer.getvalue())
+    header = fits.Header(
+        [
+            ("XTENSION", "BINTABLE", "binary table extension"),
+            ("BITPIX", 8, "array data type"),
+            ("NAXIS", 2, "number of array dimensions"),
+            ("NAXIS1", size, "length of dimension 1"),
+            ("NAXIS2", 1, "length of dimension 2"),
+            ("PCOUNT", 0, "number of group parameters"),
+            ("GCOUNT", 1, "number of groups"),
+            ("TFIELDS", 1, "number of table fields"),
+            ("TTYPE1", _COLUMN),
+            ("TFORM1", f"{size}B"),
+            ("EXTNAME", ASDF_EXTENSION, "extension name"),
+            ("CHECKSUM", "0" * 16, "HDU checksum"),
+        ]
+    )
+    datasum = word_sum(data)
+    header["DATASUM"] = (str(datasum), "data unit checksum")
+    header_sum = word_sum(header.tostring().encode("ascii"))
+    header["CHECKSUM"] = encode_checksum(~add_sums(header_sum, datasum) & ALL_ONES)
+    return header.tostring().encode("ascii") + data

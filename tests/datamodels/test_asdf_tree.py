@@ -1,0 +1,252 @@
+"""The ASDF extension of irisdq's outputs: the tree, its encoding, and what
+update_ramp_dq writes, new file or in place; stdatamodels opening it."""
+
+import io
+import subprocess
+import sys
+import warnings
+
+import asdf
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from builders import asdf_extension, read_asdf_tree, write_full_frame_ramp
+from irisdq.datamodels.asdf_tree import (
+    ArrayRef,
+    asdf_hdu_bytes,
+    ramp_tree,
+    read_tree,
+)
+from irisdq.datamodels.hdu_io import DataModelWarning
+from irisdq.datamodels.ramp_dq import update_ramp_dq
+
+SHAPE = (1, 3, 16, 16)
+KEYWORDS = {
+    "S_DQINIT": "COMPLETE",
+    "R_MASK": "crds://tmt_iris_mask_0001.fits",
+    "CRDS_CTX": "tmt_0001.pmap",
+}
+
+
+def _flags():
+    pixel = np.zeros(SHAPE[-2:], dtype=np.uint32)
+    pixel[3, 4] = 1025
+    return pixel, (pixel & 1).astype(np.uint8)
+
+
+def _ramp(path, tree=None):
+    """A raw IRIS ramp without DQ arrays; with an ASDF extension holding
+    ``tree`` when given."""
+    write_full_frame_ramp(path, shape=SHAPE)
+    if tree is not None:
+        with fits.open(path) as hdul:
+            hdus = [hdu.copy() for hdu in hdul]
+        fits.HDUList([*hdus, asdf_extension(tree)]).writeto(
+            path, overwrite=True, checksum=True
+        )
+    return path
+
+
+def _names(path):
+    with fits.open(path) as hdul:
+        return [hdu.name for hdu in hdul]
+
+
+def _source(node):
+    return node["source"] if isinstance(node, dict) else node._source
+
+
+class TestTree:
+    def test_meta_from_header_and_arrays_as_extension_links(self):
+        header = fits.Header(
+            [("DATAMODL", "RampModel"), ("NINTS", 1), *KEYWORDS.items()]
+        )
+        arrays = [
+            ArrayRef("SCI", 1, SHAPE, np.dtype("float32")),
+            ArrayRef("PIXELDQ", 1, SHAPE[-2:], np.dtype("uint32")),
+        ]
+        tree = ramp_tree(header, arrays)
+        assert tree["meta"] == {
+            "model_type": "RampModel",
+            "exposure": {"nints": 1},
+            "cal_step": {"dq_init": "COMPLETE"},
+            "ref_file": {
+                "mask": {"name": "crds://tmt_iris_mask_0001.fits"},
+                "crds": {"context_used": "tmt_0001.pmap"},
+            },
+        }
+        assert dict(tree["pixeldq"]) == {
+            "source": "fits:PIXELDQ,1",
+            "shape": [16, 16],
+            "datatype": "uint32",
+            "byteorder": "big",
+        }
+        assert tree["data"]["source"] == "fits:SCI,1"
+        assert "groupdq" not in tree
+
+    def test_previous_tree_updated_relinked_and_unhashed(self):
+        previous = {
+            "meta": {"cal_step": {"assign_wcs": "COMPLETE", "dq_init": "SKIPPED"}},
+            "_fits_hash": "abc",
+            "coefficients": np.arange(3.0),
+            "err": ArrayRef("ERR", 1, SHAPE, np.dtype("float32")).node(),
+            "extra": [ArrayRef("SCI", 1, (1,), np.dtype("float32")).node()],
+        }
+        tree = ramp_tree(
+            {"S_DQINIT": "COMPLETE"},
+            [ArrayRef("SCI", 1, SHAPE, np.dtype("float32"))],
+            previous,
+        )
+        assert tree["meta"]["cal_step"] == {
+            "assign_wcs": "COMPLETE",
+            "dq_init": "COMPLETE",
+        }
+        # stdatamodels must not take the tree for the new headers' summary.
+        assert "_fits_hash" not in tree
+        np.testing.assert_array_equal(tree["coefficients"], [0.0, 1.0, 2.0])
+        # The output has no ERR: a link to it would break the reader.
+        assert "err" not in tree
+        assert tree["extra"][0]["shape"] == list(SHAPE)
+
+    def test_extension_bytes_are_a_checksummed_asdf_table(self):
+        tree = ramp_tree(KEYWORDS, [ArrayRef("SCI", 1, SHAPE, np.dtype("float32"))])
+        raw = fits.PrimaryHDU().header.tostring().encode() + asdf_hdu_bytes(tree)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with fits.open(io.BytesIO(raw), checksum=True) as hdul:
+                table = hdul["ASDF"]
+                assert table.columns.names == ["ASDF_METADATA"]
+                assert len(table.data) == 1
+                data = table.data.tobytes()
+        with asdf.open(io.BytesIO(data)) as af:
+            assert af.tree["meta"]["cal_step"]["dq_init"] == "COMPLETE"
+            assert _source(af.tree["data"]) == "fits:SCI,1"
+
+    def test_unreadable_extension_warns_and_gives_none(self):
+        with pytest.warns(DataModelWarning, match=r"raw\.fits: its ASDF extension"):
+            assert read_tree(b"#ASDF 1.0.0\n%YAML 1.1\n--- [", "raw.fits") is None
+
+    def test_read_tree_keeps_unknown_tags_and_loads_arrays(self):
+        tagged = asdf.tagged.TaggedDict({"a": 1}, "tag:example.org/thing-1.0.0")
+        buffer = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            asdf.AsdfFile({"wcs": tagged, "table": np.arange(3.0)}).write_to(buffer)
+        tree = read_tree(buffer.getvalue())
+        assert tree["wcs"]._tag == "tag:example.org/thing-1.0.0"
+        assert tree["wcs"]["a"] == 1
+        # Read before the ASDF bytes are closed.
+        assert type(tree["table"]) is np.ndarray
+        assert tree["table"].tolist() == [0.0, 1.0, 2.0]
+
+
+class TestUpdateRampDQ:
+    def test_new_file_gets_one_asdf_extension_last(self, tmp_path):
+        raw = _ramp(tmp_path / "raw.fits")
+        out = tmp_path / "out.fits"
+        update_ramp_dq(raw, KEYWORDS, *_flags(), target=out)
+        assert _names(out) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
+        tree = read_asdf_tree(out)
+        assert tree["meta"]["cal_step"] == {"dq_init": "COMPLETE"}
+        assert tree["meta"]["instrument"] == {"name": "IRIS", "detector": "IRIS1"}
+        assert [_source(tree[n]) for n in ("data", "pixeldq", "groupdq")] == [
+            "fits:SCI,1",
+            "fits:PIXELDQ,1",
+            "fits:GROUPDQ,1",
+        ]
+
+    def test_input_tree_replaced_not_duplicated(self, tmp_path):
+        raw = _ramp(tmp_path / "raw.fits", {"meta": {"origin": "STScI"}})
+        once, twice = tmp_path / "once.fits", tmp_path / "twice.fits"
+        update_ramp_dq(raw, KEYWORDS, *_flags(), target=once)
+        update_ramp_dq(once, {"S_DQINIT": "SKIPPED"}, target=twice)
+        assert _names(twice) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
+        meta = read_asdf_tree(twice)["meta"]
+        assert meta["origin"] == "STScI"
+        assert meta["cal_step"] == {"dq_init": "SKIPPED"}
+
+    def test_in_place_same_size_tree_rewritten_where_it_is(self, tmp_path):
+        raw = _ramp(tmp_path / "raw.fits", {"meta": {"origin": "STScI"}})
+        update_ramp_dq(raw, KEYWORDS, *_flags())
+        inode, size = raw.stat().st_ino, raw.stat().st_size
+        result = update_ramp_dq(raw, {"S_DQINIT": "SKIPPED"})
+        assert not result.rewritten
+        assert (raw.stat().st_ino, raw.stat().st_size) == (inode, size)
+        assert read_asdf_tree(raw)["meta"]["cal_step"] == {"dq_init": "SKIPPED"}
+        with fits.open(raw, checksum=True) as hdul:
+            assert all(hdu.verify_checksum() == 1 for hdu in hdul)
+
+    def test_in_place_appends_a_tree_the_input_lacked(self, tmp_path):
+        raw = _ramp(tmp_path / "raw.fits")
+        result = update_ramp_dq(raw, KEYWORDS, *_flags())
+        assert not result.rewritten
+        assert _names(raw) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
+        assert read_asdf_tree(raw)["meta"]["cal_step"] == {"dq_init": "COMPLETE"}
+
+    def test_in_place_tree_that_outgrows_its_blocks_rewrites_the_file(self, tmp_path):
+        # The input's tree fills its 2880-byte block all but a little: with
+        # the metadata added it needs a second block.
+        filler = ""
+        while len(asdf_hdu_bytes({"note": filler + "x" * 64})) == 2 * 2880:
+            filler += "x" * 64
+        raw = _ramp(tmp_path / "raw.fits", {"note": filler})
+        result = update_ramp_dq(raw, KEYWORDS, *_flags())
+        assert result.rewritten
+        assert _names(raw) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
+        tree = read_asdf_tree(raw)
+        assert tree["note"] == filler
+        assert tree["meta"]["cal_step"] == {"dq_init": "COMPLETE"}
+
+
+def test_stdatamodels_opens_an_output(tmp_path):
+    datamodels = pytest.importorskip(
+        "stdatamodels.jwst.datamodels",
+        reason="stdatamodels not installed (pip install 'irisdq[test]')",
+    )
+    raw = _ramp(tmp_path / "raw.fits")
+    out = tmp_path / "raw_dqinit.fits"
+    update_ramp_dq(raw, KEYWORDS, *_flags(), target=out)
+    with warnings.catch_warnings():
+        # jwst's schemas know neither TMT nor IRIS: validation warnings only.
+        warnings.simplefilter("ignore")
+        with datamodels.open(out) as model:
+            assert type(model).__name__ == "RampModel"
+            assert model.meta.cal_step.dq_init == "COMPLETE"
+            assert model.meta.ref_file.mask.name == "crds://tmt_iris_mask_0001.fits"
+            assert model.meta.ref_file.crds.context_used == "tmt_0001.pmap"
+            assert model.pixeldq.dtype == np.uint32
+            assert model.groupdq.dtype == np.uint8
+            assert int(model.pixeldq[3, 4]) == 1025
+            assert model.groupdq[0, :, 3, 4].tolist() == [1, 1, 1]
+            assert model.data.shape == SHAPE
+    from stdatamodels import asdf_in_fits
+
+    # The arrays are links to the FITS extensions, not copies in the tree.
+    with fits.open(out) as hdul:
+        assert hdul["ASDF"].header["NAXIS1"] < 4096
+    tree = asdf_in_fits.open(out).tree
+    np.testing.assert_array_equal(tree["pixeldq"][3, 4], 1025)
+
+
+def test_writing_a_tree_loads_no_other_packages_asdf_plugins():
+    """asdf loads the plugins of every package that registers one (stpipe
+    among them): seconds of imports per process, and stpipe 0.8 took over
+    logging, so each warning of `irisdq dq-init` was printed three times."""
+    code = (
+        "import logging, sys, warnings\n"
+        "handlers, show = list(logging.getLogger().handlers), warnings.showwarning\n"
+        "from irisdq.datamodels import asdf_tree as t\n"
+        "hdu = t.asdf_hdu_bytes(t.ramp_tree({'S_DQINIT': 'X'}, []))\n"
+        "tree = t.read_tree(hdu[2880:].rstrip(bytes(1)))\n"
+        "assert tree['meta'] == {'cal_step': {'dq_init': 'X'}}, tree\n"
+        "assert logging.getLogger().handlers == handlers\n"
+        "assert warnings.showwarning is show\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules}"
+        " & {'stpipe', 'crds', 'stdatamodels', 'gwcs', 'asdf_astropy'}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
