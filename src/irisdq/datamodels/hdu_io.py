@@ -51,6 +51,7 @@ __all__ = [
     "DataModelWarning",
     "ImageEncoding",
     "copy_hdu_with_checksums",
+    "data_sum",
     "image_encoding",
     "image_header_size",
     "read_image",
@@ -286,6 +287,17 @@ def verify_hdu(stream: BinaryIO, hdu: HDULayout, *, source: str = "") -> bool:
     Reads the HDU's data once, in chunks. Returns True when every sum the
     header carries matches (also when it carries none).
     """
+    return _check_sums(stream, hdu, data_sum(stream, hdu, source=source), source)
+
+
+def data_sum(stream: BinaryIO, hdu: HDULayout, *, source: str = "") -> int:
+    """Return the FITS data sum (``DATASUM``) of an HDU, read in chunks.
+
+    Raises
+    ------
+    DataModelError
+        If the file ends inside the HDU's data.
+    """
     datasum = 0
     stream.seek(hdu.data_offset)
     remaining = hdu.data_size
@@ -295,7 +307,7 @@ def verify_hdu(stream: BinaryIO, hdu: HDULayout, *, source: str = "") -> bool:
             raise DataModelError(f"{source}: truncated in HDU {hdu.index}")
         datasum = add_sums(datasum, word_sum(block))
         remaining -= len(block)
-    return _check_sums(stream, hdu, datasum, source)
+    return datasum
 
 
 def _check_sums(stream: BinaryIO, hdu: HDULayout, datasum: int, source: str) -> bool:

@@ -24,7 +24,12 @@ from typing import Any, BinaryIO, ClassVar
 import numpy as np
 
 from irisdq.datamodels.checksum import ALL_ONES, add_sums, word_sum
-from irisdq.datamodels.hdu_io import DataModelWarning, image_encoding, read_image
+from irisdq.datamodels.hdu_io import (
+    DataModelWarning,
+    data_sum,
+    image_encoding,
+    read_image,
+)
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.model import (
     ArraySpec,
@@ -59,8 +64,6 @@ ACCEPT_BAD_CHECKSUMS_VARIABLE = "IRISDQ_ACCEPT_BAD_CHECKSUMS"
 #: detector's 4096 (a 1 GiB uint32 array). A larger declaration is refused
 #: before anything is allocated.
 MAX_MASK_AXIS = 16384
-
-_CHUNK = 1 << 20
 
 # More rows than any flag table needs (32 bits and their aliases).
 _MAX_DQ_DEF_ROWS = 1024
@@ -507,15 +510,7 @@ def _checksum_problems(stream: BinaryIO, hdu: HDULayout, source: str) -> list[st
     header = hdu.header
     if "DATASUM" not in header and "CHECKSUM" not in header:
         return []
-    datasum = 0
-    stream.seek(hdu.data_offset)
-    remaining = hdu.data_size
-    while remaining:
-        block = stream.read(min(_CHUNK, remaining))
-        if not block:
-            raise DataModelError(f"{source}: truncated in HDU {hdu.index}")
-        datasum = add_sums(datasum, word_sum(block))
-        remaining -= len(block)
+    datasum = data_sum(stream, hdu, source=source)
     label = f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'})"
     problems = []
     if "DATASUM" in header:
