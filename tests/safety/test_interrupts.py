@@ -23,7 +23,7 @@ import pytest
 from astropy.io import fits
 
 import faults
-from builders import write_full_frame_ramp, write_mask
+from builders import asdf_extension, write_full_frame_ramp, write_mask
 
 SHAPE = (1, 3, 32, 32)
 
@@ -37,16 +37,14 @@ def server():
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """The mask, a raw ramp (SCI and an ASDF table, no DQ arrays), the same
+    """The mask, a raw ramp (SCI and an ASDF tree, no DQ arrays), the same
     ramp after DQ initialization, and a raw ramp whose primary header is
     full, so that the keywords DQ init records need one more block."""
     folder = tmp_path_factory.mktemp("inputs")
     mask = write_mask(folder / "mask.fits", shape=SHAPE[-2:])
     raw = write_full_frame_ramp(folder / "raw.fits", shape=SHAPE)
     with fits.open(raw) as hdul:
-        table = fits.BinTableHDU.from_columns(
-            [fits.Column("ASDF_METADATA", "20A", array=["#ASDF 1.0.0"])], name="ASDF"
-        )
+        table = asdf_extension({"meta": {"instrument": {"name": "IRIS"}}})
         fits.HDUList([*hdul, table]).writeto(raw, overwrite=True, checksum=True)
     processed = folder / "processed.fits"
     from irisdq.dq_init import DQInitStep
