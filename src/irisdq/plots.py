@@ -39,6 +39,7 @@ __all__ = [
     "plot_dq",
     "plot_mask",
     "require_matplotlib",
+    "save_figure",
 ]
 
 #: The file name suffixes (formats) a picture can be saved as.
@@ -398,8 +399,21 @@ def plot_dq(
     """
     output = check_output(output, overwrite=overwrite)
     figure = draw_dq(dq, flag_map=flag_map, start=start, detector=detector, title=title)
+    return save_figure(figure, output, overwrite=overwrite)
+
+
+def save_figure(figure, output: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Save a matplotlib figure atomically (a temporary file renamed into
+    place when complete), then close it; its suffix picks the format.
+
+    Raises
+    ------
+    FileExistsError
+        If ``output`` exists and ``overwrite`` is false.
+    """
     import matplotlib.pyplot as plt
 
+    output = Path(output)
     try:
         with atomic_output(output, overwrite=overwrite) as stream:
             figure.savefig(stream, dpi=_DPI, format=output.suffix.lower()[1:])

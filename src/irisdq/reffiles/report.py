@@ -4,14 +4,12 @@ matplotlib is an optional dependency (``pip install 'irisdq[plot]'``),
 imported only when a picture is drawn.
 """
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
 from irisdq import dqflags
-from irisdq.datamodels.atomic import atomic_output
 from irisdq.errors import IrisDQError
 from irisdq.reffiles.build import MaskBuild
 
@@ -101,15 +99,13 @@ def plot_report(
     Raises
     ------
     IrisDQError
-        If matplotlib is not installed.
+        If the suffix is not an image format, or matplotlib is not installed.
     FileExistsError
         If ``output`` exists and ``overwrite`` is false.
     """
-    output = Path(output)
-    if not overwrite and output.exists():
-        raise FileExistsError(
-            17, "already exists; pass --overwrite to replace it", str(output)
-        )
+    from irisdq.plots import check_output, save_figure
+
+    output = check_output(output, overwrite=overwrite)
     try:
         import matplotlib
 
@@ -129,13 +125,10 @@ def plot_report(
             f"{result.flat_frames} flat and {result.dark_frames} dark frames"
         )
         figure.tight_layout()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, dpi=100, format=output.suffix.lstrip(".") or "png")
-    finally:
+    except BaseException:
         plt.close(figure)
-    with atomic_output(output, overwrite=overwrite) as stream:
-        stream.write(buffer.getvalue())
-    return output
+        raise
+    return save_figure(figure, output, overwrite=overwrite)
 
 
 def _draw_pixels(axes, result: MaskBuild, colours) -> None:
