@@ -50,6 +50,7 @@ __all__ = [
     "STRUCTURAL_KEYWORDS",
     "DataModelWarning",
     "ImageEncoding",
+    "checksum_problems",
     "copy_hdu_with_checksums",
     "data_sum",
     "image_encoding",
@@ -310,35 +311,41 @@ def data_sum(stream: BinaryIO, hdu: HDULayout, *, source: str = "") -> int:
     return datasum
 
 
-def _check_sums(stream: BinaryIO, hdu: HDULayout, datasum: int, source: str) -> bool:
+def checksum_problems(
+    stream: BinaryIO, hdu: HDULayout, datasum: int, *, source: str = ""
+) -> list[str]:
+    """What is wrong with an HDU's DATASUM and CHECKSUM, given the sum of its
+    data (:func:`data_sum`): one message each; [] when they match or are
+    absent."""
     header = hdu.header
     label = f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'})"
-    good = True
+    problems = []
     if "DATASUM" in header:
         try:
             declared = int(str(header["DATASUM"]).strip())
         except ValueError:
             declared = None
         if declared != datasum:
-            warnings.warn(
+            problems.append(
                 f"{label}: DATASUM is {header['DATASUM']!r} but the data sum "
-                f"to {datasum}; the data may be corrupted",
-                DataModelWarning,
-                stacklevel=3,
+                f"to {datasum}; the data may be corrupted"
             )
-            good = False
     if "CHECKSUM" in header:
         stream.seek(hdu.header_offset)
         header_bytes = stream.read(hdu.data_offset - hdu.header_offset)
         if add_sums(word_sum(header_bytes), datasum) != ALL_ONES:
-            warnings.warn(
+            problems.append(
                 f"{label}: CHECKSUM does not match the HDU's contents; the "
-                "header or data may be corrupted",
-                DataModelWarning,
-                stacklevel=3,
+                "header or data may be corrupted"
             )
-            good = False
-    return good
+    return problems
+
+
+def _check_sums(stream: BinaryIO, hdu: HDULayout, datasum: int, source: str) -> bool:
+    problems = checksum_problems(stream, hdu, datasum, source=source)
+    for problem in problems:
+        warnings.warn(problem, DataModelWarning, stacklevel=3)
+    return not problems
 
 
 def _structural_header(encoding: ImageEncoding, shape, primary: bool):

@@ -23,9 +23,9 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from irisdq.datamodels.checksum import ALL_ONES, add_sums, word_sum
 from irisdq.datamodels.hdu_io import (
     DataModelWarning,
+    checksum_problems,
     data_sum,
     image_encoding,
     read_image,
@@ -510,28 +510,9 @@ def _checksum_problems(stream: BinaryIO, hdu: HDULayout, source: str) -> list[st
     header = hdu.header
     if "DATASUM" not in header and "CHECKSUM" not in header:
         return []
-    datasum = data_sum(stream, hdu, source=source)
-    label = f"{source}: HDU {hdu.index} ({hdu.name or 'unnamed'})"
-    problems = []
-    if "DATASUM" in header:
-        try:
-            declared = int(str(header["DATASUM"]).strip())
-        except ValueError:
-            declared = None
-        if declared != datasum:
-            problems.append(
-                f"{label}: DATASUM is {header['DATASUM']!r} but the data sum to "
-                f"{datasum}; the data may be corrupted"
-            )
-    if "CHECKSUM" in header:
-        stream.seek(hdu.header_offset)
-        header_sum = word_sum(stream.read(hdu.data_offset - hdu.header_offset))
-        if add_sums(header_sum, datasum) != ALL_ONES:
-            problems.append(
-                f"{label}: CHECKSUM does not match the HDU's contents; the "
-                "header or data may be corrupted"
-            )
-    return problems
+    return checksum_problems(
+        stream, hdu, data_sum(stream, hdu, source=source), source=source
+    )
 
 
 def _bit_values(value: int) -> str:
