@@ -114,6 +114,19 @@ def test_server_config_naming_existing_context_is_used(shipped, write_mapping):
     assert result.source == "operational_context of server_config"
 
 
+def test_a_json_server_config_is_read_as_context_resolution_reads_it(shipped):
+    """The check reads server_config as the cache does (Python literal or
+    JSON): a JSON file that resolves the context is not a finding."""
+    config = shipped / "config" / "tmt"
+    config.mkdir(parents=True)
+    (config / "server_config").write_text(
+        '{"operational_context": "tmt_0001.pmap", "mirror": null, "on": true}'
+    )
+    result = check_cache()
+    assert result.findings == []
+    assert result.source == "operational_context of server_config"
+
+
 def test_imap_points_at_rmap_not_there(shipped, write_mapping):
     path = mapping_path(shipped, IMAP)
     edit(path, "'dflat' : 'N/A'", "'dflat' : 'tmt_iris_dflat_0001.rmap'")

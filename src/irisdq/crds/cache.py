@@ -36,6 +36,7 @@ __all__ = [
     "default_context",
     "find_mapping",
     "locate_reference",
+    "read_server_config",
     "shipped_mapping_folder",
 ]
 
@@ -269,7 +270,17 @@ def default_context(root: CacheRoot) -> tuple[str, str]:
     return shipped[-1][1], "shipped with irisdq"
 
 
-def _operational_context(config: Path) -> str | None:
+def read_server_config(config: Path) -> dict:
+    """The settings of a CRDS ``server_config`` file.
+
+    A Python-literal dict, parsed (never executed), or JSON, as CRDS servers
+    write either.
+
+    Raises
+    ------
+    MappingError
+        If the text is neither, or does not hold a dict.
+    """
     text = config.read_text(encoding="utf-8", errors="replace")
     try:
         settings = parse_literal(text, str(config))
@@ -282,7 +293,11 @@ def _operational_context(config: Path) -> str | None:
             ) from None
     if not isinstance(settings, dict):
         raise MappingError(f"{config}: must hold a dict with 'operational_context'")
-    context = settings.get("operational_context")
+    return settings
+
+
+def _operational_context(config: Path) -> str | None:
+    context = read_server_config(config).get("operational_context")
     return str(context) if context else None
 
 

@@ -29,7 +29,6 @@ FITS files are read through :mod:`irisdq.datamodels`, imported only when a
 reference is inspected, so importing this module does not load astropy.
 """
 
-import ast
 import os
 import re
 import warnings
@@ -43,6 +42,7 @@ from irisdq.crds.cache import (
     CacheRoot,
     cache_root,
     locate_reference,
+    read_server_config,
     shipped_mapping_folder,
 )
 from irisdq.crds.checksum import mapping_checksum
@@ -318,16 +318,11 @@ def _check_server_config(
     if not config.is_file():
         return None
     try:
-        settings = ast.literal_eval(config.read_text(encoding="utf-8"))
-    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError) as exc:
-        findings.append(
-            Finding(
-                "config",
-                f"{config}: not a Python-literal dict ({type(exc).__name__}); fix it",
-            )
-        )
+        settings = read_server_config(config)
+    except MappingError as exc:
+        findings.append(Finding("config", str(exc)))
         return None
-    if not isinstance(settings, dict) or not settings.get("operational_context"):
+    if not settings.get("operational_context"):
         findings.append(
             Finding("config", f"{config}: has no 'operational_context'; add one")
         )

@@ -33,6 +33,7 @@ from irisdq.crds.cache import (
     default_context,
     find_mapping,
     locate_reference,
+    read_server_config,
     shipped_mapping_folder,
 )
 from irisdq.crds.checksum import mapping_checksum
@@ -44,7 +45,7 @@ from irisdq.crds.mapping import (
     check_name,
     mapping_from_text,
 )
-from irisdq.crds.parser import SelectorCall, parse_literal, parse_mapping
+from irisdq.crds.parser import SelectorCall, parse_mapping
 from irisdq.crds.values import condition_value
 from irisdq.errors import IrisDQError, MappingError
 
@@ -667,21 +668,12 @@ def _server_config(root: CacheRoot, context: str) -> tuple[Path, str]:
     path = root.path / "config" / OBSERVATORY / "server_config"
     settings: dict = {}
     if path.exists():
-        text = path.read_text(encoding="utf-8")
         try:
-            settings = parse_literal(text, str(path))
-        except MappingError:
-            import json
-
-            try:
-                settings = json.loads(text)
-            except ValueError:
-                raise DeliveryError(
-                    f"{path}: not a Python-literal or JSON dict; fix it, or "
-                    "deliver without --set-operational"
-                ) from None
-        if not isinstance(settings, dict):
-            raise DeliveryError(f"{path}: must hold a dict; fix it")
+            settings = read_server_config(path)
+        except MappingError as exc:
+            raise DeliveryError(
+                f"{exc}, or deliver without --set-operational"
+            ) from None
     settings = {**settings, "operational_context": context}
     return path, pprint.pformat(settings, sort_dicts=False) + "\n"
 
