@@ -1,8 +1,25 @@
 """Fixtures shared by every test."""
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from irisdq.crds import clear_cache
+
+# Property tests draw the same examples on every run ("repeatable"), so a
+# run's result depends on the code alone. HYPOTHESIS_PROFILE=explore draws
+# new random examples on each run (500 for a test that sets no count) to
+# search for new failures; a failure found that way gets an @example or a
+# test of its own.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile(
+    "explore",
+    derandomize=False,
+    print_blob=True,
+    max_examples=500,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
