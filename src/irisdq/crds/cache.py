@@ -30,6 +30,7 @@ from irisdq.errors import MappingError, ReferenceFileError
 
 __all__ = [
     "LINK_ROOTS_VARIABLE",
+    "OBSERVATORY_VARIABLE",
     "CacheRoot",
     "cache_root",
     "check_real_path",
@@ -37,6 +38,7 @@ __all__ = [
     "find_mapping",
     "locate_reference",
     "read_server_config",
+    "resolve_observatory",
     "shipped_mapping_folder",
 ]
 
@@ -224,20 +226,58 @@ def shipped_mapping_names() -> list[str]:
     return sorted(path.name for path in shipped_mapping_folder().glob("*.?map"))
 
 
-_PMAP = re.compile(rf"{OBSERVATORY}_(\d+)\.pmap")
+#: Environment variable that forces the observatory whose context is used.
+OBSERVATORY_VARIABLE = "CRDS_OBSERVATORY"
 
 
-def default_context(root: CacheRoot) -> tuple[str, str]:
+def resolve_observatory(wanted: str | None = None) -> str:
+    """The observatory whose cache folders and context are used.
+
+    ``CRDS_OBSERVATORY`` when set (the text ``None``, which importing the
+    stock crds package puts there, counts as unset), else `wanted` (a
+    dataset's profile), else ``tmt``.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ.pop("CRDS_OBSERVATORY", None) and None
+    >>> resolve_observatory(), resolve_observatory("JWST")
+    ('tmt', 'jwst')
+    """
+    forced = os.environ.get(OBSERVATORY_VARIABLE, "").strip()
+    # Importing the stock crds package sets it to the text 'None'.
+    if forced.lower() == "none":
+        forced = ""
+    name = forced or (wanted or OBSERVATORY)
+    return check_name(name.lower(), "observatory")
+
+
+def _numbered_pmaps(names, observatory: str) -> list[tuple[int, str]]:
+    pattern = re.compile(rf"{re.escape(observatory)}_(\d+)\.pmap")
+    return [
+        (int(found[1]), name) for name in names if (found := pattern.fullmatch(name))
+    ]
+
+
+def default_context(root: CacheRoot, observatory: str | None = None) -> tuple[str, str]:
     """Return the context to use when none is given, and why.
 
     In order: ``CRDS_CONTEXT``; the ``operational_context`` of
-    ``config/tmt/server_config``; the highest-numbered ``tmt_*.pmap`` in
-    the cache; the context shipped with irisdq.
+    ``config/<observatory>/server_config`` when that pmap is in the cache;
+    the highest-numbered ``<observatory>_*.pmap`` in the cache; for
+    ``tmt``, the context shipped with irisdq. The observatory is
+    :func:`resolve_observatory` of `observatory`.
 
     Returns
     -------
     (str, str)
         The pmap name and a phrase telling where it came from.
+
+    Raises
+    ------
+    MappingError
+        If ``CRDS_CONTEXT`` names another observatory's context, or the
+        cache holds no context of the observatory (and none is shipped).
 
     Examples
     --------
@@ -245,29 +285,47 @@ def default_context(root: CacheRoot) -> tuple[str, str]:
     >>> name.endswith(".pmap")
     True
     """
+    observatory = resolve_observatory(observatory)
     value = os.environ.get("CRDS_CONTEXT", "").strip()
     if value:
+        if observatory_of(value) != observatory:
+            raise MappingError(
+                f"CRDS_CONTEXT={value} is a context of observatory "
+                f"{observatory_of(value)}, but a {observatory} context is needed; "
+                f"set CRDS_CONTEXT to a {observatory}_*.pmap or unset it"
+            )
         return value, "CRDS_CONTEXT"
-    config = root.path / "config" / OBSERVATORY / "server_config"
+    folder = root.path / "mappings" / observatory
+    config = root.path / "config" / observatory / "server_config"
+    # An operational context the cache lacks (hand-kept caches have them)
+    # is passed over for the newest one present, and the reason says so.
+    passed_over = ""
     if config.is_file():
         operational = _operational_context(config)
-        if operational:
+        if operational and (
+            (folder / operational).is_file()
+            or (shipped_mapping_folder() / operational).is_file()
+        ):
             return operational, f"operational_context of {config}"
-    folder = root.path / "mappings" / OBSERVATORY
+        if operational:
+            passed_over = f"; {config} names {operational}, which is not there"
     if folder.is_dir():
-        numbered = [
-            (int(found[1]), entry.name)
-            for entry in os.scandir(folder)
-            if (found := _PMAP.fullmatch(entry.name))
-        ]
+        numbered = _numbered_pmaps(
+            (entry.name for entry in os.scandir(folder)), observatory
+        )
         if numbered:
-            return max(numbered)[1], f"the highest-numbered pmap in {folder}"
-    shipped = sorted(
-        (int(found[1]), path.name)
-        for path in shipped_mapping_folder().glob("*.pmap")
-        if (found := _PMAP.fullmatch(path.name))
+            return (
+                max(numbered)[1],
+                f"the highest-numbered pmap in {folder}{passed_over}",
+            )
+    shipped = _numbered_pmaps(shipped_mapping_names(), observatory)
+    if shipped:
+        return max(shipped)[1], f"shipped with irisdq{passed_over}"
+    raise MappingError(
+        f"no {observatory} context: {folder} holds no {observatory}_*.pmap"
+        f"{'' if root.exists else f' (the cache {root.path} does not exist)'}; "
+        f"copy the observatory's mappings there, or set CRDS_PATH to its cache"
     )
-    return shipped[-1][1], "shipped with irisdq"
 
 
 def read_server_config(config: Path) -> dict:

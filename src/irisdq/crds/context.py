@@ -451,7 +451,7 @@ def _missing_reference_error(
 _CONTEXTS: dict[tuple[str, str], Context] = {}
 
 
-def get_context(context: str | None = None) -> Context:
+def get_context(context: str | None = None, observatory: str | None = None) -> Context:
     """Return the loaded CRDS context, loading it on first use.
 
     Parameters
@@ -459,8 +459,12 @@ def get_context(context: str | None = None) -> Context:
     context : str, optional
         A pmap name such as ``'tmt_0001.pmap'``. By default ``CRDS_CONTEXT``,
         else the ``operational_context`` of the cache's
-        ``config/tmt/server_config``, else the highest-numbered ``tmt_*.pmap``
-        in the cache, else the context shipped with irisdq.
+        ``config/<observatory>/server_config`` when that pmap is there, else
+        the highest-numbered ``<observatory>_*.pmap`` in the cache, else (for
+        tmt) the context shipped with irisdq.
+    observatory : str, optional
+        Whose context to use when `context` is not given: ``tmt`` by
+        default; ``CRDS_OBSERVATORY`` overrides it.
 
     Returns
     -------
@@ -487,7 +491,7 @@ def get_context(context: str | None = None) -> Context:
             "unset CRDS_PATH to use ~/crds_cache"
         )
     if context is None:
-        name, source = default_context(root)
+        name, source = default_context(root, observatory)
     else:
         name, source = str(context).strip(), "given"
     key = (str(root.path), name)

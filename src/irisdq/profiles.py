@@ -1,0 +1,513 @@
+"""Profiles: the file conventions of one pipeline, declared as data.
+
+A profile says everything irisdq needs to know about the files of one
+pipeline family: the CRDS observatory whose cache it reads, the names its
+mappings give the bad-pixel reference type, how the dataset's FITS keywords
+become the parameters its rmaps compare, where a raw ramp keeps its science
+and DQ arrays (extensions, dtypes, axis order), the layout of its mask
+reference, and the keywords DQ initialization records. The engine (CRDS
+selection, the plan, the streaming writer) is the same for every profile:
+adding a convention is adding an entry to :data:`PROFILES`.
+
+Three are declared:
+
+- ``tmt``: the TMT IRIS data models of 2020 (the default);
+- ``jwst``: the JWST pipeline's files (jwst, stdatamodels);
+- ``liger``: the Liger/IRIS pipeline of 2025 (``liger_iris_pipeline``).
+
+:func:`detect_profile` chooses one from a file's primary header and
+extension names; a user may force one (``--profile``).
+
+Examples
+--------
+>>> profile = PROFILES["liger"]
+>>> profile.observatory, profile.reftypes, profile.reference_keyword
+('ligeriri', ('dq', 'mask'), 'R_DQ')
+>>> params = profile.crds_parameters({"INSTRUME": "IRIS", "DETECTOR": "IMG1",
+...                                   "EXPDTST": "20250314093000"})
+>>> params["META.INSTRUMENT.DETECTOR"], params["META.DATE"]
+('IMG1', '2025-03-14 09:30:00')
+>>> detect_profile({"TELESCOP": "JWST", "INSTRUME": "NIRCAM"}, ["SCI"]).name
+'jwst'
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from irisdq.errors import IrisDQError
+
+__all__ = [
+    "PROFILES",
+    "MaskLayout",
+    "Profile",
+    "ProfileError",
+    "RampLayout",
+    "check_layout",
+    "date_from_expdtst",
+    "date_from_julian",
+    "detect_profile",
+    "get_profile",
+]
+
+
+class ProfileError(IrisDQError):
+    """A profile is unknown, or a file does not have what its profile needs."""
+
+
+@dataclass(frozen=True)
+class RampLayout:
+    """Where a raw ramp keeps its arrays.
+
+    Attributes
+    ----------
+    science : str
+        The extension of the science ramp (``SCI``, ``DATA``).
+    axes : tuple of str
+        The names of the science array's numpy axes, slowest first. ``ny``
+        and ``nx`` are the detector rows and columns; the others are
+        repeated readings of the same pixels.
+    pixel_dq, group_dq : str or None
+        The extensions of the 2-D pixel DQ (uint32, ``(ny, nx)``) and of
+        the per-group DQ (uint8, the science array's shape), when the
+        layout splits them (JWST's convention).
+    dq : str or None
+        The one DQ extension of a layout that does not split them: the
+        science array's shape, every reading of a pixel gets its flags.
+    dq_dtype : str
+        The dtype of ``dq`` (``uint16`` holds flags 0..15 only).
+    """
+
+    science: str
+    axes: tuple[str, ...]
+    pixel_dq: str | None = None
+    group_dq: str | None = None
+    dq: str | None = None
+    dq_dtype: str = "uint32"
+
+    @property
+    def dq_extensions(self) -> tuple[str, ...]:
+        """The DQ extensions DQ initialization writes."""
+        return tuple(n for n in (self.pixel_dq, self.group_dq, self.dq) if n)
+
+    @property
+    def dq_bits(self) -> int:
+        """How many flag bits the pixel flags can keep (32, or 16 for a
+        ``uint16`` DQ array)."""
+        if self.dq is None:
+            return 32
+        return 8 * np.dtype(self.dq_dtype).itemsize
+
+    def plane_axes(self) -> tuple[int, int]:
+        """The positions of ``ny`` and ``nx`` in :attr:`axes`."""
+        return self.axes.index("ny"), self.axes.index("nx")
+
+    def describe(self) -> str:
+        """One line: the science array and the DQ arrays."""
+        shape = ", ".join(self.axes)
+        parts = [f"{self.science} ({shape})"]
+        if self.dq:
+            parts.append(f"{self.dq} {self.dq_dtype} ({shape})")
+        else:
+            parts.append(f"{self.pixel_dq} uint32 (ny, nx)")
+            parts.append(f"{self.group_dq} uint8 ({shape})")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class MaskLayout:
+    """The bad-pixel reference file of a profile.
+
+    Attributes
+    ----------
+    datamodel : str
+        ``DATAMODL`` of the reference (``TMTMaskModel``, ``MaskModel``,
+        ``DQModel``).
+    reftype : str
+        ``REFTYPE`` written in its header (``MASK``, ``DQ``).
+    dq, dq_def : str
+        The extensions of the flags (uint32, ``(ny, nx)``) and of the table
+        naming them (columns BIT, VALUE, NAME, DESCRIPTION).
+    """
+
+    datamodel: str
+    reftype: str
+    dq: str = "DQ"
+    dq_def: str = "DQ_DEF"
+
+
+#: A CRDS parameter's source: a FITS keyword, or a function of the keywords
+#: that returns the value or None when it cannot be derived.
+ParameterSource = str | Callable[[Mapping[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The conventions of one pipeline's files.
+
+    Attributes
+    ----------
+    name : str
+        What ``--profile`` takes.
+    title : str
+        Whose files these are, for people.
+    observatory : str
+        The CRDS observatory: mappings in ``<cache>/mappings/<observatory>``,
+        references in ``<cache>/references/<observatory>``.
+    reftypes : tuple of str
+        Names of the bad-pixel reference type, the observatory's own first;
+        the first one the instrument's imap knows is used.
+    parameters : mapping
+        CRDS parameter -> FITS keyword, or a function deriving the value.
+    ramp : RampLayout
+    mask : MaskLayout
+    reference_keyword : str
+        Records the mask used (``R_MASK``, ``R_DQ``).
+    status_keyword, context_keyword : str
+        Record the step's status and the CRDS context.
+    telescopes, instruments, datamodels : frozenset of str
+        The TELESCOP, INSTRUME and DATAMODL values (upper case) that mark
+        this profile's files, for :func:`detect_profile`.
+    date_keywords : tuple of str
+        The keywords to add when a file has no observation date.
+    """
+
+    name: str
+    title: str
+    observatory: str
+    reftypes: tuple[str, ...]
+    parameters: Mapping[str, ParameterSource]
+    ramp: RampLayout
+    mask: MaskLayout
+    reference_keyword: str
+    status_keyword: str = "S_DQINIT"
+    context_keyword: str = "CRDS_CTX"
+    telescopes: frozenset[str] = frozenset()
+    instruments: frozenset[str] = frozenset()
+    datamodels: frozenset[str] = frozenset()
+    date_keywords: tuple[str, ...] = ("DATE-OBS", "TIME-OBS")
+    _by_keyword: dict[str, list[str]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for parameter, source in self.parameters.items():
+            if isinstance(source, str):
+                self._by_keyword.setdefault(source, []).append(parameter)
+
+    def crds_parameters(self, keywords: Mapping[str, Any]) -> dict[str, Any]:
+        """The values the rmaps compare, from a primary header's keywords.
+
+        Returns every keyword itself (upper case; rmaps may be keyed by FITS
+        keywords) plus each CRDS parameter of :attr:`parameters` whose
+        source is present or can be derived. Blank and commentary cards are
+        left out; a missing parameter is ``UNDEFINED`` to the selectors.
+
+        Examples
+        --------
+        >>> params = PROFILES["tmt"].crds_parameters(
+        ...     {"INSTRUME": "IRIS", "DATE-OBS": "2020-07-13", "HISTORY": "x"})
+        >>> sorted(params)
+        ['DATE-OBS', 'INSTRUME', 'META.INSTRUMENT.NAME', 'META.OBSERVATION.DATE']
+        """
+        values: dict[str, Any] = {}
+        for key, value in keywords.items():
+            name = str(key).upper()
+            if value is None or name in _COMMENTARY or name in values:
+                continue
+            values[name] = value
+            for parameter in self._by_keyword.get(name, ()):
+                values[parameter] = value
+        for parameter, source in self.parameters.items():
+            if callable(source) and parameter not in values:
+                derived = source(values)
+                if derived is not None:
+                    values[parameter] = derived
+        return values
+
+    def matches(self, keywords: Mapping[str, Any], extensions: Iterable[str]) -> int:
+        """How strongly a file looks like this profile's (0: not at all).
+
+        The science extension must be present (the layout is decisive);
+        then each of TELESCOP, INSTRUME and DATAMODL that has one of this
+        profile's values adds one.
+        """
+        if self.ramp.science not in {str(e).upper() for e in extensions}:
+            return 0
+        score = 1
+        for keyword, accepted in (
+            ("TELESCOP", self.telescopes),
+            ("INSTRUME", self.instruments),
+            ("DATAMODL", self.datamodels),
+        ):
+            if str(keywords.get(keyword, "")).strip().upper() in accepted:
+                score += 1
+        return score
+
+    def describe(self) -> str:
+        """Several lines: what the profile expects and records."""
+        parameters = ", ".join(
+            f"{name} = {source if isinstance(source, str) else _derived(source)}"
+            for name, source in self.parameters.items()
+        )
+        marks = ", ".join(
+            f"{keyword} {'|'.join(sorted(values))}"
+            for keyword, values in (
+                ("TELESCOP", self.telescopes),
+                ("INSTRUME", self.instruments),
+                ("DATAMODL", self.datamodels),
+            )
+            if values
+        )
+        return "\n".join(
+            [
+                f"{self.name}: {self.title}",
+                f"  chosen when   {self.ramp.science} extension; {marks}",
+                f"  CRDS          observatory {self.observatory}, reftype "
+                f"{' or '.join(self.reftypes)}",
+                f"  parameters    {parameters}",
+                f"  ramp          {self.ramp.describe()}",
+                f"  mask          {self.mask.datamodel}: {self.mask.dq} uint32 "
+                f"(ny, nx) + {self.mask.dq_def}, REFTYPE {self.mask.reftype}",
+                f"  records       {self.status_keyword}, "
+                f"{self.reference_keyword}, {self.context_keyword}",
+            ]
+        )
+
+
+_COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
+
+
+def _derived(source: Callable) -> str:
+    return (source.__doc__ or source.__name__).strip().splitlines()[0].rstrip(".")
+
+
+# -- derived parameters ---------------------------------------------------------
+
+_UNIX_EPOCH_JD = 2440587.5  # 1970-01-01T00:00:00 as a Julian date
+
+
+def date_from_expdtst(value: Any) -> str | None:
+    """'YYYY-MM-DD HH:MM:SS' from an EXPDTST value 'YYYYMMDDHHMMSS', or
+    None when it is not one.
+
+    Examples
+    --------
+    >>> date_from_expdtst("20250314093005")
+    '2025-03-14 09:30:05'
+    >>> date_from_expdtst("2025-03-14") is None
+    True
+    """
+    text = str(value).strip()
+    try:
+        moment = datetime.datetime.strptime(text, "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    if len(text) != 14:
+        return None
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def date_from_julian(value: Any) -> str | None:
+    """'YYYY-MM-DD HH:MM:SS' (UTC, to the nearest second) from a Julian
+    date, or None when the value is not a number in years 1..9999.
+
+    Examples
+    --------
+    >>> date_from_julian(2460748.89583333)
+    '2025-03-14 09:30:00'
+    >>> date_from_julian("soon") is None
+    True
+    """
+    try:
+        days = float(value)
+    except (TypeError, ValueError):
+        return None
+    try:
+        moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(
+            days=days - _UNIX_EPOCH_JD
+        )
+    except OverflowError:
+        return None
+    moment += datetime.timedelta(microseconds=500_000)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _liger_date(keywords: Mapping[str, Any]) -> str | None:
+    """from EXPDTST, else EXPJDST (Julian date)"""
+    for keyword, convert in (
+        ("EXPDTST", date_from_expdtst),
+        ("EXPJDST", date_from_julian),
+    ):
+        if keyword in keywords:
+            value = convert(keywords[keyword])
+            if value is not None:
+                return value
+    return None
+
+
+# -- the profiles -------------------------------------------------------------------
+
+#: CRDS parameters of the JWST-style data models (TMT IRIS 2020 and JWST).
+_JWST_STYLE_PARAMETERS: dict[str, ParameterSource] = {
+    "META.INSTRUMENT.NAME": "INSTRUME",
+    "META.INSTRUMENT.DETECTOR": "DETECTOR",
+    "META.SUBARRAY.NAME": "SUBARRAY",
+    "META.OBSERVATION.DATE": "DATE-OBS",
+    "META.OBSERVATION.TIME": "TIME-OBS",
+    "META.EXPOSURE.TYPE": "EXP_TYPE",
+    "META.EXPOSURE.READPATT": "READPATT",
+    "META.INSTRUMENT.FILTER": "FILTER",
+    "META.INSTRUMENT.PUPIL": "PUPIL",
+    "META.SUBARRAY.XSTART": "SUBSTRT1",
+    "META.SUBARRAY.YSTART": "SUBSTRT2",
+    "META.SUBARRAY.XSIZE": "SUBSIZE1",
+    "META.SUBARRAY.YSIZE": "SUBSIZE2",
+    "META.TELESCOPE": "TELESCOP",
+}
+
+_JWST_RAMP = RampLayout(
+    science="SCI",
+    axes=("nints", "ngroups", "ny", "nx"),
+    pixel_dq="PIXELDQ",
+    group_dq="GROUPDQ",
+)
+
+TMT = Profile(
+    name="tmt",
+    title="TMT IRIS data models (2020): TMTMaskModel, RampModel",
+    observatory="tmt",
+    reftypes=("mask", "dq"),
+    parameters=_JWST_STYLE_PARAMETERS,
+    ramp=_JWST_RAMP,
+    mask=MaskLayout("TMTMaskModel", "MASK"),
+    reference_keyword="R_MASK",
+    telescopes=frozenset({"TMT"}),
+    instruments=frozenset({"IRIS"}),
+    datamodels=frozenset({"RAMPMODEL", "TMTRAMPMODEL"}),
+)
+
+JWST = Profile(
+    name="jwst",
+    title="JWST pipeline files (jwst, stdatamodels): MaskModel, RampModel",
+    observatory="jwst",
+    reftypes=("mask", "dq"),
+    parameters=_JWST_STYLE_PARAMETERS,
+    ramp=_JWST_RAMP,
+    mask=MaskLayout("MaskModel", "MASK"),
+    reference_keyword="R_MASK",
+    telescopes=frozenset({"JWST"}),
+    instruments=frozenset({"NIRCAM", "NIRSPEC", "NIRISS", "MIRI", "FGS"}),
+)
+
+LIGER = Profile(
+    name="liger",
+    title="Liger/IRIS pipeline of 2025 (liger_iris_pipeline): DQModel, RampModel",
+    observatory="ligeriri",
+    reftypes=("dq", "mask"),
+    parameters={
+        "META.INSTRUMENT.NAME": "INSTRUME",
+        "META.INSTRUMENT.DETECTOR": "DETECTOR",
+        "META.INSTRUMENT.ERA": "INSTERA",
+        "META.EXPOSURE.READMODE": "READMODE",
+        "META.EXPOSURE.IMTYPE": "IMTYPE",
+        "META.DATE": _liger_date,
+    },
+    ramp=RampLayout(
+        science="DATA",
+        axes=("ny", "nx", "ngroups", "nreads"),
+        dq="DQ",
+        dq_dtype="uint16",
+    ),
+    mask=MaskLayout("DQModel", "DQ"),
+    reference_keyword="R_DQ",
+    telescopes=frozenset({"TMT", "KECK"}),
+    instruments=frozenset({"IRIS", "LIGER"}),
+    date_keywords=("EXPDTST", "EXPJDST"),
+)
+
+#: Every profile by name; the first is the default.
+PROFILES: dict[str, Profile] = {p.name: p for p in (TMT, JWST, LIGER)}
+
+
+def get_profile(name: str) -> Profile:
+    """The profile called `name` (any case).
+
+    Raises
+    ------
+    ProfileError
+        If there is no such profile.
+
+    Examples
+    --------
+    >>> get_profile("JWST").observatory
+    'jwst'
+    """
+    try:
+        return PROFILES[str(name).strip().lower()]
+    except KeyError:
+        raise ProfileError(
+            f"unknown profile {name!r}; choose one of {', '.join(PROFILES)} "
+            "(irisdq profiles lists them)"
+        ) from None
+
+
+def detect_profile(
+    keywords: Mapping[str, Any], extensions: Iterable[str], source: str = "the file"
+) -> Profile:
+    """The profile a file follows, from its primary header and extensions.
+
+    The science extension decides the layout; among the profiles that have
+    it, the one whose TELESCOP, INSTRUME and DATAMODL values match most
+    wins, the earlier in :data:`PROFILES` on a tie.
+
+    Raises
+    ------
+    ProfileError
+        If no profile's science extension is in the file.
+
+    Examples
+    --------
+    >>> detect_profile({"TELESCOP": "TMT", "INSTRUME": "IRIS"}, ["SCI"]).name
+    'tmt'
+    >>> detect_profile({"INSTRUME": "Liger"}, ["DATA", "DQ", "TIMES"]).name
+    'liger'
+    """
+    extensions = list(extensions)
+    best, best_score = None, 0
+    for profile in PROFILES.values():
+        score = profile.matches(keywords, extensions)
+        if score > best_score:
+            best, best_score = profile, score
+    if best is None:
+        wanted = " or ".join(sorted({p.ramp.science for p in PROFILES.values()}))
+        found = ", ".join(e for e in extensions if e) or "none"
+        raise ProfileError(
+            f"{source}: not a raw ramp of any profile: it has no {wanted} "
+            f"extension (extensions: {found}); give --profile to say which "
+            "layout it follows"
+        )
+    return best
+
+
+def check_layout(profile: Profile, extensions: Iterable[str], source: str) -> None:
+    """Refuse a file that lacks its profile's science extension.
+
+    Raises
+    ------
+    ProfileError
+        Naming the extension missing and the profile that would fit.
+    """
+    names = [str(e).upper() for e in extensions]
+    if profile.ramp.science in names:
+        return
+    fits = [p.name for p in PROFILES.values() if p.ramp.science in names]
+    hint = f"; it looks like profile {fits[0]}" if fits else "; it is not a raw ramp"
+    raise ProfileError(
+        f"{source}: profile {profile.name} needs a {profile.ramp.science} "
+        f"extension, which the file lacks (extensions: "
+        f"{', '.join(n for n in names if n) or 'none'}){hint}"
+    )
