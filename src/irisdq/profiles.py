@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from irisdq.errors import IrisDQError
+from irisdq.errors import DataModelError
 
 __all__ = [
     "PROFILES",
@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 
-class ProfileError(IrisDQError):
+class ProfileError(DataModelError):
     """A profile is unknown, or a file does not have what its profile needs."""
 
 
@@ -171,8 +171,11 @@ class Profile:
     telescopes, instruments, datamodels : frozenset of str
         The TELESCOP, INSTRUME and DATAMODL values (upper case) that mark
         this profile's files, for :func:`detect_profile`.
-    date_keywords : tuple of str
-        The keywords to add when a file has no observation date.
+    date_parameter : str
+        The CRDS parameter of the observation date.
+    date_keywords : str
+        The keywords to add when a file has no observation date, as a
+        phrase for messages.
     """
 
     name: str
@@ -188,7 +191,8 @@ class Profile:
     telescopes: frozenset[str] = frozenset()
     instruments: frozenset[str] = frozenset()
     datamodels: frozenset[str] = frozenset()
-    date_keywords: tuple[str, ...] = ("DATE-OBS", "TIME-OBS")
+    date_parameter: str = "META.OBSERVATION.DATE"
+    date_keywords: str = "DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'"
     _by_keyword: dict[str, list[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -228,14 +232,23 @@ class Profile:
                     values[parameter] = derived
         return values
 
-    def matches(self, keywords: Mapping[str, Any], extensions: Iterable[str]) -> int:
+    def matches(
+        self,
+        keywords: Mapping[str, Any],
+        extensions: Mapping[str, Any] | Iterable[str],
+    ) -> int:
         """How strongly a file looks like this profile's (0: not at all).
 
-        The science extension must be present (the layout is decisive);
-        then each of TELESCOP, INSTRUME and DATAMODL that has one of this
-        profile's values adds one.
+        The science extension must be present with as many axes as the
+        layout's (when `extensions` maps names to shapes); then each of
+        TELESCOP, INSTRUME and DATAMODL that has one of this profile's
+        values adds one.
         """
-        if self.ramp.science not in {str(e).upper() for e in extensions}:
+        shapes = _shapes(extensions)
+        if self.ramp.science not in shapes:
+            return 0
+        shape = shapes[self.ramp.science]
+        if shape is not None and len(shape) != len(self.ramp.axes):
             return 0
         score = 1
         for keyword, accepted in (
@@ -279,6 +292,16 @@ class Profile:
 
 
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})
+
+
+def _shapes(extensions) -> dict[str, tuple[int, ...] | None]:
+    """Extension names (upper case) -> shape, or None where unknown."""
+    if isinstance(extensions, Mapping):
+        return {
+            str(name).upper(): None if shape is None else tuple(shape)
+            for name, shape in extensions.items()
+        }
+    return {str(name).upper(): None for name in extensions}
 
 
 def _derived(source: Callable) -> str:
@@ -422,11 +445,13 @@ LIGER = Profile(
         dq="DQ",
         dq_dtype="uint16",
     ),
-    mask=MaskLayout("DQModel", "DQ"),
+    mask=MaskLayout("DQModel", "dq"),
     reference_keyword="R_DQ",
-    telescopes=frozenset({"TMT", "KECK"}),
+    telescopes=frozenset({"TMT", "KECK-I", "KECK I", "KECK"}),
     instruments=frozenset({"IRIS", "LIGER"}),
-    date_keywords=("EXPDTST", "EXPJDST"),
+    datamodels=frozenset({"RAMPMODEL"}),
+    date_parameter="META.DATE",
+    date_keywords="EXPDTST = 'YYYYMMDDHHMMSS' (or EXPJDST, the Julian date)",
 )
 
 #: Every profile by name; the first is the default.
@@ -456,13 +481,16 @@ def get_profile(name: str) -> Profile:
 
 
 def detect_profile(
-    keywords: Mapping[str, Any], extensions: Iterable[str], source: str = "the file"
+    keywords: Mapping[str, Any],
+    extensions: Mapping[str, Any] | Iterable[str],
+    source: str = "the file",
 ) -> Profile:
     """The profile a file follows, from its primary header and extensions.
 
-    The science extension decides the layout; among the profiles that have
-    it, the one whose TELESCOP, INSTRUME and DATAMODL values match most
-    wins, the earlier in :data:`PROFILES` on a tie.
+    The science extension (and its number of axes, when `extensions` maps
+    names to shapes) decides the layout; among the profiles that have it,
+    the one whose TELESCOP, INSTRUME and DATAMODL values match most wins,
+    the earlier in :data:`PROFILES` on a tie.
 
     Raises
     ------
@@ -473,41 +501,69 @@ def detect_profile(
     --------
     >>> detect_profile({"TELESCOP": "TMT", "INSTRUME": "IRIS"}, ["SCI"]).name
     'tmt'
-    >>> detect_profile({"INSTRUME": "Liger"}, ["DATA", "DQ", "TIMES"]).name
+    >>> detect_profile({"INSTRUME": "Liger"}, {"DATA": (8, 8, 2, 4)}).name
     'liger'
     """
-    extensions = list(extensions)
+    shapes = _shapes(extensions)
     best, best_score = None, 0
     for profile in PROFILES.values():
-        score = profile.matches(keywords, extensions)
+        score = profile.matches(keywords, shapes)
         if score > best_score:
             best, best_score = profile, score
-    if best is None:
-        wanted = " or ".join(sorted({p.ramp.science for p in PROFILES.values()}))
-        found = ", ".join(e for e in extensions if e) or "none"
-        raise ProfileError(
-            f"{source}: not a raw ramp of any profile: it has no {wanted} "
-            f"extension (extensions: {found}); give --profile to say which "
-            "layout it follows"
-        )
-    return best
+    if best is not None:
+        return best
+    # A science extension with the wrong number of axes: its profile, so
+    # that reading the file says what is wrong with it.
+    for profile in PROFILES.values():
+        if profile.ramp.science in shapes:
+            return profile
+    by_extension: dict[str, list[str]] = {}
+    for profile in PROFILES.values():
+        by_extension.setdefault(profile.ramp.science, []).append(profile.name)
+    wanted = " and ".join(
+        f"no {name} extension ({', '.join(names)})"
+        for name, names in by_extension.items()
+    )
+    raise ProfileError(
+        f"{source}: not a raw ramp of any profile: {wanted}; it has "
+        f"{_found(shapes)}. Give --profile to say which layout it follows"
+    )
 
 
-def check_layout(profile: Profile, extensions: Iterable[str], source: str) -> None:
+def check_layout(
+    profile: Profile, extensions: Mapping[str, Any] | Iterable[str], source: str
+) -> None:
     """Refuse a file that lacks its profile's science extension.
 
     Raises
     ------
     ProfileError
-        Naming the extension missing and the profile that would fit.
+        Naming the extension missing (or its axes) and the profile that
+        would fit.
+
+    Examples
+    --------
+    >>> check_layout(PROFILES["liger"], {"SCI": (1, 2, 8, 8)}, "raw.fits")
+    Traceback (most recent call last):
+    ...
+    irisdq.profiles.ProfileError: raw.fits: profile liger needs a 4-D DATA ... tmt
     """
-    names = [str(e).upper() for e in extensions]
-    if profile.ramp.science in names:
+    shapes = _shapes(extensions)
+    if profile.matches({}, shapes):
         return
-    fits = [p.name for p in PROFILES.values() if p.ramp.science in names]
-    hint = f"; it looks like profile {fits[0]}" if fits else "; it is not a raw ramp"
+    fits = [p.name for p in PROFILES.values() if p.matches({}, shapes)]
+    hint = f": it looks like profile {fits[0]}" if fits else ": not a raw ramp"
     raise ProfileError(
-        f"{source}: profile {profile.name} needs a {profile.ramp.science} "
-        f"extension, which the file lacks (extensions: "
-        f"{', '.join(n for n in names if n) or 'none'}){hint}"
+        f"{source}: profile {profile.name} needs a {len(profile.ramp.axes)}-D "
+        f"{profile.ramp.science} extension ({', '.join(profile.ramp.axes)}); "
+        f"the file has {_found(shapes)}{hint}"
     )
+
+
+def _found(shapes: Mapping[str, Any]) -> str:
+    listed = [
+        name if shape is None else f"{name} {shape}"
+        for name, shape in shapes.items()
+        if name
+    ]
+    return ", ".join(listed) if listed else "no extensions"

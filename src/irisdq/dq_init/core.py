@@ -28,8 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from irisdq.bitmask import count_bit_flags
 from irisdq.dqflags import DQDefRow, dq_def_mapping, is_identity, pixel, remap_flags
-from irisdq.errors import SubarrayError
+from irisdq.errors import DataModelError, SubarrayError
 
 __all__ = [
     "Subarray",
@@ -220,3 +221,94 @@ def apply_mask(
     np.bitwise_or(pixeldq, mask, out=pixeldq, casting="unsafe")
     if groupdq is not None:
         or_group_flags(groupdq, group_flags(mask))
+
+
+#: What ``narrow`` may be: how flags that do not fit a narrow DQ array go.
+NARROW_POLICIES = ("drop", "do-not-use")
+
+
+class NarrowDQError(DataModelError):
+    """Flags would be lost in a DQ array too narrow for them, and no
+    policy says what to do."""
+
+
+def narrow_flags(
+    flags: np.ndarray,
+    bits: int,
+    policy: str | None = None,
+    *,
+    flag_map=pixel,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Fit pixel flags into a DQ array of `bits` bits, never silently.
+
+    Parameters
+    ----------
+    flags : numpy.ndarray
+        uint32 pixel flags (the cut mask).
+    bits : int
+        The width of the DQ array that receives them (16 for uint16).
+    policy : {None, 'drop', 'do-not-use'}
+        What to do with flags above the width: None refuses
+        (:class:`NarrowDQError`, naming each flag and its pixel count);
+        ``'drop'`` leaves them out; ``'do-not-use'`` leaves them out and
+        sets DO_NOT_USE on every pixel that had one.
+    flag_map : BitFlagNameMap, optional
+        Names the dropped flags (the IRIS flags by default).
+
+    Returns
+    -------
+    (numpy.ndarray, dict)
+        The flags in the narrow unsigned type, and ``{name: pixels}`` of
+        each flag that did not fit (empty when all fit).
+
+    Raises
+    ------
+    NarrowDQError
+        If flags do not fit and `policy` is None.
+
+    Examples
+    --------
+    >>> flags = np.array([1, 1024, 65536, 2**31 + 2], dtype=np.uint32)
+    >>> narrow, dropped = narrow_flags(flags, 16, "do-not-use")
+    >>> narrow, dropped
+    (array([   1, 1024,    1,    3], dtype=uint16), {'NONLINEAR': 1, ...})
+    >>> narrow_flags(flags, 16)
+    Traceback (most recent call last):
+    ...
+    irisdq.dq_init.core.NarrowDQError: the DQ array has 16 bits and cannot ...
+    """
+    dtype = np.dtype(f"uint{bits}")
+    if bits >= 8 * flags.dtype.itemsize:
+        return flags.astype(dtype, copy=False), {}
+    if policy is not None and policy not in NARROW_POLICIES:
+        raise ValueError(
+            f"narrow policy must be one of {', '.join(NARROW_POLICIES)}, not {policy!r}"
+        )
+    limit = (1 << bits) - 1
+    high = flags & ~flags.dtype.type(limit)
+    if not high.any():
+        return flags.astype(dtype), {}
+    dropped = {
+        name: count
+        for name, count in count_bit_flags(high, flag_map).items()
+        if count
+    }
+    named = sum(int(getattr(flag_map, name)) for name in dropped)
+    unnamed = int(np.bitwise_or.reduce(high, axis=None)) & ~named
+    for bit in range(bits, 8 * flags.dtype.itemsize):
+        if unnamed >> bit & 1:
+            dropped[f"bit {bit}"] = int(np.count_nonzero(flags >> bit & 1))
+    if policy is None:
+        listed = ", ".join(
+            f"{name} ({count} pixel{'s' if count != 1 else ''})"
+            for name, count in dropped.items()
+        )
+        raise NarrowDQError(
+            f"the DQ array has {bits} bits and cannot hold flags {listed}; "
+            "choose --narrow-dq=drop to leave them out, or --narrow-dq=do-not-use "
+            "to set DO_NOT_USE where they were (narrow_dq='drop' or 'do-not-use')"
+        )
+    narrow = (flags & flags.dtype.type(limit)).astype(dtype)
+    if policy == "do-not-use":
+        narrow[high != 0] |= dtype.type(DO_NOT_USE)
+    return narrow, dropped

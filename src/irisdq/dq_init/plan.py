@@ -27,12 +27,12 @@ CRDS_CTX ('tmt_0001.pmap', 'CRDS context')
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from irisdq.dq_init.core import Subarray, cut_subarray, group_flags
+from irisdq.dq_init.core import Subarray, cut_subarray, group_flags, narrow_flags
 from irisdq.errors import DataModelError
 
 __all__ = ["DQInitPlan", "MaskChoice", "Status", "plan_dq_init", "science_subarray"]
@@ -96,11 +96,15 @@ class DQInitPlan:
     context : str or None
         What ``CRDS_CTX`` records (nothing when None).
     pixel_flags : numpy.ndarray or None
-        uint32 (ny, nx): the cut mask with user flags, to OR into PIXELDQ;
-        None when skipped.
+        (ny, nx): the cut mask with user flags, to OR into PIXELDQ (uint32)
+        or into every reading of a narrower DQ array (in its type); None
+        when skipped.
     group_flags : numpy.ndarray or None
         uint8 (ny, nx): the DO_NOT_USE bit of ``pixel_flags``, to OR into
         every GROUPDQ plane; None when skipped.
+    dropped : dict
+        ``{flag name: pixels}`` of the flags a narrow DQ array could not
+        hold and the narrow policy left out (empty when none).
     """
 
     status: Status
@@ -108,6 +112,7 @@ class DQInitPlan:
     context: str | None = None
     pixel_flags: np.ndarray | None = None
     group_flags: np.ndarray | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_keywords(
@@ -181,6 +186,9 @@ def plan_dq_init(
     shape: tuple[int, int],
     choice: MaskChoice,
     user_flags: np.ndarray | None = None,
+    *,
+    dq_bits: int = 32,
+    narrow: str | None = None,
 ) -> DQInitPlan:
     """Decide what DQ initialization does to one exposure.
 
@@ -196,6 +204,12 @@ def plan_dq_init(
     user_flags : numpy.ndarray, optional
         Extra flags of the cut mask's shape, ORed in (the mask itself is
         never changed).
+    dq_bits : int, optional
+        The width of the DQ array the flags go into: 32 (PIXELDQ), or 16
+        for a uint16 DQ array, which cannot hold flags 16..31.
+    narrow : {None, 'drop', 'do-not-use'}, optional
+        What to do with flags a narrow DQ array cannot hold (see
+        :func:`irisdq.dq_init.core.narrow_flags`); None refuses them.
 
     Returns
     -------
@@ -207,6 +221,8 @@ def plan_dq_init(
         If the mask does not cover the science array.
     DataModelError
         If the user flags have another shape than the cut mask.
+    NarrowDQError
+        If flags do not fit ``dq_bits`` and no `narrow` policy is given.
     """
     if choice.dq is None:
         return DQInitPlan(Status.SKIPPED, choice.record, choice.context)
@@ -219,6 +235,12 @@ def plan_dq_init(
                 f"shape of the cut mask, {cut.shape}"
             )
         cut = np.bitwise_or(cut, user_flags)  # a new array: the mask is untouched
+    pixel, dropped = narrow_flags(cut, dq_bits, narrow)
     return DQInitPlan(
-        Status.COMPLETE, choice.record, choice.context, cut, group_flags(cut)
+        Status.COMPLETE,
+        choice.record,
+        choice.context,
+        pixel,
+        group_flags(pixel),
+        dropped,
     )

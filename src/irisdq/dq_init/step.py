@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from irisdq import crds
-from irisdq.datamodels import RampModel, TMTMaskModel, inplace
+from irisdq import crds, profiles
+from irisdq.datamodels import RampModel, TMTMaskModel, inplace, read_hdu_layout
+from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
 from irisdq.datamodels.mask_reader import mask_flags, read_mask_flags
@@ -57,6 +58,16 @@ class DQInitStep(Step):
     output_file, output_dir : str or os.PathLike, optional
         Where the output goes; by default ``<base>_dqinit.fits`` beside the
         input (``_uncal``, ``_ramp``... replaced).
+    override_dq : str, os.PathLike, TMTMaskModel or 'N/A', optional
+        The same as ``override_mask``, by the name of the Liger/IRIS
+        pipeline's reference type (``dq``); give one of the two.
+    profile : str, optional
+        The file convention (``tmt``, ``jwst``, ``liger``: see
+        :mod:`irisdq.profiles`); by default chosen from each file.
+    narrow_dq : {None, 'drop', 'do-not-use'}, optional
+        What to do with flags 16..31 when the DQ array is uint16 (Liger):
+        by default they are refused with an error naming them; ``'drop'``
+        leaves them out, ``'do-not-use'`` sets DO_NOT_USE where they were.
     inplace : bool, optional
         Change the input file (only its header and DQ extensions are
         rewritten) or the input model, instead of writing a new one.
@@ -82,7 +93,12 @@ class DQInitStep(Step):
     """
 
     class_alias = "dq_init"
-    spec = {"user_supplied_dq": None}  # noqa: RUF012
+    spec = {  # noqa: RUF012
+        "user_supplied_dq": None,
+        "override_dq": None,
+        "profile": None,
+        "narrow_dq": None,
+    }
     reference_file_types = ("mask",)
     output_suffix = "dqinit"
 
@@ -114,41 +130,68 @@ class DQInitStep(Step):
 
     # -- the decision, shared by models and files ----------------------------
 
-    def _plan(self, keywords, shape: tuple[int, int], label: str) -> DQInitPlan:
-        choice = self._choose_mask(keywords, label)
-        plan = plan_dq_init(keywords, shape, choice, self._user_flags())
+    def _plan(
+        self, keywords, shape: tuple[int, int], label: str, profile
+    ) -> DQInitPlan:
+        choice = self._choose_mask(keywords, label, profile)
+        plan = plan_dq_init(
+            keywords,
+            shape,
+            choice,
+            self._user_flags(),
+            dq_bits=profile.ramp.dq_bits,
+            narrow=self.narrow_dq,
+        )
         if plan.status is Status.SKIPPED:
             self.log.warning("%s: no MASK applies (N/A); step skipped", label)
+        if plan.dropped:
+            self.log.warning("%s: %s", label, _dropped_text(plan, profile))
         return plan
 
-    def _keywords(self, plan: DQInitPlan) -> dict[str, Any]:
-        return plan.keywords(self.status_keyword, self.reference_keyword("mask"))
+    def _keywords(self, plan: DQInitPlan, profile) -> dict[str, Any]:
+        return plan.keywords(self.status_keyword, profile.reference_keyword)
 
     def recorded(self, keywords) -> DQInitPlan | None:
         """What an output's primary header says this step did (status,
         mask, context), or None when it has no record of the step."""
-        return DQInitPlan.from_keywords(
-            keywords, self.status_keyword, self.reference_keyword("mask")
-        )
+        if self.profile:
+            reference = profiles.get_profile(self.profile).reference_keyword
+        else:
+            # The first reference keyword of any profile that the header has.
+            names = [p.reference_keyword for p in profiles.PROFILES.values()]
+            reference = next((n for n in names if n in keywords), names[0])
+        return DQInitPlan.from_keywords(keywords, self.status_keyword, reference)
 
-    def _choose_mask(self, dataset: Any, label: str) -> MaskChoice:
-        override = self.reference_override("mask")
+    def _override(self) -> Any:
+        mask, dq = self.reference_override("mask"), self.reference_override("dq")
+        if mask is not None and dq is not None:
+            raise DataModelError(
+                "override_mask and override_dq name the same reference (the "
+                "bad-pixel mask); give one of them"
+            )
+        return dq if mask is None else mask
+
+    def _choose_mask(self, keywords: Any, label: str, profile) -> MaskChoice:
+        override = self._override()
         if override == NOT_APPLICABLE:
             return MaskChoice.not_applicable()
         context_name = None
         if override is None:
-            context = crds.get_context()
+            context = crds.get_context(observatory=profile.observatory)
+            dataset = profile.crds_parameters(keywords)
+            reftype = _reftype(context, dataset, profile)
             try:
-                chosen = context.bestref(dataset, "mask")
+                chosen = context.bestref(dataset, reftype)
             except NoMatchError as exc:
-                _explain_no_date(dataset, label, exc)
+                _explain_no_date(dataset, label, exc, profile)
                 raise
             if chosen == NOT_APPLICABLE:
                 return MaskChoice.not_applicable(context.name)
             if isinstance(chosen, tuple):
                 raise DataModelError(
-                    f"{label}: CRDS chose several MASK files ({', '.join(chosen)}); "
-                    "give one with override_mask (--override-mask)"
+                    f"{label}: CRDS chose several {reftype.upper()} files "
+                    f"({', '.join(chosen)}); give one with override_mask "
+                    "(--override-mask)"
                 )
             path = Path(chosen)
             record, context_name = f"crds://{path.name}", context.name
@@ -163,7 +206,7 @@ class DQInitStep(Step):
                 "override_mask must be a path, a TMTMaskModel or 'N/A', not "
                 f"{type(override).__name__}"
             )
-        self.log.info("Using MASK reference file %s", path)
+        self.log.info("Using %s reference file %s", profile.mask.reftype, path)
         return MaskChoice(*_placed(read_mask_flags(path)), record, context_name)
 
     def _user_flags(self) -> np.ndarray | None:
@@ -182,13 +225,16 @@ class DQInitStep(Step):
         if model.shape is None:
             raise DataModelError(f"{label}: the RampModel has no SCI data")
         nints, ngroups, ny, nx = model.shape
-        plan = self._plan(model.get_fits_keywords(), (ny, nx), label)
+        # A RampModel has the SCI/PIXELDQ/GROUPDQ layout of tmt and jwst.
+        profile = profiles.get_profile(self.profile or "tmt")
+        profiles.check_layout(profile, {"SCI": model.shape}, label)
+        plan = self._plan(model.get_fits_keywords(), (ny, nx), label, profile)
         # As a FITS header can hold them, as the file path records them.
         set_keywords(
             model.meta,
             {
                 keyword: header_text(value) if isinstance(value, str) else value
-                for keyword, value in self._keywords(plan).items()
+                for keyword, value in self._keywords(plan, profile).items()
             },
         )
         if plan.status is Status.COMPLETE:
@@ -232,15 +278,17 @@ class DQInitStep(Step):
         if target is not None:
             check_output(path, target, overwrite=self.overwrite)
         self._repair_interrupted(path, label)
+        profile = self._file_profile(path, label)
         with RampModel(path, verify_checksums=False) as ramp:
             keywords, shape = ramp.get_fits_keywords(), ramp.shape
         if shape is None:
             raise DataModelError(f"{label}: no SCI extension")
-        plan = self._plan(keywords, shape[-2:], label)
+        plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
+        plan = self._plan(keywords, plane, label, profile)
         try:
             update = update_ramp_dq(
                 path,
-                self._keywords(plan),
+                self._keywords(plan, profile),
                 plan.pixel_flags,
                 plan.group_flags,
                 target=target,
@@ -258,6 +306,20 @@ class DQInitStep(Step):
             self.log.info("%s: headers grew; the whole file was rewritten", label)
         self.summary = DQInitResult.of(plan, label, str(target or path))
         return target or path
+
+    def _file_profile(self, path: Path, label: str):
+        """The profile of a ramp file: the one asked for, checked against
+        the file's extensions, or the one its header and extensions fit."""
+        require_regular_file(path, "a raw ramp")
+        layout = read_hdu_layout(path)
+        shapes = {hdu.name: hdu.shape for hdu in layout[1:] if hdu.name}
+        if self.profile:
+            profile = profiles.get_profile(self.profile)
+            profiles.check_layout(profile, shapes, label)
+            return profile
+        profile = profiles.detect_profile(layout[0].header, shapes, label)
+        self.log.debug("%s: profile %s", label, profile.name)
+        return profile
 
     def _repair_interrupted(self, path: Path, label: str) -> None:
         """Undo an in-place run that was killed, before reading the file."""
@@ -285,16 +347,33 @@ def _model_name(model) -> str:
     return str(model.path) if getattr(model, "path", None) else "<TMTMaskModel>"
 
 
-def _explain_no_date(dataset: Any, label: str, exc: NoMatchError) -> None:
+def _reftype(context, dataset: dict, profile) -> str:
+    """The profile's first name of the mask reference type that the
+    dataset's instrument mapping knows (``dq`` and ``mask`` are aliases)."""
+    instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+    known = context.reftypes(instrument)
+    return next(
+        (name for name in profile.reftypes if name in known), profile.reftypes[0]
+    )
+
+
+def _dropped_text(plan: DQInitPlan, profile) -> str:
+    listed = ", ".join(f"{name} ({count})" for name, count in plan.dropped.items())
+    return (
+        f"{profile.ramp.dq} is {profile.ramp.dq_dtype}: flags left out, with "
+        f"their pixel counts: {listed}"
+    )
+
+
+def _explain_no_date(dataset: dict, label: str, exc: NoMatchError, profile) -> None:
     """Raise a NoMatchError naming the FITS keywords to add when the mask
     could not be chosen because the ramp has no observation date."""
-    given = crds.dataset_parameters(dataset)
-    if str(given.get("META.OBSERVATION.DATE", "")).strip() not in _NO_DATE:
+    if str(dataset.get(profile.date_parameter, "")).strip() not in _NO_DATE:
         return
     raise NoMatchError(
         f"{label}: no observation date: CRDS chooses the mask by date; add "
-        "DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS' to the primary "
-        "header, or give the mask with override_mask (--override-mask)"
+        f"{profile.date_keywords} to the primary header, or give the mask "
+        "with override_mask (--override-mask)"
     ) from exc
 
 
