@@ -32,6 +32,7 @@ Examples
 """
 
 import datetime
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ import numpy as np
 from irisdq.errors import DataModelError
 
 __all__ = [
+    "JWST_STYLE_PARAMETERS",
     "PROFILES",
     "MaskLayout",
     "Profile",
@@ -105,16 +107,22 @@ class RampLayout:
         """The positions of ``ny`` and ``nx`` in :attr:`axes`."""
         return self.axes.index("ny"), self.axes.index("nx")
 
-    def describe(self) -> str:
-        """One line: the science array and the DQ arrays."""
+    def arrays(self) -> list[str]:
+        """The science array and the DQ arrays, each with its type and axes.
+
+        Examples
+        --------
+        >>> RampLayout("DATA", ("ny", "nx", "nreads"), dq="DQ").arrays()
+        ['DATA (ny, nx, nreads)', 'DQ uint32 (ny, nx, nreads)']
+        """
         shape = ", ".join(self.axes)
-        parts = [f"{self.science} ({shape})"]
         if self.dq:
-            parts.append(f"{self.dq} {self.dq_dtype} ({shape})")
-        else:
-            parts.append(f"{self.pixel_dq} uint32 (ny, nx)")
-            parts.append(f"{self.group_dq} uint8 ({shape})")
-        return ", ".join(parts)
+            return [f"{self.science} ({shape})", f"{self.dq} {self.dq_dtype} ({shape})"]
+        return [
+            f"{self.science} ({shape})",
+            f"{self.pixel_dq} uint32 (ny, nx)",
+            f"{self.group_dq} uint8 ({shape})",
+        ]
 
 
 @dataclass(frozen=True)
@@ -232,6 +240,27 @@ class Profile:
                     values[parameter] = derived
         return values
 
+    def reftype_for(self, known: Iterable[str], wanted: str | None = None) -> str:
+        """The name under which a context's instrument mapping knows the
+        bad-pixel reference type.
+
+        `wanted` (default: the profile's own name) is returned as it is
+        unless it is one of :attr:`reftypes` that `known` lacks; then the
+        first alias `known` has is used.
+
+        Examples
+        --------
+        >>> PROFILES["liger"].reftype_for(["dark", "mask"])
+        'mask'
+        >>> PROFILES["tmt"].reftype_for(["dark"], "DARK")
+        'DARK'
+        """
+        wanted = wanted or self.reftypes[0]
+        known = {str(name).lower() for name in known}
+        if wanted.lower() in known or wanted.lower() not in self.reftypes:
+            return wanted
+        return next((name for name in self.reftypes if name in known), wanted)
+
     def matches(
         self,
         keywords: Mapping[str, Any],
@@ -262,10 +291,10 @@ class Profile:
 
     def describe(self) -> str:
         """Several lines: what the profile expects and records."""
-        parameters = ", ".join(
+        parameters = [
             f"{name} = {source if isinstance(source, str) else _derived(source)}"
             for name, source in self.parameters.items()
-        )
+        ]
         marks = ", ".join(
             f"{keyword} {'|'.join(sorted(values))}"
             for keyword, values in (
@@ -275,14 +304,19 @@ class Profile:
             )
             if values
         )
+        indent = " " * 16
         return "\n".join(
             [
                 f"{self.name}: {self.title}",
-                f"  chosen when   {self.ramp.science} extension; {marks}",
-                f"  CRDS          observatory {self.observatory}, reftype "
-                f"{' or '.join(self.reftypes)}",
-                f"  parameters    {parameters}",
-                f"  ramp          {self.ramp.describe()}",
+                f"  chosen when   a {len(self.ramp.axes)}-D {self.ramp.science} "
+                "extension, then the most of:",
+                textwrap.fill(
+                    marks, 88, initial_indent=indent, subsequent_indent=indent
+                ),
+                f"  CRDS          observatory {self.observatory}, reference type "
+                f"{' (or '.join(self.reftypes)}{')' * (len(self.reftypes) - 1)}",
+                "  parameters    " + f"\n{indent}".join(parameters),
+                "  ramp          " + f"\n{indent}".join(self.ramp.arrays()),
                 f"  mask          {self.mask.datamodel}: {self.mask.dq} uint32 "
                 f"(ny, nx) + {self.mask.dq_def}, REFTYPE {self.mask.reftype}",
                 f"  records       {self.status_keyword}, "
@@ -374,8 +408,9 @@ def _liger_date(keywords: Mapping[str, Any]) -> str | None:
 
 # -- the profiles -------------------------------------------------------------------
 
-#: CRDS parameters of the JWST-style data models (TMT IRIS 2020 and JWST).
-_JWST_STYLE_PARAMETERS: dict[str, ParameterSource] = {
+#: CRDS parameters of the JWST-style data models (TMT IRIS 2020 and JWST),
+#: and the FITS keywords they come from.
+JWST_STYLE_PARAMETERS: dict[str, str] = {
     "META.INSTRUMENT.NAME": "INSTRUME",
     "META.INSTRUMENT.DETECTOR": "DETECTOR",
     "META.SUBARRAY.NAME": "SUBARRAY",
@@ -404,7 +439,7 @@ TMT = Profile(
     title="TMT IRIS data models (2020): TMTMaskModel, RampModel",
     observatory="tmt",
     reftypes=("mask", "dq"),
-    parameters=_JWST_STYLE_PARAMETERS,
+    parameters=JWST_STYLE_PARAMETERS,
     ramp=_JWST_RAMP,
     mask=MaskLayout("TMTMaskModel", "MASK"),
     reference_keyword="R_MASK",
@@ -418,7 +453,7 @@ JWST = Profile(
     title="JWST pipeline files (jwst, stdatamodels): MaskModel, RampModel",
     observatory="jwst",
     reftypes=("mask", "dq"),
-    parameters=_JWST_STYLE_PARAMETERS,
+    parameters=JWST_STYLE_PARAMETERS,
     ramp=_JWST_RAMP,
     mask=MaskLayout("MaskModel", "MASK"),
     reference_keyword="R_MASK",

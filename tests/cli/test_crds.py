@@ -48,7 +48,8 @@ def test_bestref_explain(cache, tmp_path, capsys):
     assert main(["crds", "bestref", str(raw), "--reftype", "MASK", "--explain"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(
-        f"file       {raw}\ncontext    tmt_0001.pmap (shipped with irisdq)"
+        f"file       {raw} (profile tmt)\n"
+        "context    tmt_0001.pmap (shipped with irisdq)"
     )
     assert "-> rank 1" in out
     assert "chose 2015-10-01 00:00:00, the latest of 1 use-after date(s)" in out

@@ -27,6 +27,13 @@ def register(subparsers) -> None:
         "--reftype", required=True, help="reference type, e.g. mask (any case)"
     )
     bestref.add_argument(
+        "--profile",
+        choices=_profile_names(),
+        type=str.lower,
+        help="the files' convention (observatory, keywords); by default chosen "
+        "from each file, else tmt",
+    )
+    bestref.add_argument(
         "--explain",
         action="store_true",
         help="also print the context, mappings, values compared and rules",
@@ -108,6 +115,12 @@ def _add_context_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _profile_names() -> list[str]:
+    from irisdq.profiles import PROFILES
+
+    return list(PROFILES)
+
+
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
@@ -117,22 +130,42 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
+def _dataset(path: str, profile_name: str | None):
+    """A file's profile (asked for, else its own, else tmt) and the CRDS
+    parameters of its primary header."""
+    from irisdq import profiles
+    from irisdq.datamodels import read_hdu_layout, read_keywords
+
+    keywords = read_keywords(path)
+    if profile_name:
+        profile = profiles.get_profile(profile_name)
+    else:
+        layout = read_hdu_layout(path)
+        shapes = {hdu.name: hdu.shape for hdu in layout[1:] if hdu.name}
+        try:
+            profile = profiles.detect_profile(keywords, shapes, path)
+        except profiles.ProfileError:
+            profile = profiles.PROFILES["tmt"]  # not a ramp: a reference, a flat
+    return profile, profile.crds_parameters(keywords)
+
+
 def _bestref(args) -> int:
     from irisdq.crds import get_context
-    from irisdq.datamodels import read_keywords
     from irisdq.errors import IrisDQError
 
-    context = get_context(args.context)
     failed = 0
     for number, path in enumerate(args.files):
         try:
-            keywords = read_keywords(path)
+            profile, dataset = _dataset(path, args.profile)
+            context = get_context(args.context, profile.observatory)
+            instrument = dataset.get("META.INSTRUMENT.NAME", "UNDEFINED")
+            reftype = profile.reftype_for(context.reftypes(instrument), args.reftype)
             if args.explain:
                 if number:
                     print()
-                print(f"file       {path}")
-                print(context.select(keywords, args.reftype).explain())
-            result = context.bestref(keywords, args.reftype)
+                print(f"file       {path} (profile {profile.name})")
+                print(context.select(dataset, reftype).explain())
+            result = context.bestref(dataset, reftype)
         except (IrisDQError, OSError) as exc:
             if len(args.files) == 1:
                 raise

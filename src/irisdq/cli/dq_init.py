@@ -32,9 +32,11 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "dq-init",
         help="initialize PIXELDQ/GROUPDQ of raw ramps from the bad-pixel mask",
-        description="Initialize the DQ arrays of IRIS raw ramps: pick the MASK "
-        "reference, create PIXELDQ/GROUPDQ if missing, cut the subarray, OR the "
-        "flags in and record S_DQINIT, R_MASK and CRDS_CTX.",
+        description="Initialize the DQ arrays of raw ramps: pick the bad-pixel "
+        "reference (MASK, or dq for Liger/IRIS), create the DQ arrays if "
+        "missing, cut the subarray, OR the flags in and record S_DQINIT, "
+        "R_MASK (R_DQ) and CRDS_CTX. TMT IRIS, JWST and Liger/IRIS files are "
+        "told apart by their header and extensions (see 'irisdq profiles').",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,6 +46,26 @@ def register(subparsers) -> None:
         metavar="PATH|N/A",
         help="use this mask file instead of the CRDS best reference; N/A skips "
         "the step (the output records S_DQINIT = SKIPPED)",
+    )
+    parser.add_argument(
+        "--override-dq",
+        metavar="PATH|N/A",
+        help="the same as --override-mask, by the Liger/IRIS name of the "
+        "reference type (dq)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=_profile_names(),
+        type=str.lower,
+        help="the files' convention (observatory, extensions, keywords); by "
+        "default chosen from each file ('irisdq profiles' lists them)",
+    )
+    parser.add_argument(
+        "--narrow-dq",
+        choices=("drop", "do-not-use"),
+        help="flags 16..31 cannot be kept in a uint16 DQ array (Liger): leave "
+        "them out (drop), or leave them out and set DO_NOT_USE where they "
+        "were (do-not-use); without it such flags are an error naming them",
     )
     parser.add_argument(
         "--user-dq",
@@ -101,6 +123,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+def _profile_names() -> list[str]:
+    from irisdq.profiles import PROFILES
+
+    return list(PROFILES)
+
+
 def _count(text: str) -> int:
     import argparse
 
@@ -134,6 +162,9 @@ def run(args) -> int:
         )
     params = {
         "override_mask": args.override_mask,
+        "override_dq": args.override_dq,
+        "profile": args.profile,
+        "narrow_dq": args.narrow_dq,
         "user_supplied_dq": args.user_dq,
         "output_file": args.output,
         "inplace": args.in_place,

@@ -17,6 +17,7 @@ from irisdq.errors import IrisDQError
 # Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMAND_MODULES = [
     "irisdq.cli.flags",
+    "irisdq.cli.profiles",
     "irisdq.cli.mask",
     "irisdq.cli.plot",
     "irisdq.cli.crds",

@@ -10,25 +10,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from irisdq.profiles import JWST_STYLE_PARAMETERS
+
 __all__ = ["KEYWORDS", "dataset_parameters"]
 
-#: CRDS parameter name -> FITS primary-header keyword.
-KEYWORDS = {
-    "META.INSTRUMENT.NAME": "INSTRUME",
-    "META.INSTRUMENT.DETECTOR": "DETECTOR",
-    "META.SUBARRAY.NAME": "SUBARRAY",
-    "META.OBSERVATION.DATE": "DATE-OBS",
-    "META.OBSERVATION.TIME": "TIME-OBS",
-    "META.EXPOSURE.TYPE": "EXP_TYPE",
-    "META.EXPOSURE.READPATT": "READPATT",
-    "META.INSTRUMENT.FILTER": "FILTER",
-    "META.INSTRUMENT.PUPIL": "PUPIL",
-    "META.SUBARRAY.XSTART": "SUBSTRT1",
-    "META.SUBARRAY.YSTART": "SUBSTRT2",
-    "META.SUBARRAY.XSIZE": "SUBSIZE1",
-    "META.SUBARRAY.YSIZE": "SUBSIZE2",
-    "META.TELESCOPE": "TELESCOP",
-}
+#: CRDS parameter name -> FITS primary-header keyword, as the JWST-style
+#: data models (TMT IRIS, JWST) name them; other conventions are in
+#: :mod:`irisdq.profiles`.
+KEYWORDS = JWST_STYLE_PARAMETERS
 
 _PARAMETER_OF = {keyword: parameter for parameter, keyword in KEYWORDS.items()}
 _COMMENTARY = frozenset({"", "COMMENT", "HISTORY"})

@@ -289,9 +289,7 @@ def narrow_flags(
     if not high.any():
         return flags.astype(dtype), {}
     dropped = {
-        name: count
-        for name, count in count_bit_flags(high, flag_map).items()
-        if count
+        name: count for name, count in count_bit_flags(high, flag_map).items() if count
     }
     named = sum(int(getattr(flag_map, name)) for name in dropped)
     unnamed = int(np.bitwise_or.reduce(high, axis=None)) & ~named

@@ -179,7 +179,8 @@ class DQInitStep(Step):
         if override is None:
             context = crds.get_context(observatory=profile.observatory)
             dataset = profile.crds_parameters(keywords)
-            reftype = _reftype(context, dataset, profile)
+            instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+            reftype = profile.reftype_for(context.reftypes(instrument))
             try:
                 chosen = context.bestref(dataset, reftype)
             except NoMatchError as exc:
@@ -345,16 +346,6 @@ def _placed(flags) -> tuple[np.ndarray, Subarray]:
 
 def _model_name(model) -> str:
     return str(model.path) if getattr(model, "path", None) else "<TMTMaskModel>"
-
-
-def _reftype(context, dataset: dict, profile) -> str:
-    """The profile's first name of the mask reference type that the
-    dataset's instrument mapping knows (``dq`` and ``mask`` are aliases)."""
-    instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-    known = context.reftypes(instrument)
-    return next(
-        (name for name in profile.reftypes if name in known), profile.reftypes[0]
-    )
 
 
 def _dropped_text(plan: DQInitPlan, profile) -> str:
