@@ -259,3 +259,49 @@ def read_asdf_tree(path: Path) -> dict:
         warnings.simplefilter("ignore")
         with asdf.open(io.BytesIO(data)) as af:
             return dict(af.tree)
+
+
+def write_observatory_cache(
+    root: Path,
+    observatory: str,
+    instrument: str,
+    reftype: str,
+    parkey: tuple,
+    selector: str,
+    number: str = "0001",
+) -> Path:
+    """A CRDS cache of one observatory: a pmap, an imap and one rmap of
+    `reftype` whose ``parkey`` and ``selector`` text are given, with correct
+    sha1sums. Returns the folder references go into
+    (``references/<observatory>/<instrument>``)."""
+    from irisdq.crds import update_checksum
+
+    obs, inst = observatory.lower(), instrument.lower()
+    folder = root / "mappings" / obs
+    folder.mkdir(parents=True, exist_ok=True)
+    pmap = folder / f"{obs}_{number}.pmap"
+    imap = folder / f"{obs}_{inst}_{number}.imap"
+    rmap = folder / f"{obs}_{inst}_{reftype.lower()}_{number}.rmap"
+    header = f"'observatory' : '{observatory.upper()}',\n    'sha1sum' : '0',\n"
+    pmap.write_text(
+        f"header = {{\n    'mapping' : 'PIPELINE',\n    'name' : '{pmap.name}',\n"
+        f"    'parkey' : ('META.INSTRUMENT.NAME',),\n    {header}}}\n\n"
+        f"selector = {{\n    '{instrument.upper()}' : '{imap.name}',\n}}\n"
+    )
+    imap.write_text(
+        f"header = {{\n    'instrument' : '{instrument.upper()}',\n"
+        f"    'mapping' : 'INSTRUMENT',\n    'name' : '{imap.name}',\n"
+        f"    'parkey' : ('REFTYPE',),\n    {header}}}\n\n"
+        f"selector = {{\n    '{reftype.lower()}' : '{rmap.name}',\n}}\n"
+    )
+    rmap.write_text(
+        f"header = {{\n    'filekind' : '{reftype.upper()}',\n"
+        f"    'instrument' : '{instrument.upper()}',\n"
+        f"    'mapping' : 'REFERENCE',\n    'name' : '{rmap.name}',\n"
+        f"    'parkey' : {parkey!r},\n    {header}}}\n\nselector = {selector}\n"
+    )
+    for mapping in (rmap, imap, pmap):
+        update_checksum(mapping)
+    references = root / "references" / obs / inst
+    references.mkdir(parents=True, exist_ok=True)
+    return references

@@ -365,7 +365,7 @@ def date_from_expdtst(value: Any) -> str | None:
         return None
     if len(text) != 14:
         return None
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.isoformat(sep=" ")
 
 
 def date_from_julian(value: Any) -> str | None:
@@ -389,8 +389,11 @@ def date_from_julian(value: Any) -> str | None:
         )
     except OverflowError:
         return None
-    moment += datetime.timedelta(microseconds=500_000)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        moment += datetime.timedelta(microseconds=500_000)
+    except OverflowError:
+        return None
+    return moment.isoformat(sep=" ", timespec="seconds")
 
 
 def _liger_date(keywords: Mapping[str, Any]) -> str | None:
