@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_observatory_cache
+from builders import asdf_extension, write_observatory_cache
 from irisdq.crds import clear_cache
 from irisdq.dq_init import DQInitStep
 from irisdq.dq_init.core import NarrowDQError, Subarray, narrow_flags
@@ -146,6 +146,39 @@ class TestObservatory:
             DQInitStep.call(
                 raw, output_dir=tmp_path / "o2", override_dq="N/A", override_mask="N/A"
             )
+
+
+def _jwst_file(path, header, tree=None):
+    """A JWST-layout raw ramp with exactly the header given."""
+    primary = fits.PrimaryHDU()
+    primary.header.update(header)
+    hdus = [primary, fits.ImageHDU(np.zeros((1, 2, 10, 10), np.float32), name="SCI")]
+    if tree is not None:
+        hdus.append(asdf_extension(tree))
+    fits.HDUList(hdus).writeto(path)
+    return path
+
+
+WITHOUT_DETECTOR = {k: v for k, v in JWST_HEADER.items() if k != "DETECTOR"}
+
+
+class TestAsdfTree:
+    def test_a_value_only_the_tree_has_is_used(self, tmp_path, jwst_cache):
+        tree = {"meta": {"instrument": {"name": "NIRCAM", "detector": "NRCA1"}}}
+        raw = _jwst_file(tmp_path / "jw_uncal.fits", WITHOUT_DETECTOR, tree)
+        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        assert fits.getval(out, "R_MASK") == "crds://jwst_nircam_mask_0042.fits"
+
+    def test_the_header_wins_over_the_tree(self, tmp_path, jwst_cache):
+        tree = {"meta": {"instrument": {"detector": "NRCB4"}}}
+        raw = _jwst_file(tmp_path / "jw_uncal.fits", JWST_HEADER, tree)
+        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        assert fits.getval(out, "R_MASK") == "crds://jwst_nircam_mask_0042.fits"
+
+    def test_without_either_no_rule_matches(self, tmp_path, jwst_cache):
+        raw = _jwst_file(tmp_path / "jw_uncal.fits", WITHOUT_DETECTOR)
+        with pytest.raises(NoMatchError, match="DETECTOR='UNDEFINED'"):
+            DQInitStep.call(raw, output_dir=tmp_path / "out")
 
 
 class TestNarrow:

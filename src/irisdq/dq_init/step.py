@@ -25,6 +25,7 @@ import numpy as np
 
 from irisdq import crds, profiles
 from irisdq.datamodels import RampModel, TMTMaskModel, inplace, read_hdu_layout
+from irisdq.datamodels.asdf_meta import read_meta_parameters
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
@@ -131,9 +132,9 @@ class DQInitStep(Step):
     # -- the decision, shared by models and files ----------------------------
 
     def _plan(
-        self, keywords, shape: tuple[int, int], label: str, profile
+        self, keywords, shape: tuple[int, int], label: str, profile, source=None
     ) -> DQInitPlan:
-        choice = self._choose_mask(keywords, label, profile)
+        choice = self._choose_mask(keywords, label, profile, source)
         plan = plan_dq_init(
             keywords,
             shape,
@@ -171,14 +172,18 @@ class DQInitStep(Step):
             )
         return dq if mask is None else mask
 
-    def _choose_mask(self, keywords: Any, label: str, profile) -> MaskChoice:
+    def _choose_mask(
+        self, keywords: Any, label: str, profile, source: Path | None = None
+    ) -> MaskChoice:
         override = self._override()
         if override == NOT_APPLICABLE:
             return MaskChoice.not_applicable()
         context_name = None
         if override is None:
             context = crds.get_context(observatory=profile.observatory)
-            dataset = profile.crds_parameters(keywords)
+            # The header's values first; the ASDF tree's where it is silent.
+            dataset = read_meta_parameters(source) if source else {}
+            dataset.update(profile.crds_parameters(keywords))
             instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
             reftype = profile.reftype_for(context.reftypes(instrument))
             try:
@@ -285,7 +290,7 @@ class DQInitStep(Step):
         if shape is None:
             raise DataModelError(f"{label}: no SCI extension")
         plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
-        plan = self._plan(keywords, plane, label, profile)
+        plan = self._plan(keywords, plane, label, profile, path)
         try:
             update = update_ramp_dq(
                 path,
