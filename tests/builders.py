@@ -259,3 +259,79 @@ def read_asdf_tree(path: Path) -> dict:
         warnings.simplefilter("ignore")
         with asdf.open(io.BytesIO(data)) as af:
             return dict(af.tree)
+
+
+def write_foreign_mask(
+    path: Path,
+    dq: np.ndarray,
+    rows,
+    *,
+    style: str,
+    dq_def_name: str = "DQ_DEF",
+    header: dict | None = None,
+) -> Path:
+    """A mask as another pipeline writes it, built with astropy.
+
+    ``style='jwst'``: what stdatamodels' ``MaskModel.save`` writes
+    (DATAMODL MaskModel, TELESCOP JWST, REFTYPE MASK, DQ int32 + BZERO 2**31,
+    DQ_DEF VALUE uint32 as int32 + TZERO 2**31, EXTVER, no checksums).
+    ``style='liger'``: liger_iris_pipeline's ``DQModel`` (DATAMODL DQModel,
+    REFTYPE 'dq', INSTRUME IRIS, DQ uint32, DQ_DEF VALUE int32: bit 31 is
+    -2**31). ``rows`` are (BIT, VALUE, NAME, DESCRIPTION) tuples, VALUE
+    unsigned; ``header`` adds or replaces primary keywords.
+    """
+    dq = np.asarray(dq, dtype=np.uint32)
+    primary = fits.PrimaryHDU()
+    if style == "jwst":
+        primary.header.update(
+            {
+                "DATAMODL": "MaskModel",
+                "TELESCOP": "JWST",
+                "REFTYPE": "MASK",
+                "PEDIGREE": "GROUND",
+                "DESCRIP": "bad pixel mask",
+                "AUTHOR": "test",
+                "USEAFTER": "2000-01-01T00:00:00",
+                "INSTRUME": "NIRCAM",
+                "DETECTOR": "NRCA1",
+                "SUBARRAY": "FULL",
+            }
+        )
+    elif style == "liger":
+        primary.header.update(
+            {
+                "DATAMODL": "DQModel",
+                "TELESCOP": "TMT",
+                "INSTRUME": "IRIS",
+                "DETECTOR": "IMG1",
+                "REFTYPE": "dq",
+                "PEDIGREE": "GROUND",
+                "DESCRIP": "bad pixel mask",
+                "AUTHOR": "test",
+                "USEAFTER": "2000-01-01T00:00:00",
+            }
+        )
+    else:
+        raise ValueError(f"unknown style {style!r}")
+    primary.header.update(header or {})
+    image = fits.ImageHDU(dq, name="DQ", uint=True)
+    values = np.array([row[1] for row in rows], dtype=np.uint32)
+    if style == "jwst":
+        value = fits.Column("VALUE", "J", bzero=2**31, array=values)
+    else:
+        value = fits.Column("VALUE", "J", array=values.view(np.int32))
+    table = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("BIT", "J", array=[row[0] for row in rows]),
+            value,
+            fits.Column("NAME", "40A", array=[row[2] for row in rows]),
+            fits.Column("DESCRIPTION", "80A", array=[row[3] for row in rows]),
+        ],
+    )
+    # Set in the header: astropy's ``name`` would upper-case it.
+    table.header["EXTNAME"] = dq_def_name
+    if style == "jwst":
+        image.header["EXTVER"] = (1, "extension value")
+        table.header["EXTVER"] = (1, "extension value")
+    fits.HDUList([primary, image, table]).writeto(path, checksum=style == "liger")
+    return path
