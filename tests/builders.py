@@ -335,3 +335,40 @@ def write_foreign_mask(
         table.header["EXTVER"] = (1, "extension value")
     fits.HDUList([primary, image, table]).writeto(path, checksum=style == "liger")
     return path
+
+
+def write_ligeriri_cache(cache: Path, reftype: str) -> None:
+    """A ligeriri context ``ligeriri_0001.pmap`` in the cache folder `cache`:
+    its IRIS imap files masks under `reftype` (``dq`` as liger_iris_pipeline,
+    or ``mask``), in an rmap with one rule (IMG1, FULL, from 2015-10-01)."""
+    from irisdq.crds import update_checksum
+
+    folder = cache / "mappings" / "ligeriri"
+    folder.mkdir(parents=True)
+    (cache / "references" / "ligeriri" / "iris").mkdir(parents=True)
+    texts = {
+        "ligeriri_0001.pmap": "header = {\n    'mapping' : 'PIPELINE',\n"
+        "    'name' : 'ligeriri_0001.pmap',\n    'observatory' : 'LIGERIRI',\n"
+        "    'parkey' : ('META.INSTRUMENT.NAME',),\n    'sha1sum' : 'x',\n}\n\n"
+        "selector = {\n    'IRIS' : 'ligeriri_iris_0001.imap',\n}\n",
+        "ligeriri_iris_0001.imap": "header = {\n    'instrument' : 'IRIS',\n"
+        "    'mapping' : 'INSTRUMENT',\n    'name' : 'ligeriri_iris_0001.imap',\n"
+        "    'observatory' : 'LIGERIRI',\n    'parkey' : ('REFTYPE',),\n"
+        "    'sha1sum' : 'x',\n}\n\n"
+        f"selector = {{\n    '{reftype}' : 'ligeriri_iris_{reftype}_0001.rmap',\n}}\n",
+        f"ligeriri_iris_{reftype}_0001.rmap": "header = {\n"
+        "    'classes' : ('Match', 'UseAfter'),\n    'file_ext' : '.fits',\n"
+        f"    'filekind' : '{reftype.upper()}',\n    'instrument' : 'IRIS',\n"
+        "    'mapping' : 'REFERENCE',\n"
+        f"    'name' : 'ligeriri_iris_{reftype}_0001.rmap',\n"
+        "    'observatory' : 'LIGERIRI',\n"
+        "    'parkey' : (('META.INSTRUMENT.DETECTOR', 'META.SUBARRAY.NAME'), "
+        "('META.OBSERVATION.DATE', 'META.OBSERVATION.TIME')),\n"
+        "    'sha1sum' : 'x',\n}\n\n"
+        "selector = Match({\n    ('IMG1', 'FULL') : UseAfter({\n"
+        "        '2015-10-01 00:00:00' : 'ligeriri_iris_dq_0001.fits',\n"
+        "    }),\n})\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        update_checksum(folder / name)
