@@ -311,7 +311,7 @@ def test_create_profile_writes_that_pipelines_mask(
     out = tmp_path / "mask.fits"
     argv = ["mask", "create", str(out), "--flag", "DEAD+DO_NOT_USE:1,2"]
     assert main([*argv, "--profile", profile]) == 0
-    assert f"({datamodel})" in capsys.readouterr().out
+    capsys.readouterr()
     with fits.open(out, checksum=True) as hdul:
         assert hdul[0].header["DATAMODL"] == datamodel
         assert hdul[0].header["REFTYPE"] == reftype

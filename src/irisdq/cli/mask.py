@@ -219,10 +219,7 @@ def _create(args) -> int:
     if useafter is not None:
         mask.meta.useafter = useafter
     path = mask.write(args.output, overwrite=args.overwrite)
-    print(
-        f"wrote {path}: {len(pixels)} pixel flag(s) on {args.detector} "
-        f"({layout.datamodel})"
-    )
+    print(f"wrote {path}: {len(pixels)} pixel flag(s) on {args.detector}")
     return 0
 
 
