@@ -305,3 +305,116 @@ def write_observatory_cache(
     references = root / "references" / obs / inst
     references.mkdir(parents=True, exist_ok=True)
     return references
+
+
+def write_foreign_mask(
+    path: Path,
+    dq: np.ndarray,
+    rows,
+    *,
+    style: str,
+    dq_def_name: str = "DQ_DEF",
+    header: dict | None = None,
+) -> Path:
+    """A mask as another pipeline writes it, built with astropy.
+
+    ``style='jwst'``: what stdatamodels' ``MaskModel.save`` writes
+    (DATAMODL MaskModel, TELESCOP JWST, REFTYPE MASK, DQ int32 + BZERO 2**31,
+    DQ_DEF VALUE uint32 as int32 + TZERO 2**31, EXTVER, no checksums).
+    ``style='liger'``: liger_iris_pipeline's ``DQModel`` (DATAMODL DQModel,
+    REFTYPE 'dq', INSTRUME IRIS, DQ uint32, DQ_DEF VALUE int32: bit 31 is
+    -2**31). ``rows`` are (BIT, VALUE, NAME, DESCRIPTION) tuples, VALUE
+    unsigned; ``header`` adds or replaces primary keywords.
+    """
+    dq = np.asarray(dq, dtype=np.uint32)
+    primary = fits.PrimaryHDU()
+    if style == "jwst":
+        primary.header.update(
+            {
+                "DATAMODL": "MaskModel",
+                "TELESCOP": "JWST",
+                "REFTYPE": "MASK",
+                "PEDIGREE": "GROUND",
+                "DESCRIP": "bad pixel mask",
+                "AUTHOR": "test",
+                "USEAFTER": "2000-01-01T00:00:00",
+                "INSTRUME": "NIRCAM",
+                "DETECTOR": "NRCA1",
+                "SUBARRAY": "FULL",
+            }
+        )
+    elif style == "liger":
+        primary.header.update(
+            {
+                "DATAMODL": "DQModel",
+                "TELESCOP": "TMT",
+                "INSTRUME": "IRIS",
+                "DETECTOR": "IMG1",
+                "REFTYPE": "dq",
+                "PEDIGREE": "GROUND",
+                "DESCRIP": "bad pixel mask",
+                "AUTHOR": "test",
+                "USEAFTER": "2000-01-01T00:00:00",
+            }
+        )
+    else:
+        raise ValueError(f"unknown style {style!r}")
+    primary.header.update(header or {})
+    image = fits.ImageHDU(dq, name="DQ", uint=True)
+    values = np.array([row[1] for row in rows], dtype=np.uint32)
+    if style == "jwst":
+        value = fits.Column("VALUE", "J", bzero=2**31, array=values)
+    else:
+        value = fits.Column("VALUE", "J", array=values.view(np.int32))
+    table = fits.BinTableHDU.from_columns(
+        [
+            fits.Column("BIT", "J", array=[row[0] for row in rows]),
+            value,
+            fits.Column("NAME", "40A", array=[row[2] for row in rows]),
+            fits.Column("DESCRIPTION", "80A", array=[row[3] for row in rows]),
+        ],
+    )
+    # Set in the header: astropy's ``name`` would upper-case it.
+    table.header["EXTNAME"] = dq_def_name
+    if style == "jwst":
+        image.header["EXTVER"] = (1, "extension value")
+        table.header["EXTVER"] = (1, "extension value")
+    fits.HDUList([primary, image, table]).writeto(path, checksum=style == "liger")
+    return path
+
+
+def write_ligeriri_cache(cache: Path, reftype: str) -> None:
+    """A ligeriri context ``ligeriri_0001.pmap`` in the cache folder `cache`:
+    its IRIS imap files masks under `reftype` (``dq`` as liger_iris_pipeline,
+    or ``mask``), in an rmap with one rule (IMG1, FULL, from 2015-10-01)."""
+    from irisdq.crds import update_checksum
+
+    folder = cache / "mappings" / "ligeriri"
+    folder.mkdir(parents=True)
+    (cache / "references" / "ligeriri" / "iris").mkdir(parents=True)
+    texts = {
+        "ligeriri_0001.pmap": "header = {\n    'mapping' : 'PIPELINE',\n"
+        "    'name' : 'ligeriri_0001.pmap',\n    'observatory' : 'LIGERIRI',\n"
+        "    'parkey' : ('META.INSTRUMENT.NAME',),\n    'sha1sum' : 'x',\n}\n\n"
+        "selector = {\n    'IRIS' : 'ligeriri_iris_0001.imap',\n}\n",
+        "ligeriri_iris_0001.imap": "header = {\n    'instrument' : 'IRIS',\n"
+        "    'mapping' : 'INSTRUMENT',\n    'name' : 'ligeriri_iris_0001.imap',\n"
+        "    'observatory' : 'LIGERIRI',\n    'parkey' : ('REFTYPE',),\n"
+        "    'sha1sum' : 'x',\n}\n\n"
+        f"selector = {{\n    '{reftype}' : 'ligeriri_iris_{reftype}_0001.rmap',\n}}\n",
+        f"ligeriri_iris_{reftype}_0001.rmap": "header = {\n"
+        "    'classes' : ('Match', 'UseAfter'),\n    'file_ext' : '.fits',\n"
+        f"    'filekind' : '{reftype.upper()}',\n    'instrument' : 'IRIS',\n"
+        "    'mapping' : 'REFERENCE',\n"
+        f"    'name' : 'ligeriri_iris_{reftype}_0001.rmap',\n"
+        "    'observatory' : 'LIGERIRI',\n"
+        "    'parkey' : (('META.INSTRUMENT.DETECTOR', 'META.SUBARRAY.NAME'), "
+        "('META.OBSERVATION.DATE', 'META.OBSERVATION.TIME')),\n"
+        "    'sha1sum' : 'x',\n}\n\n"
+        "selector = Match({\n    ('IMG1', 'FULL') : UseAfter({\n"
+        "        '2015-10-01 00:00:00' : 'ligeriri_iris_dq_0001.fits',\n"
+        "    }),\n})\n",
+    }
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        update_checksum(folder / name)

@@ -46,6 +46,7 @@ __all__ = [
     "count_flags",
     "decode_flags",
     "dq_def_mapping",
+    "dq_def_values",
     "dqflags_to_mnemonics",
     "encode_flags",
     "flag_table",
@@ -424,6 +425,28 @@ def pipeline_dq_def(flag_map=pixel) -> list[DQDefRow]:
         DQDefRow(row.bit, row.value, row.name, row.description)
         for row in flag_table(flag_map)
     ]
+
+
+def dq_def_values(column) -> np.ndarray:
+    """The VALUE column of a ``DQ_DEF`` table as Python-sized integers.
+
+    liger_iris_pipeline declares VALUE int32, which holds bit 31
+    (REFERENCE_PIXEL, 2**31) only as its bit pattern, -2**31: a signed
+    32-bit column is read as the unsigned bits it stores. Other columns
+    (int64 as irisdq writes, uint32 as stdatamodels writes) are taken as
+    they are, so a negative int64 value stays negative, and wrong.
+
+    Examples
+    --------
+    >>> dq_def_values(np.array([1, -2**31], dtype=">i4")).tolist()
+    [1, 2147483648]
+    >>> dq_def_values(np.array([-1], dtype=np.int64)).tolist()
+    [-1]
+    """
+    values = np.asarray(column)
+    if values.dtype.kind == "i" and values.dtype.itemsize == 4:
+        return values.astype(np.int64) & 0xFFFFFFFF
+    return values.astype(np.int64) if values.dtype.kind in "iub" else values
 
 
 def dq_def_mapping(

@@ -295,3 +295,78 @@ def test_create_refuses_a_useafter_that_is_not_a_date(tmp_path, capsys):
         "2015-10-01 or 2015-10-01T00:00:00\n"
     )
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("profile", "datamodel", "reftype", "telescope", "value"),
+    [
+        ("tmt", "TMTMaskModel", "MASK", "TMT", np.int64),
+        ("jwst", "MaskModel", "MASK", "JWST", np.uint32),
+        ("LIGER", "DQModel", "dq", "TMT", np.int32),
+    ],
+)
+def test_create_profile_writes_that_pipelines_mask(
+    tmp_path, capsys, profile, datamodel, reftype, telescope, value
+):
+    out = tmp_path / "mask.fits"
+    argv = ["mask", "create", str(out), "--flag", "DEAD+DO_NOT_USE:1,2"]
+    assert main([*argv, "--profile", profile]) == 0
+    capsys.readouterr()
+    with fits.open(out, checksum=True) as hdul:
+        assert hdul[0].header["DATAMODL"] == datamodel
+        assert hdul[0].header["REFTYPE"] == reftype
+        assert hdul[0].header["TELESCOP"] == telescope
+        assert hdul["DQ_DEF"].data["VALUE"].dtype.newbyteorder("=") == value
+    with TMTMaskModel(out) as mask:
+        assert mask.dq[2, 1] == 1025
+    assert main(["mask", "check", str(out), "--context", "tmt_0001.pmap"]) == 0
+    assert capsys.readouterr().out == f"{out}: no problems found\n"
+
+
+def test_create_an_unknown_profile_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "mask.fits"
+    assert main(["mask", "create", str(out), "--profile", "hst"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "irisdq: error: unknown profile 'hst'; choose one of tmt, jwst, liger "
+        "(irisdq profiles lists them)\n"
+    )
+    assert not out.exists()
+
+
+def test_a_liger_mask_telescope_follows_its_instrument():
+    from irisdq.cli.mask import mask_file_layout
+
+    assert mask_file_layout("liger", "Liger").telescope == "Keck-I"
+    assert mask_file_layout("liger", "IRIS").telescope == "TMT"
+    assert mask_file_layout("liger", "OTHER").telescope is None
+    assert mask_file_layout("jwst", "IRIS").telescope == "JWST"
+
+
+@pytest.mark.parametrize("imap_reftype", ["dq", "mask"])
+def test_check_a_liger_mask_against_a_ligeriri_context(
+    tmp_path, capsys, monkeypatch, imap_reftype
+):
+    """A dq mask is looked up under the imap's dq rmap, or its mask rmap."""
+    from builders import write_ligeriri_cache
+    from irisdq.cli.mask import mask_file_layout
+
+    cache = tmp_path / "cache"
+    write_ligeriri_cache(cache, imap_reftype)
+    monkeypatch.setenv("CRDS_PATH", str(cache))
+    mask = TMTMaskModel()
+    mask.file_layout = mask_file_layout("liger")
+    mask.meta.instrument.detector = "IMG1"
+    mask.meta.useafter = "2021-01-01T00:00:00"
+    mask.dq = np.zeros((16, 16), dtype=np.uint32)
+    out = mask.write(tmp_path / "liger.fits")
+    argv = ["mask", "check", str(out), "--context", "ligeriri_0001.pmap"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == f"{out}: no problems found\n"
+    other = tmp_path / "img2.fits"
+    mask.meta.instrument.detector = "IMG2"
+    mask.write(other)
+    assert main([*argv[:2], str(other), *argv[3:]]) == 1
+    found = capsys.readouterr().out
+    assert f"ligeriri_iris_{imap_reftype}_0001.rmap" in found
+    assert "no rule of" in found

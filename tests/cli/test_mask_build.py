@@ -175,3 +175,35 @@ def test_registering_the_command_does_not_load_numpy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_build_profile_writes_that_pipelines_mask(tmp_path, inputs):
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    args = _parse(["--darks", *darks, "-o", str(out), "--no-plot"])
+    assert args.profile == "tmt"
+    args = _parse(["--darks", *darks, "-o", str(out), "--no-plot", "--profile", "jwst"])
+    assert run_build(args) == 0
+    with fits.open(out) as hdul:
+        assert hdul[0].header["DATAMODL"] == "MaskModel"
+        assert hdul[0].header["TELESCOP"] == "JWST"
+        assert hdul["DQ_DEF"].data["VALUE"].dtype.newbyteorder("=") == np.uint32
+    with TMTMaskModel(out) as mask:
+        assert mask.dq[30, 5] & 2048
+
+
+def test_build_an_unknown_profile_is_refused_before_any_work(
+    tmp_path, inputs, monkeypatch
+):
+    import irisdq.reffiles.build
+
+    monkeypatch.setattr(
+        irisdq.reffiles.build, "build_mask", lambda *a, **k: pytest.fail("built")
+    )
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    args = _parse(["--darks", *darks, "-o", str(out), "--profile", "tmt2"])
+    with pytest.raises(IrisDQError, match="unknown profile 'tmt2'") as info:
+        run_build(args)
+    assert "\n" not in str(info.value)
+    assert not out.exists()

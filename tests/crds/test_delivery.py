@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from builders import with_card, write_dated_mask
+from builders import with_card, write_dated_mask, write_ligeriri_cache
 from irisdq.crds import cache_root, get_context, mapping_from_text, parse_mapping
 from irisdq.crds import delivery as delivery_module
 from irisdq.crds.cache import shipped_mapping_folder
@@ -368,3 +368,32 @@ def test_crds_check_finds_nothing_wrong_after_a_delivery(cache, mask_2021):
     result = check_cache()
     assert result.context == "tmt_0002.pmap"
     assert result.findings == []
+
+
+@pytest.mark.parametrize("imap_reftype", ["dq", "mask"])
+def test_a_liger_dq_mask_is_delivered_into_a_ligeriri_cache(
+    cache, tmp_path, monkeypatch, imap_reftype
+):
+    """REFTYPE 'dq' (liger_iris_pipeline's spelling) is a mask: it is filed
+    under the imap's dq rmap, or under mask when that is what the imap has."""
+    import numpy as np
+
+    from irisdq.cli.mask import mask_file_layout
+    from irisdq.datamodels import TMTMaskModel, read_keywords
+
+    write_ligeriri_cache(cache, imap_reftype)
+    monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
+    model = TMTMaskModel()
+    model.file_layout = mask_file_layout("liger")
+    model.meta.instrument.detector = "IMG1"
+    model.meta.useafter = "2021-01-01T00:00:00"
+    model.dq = np.zeros((16, 16), dtype=np.uint32)
+    mask = model.write(tmp_path / "liger_2021.fits")
+    assert str(read_keywords(mask)["REFTYPE"]) == "dq"
+    delivery = deliver([mask])
+    assert delivery.context == "ligeriri_0002.pmap"
+    assert delivery.mappings[0].name == f"ligeriri_iris_{imap_reftype}_0002.rmap"
+    context = get_context()
+    wanted = {**dataset("2022-01-01"), "DETECTOR": "IMG1"}
+    assert context.select(wanted, imap_reftype).filename == mask.name
+    assert (cache / "references" / "ligeriri" / "iris" / mask.name).is_file()

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_declared_mask
+from builders import write_declared_mask, write_foreign_mask
 from irisdq import datamodels, dqflags
 from irisdq.datamodels import DataModelWarning, TMTMaskModel
+from irisdq.datamodels.mask import MaskFileLayout
+from irisdq.datamodels.mask_reader import read_mask_flags
+from irisdq.datamodels.mask_stored import read_stored_mask
 from irisdq.errors import DataModelError
 
 
@@ -435,3 +438,138 @@ def test_huge_declared_dq_is_refused_before_allocating(tmp_path):
         f"{path}: DQ declares 60000 x 60000 pixels (NAXIS2 x NAXIS1); a mask may "
         "have at most 16384 per axis"
     )
+
+
+# -- the three mask layouts: TMT IRIS, JWST (stdatamodels), Liger/IRIS -----------
+
+JWST_LAYOUT = MaskFileLayout("MaskModel", "MASK", "JWST", "uint32")
+LIGER_LAYOUT = MaskFileLayout("DQModel", "dq", None, "int32")
+
+# A file's own bits: 8 is DEAD, 4 HOT, bit 31 REFERENCE_PIXEL.
+OWN_ROWS = [
+    (0, 1, "DO_NOT_USE", "Bad pixel"),
+    (3, 8, "DEAD", "Dead pixel"),
+    (2, 4, "HOT", "Hot pixel"),
+    (31, 2**31, "REFERENCE_PIXEL", "Reference pixel"),
+]
+
+
+def _own_bits_dq():
+    dq = np.zeros((6, 5), dtype=np.uint32)
+    dq[1, 2] = 8 | 1
+    dq[3, 3] = 4
+    dq[0, :] = 2**31
+    return dq
+
+
+def _pipeline_flags_of_own_bits():
+    """_own_bits_dq() in the pipeline's flags."""
+    dq = np.zeros((6, 5), dtype=np.uint32)
+    dq[1, 2] = 1024 | 1
+    dq[3, 3] = 2048
+    dq[0, :] = 2**31
+    return dq
+
+
+@pytest.mark.parametrize(
+    ("layout", "value_dtype", "telescope"),
+    [
+        (MaskFileLayout(), np.int64, "TMT"),
+        (JWST_LAYOUT, np.uint32, "JWST"),
+        (LIGER_LAYOUT, np.int32, None),
+    ],
+)
+def test_each_layout_round_trips(tmp_path, monkeypatch, layout, value_dtype, telescope):
+    mask = TMTMaskModel()
+    mask.meta.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.file_layout = layout
+    mask.dq = _pipeline_flags_of_own_bits()
+    path = mask.write(tmp_path / "mask.fits")
+    with fits.open(path, checksum=True) as hdul:
+        header = hdul[0].header
+        assert header["DATAMODL"] == layout.datamodel
+        assert header["REFTYPE"] == layout.reftype
+        assert header.get("TELESCOP") == telescope
+        table = hdul["DQ_DEF"].data
+        assert table["VALUE"].dtype.newbyteorder("=") == np.dtype(value_dtype)
+        assert table["NAME"][31] == "REFERENCE_PIXEL"
+        assert int(table["VALUE"][31]) == (
+            -(2**31) if value_dtype is np.int32 else 2**31
+        )
+    # Read back without decoding the table: it is the pipeline's own.
+    monkeypatch.setattr(
+        fits.BinTableHDU, "fromstring", lambda *a, **k: pytest.fail("decoded")
+    )
+    with TMTMaskModel(path) as back:
+        assert back._mapping is None
+        np.testing.assert_array_equal(back.dq, _pipeline_flags_of_own_bits())
+        assert back.meta.model_type == layout.datamodel
+    stored_dq, rows = read_stored_mask(path)
+    np.testing.assert_array_equal(stored_dq, _pipeline_flags_of_own_bits())
+    assert rows[31].value == 2**31
+
+
+@pytest.mark.parametrize("style", ["jwst", "liger"])
+def test_a_foreign_mask_is_remapped_by_name(tmp_path, style):
+    path = write_foreign_mask(
+        tmp_path / f"{style}.fits", _own_bits_dq(), OWN_ROWS, style=style
+    )
+    expected = _pipeline_flags_of_own_bits()
+    with TMTMaskModel(path) as mask:
+        np.testing.assert_array_equal(mask.dq, expected)
+    flags = read_mask_flags(path)
+    np.testing.assert_array_equal(flags.dq, expected)
+    assert (flags.xstart, flags.ystart) == (1, 1)
+    with datamodels.open(path) as model:
+        assert isinstance(model, TMTMaskModel)
+
+
+def test_a_liger_table_named_in_lower_case_is_used(tmp_path):
+    path = write_foreign_mask(
+        tmp_path / "liger.fits",
+        _own_bits_dq(),
+        OWN_ROWS,
+        style="liger",
+        dq_def_name="dq_def",
+    )
+    with fits.open(path) as hdul:
+        assert hdul[2].header["EXTNAME"] == "dq_def"
+    with TMTMaskModel(path) as mask:
+        np.testing.assert_array_equal(mask.dq, _pipeline_flags_of_own_bits())
+
+
+def test_a_liger_int32_value_that_is_not_bit_31_is_refused(tmp_path):
+    rows = [*OWN_ROWS[:3], (31, 2**32 - 3, "REFERENCE_PIXEL", "")]  # int32 -3
+    path = write_foreign_mask(
+        tmp_path / "liger.fits", _own_bits_dq(), rows, style="liger"
+    )
+    with pytest.raises(DataModelError, match="has VALUE 4294967293"):
+        TMTMaskModel(path)
+
+
+def test_the_stored_reader_gives_liger_bit_31_unsigned(tmp_path):
+    path = write_foreign_mask(
+        tmp_path / "liger.fits", _own_bits_dq(), OWN_ROWS, style="liger"
+    )
+    dq, rows = read_stored_mask(path)
+    assert [row.value for row in rows] == [1, 8, 4, 2**31]
+    np.testing.assert_array_equal(dq, _own_bits_dq())
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        (MaskFileLayout(value_dtype="float32"), "value_dtype is 'float32'"),
+        (MaskFileLayout(dq_def="dq"), "dq_def is 'dq'"),
+    ],
+)
+def test_an_unusable_file_layout_is_refused_before_writing(tmp_path, layout, message):
+    mask = TMTMaskModel()
+    mask.meta.detector = "IRIS1"
+    mask.meta.subarray.name = "CUSTOM"
+    mask.dq = np.zeros((2, 2), dtype=np.uint32)
+    mask.file_layout = layout
+    with pytest.raises(DataModelError, match=message):
+        mask.write(tmp_path / "mask.fits")
+    assert not (tmp_path / "mask.fits").exists()

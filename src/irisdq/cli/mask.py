@@ -9,7 +9,8 @@ def register(subparsers) -> None:
         "mask",
         help="create, inspect and plot bad-pixel masks",
         description="Create a full-frame bad-pixel mask (a TMTMaskModel FITS "
-        "file), print what a mask flags, or draw it.",
+        "file, or a JWST MaskModel or Liger/IRIS DQModel with --profile), print "
+        "what a mask flags, or draw it.",
     )
     commands = parser.add_subparsers(dest="mask_command", metavar="ACTION")
     parser.set_defaults(func=lambda args: _missing_action(parser))
@@ -50,6 +51,7 @@ def register(subparsers) -> None:
         action="store_true",
         help="X and Y count from 1 (as in ds9) instead of 0",
     )
+    add_profile_option(create)
     create.add_argument(
         "--overwrite", action="store_true", help="replace OUT.fits if it exists"
     )
@@ -117,6 +119,80 @@ def register(subparsers) -> None:
     check.set_defaults(func=_check)
 
 
+def add_profile_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--profile``: whose mask layout the written file follows."""
+    parser.add_argument(
+        "--profile",
+        default="tmt",
+        metavar="tmt|jwst|liger",
+        help="write the mask as that pipeline does: tmt, a TMTMaskModel "
+        "(REFTYPE MASK); jwst, a JWST MaskModel (TELESCOP JWST, DQ_DEF VALUE "
+        "uint32); liger, a Liger/IRIS DQModel (REFTYPE dq, DQ_DEF VALUE int32). "
+        "Default tmt",
+    )
+
+
+# What each pipeline writes that its profile's MaskLayout does not say:
+# TELESCOP (None: from the instrument), the DQ_DEF VALUE column's dtype,
+# and REFTYPE as the pipeline spells it (liger_iris_pipeline: _ref_type "dq").
+_WRITTEN = {
+    "tmt": ("TMT", "int64", None),
+    "jwst": ("JWST", "uint32", None),
+    "liger": (None, "int32", "dq"),
+}
+# liger_iris_pipeline's TELESCOP per instrument (its test data's values).
+_LIGER_TELESCOPES = {"IRIS": "TMT", "LIGER": "Keck-I"}
+
+
+def mask_file_layout(profile_name: str, instrument: str = "IRIS"):
+    """The layout of a mask written for a profile's pipeline.
+
+    Parameters
+    ----------
+    profile_name : str
+        ``tmt``, ``jwst`` or ``liger`` (any case).
+    instrument : str, optional
+        ``INSTRUME`` of the mask; a Liger/IRIS mask's ``TELESCOP`` follows
+        it (IRIS: TMT, Liger: Keck-I).
+
+    Returns
+    -------
+    irisdq.datamodels.mask.MaskFileLayout
+
+    Raises
+    ------
+    ProfileError
+        If there is no such profile, or its masks keep their flags in an
+        extension other than ``DQ``.
+
+    Examples
+    --------
+    >>> mask_file_layout("liger")
+    MaskFileLayout(datamodel='DQModel', reftype='dq', telescope='TMT', \
+value_dtype='int32', dq_def='DQ_DEF')
+    """
+    from irisdq.datamodels.mask import MaskFileLayout
+    from irisdq.profiles import ProfileError, get_profile
+
+    profile = get_profile(profile_name)
+    layout = profile.mask
+    if layout.dq.strip().upper() != "DQ":
+        raise ProfileError(
+            f"profile {profile.name} keeps a mask's flags in {layout.dq!r}; "
+            "irisdq writes them in a DQ extension only"
+        )
+    telescope, value_dtype, reftype = _WRITTEN[profile.name]
+    if telescope is None:
+        telescope = _LIGER_TELESCOPES.get(instrument.strip().upper())
+    return MaskFileLayout(
+        layout.datamodel,
+        reftype or layout.reftype,
+        telescope,
+        value_dtype,
+        layout.dq_def,
+    )
+
+
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
@@ -133,11 +209,13 @@ def _create(args) -> int:
         read_pixel_csv,
     )
 
+    layout = mask_file_layout(args.profile)
     useafter = _useafter(args.useafter) if args.useafter is not None else None
     pixels = [parse_pixel_flag(spec) for spec in args.flag]
     if args.from_csv:
         pixels += read_pixel_csv(args.from_csv)
     mask = mask_from_pixels(pixels, detector=args.detector, one_based=args.one_based)
+    mask.file_layout = layout
     if useafter is not None:
         mask.meta.useafter = useafter
     path = mask.write(args.output, overwrite=args.overwrite)

@@ -33,14 +33,16 @@ when matplotlib is installed (pip install 'irisdq[plot]').
 def register_build(subparsers) -> argparse.ArgumentParser:
     """Add the ``build`` action to ``subparsers`` and return its parser."""
     # Not badpix: the defaults are shown without loading numpy.
+    from irisdq.cli.mask import add_profile_option
     from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE, Thresholds
 
     defaults = Thresholds()
     parser = subparsers.add_parser(
         "build",
         help="build a mask from flat-field and dark files",
-        description="Build a bad-pixel mask (a TMTMaskModel FITS file) from "
-        "flat-field and dark exposures, streamed in row blocks.",
+        description="Build a bad-pixel mask (a TMTMaskModel FITS file, or a "
+        "JWST MaskModel or Liger/IRIS DQModel with --profile) from flat-field "
+        "and dark exposures, streamed in row blocks.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -64,6 +66,7 @@ def register_build(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--pedigree", default="GROUND", help="PEDIGREE (default GROUND)"
     )
+    add_profile_option(parser)
     parser.add_argument(
         "--refpix",
         type=_count,
@@ -148,16 +151,19 @@ def run_build(args: argparse.Namespace) -> int:
     Raises
     ------
     IrisDQError
-        Bad input (the message names the file or parameter and the value).
+        Bad input (the message names the file or parameter and the value),
+        an unknown ``--profile``.
     FileExistsError
         If the mask or the picture exists and ``--overwrite`` was not given
         (checked before any work).
     """
+    from irisdq.cli.mask import mask_file_layout
     from irisdq.errors import IrisDQError
     from irisdq.reffiles.build import build_mask
     from irisdq.reffiles.report import format_report
     from irisdq.reffiles.thresholds import Thresholds
 
+    layout = mask_file_layout(args.profile)
     output = Path(args.output)
     picture = None
     if not args.no_plot:
@@ -200,6 +206,7 @@ def run_build(args: argparse.Namespace) -> int:
         group_time=args.group_time,
         block_rows=args.block_rows,
     )
+    result.mask.file_layout = layout
     path = result.mask.write(output, overwrite=args.overwrite)
     print(f"wrote {path}")
     print(format_report(result))

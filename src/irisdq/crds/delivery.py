@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from irisdq.crds.cache import (
-    OBSERVATORY,
     CacheRoot,
     cache_root,
     default_context,
     find_mapping,
     locate_reference,
+    observatory_of,
     read_server_config,
     shipped_mapping_folder,
 )
@@ -66,7 +66,10 @@ NEW_RMAP_PARKEY = (
     ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME"),
 )
 _DATE_PARAMETERS = frozenset({"META.OBSERVATION.DATE", "DATE-OBS"})
-_DELIVERABLE = ("MASK",)
+#: The REFTYPE values of a mask (compared in upper case): JWST and TMT say
+#: MASK, Liger/IRIS (liger_iris_pipeline, observatory ligeriri) says dq.
+#: Either is filed under whichever of the two the instrument's imap has.
+_DELIVERABLE = ("MASK", "DQ")
 
 
 class DeliveryError(IrisDQError, ValueError):
@@ -141,9 +144,14 @@ class Delivery:
         """Return the unified diffs of every new mapping, one after another."""
         return "".join(mapping.diff() for mapping in self.mappings)
 
+    @property
+    def mapping_folder(self) -> Path:
+        """The cache folder of the context's observatory's mappings."""
+        return self.root.path / "mappings" / observatory_of(self.base)
+
     def files(self) -> list[Path]:
         """Return the cache files the delivery writes, in writing order."""
-        folder = self.root.path / "mappings" / OBSERVATORY
+        folder = self.mapping_folder
         paths = [folder / mapping.name for mapping in self.copies]
         paths += [target for _, target in self.references]
         paths += [folder / mapping.name for mapping in self.mappings]
@@ -431,7 +439,10 @@ def _valid_date(key: Any) -> bool:
 def _next_name(prefix: str, extension: str, root: CacheRoot, taken: set[str]) -> str:
     pattern = re.compile(rf"{re.escape(prefix)}(\d+){re.escape(extension)}")
     numbers = [0]
-    folders = [root.path / "mappings" / OBSERVATORY, shipped_mapping_folder()]
+    folders = [
+        root.path / "mappings" / observatory_of(prefix),
+        shipped_mapping_folder(),
+    ]
     for folder in folders:
         if folder.is_dir():
             numbers += [
@@ -457,7 +468,8 @@ def _check_reference(path: Path) -> dict[str, Any]:
     if reftype not in _DELIVERABLE:
         found = f"REFTYPE {keywords['REFTYPE']!r}" if reftype else "no REFTYPE keyword"
         raise DeliveryError(
-            f"{path}: {found}; irisdq crds add delivers masks (REFTYPE 'MASK') only"
+            f"{path}: {found}; irisdq crds add delivers masks (REFTYPE 'MASK', "
+            "or 'dq' for Liger/IRIS) only"
         )
     for keyword in ("INSTRUME", "USEAFTER"):
         if not str(keywords.get(keyword, "")).strip():
@@ -531,7 +543,6 @@ def plan_delivery(
             raise DeliveryError(f"{path}: {filename} is given twice; give it once")
         seen_names.add(filename)
         instrument = condition_value(keywords["INSTRUME"])
-        reftype = condition_value(keywords["REFTYPE"])
         imap_name = pmap.table.get(instrument)
         if imap_name in (None, "N/A"):
             raise DeliveryError(
@@ -543,6 +554,7 @@ def plan_delivery(
         if not isinstance(imap, InstrumentMapping):
             raise MappingError(f"{base}: {imap_name} is not an instrument mapping")
         imaps[instrument] = imap_name
+        reftype = _filed_reftype(condition_value(keywords["REFTYPE"]), imap)
         target, present = locate_reference(filename, instrument, root, pmap.observatory)
         if present:
             raise DeliveryError(
@@ -597,6 +609,16 @@ def plan_delivery(
     if set_operational:
         delivery.server_config = _server_config(root, delivery.context)
     return delivery
+
+
+def _filed_reftype(reftype: str, imap) -> str:
+    """The reference type of `imap` a mask of REFTYPE `reftype` is filed
+    under: its own when the imap has it, else its alias (a ``dq`` mask in a
+    context that calls masks ``mask``, and the reverse), else its own."""
+    if reftype in imap.table:
+        return reftype
+    alias = next(name for name in _DELIVERABLE if name != reftype)
+    return alias if alias in imap.table else reftype
 
 
 def _rmap_start(imap, reftype, instrument, root, taken):
@@ -665,7 +687,7 @@ def _shipped_copies(pmap: PipelineMapping, root: CacheRoot) -> list[NewMapping]:
 
 
 def _server_config(root: CacheRoot, context: str) -> tuple[Path, str]:
-    path = root.path / "config" / OBSERVATORY / "server_config"
+    path = root.path / "config" / observatory_of(context) / "server_config"
     settings: dict = {}
     if path.exists():
         try:
@@ -699,7 +721,7 @@ def write_delivery(delivery: Delivery) -> None:
     created: list[Path] = []
     staged: list[tuple[Path, Path, bool]] = []
     installed: list[Path] = []
-    folder = delivery.root.path / "mappings" / OBSERVATORY
+    folder = delivery.mapping_folder
     try:
         for mapping in delivery.copies:
             staged.append(_stage_text(folder / mapping.name, mapping.text, created))

@@ -3,6 +3,20 @@
 Layout: an empty primary HDU with the reference keywords, a ``DQ`` image of
 uint32 flags (ny, nx) and a ``DQ_DEF`` table naming the flags.
 
+Three pipelines write masks this way and differ only in details, all read
+alike (the ``DQ_DEF`` names decide what each bit means, the extension
+names are compared in any case):
+
+- TMT IRIS (2020): ``DATAMODL = 'TMTMaskModel'``, ``REFTYPE = 'MASK'``,
+  DQ_DEF VALUE int64;
+- JWST (stdatamodels ``MaskModel``): ``DATAMODL = 'MaskModel'``,
+  ``TELESCOP = 'JWST'``, DQ_DEF VALUE uint32;
+- Liger/IRIS (liger_iris_pipeline ``DQModel``): ``DATAMODL = 'DQModel'``,
+  ``REFTYPE = 'dq'``, DQ_DEF VALUE int32 (bit 31 stored as -2**31).
+
+A mask is written in one of them by setting its :attr:`~TMTMaskModel.file_layout`
+(a :class:`MaskFileLayout`).
+
 A mask read from a file is checked like one built in Python, before its
 array is allocated: ``DQ`` 2-D, at most :data:`MAX_MASK_AXIS` pixels per
 axis, of the shape ``SUBSIZE1/2`` declare, with ``SUBSTRT1/2`` >= 1; flag
@@ -19,7 +33,7 @@ import io
 import os
 import re
 import warnings
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -39,6 +53,7 @@ from irisdq.datamodels.model import (
 from irisdq.dqflags import (
     DQDefRow,
     dq_def_mapping,
+    dq_def_values,
     flag_values,
     is_identity,
     pipeline_dq_def,
@@ -49,7 +64,9 @@ from irisdq.errors import DataModelError
 __all__ = [
     "ACCEPT_BAD_CHECKSUMS_VARIABLE",
     "DEFAULT_USEAFTER",
+    "DQ_DEF_VALUE_DTYPES",
     "MAX_MASK_AXIS",
+    "MaskFileLayout",
     "TMTMaskModel",
     "detector_shape",
 ]
@@ -69,6 +86,40 @@ MAX_MASK_AXIS = 16384
 _MAX_DQ_DEF_ROWS = 1024
 
 _IRIS_DETECTOR = re.compile(r"IRIS\d+")
+
+#: The dtypes a ``DQ_DEF`` table's VALUE column is written with: int64
+#: (irisdq's TMT masks), uint32 (stdatamodels), int32 (liger_iris_pipeline).
+DQ_DEF_VALUE_DTYPES = ("int64", "uint32", "int32")
+
+
+class MaskFileLayout(NamedTuple):
+    """How a mask file is written: the conventions of one pipeline.
+
+    Attributes
+    ----------
+    datamodel : str
+        ``DATAMODL`` (``TMTMaskModel``, ``MaskModel``, ``DQModel``).
+    reftype : str
+        ``REFTYPE``, as that pipeline spells it (``MASK``, ``dq``).
+    telescope : str or None
+        ``TELESCOP``; None writes none (unless ``meta.telescope`` is set).
+    value_dtype : str
+        The dtype of the ``DQ_DEF`` VALUE column, one of
+        :data:`DQ_DEF_VALUE_DTYPES`.
+    dq_def : str
+        The name of the flag table's extension.
+
+    Examples
+    --------
+    >>> MaskFileLayout("MaskModel", "MASK", "JWST", "uint32").dq_def
+    'DQ_DEF'
+    """
+
+    datamodel: str = "TMTMaskModel"
+    reftype: str = "MASK"
+    telescope: str | None = "TMT"
+    value_dtype: str = "int64"
+    dq_def: str = "DQ_DEF"
 
 
 def detector_shape(detector: str | None) -> tuple[int, int] | None:
@@ -121,11 +172,13 @@ class TMTMaskModel(DataModel):
     name, and a name the pipeline does not know is dropped with a
     :class:`DataModelWarning`.
 
-    :meth:`write` fills in ``TELESCOP='TMT'``, ``INSTRUME='IRIS'``,
-    ``REFTYPE='MASK'``, ``SUBARRAY='FULL'``, ``SUBSTRT1/2=1``,
+    :meth:`write` fills in ``DATAMODL``, ``TELESCOP`` and ``REFTYPE`` from
+    :attr:`file_layout` (``TMTMaskModel``, ``TMT``, ``MASK`` by default),
+    ``INSTRUME='IRIS'``, ``SUBARRAY='FULL'``, ``SUBSTRT1/2=1``,
     ``SUBSIZE1/2`` from the shape, ``USEAFTER`` (2000-01-01), ``PEDIGREE``
     (``GROUND``), ``AUTHOR`` (the user) and ``DESCRIP`` unless ``meta``
-    sets them.
+    sets them. The ``DQ_DEF`` table it writes names the pipeline's flags,
+    its VALUE column of ``file_layout.value_dtype``.
 
     Examples
     --------
@@ -155,6 +208,8 @@ class TMTMaskModel(DataModel):
         accept_bad_checksums: bool | None = None,
     ) -> None:
         self._mapping: dict[int, int] | None = None
+        #: How :meth:`write` lays the file out (a new mask: TMT's).
+        self.file_layout = MaskFileLayout()
         self._named_bits = 0
         self._accept_bad = accept_bad_checksums
         self.checksum_problems: list[str] = []
@@ -270,6 +325,17 @@ class TMTMaskModel(DataModel):
 
     def _check_before_write(self) -> None:
         super()._check_before_write()
+        layout = self.file_layout
+        if layout.value_dtype not in DQ_DEF_VALUE_DTYPES:
+            raise DataModelError(
+                f"TMTMaskModel.file_layout.value_dtype is {layout.value_dtype!r}; "
+                f"a DQ_DEF VALUE column is one of {', '.join(DQ_DEF_VALUE_DTYPES)}"
+            )
+        if not str(layout.dq_def).strip() or str(layout.dq_def).upper() == "DQ":
+            raise DataModelError(
+                f"TMTMaskModel.file_layout.dq_def is {layout.dq_def!r}; name the "
+                "flag table's extension (DQ_DEF), not blank and not DQ"
+            )
         if not self.meta.instrument.detector:
             raise DataModelError(
                 "TMTMaskModel.meta.detector (DETECTOR) is not set; a mask "
@@ -279,12 +345,18 @@ class TMTMaskModel(DataModel):
 
     def _default_keywords(self) -> dict[str, Any]:
         keywords = super()._default_keywords()
+        layout = self.file_layout
         instrument = self.meta.instrument.name or "IRIS"
         detector = self.meta.instrument.detector or ""
+        if layout.telescope is None:
+            keywords.pop("TELESCOP", None)
+        else:
+            keywords["TELESCOP"] = layout.telescope
         keywords.update(
             {
+                "DATAMODL": layout.datamodel,
                 "INSTRUME": instrument,
-                "REFTYPE": "MASK",
+                "REFTYPE": layout.reftype,
                 "SUBARRAY": "FULL",
                 "SUBSTRT1": 1,
                 "SUBSTRT2": 1,
@@ -333,16 +405,17 @@ class TMTMaskModel(DataModel):
                 "be a binary table with columns BIT, VALUE, NAME and DESCRIPTION"
             ) from None
         try:
+            values = dq_def_values(data[names["VALUE"]])
             rows = [
                 DQDefRow(
                     int(row[names["BIT"]]) if "BIT" in names else -1,
-                    int(row[names["VALUE"]]),
+                    int(value),
                     str(row[names["NAME"]]).strip(),
                     str(row[names["DESCRIPTION"]]).strip()
                     if "DESCRIPTION" in names
                     else "",
                 )
-                for row in data
+                for row, value in zip(data, values, strict=True)
             ]
         except KeyError as exc:
             raise DataModelError(
@@ -415,55 +488,57 @@ class TMTMaskModel(DataModel):
         return remap_flags(dq, self._mapping)
 
     def _write_extra_hdus(self, stream: BinaryIO) -> None:
-        stream.write(_pipeline_dq_def_hdu())
+        layout = self.file_layout
+        stream.write(_pipeline_dq_def_hdu(layout.value_dtype, str(layout.dq_def)))
 
 
-_PIPELINE_COLUMNS = (
-    ("BIT", "J"),
-    ("VALUE", "K"),
-    ("NAME", "40A"),
-    ("DESCRIPTION", "80A"),
-)
-
-
-@functools.cache
-def _pipeline_dq_def_data() -> bytes:
-    """The data of the pipeline's DQ_DEF table, as FITS stores it."""
-    rows = pipeline_dq_def()
-    table = np.array(
-        [(r.bit, r.value, r.name.encode(), r.description.encode()) for r in rows],
-        dtype=[
-            ("BIT", ">i4"),
-            ("VALUE", ">i8"),
-            ("NAME", "S40"),
-            ("DESCRIPTION", "S80"),
-        ],
-    )
-    return table.tobytes()
+# The VALUE column of each dtype: its TFORM and TZERO (uint32 is stored as
+# int32 with an offset of 2**31, as astropy and stdatamodels write it).
+_VALUE_FORMS = {"int64": ("K", None), "uint32": ("J", 2**31), "int32": ("J", None)}
+_PIPELINE_COLUMNS = ("BIT", "VALUE", "NAME", "DESCRIPTION")
+_PIPELINE_FORMS = ("J", None, "40A", "80A")
 
 
 def _is_pipeline_dq_def(hdu: HDULayout, raw: bytes) -> bool:
     """Whether a DQ_DEF extension holds exactly the pipeline's flag table.
 
-    Compares the column layout and the data bytes, which is much cheaper than
-    decoding the table with astropy: reading a mask that irisdq wrote stays
-    fast.
+    Compares the column layout and the data bytes with the table irisdq
+    writes for the same VALUE column, which is much cheaper than decoding
+    the table with astropy: reading a mask that irisdq wrote stays fast.
     """
     header = hdu.header
     if header.get("TFIELDS") != len(_PIPELINE_COLUMNS):
         return False
-    for number, (name, form) in enumerate(_PIPELINE_COLUMNS, start=1):
+    value_form = str(header.get("TFORM2", "")).strip().upper()
+    value_zero = header.get("TZERO2")
+    dtype = next(
+        (
+            name
+            for name, (form, zero) in _VALUE_FORMS.items()
+            if form == value_form and zero == value_zero
+        ),
+        None,
+    )
+    if dtype is None:
+        return False
+    for number, (name, form) in enumerate(
+        zip(_PIPELINE_COLUMNS, _PIPELINE_FORMS, strict=True), start=1
+    ):
         if str(header.get(f"TTYPE{number}", "")).strip().upper() != name:
             return False
-        if str(header.get(f"TFORM{number}", "")).strip().upper() != form:
+        if form and str(header.get(f"TFORM{number}", "")).strip().upper() != form:
+            return False
+    for keyword in ("TSCAL2", "TZERO1", "TZERO3", "TZERO4"):
+        if keyword in header:
             return False
     start = hdu.data_offset - hdu.header_offset
-    return raw[start : start + hdu.data_size] == _pipeline_dq_def_data()
+    return raw[start : start + hdu.data_size] == _pipeline_dq_def_data(dtype)
 
 
 @functools.cache
-def _pipeline_dq_def_hdu() -> bytes:
-    """The DQ_DEF extension of the pipeline flags, as bytes with checksums.
+def _pipeline_dq_def_table(value_dtype: str, extname: str) -> tuple[bytes, bytes]:
+    """The DQ_DEF extension of the pipeline flags with a VALUE column of
+    `value_dtype`, as bytes with checksums, and the bytes of its data.
 
     It is the same for every mask, and building a table with astropy costs
     more than writing the 64 MiB of DQ, so it is built once.
@@ -471,19 +546,42 @@ def _pipeline_dq_def_hdu() -> bytes:
     from astropy.io import fits
 
     rows = pipeline_dq_def()
+    form, zero = _VALUE_FORMS[value_dtype]
+    values = np.array([row.value for row in rows], dtype=np.uint32)
+    if value_dtype == "int32":
+        # liger_iris_pipeline's int32 column keeps bit 31 as -2**31.
+        value_column = fits.Column("VALUE", form, array=values.view(np.int32))
+    elif value_dtype == "uint32":
+        value_column = fits.Column("VALUE", form, bzero=zero, array=values)
+    else:
+        value_column = fits.Column("VALUE", form, array=values.astype(np.int64))
     table = fits.BinTableHDU.from_columns(
         [
             fits.Column("BIT", "J", array=[row.bit for row in rows]),
-            fits.Column("VALUE", "K", array=[row.value for row in rows]),
+            value_column,
             fits.Column("NAME", "40A", array=[row.name for row in rows]),
             fits.Column("DESCRIPTION", "80A", array=[row.description for row in rows]),
         ],
-        name="DQ_DEF",
+        name=extname,
     )
     buffer = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(buffer, checksum=True)
     hdu = read_hdu_layout(buffer)[1]
-    return buffer.getvalue()[hdu.header_offset : hdu.end]
+    data = buffer.getvalue()
+    return (
+        data[hdu.header_offset : hdu.end],
+        data[hdu.data_offset : hdu.data_offset + hdu.data_size],
+    )
+
+
+def _pipeline_dq_def_hdu(value_dtype: str = "int64", extname: str = "DQ_DEF") -> bytes:
+    """The DQ_DEF extension irisdq writes (see :func:`_pipeline_dq_def_table`)."""
+    return _pipeline_dq_def_table(value_dtype, extname)[0]
+
+
+def _pipeline_dq_def_data(value_dtype: str = "int64") -> bytes:
+    """The data of the pipeline's DQ_DEF table, as FITS stores it."""
+    return _pipeline_dq_def_table(value_dtype, "DQ_DEF")[1]
 
 
 def _check_table_size(hdu: HDULayout, source: str) -> None:

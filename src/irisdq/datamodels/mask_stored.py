@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from irisdq.dqflags import DQDefRow
+from irisdq.dqflags import DQDefRow, dq_def_values
 from irisdq.errors import DataModelError
 
 __all__ = ["read_stored_mask"]
@@ -32,8 +32,9 @@ def read_stored_mask(
         The DQ image as stored (uint32 for BZERO-scaled int32, else the
         stored type, negative values kept).
     rows : list of DQDefRow or None
-        The DQ_DEF rows (BIT is -1 when the table has no BIT column), or
-        None when the file has no DQ_DEF extension.
+        The DQ_DEF rows (BIT is -1 when the table has no BIT column; a
+        signed 32-bit VALUE, as liger_iris_pipeline writes, is read as its
+        unsigned bits), or None when the file has no DQ_DEF extension.
 
     Raises
     ------
@@ -71,14 +72,15 @@ def read_stored_mask(
             table = hdus["DQ_DEF"].data
             names = {name.upper(): name for name in table.columns.names}
             described = names.get("DESCRIPTION")
+            values = dq_def_values(table[names["VALUE"]])
             rows = [
                 DQDefRow(
                     int(row[names["BIT"]]) if "BIT" in names else -1,
-                    int(row[names["VALUE"]]),
+                    int(value),
                     str(row[names["NAME"]]).strip(),
                     str(row[described]).strip() if described else "",
                 )
-                for row in table
+                for row, value in zip(table, values, strict=True)
             ]
     except (DataModelError, FileNotFoundError):
         raise

@@ -14,12 +14,13 @@ from irisdq.errors import DataModelError
 __all__ = ["MODEL_TYPES", "open"]
 
 # DATAMODL values and the class that reads them; older IRIS tools wrote
-# TMTRampModel, and jwst masks say MaskModel.
+# TMTRampModel, jwst masks say MaskModel and Liger/IRIS masks DQModel.
 MODEL_TYPES: dict[str, type[DataModel]] = {
     "RampModel": RampModel,
     "TMTRampModel": RampModel,
     "TMTMaskModel": TMTMaskModel,
     "MaskModel": TMTMaskModel,
+    "DQModel": TMTMaskModel,
 }
 
 

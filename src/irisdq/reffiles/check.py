@@ -381,9 +381,10 @@ def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
                 f"USEAFTER = {useafter!r} is not a date YYYY-MM-DDTHH:MM:SS",
             )
         )
-    rmap = _mask_rmap(context, instrument, findings)
-    if rmap is None:
+    found = _mask_rmap(context, instrument, _reftypes(keywords), findings)
+    if found is None:
         return
+    rmap, reftype = found
     for parameter in rmap.parameters:
         keyword = KEYWORDS.get(parameter, parameter)
         if parameter in _DATE_PARAMETERS:
@@ -409,7 +410,7 @@ def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
     for day, time in ([date] if date else []) + [(today, "00:00:00")]:
         dataset["DATE-OBS"], dataset["TIME-OBS"] = day, time
         try:
-            selection = context.select(dataset, "mask")
+            selection = context.select(dataset, reftype)
         except IrisDQError as exc:
             failure = " ".join(str(exc).split())
             continue
@@ -425,8 +426,24 @@ def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
     )
 
 
-def _mask_rmap(context, instrument: str, findings: list[Finding]):
-    """The context's mask rmap for `instrument`, or None (with a finding)."""
+#: The names a bad-pixel mask's reference type has: JWST and TMT say MASK,
+#: Liger/IRIS (observatory ligeriri) says dq.
+_MASK_REFTYPES = ("MASK", "DQ")
+
+
+def _reftypes(keywords: Mapping[str, Any]) -> tuple[str, ...]:
+    """The reference types to look a mask up by: its own REFTYPE first
+    (any case), when it is one of the mask's names, then the others."""
+    own = str(keywords.get("REFTYPE", "")).strip().upper()
+    if own in _MASK_REFTYPES:
+        return (own, *(name for name in _MASK_REFTYPES if name != own))
+    return _MASK_REFTYPES
+
+
+def _mask_rmap(context, instrument: str, reftypes, findings: list[Finding]):
+    """The context's mask rmap for `instrument` and the reference type it is
+    filed under (the first of `reftypes` the imap has), or None (with a
+    finding)."""
     from irisdq.crds import condition_value
     from irisdq.crds.cache import find_mapping
     from irisdq.crds.mapping import ReferenceMapping, load_mapping
@@ -444,13 +461,14 @@ def _mask_rmap(context, instrument: str, findings: list[Finding]):
     else:
         try:
             imap = load(imap_name)
-            rmap_name = imap.table.get("MASK")
+            reftype = next((n for n in reftypes if n in imap.table), reftypes[0])
+            rmap_name = imap.table.get(reftype)
             if rmap_name in (None, "N/A"):
-                reason = f"{imap_name} has no mask rmap"
+                reason = f"{imap_name} has no mask rmap ({' or '.join(reftypes)})"
             else:
                 rmap = load(rmap_name)
                 if isinstance(rmap, ReferenceMapping):
-                    return rmap
+                    return rmap, reftype
                 reason = f"{rmap_name} is not a reference mapping"
         except IrisDQError as exc:
             reason = " ".join(str(exc).split())
