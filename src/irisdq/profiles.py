@@ -136,6 +136,12 @@ class MaskLayout:
         ``DQModel``).
     reftype : str
         ``REFTYPE`` written in its header (``MASK``, ``DQ``).
+    telescopes : mapping
+        ``TELESCOP`` written, by ``INSTRUME`` (upper case); ``'*'`` for any
+        other instrument (none written when absent).
+    value_dtype : str
+        The type of the flag table's VALUE column as that pipeline writes
+        it (``int32`` stores bit 31 as -2**31).
     dq, dq_def : str
         The extensions of the flags (uint32, ``(ny, nx)``) and of the table
         naming them (columns BIT, VALUE, NAME, DESCRIPTION).
@@ -143,8 +149,21 @@ class MaskLayout:
 
     datamodel: str
     reftype: str
+    telescopes: Mapping[str, str] = field(default_factory=dict)
+    value_dtype: str = "int64"
     dq: str = "DQ"
     dq_def: str = "DQ_DEF"
+
+    def telescope_for(self, instrument: str) -> str | None:
+        """``TELESCOP`` of a mask of `instrument`, or None.
+
+        Examples
+        --------
+        >>> PROFILES["liger"].mask.telescope_for("Liger")
+        'Keck-I'
+        """
+        telescopes = self.telescopes
+        return telescopes.get(str(instrument).strip().upper(), telescopes.get("*"))
 
 
 #: A CRDS parameter's source: a FITS keyword, or a function of the keywords
@@ -318,7 +337,8 @@ class Profile:
                 "  parameters    " + f"\n{indent}".join(parameters),
                 "  ramp          " + f"\n{indent}".join(self.ramp.arrays()),
                 f"  mask          {self.mask.datamodel}: {self.mask.dq} uint32 "
-                f"(ny, nx) + {self.mask.dq_def}, REFTYPE {self.mask.reftype}",
+                f"(ny, nx) + {self.mask.dq_def} (VALUE {self.mask.value_dtype}), "
+                f"REFTYPE {self.mask.reftype}",
                 f"  records       {self.status_keyword}, "
                 f"{self.reference_keyword}, {self.context_keyword}",
             ]
@@ -444,7 +464,7 @@ TMT = Profile(
     reftypes=("mask", "dq"),
     parameters=JWST_STYLE_PARAMETERS,
     ramp=_JWST_RAMP,
-    mask=MaskLayout("TMTMaskModel", "MASK"),
+    mask=MaskLayout("TMTMaskModel", "MASK", {"*": "TMT"}),
     reference_keyword="R_MASK",
     telescopes=frozenset({"TMT"}),
     instruments=frozenset({"IRIS"}),
@@ -458,7 +478,7 @@ JWST = Profile(
     reftypes=("mask", "dq"),
     parameters=JWST_STYLE_PARAMETERS,
     ramp=_JWST_RAMP,
-    mask=MaskLayout("MaskModel", "MASK"),
+    mask=MaskLayout("MaskModel", "MASK", {"*": "JWST"}, "uint32"),
     reference_keyword="R_MASK",
     telescopes=frozenset({"JWST"}),
     instruments=frozenset({"NIRCAM", "NIRSPEC", "NIRISS", "MIRI", "FGS"}),
@@ -483,7 +503,8 @@ LIGER = Profile(
         dq="DQ",
         dq_dtype="uint16",
     ),
-    mask=MaskLayout("DQModel", "dq"),
+    # TELESCOP as liger_iris_pipeline's own test files give it.
+    mask=MaskLayout("DQModel", "dq", {"IRIS": "TMT", "LIGER": "Keck-I"}, "int32"),
     reference_keyword="R_DQ",
     telescopes=frozenset({"TMT", "KECK-I", "KECK I", "KECK"}),
     instruments=frozenset({"IRIS", "LIGER"}),

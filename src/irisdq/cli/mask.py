@@ -132,18 +132,6 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-# What each pipeline writes that its profile's MaskLayout does not say:
-# TELESCOP (None: from the instrument), the DQ_DEF VALUE column's dtype,
-# and REFTYPE as the pipeline spells it (liger_iris_pipeline: _ref_type "dq").
-_WRITTEN = {
-    "tmt": ("TMT", "int64", None),
-    "jwst": ("JWST", "uint32", None),
-    "liger": (None, "int32", "dq"),
-}
-# liger_iris_pipeline's TELESCOP per instrument (its test data's values).
-_LIGER_TELESCOPES = {"IRIS": "TMT", "LIGER": "Keck-I"}
-
-
 def mask_file_layout(profile_name: str, instrument: str = "IRIS"):
     """The layout of a mask written for a profile's pipeline.
 
@@ -181,14 +169,11 @@ value_dtype='int32', dq_def='DQ_DEF')
             f"profile {profile.name} keeps a mask's flags in {layout.dq!r}; "
             "irisdq writes them in a DQ extension only"
         )
-    telescope, value_dtype, reftype = _WRITTEN[profile.name]
-    if telescope is None:
-        telescope = _LIGER_TELESCOPES.get(instrument.strip().upper())
     return MaskFileLayout(
         layout.datamodel,
-        reftype or layout.reftype,
-        telescope,
-        value_dtype,
+        layout.reftype,
+        layout.telescope_for(instrument),
+        layout.value_dtype,
         layout.dq_def,
     )
 
