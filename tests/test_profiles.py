@@ -70,6 +70,14 @@ class TestParameters:
         )
         assert params["META.DATE"] == "2023-02-25 00:00:00"
 
+    def test_liger_dates_serve_rmaps_keyed_either_way(self):
+        params = PROFILES["liger"].crds_parameters(
+            PROFILES["liger"].dated({"EXPJDST": 2460000.5}, "2025-01-02", "03:04:05")
+        )
+        assert params["META.DATE"] == "2025-01-02 03:04:05"
+        assert params["META.OBSERVATION.DATE"] == "2025-01-02"
+        assert params["META.OBSERVATION.TIME"] == "03:04:05"
+
     def test_no_date_keyword_leaves_the_date_undefined(self):
         assert "META.DATE" not in PROFILES["liger"].crds_parameters({"IMTYPE": "x"})
 

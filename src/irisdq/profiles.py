@@ -53,6 +53,7 @@ __all__ = [
     "date_from_julian",
     "detect_profile",
     "get_profile",
+    "mask_profile",
 ]
 
 
@@ -200,6 +201,9 @@ class Profile:
         this profile's files, for :func:`detect_profile`.
     date_parameter : str
         The CRDS parameter of the observation date.
+    date_fields : callable
+        ``(day, time) -> {keyword: value}``: the keywords that date a
+        dataset (``'YYYY-MM-DD'``, ``'HH:MM:SS'``); None drops a keyword.
     date_keywords : str
         The keywords to add when a file has no observation date, as a
         phrase for messages.
@@ -219,6 +223,9 @@ class Profile:
     instruments: frozenset[str] = frozenset()
     datamodels: frozenset[str] = frozenset()
     date_parameter: str = "META.OBSERVATION.DATE"
+    date_fields: Callable[[str, str], dict[str, Any]] = field(
+        default=lambda day, time: {"DATE-OBS": day, "TIME-OBS": time}, repr=False
+    )
     date_keywords: str = "DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'"
     _by_keyword: dict[str, list[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -258,6 +265,30 @@ class Profile:
                 if derived is not None:
                     values[parameter] = derived
         return values
+
+    def keyword_of(self, parameter: str) -> str | None:
+        """The FITS keyword a CRDS parameter comes from; None when it is
+        derived or not one of the profile's.
+
+        Examples
+        --------
+        >>> PROFILES["liger"].keyword_of("META.INSTRUMENT.ERA")
+        'INSTERA'
+        """
+        source = self.parameters.get(parameter)
+        return source if isinstance(source, str) else None
+
+    def dated(self, keywords: Mapping[str, Any], day: str, time: str) -> dict:
+        """`keywords` with the observation date replaced by `day` and `time`.
+
+        Examples
+        --------
+        >>> PROFILES["liger"].dated({"EXPJDST": 1.0}, "2025-01-02", "03:04:05")
+        {'EXPJDST': None, 'EXPDTST': '20250102030405'}
+        >>> PROFILES["tmt"].dated({}, "2025-01-02", "03:04:05")
+        {'DATE-OBS': '2025-01-02', 'TIME-OBS': '03:04:05'}
+        """
+        return {**keywords, **self.date_fields(day, time)}
 
     def reftype_for(self, known: Iterable[str], wanted: str | None = None) -> str:
         """The name under which a context's instrument mapping knows the
@@ -429,6 +460,18 @@ def _liger_date(keywords: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _liger_day(keywords: Mapping[str, Any]) -> str | None:
+    """the date of META.DATE"""
+    date = _liger_date(keywords)
+    return None if date is None else date.split(" ")[0]
+
+
+def _liger_time(keywords: Mapping[str, Any]) -> str | None:
+    """the time of META.DATE"""
+    date = _liger_date(keywords)
+    return None if date is None else date.split(" ")[1]
+
+
 # -- the profiles -------------------------------------------------------------------
 
 #: CRDS parameters of the JWST-style data models (TMT IRIS 2020 and JWST),
@@ -496,6 +539,14 @@ LIGER = Profile(
         "META.EXPOSURE.READMODE": "READMODE",
         "META.EXPOSURE.IMTYPE": "IMTYPE",
         "META.DATE": _liger_date,
+        "META.OBSERVATION.DATE": _liger_day,
+        "META.OBSERVATION.TIME": _liger_time,
+        "META.SUBARRAY.NAME": "SUBARRAY",
+        "META.SUBARRAY.XSTART": "SUBSTRT1",
+        "META.SUBARRAY.YSTART": "SUBSTRT2",
+        "META.SUBARRAY.XSIZE": "SUBSIZE1",
+        "META.SUBARRAY.YSIZE": "SUBSIZE2",
+        "META.TELESCOPE": "TELESCOP",
     },
     ramp=RampLayout(
         science="DATA",
@@ -510,6 +561,10 @@ LIGER = Profile(
     instruments=frozenset({"IRIS", "LIGER"}),
     datamodels=frozenset({"RAMPMODEL"}),
     date_parameter="META.DATE",
+    date_fields=lambda day, time: {
+        "EXPJDST": None,
+        "EXPDTST": day.replace("-", "") + time.replace(":", ""),
+    },
     date_keywords="EXPDTST = 'YYYYMMDDHHMMSS' (or EXPJDST, the Julian date)",
 )
 
@@ -587,6 +642,26 @@ def detect_profile(
         f"{source}: not a raw ramp of any profile: {wanted}; it has "
         f"{_found(shapes)}. Give --profile to say which layout it follows"
     )
+
+
+def mask_profile(keywords: Mapping[str, Any]) -> Profile:
+    """The profile of a mask reference file, from its DATAMODL (else its
+    TELESCOP); tmt when neither tells.
+
+    Examples
+    --------
+    >>> mask_profile({"DATAMODL": "DQModel"}).name, mask_profile({}).name
+    ('liger', 'tmt')
+    """
+    datamodel = str(keywords.get("DATAMODL", "")).strip().upper()
+    for profile in PROFILES.values():
+        if profile.mask.datamodel.upper() == datamodel:
+            return profile
+    telescope = str(keywords.get("TELESCOP", "")).strip().upper()
+    for profile in PROFILES.values():
+        if telescope and telescope == str(profile.mask.telescopes.get("*", "")).upper():
+            return profile
+    return PROFILES["tmt"]
 
 
 def check_layout(

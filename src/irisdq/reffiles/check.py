@@ -50,6 +50,8 @@ DEFAULT_SEVERE = ("DEAD", "HOT", "OPEN")
 
 _DO_NOT_USE = int(dqflags.pixel["DO_NOT_USE"])
 _DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2}))?")
+
+
 _DATE_PARAMETERS = ("META.OBSERVATION.DATE", "META.OBSERVATION.TIME")
 
 
@@ -361,8 +363,9 @@ def _dataset_date(useafter: Any) -> tuple[str, str] | None:
 
 
 def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
-    from irisdq.crds import KEYWORDS
+    from irisdq.profiles import mask_profile
 
+    profile = mask_profile(keywords)
     instrument = keywords.get("INSTRUME") or "IRIS"
     useafter = keywords.get("USEAFTER")
     date = _dataset_date(useafter)
@@ -386,8 +389,8 @@ def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
         return
     rmap, reftype = found
     for parameter in rmap.parameters:
-        keyword = KEYWORDS.get(parameter, parameter)
-        if parameter in _DATE_PARAMETERS:
+        keyword = profile.keyword_of(parameter) or parameter
+        if parameter in _DATE_PARAMETERS or parameter == profile.date_parameter:
             continue  # a mask gives its date as USEAFTER, checked above
         if keywords.get(keyword) in (None, ""):
             findings.append(
@@ -397,20 +400,15 @@ def _check_selection(keywords: Mapping[str, Any], context, findings) -> None:
                     "set it in the primary header",
                 )
             )
-    dataset = {
-        keyword: value
-        for keyword, value in keywords.items()
-        if keyword not in ("DATE-OBS", "TIME-OBS")
-    }
-    dataset["INSTRUME"] = instrument
+    dataset = {**keywords, "INSTRUME": instrument}
     # A dataset taken at the mask's USEAFTER, and one taken today: either
     # being given this mask, or at least matching a rule, makes it selectable.
     today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
     failure = ""
     for day, time in ([date] if date else []) + [(today, "00:00:00")]:
-        dataset["DATE-OBS"], dataset["TIME-OBS"] = day, time
         try:
-            selection = context.select(dataset, reftype)
+            dated = profile.crds_parameters(profile.dated(dataset, day, time))
+            selection = context.select(dated, reftype)
         except IrisDQError as exc:
             failure = " ".join(str(exc).split())
             continue
