@@ -356,9 +356,9 @@ def open_ramp(
             return LigerRampModel._from_open_file(
                 Path(path), stream, hdus, verify_checksums
             )
-        return LayoutRampModel._from_open_file(
-            Path(path), stream, hdus, verify_checksums, layout=arrays
-        )
+        model = LayoutRampModel(layout=arrays, verify_checksums=verify_checksums)
+        model._attach(Path(path), stream, hdus)
+        return model
     except BaseException:
         stream.close()
         raise
