@@ -310,7 +310,8 @@ class _DQArray:
             np.bitwise_xor(values, unsigned.type(encoding.flip), out=values)
         values = values.view(encoding.values.newbyteorder("="))
         if values.dtype != self.dtype:
-            # A narrower or signed integer DQ: the same bits, widened.
+            # A narrower or signed integer DQ, cast as the data models cast
+            # it when they read it (an int16 -1 becomes all ones).
             values = values.astype(self.dtype, casting="unsafe")
         return values
 
