@@ -418,3 +418,56 @@ def write_ligeriri_cache(cache: Path, reftype: str) -> None:
     for name, text in texts.items():
         (folder / name).write_text(text, encoding="utf-8")
         update_checksum(folder / name)
+
+
+LIGER_HEADER = {
+    "DATAMODL": "RampModel",
+    "TELESCOP": "Keck-I",
+    "INSTRUME": "Liger",
+    "DETECTOR": "IMG",
+    "INSTERA": "0.0.1",
+    "IMTYPE": "SCI",
+    "READMODE": "CDS",
+    "EXPDTST": "20250314093000",
+}
+
+
+def write_liger_ramp(
+    path: Path,
+    ny: int,
+    nx: int,
+    ngroups: int,
+    nreads: int,
+    header: dict | None = None,
+    dq: np.ndarray | None = None,
+    *,
+    asdf: bool = True,
+) -> Path:
+    """A Liger/IRIS 2025 raw ramp written with astropy alone: DATA uint16
+    (ny, nx, ngroups, nreads) of distinct counts (astropy stores it as int16
+    with BZERO = 32768), ``dq`` as DQ when given (uint16 stored the same way;
+    another dtype is stored as astropy stores it), TIMES float64 (ngroups,
+    nreads) and, with ``asdf``, an ASDF extension as the pipeline writes it.
+    ``header`` updates the primary header (:data:`LIGER_HEADER`)."""
+    primary = fits.PrimaryHDU()
+    primary.header.update({**LIGER_HEADER, **(header or {})})
+    shape = (ny, nx, ngroups, nreads)
+    counts = np.arange(np.prod(shape), dtype=np.uint64) * 7919 % 65536
+    hdus = [
+        primary,
+        fits.ImageHDU(counts.astype(np.uint16).reshape(shape), name="DATA"),
+    ]
+    if dq is not None:
+        hdus.append(fits.ImageHDU(dq, name="DQ"))
+    times = (
+        np.arange(ngroups * nreads, dtype=np.float64).reshape(ngroups, nreads) * 1.45
+    )
+    hdus.append(fits.ImageHDU(times, name="TIMES"))
+    if asdf:
+        tree = {
+            "meta": {"instrument": {"name": "Liger", "detector": "IMG"}},
+            "history": {"entries": []},
+        }
+        hdus.append(asdf_extension(tree))
+    fits.HDUList(hdus).writeto(path, checksum=True)
+    return path

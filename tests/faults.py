@@ -11,6 +11,9 @@ the run gets one of:
   operations that can need space: writes, copies, creating files).
 
 ``at=0`` counts without injecting, to learn how many operations a run has.
+A run is the ``irisdq`` command, or (``entry``) a function of this module
+that takes the arguments the same way, such as :func:`update_ramp_dq_command`
+(``update_ramp_dq`` on a ramp of any profile's layout).
 A run happens in a child forked from a server (:class:`Server`) that has
 already imported irisdq, numpy and astropy, so hundreds of runs take seconds,
 not minutes.
@@ -28,7 +31,9 @@ from pathlib import Path
 # Loaded once by the server, before any child is forked.
 import irisdq.cli.main
 import irisdq.datamodels
+import irisdq.datamodels.asdf_tree
 import irisdq.dq_init
+import irisdq.profiles
 
 _SPACE = {"write", "pwrite", "copy_file_range", "create", "truncate"}
 
@@ -113,7 +118,68 @@ def install(at: int, action: str, count_file: str) -> None:
         _wrap(name, kind)
 
 
-def _child(argv, at, action, env, cwd, out_prefix) -> None:
+def update_ramp_dq_command(argv) -> int:
+    """``PATH (--in-place | -o OUT) [--profile NAME]``: update_ramp_dq alone,
+    as DQ initialization calls it for the profile's ramp layout, with the
+    fixed flags DO_NOT_USE | DEAD at (y=3, x=7) and HOT along row 5.
+
+    Like the command: an interrupted in-place run is repaired and abandoned
+    temporary outputs are removed first; SIGTERM is turned into
+    KeyboardInterrupt; exit 130 when interrupted, 2 with one line
+    ``irisdq: error: ...`` on an error.
+    """
+    import numpy as np
+
+    from irisdq.datamodels import inplace, open_ramp
+    from irisdq.datamodels.atomic import remove_abandoned_temporaries
+    from irisdq.datamodels.ramp_dq import update_ramp_dq
+    from irisdq.errors import IrisDQError
+    from irisdq.profiles import get_profile
+
+    path = Path(argv[0])
+    target = None if "--in-place" in argv else Path(argv[argv.index("-o") + 1])
+    name = argv[argv.index("--profile") + 1] if "--profile" in argv else "tmt"
+    profile = get_profile(name)
+    layout = profile.ramp
+
+    def terminate(number, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        if target is None:
+            inplace.recover(path)
+        # A killed run's temporary file: a new one, or the whole input
+        # rewritten in place.
+        remove_abandoned_temporaries(target or path)
+        with open_ramp(path, layout, verify_checksums=False) as ramp:
+            shape = ramp.shape
+        y, x = layout.plane_axes()
+        flags = np.zeros((shape[y], shape[x]), dtype=np.uint32)
+        flags[3, 7] = 1 | 1024
+        flags[5, :] = 2048
+        group = None if layout.dq else (flags & 1).astype(np.uint8)
+        keywords = {"S_DQINIT": "COMPLETE", profile.reference_keyword: "N/A"}
+        pixel = flags.astype(layout.dq_dtype) if layout.dq else flags
+        update_ramp_dq(
+            path, keywords, pixel, group, target=target, overwrite=True, layout=layout
+        )
+    except KeyboardInterrupt:
+        print("irisdq: interrupted", file=sys.stderr)
+        return 130
+    except (IrisDQError, OSError) as exc:
+        if isinstance(exc, IrisDQError):
+            print(f"irisdq: error: {exc}", file=sys.stderr)
+        else:
+            where = exc.filename or target or path
+            print(f"irisdq: error: {where}: {exc.strerror}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _child(argv, at, action, env, cwd, out_prefix, entry=None) -> None:
     os.environ.update(env)
     os.chdir(cwd)
     for fd, suffix in ((1, ".out"), (2, ".err")):
@@ -122,8 +188,9 @@ def _child(argv, at, action, env, cwd, out_prefix) -> None:
     sys.stdout = io.TextIOWrapper(builtins_open(1, "wb", closefd=False))
     sys.stderr = io.TextIOWrapper(builtins_open(2, "wb", closefd=False))
     install(at, action, out_prefix + ".count")
+    command = irisdq.cli.main.main if entry is None else globals()[entry]
     try:
-        code = irisdq.cli.main.main(argv)
+        code = command(argv)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 2
     except BaseException:
@@ -191,10 +258,15 @@ class Server:
             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         )
 
-    def run(self, argv, *, logs, at=0, action="kill", env=None, cwd=".", timeout=60):
+    def run(
+        self, argv, *, logs, at=0, action="kill", env=None, cwd=".", timeout=60,
+        entry=None,
+    ):  # fmt: skip
         """Run ``irisdq <argv>`` in a child, faulting at operation ``at``.
 
         Its output and operation count go to files in the folder ``logs``.
+        ``entry`` names a function of this module to run instead of the
+        command (:func:`update_ramp_dq_command`).
         """
         import json
 
@@ -208,6 +280,7 @@ class Server:
             "cwd": str(cwd),
             "out_prefix": prefix,
             "timeout": timeout,
+            "entry": entry,
         }
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
@@ -230,4 +303,7 @@ class Server:
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    # asdf and its plugins are loaded on first use: once here, not in each
+    # child (a tenth of a second per run).
+    irisdq.datamodels.asdf_tree.asdf_hdu_bytes({})
     _serve()

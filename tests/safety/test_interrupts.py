@@ -23,7 +23,7 @@ import pytest
 from astropy.io import fits
 
 import faults
-from builders import asdf_extension, write_full_frame_ramp, write_mask
+from builders import asdf_extension, write_full_frame_ramp, write_liger_ramp, write_mask
 
 SHAPE = (1, 3, 32, 32)
 
@@ -103,12 +103,23 @@ def _leftovers(folder: Path, in_place: bool) -> list[str]:
 @pytest.mark.parametrize("action", ["kill", "int", "term", "enospc"])
 def test_fault_at_every_operation(tmp_path, server, files, scenario, action):
     name, in_place = SCENARIOS[scenario]
-    source, mask = files[name], files["mask"]
+    mask = files["mask"]
+    _check_every_operation(
+        server, tmp_path, files[name], in_place, action,
+        lambda folder: _argv(folder, in_place, mask),
+    )  # fmt: skip
+
+
+def _check_every_operation(
+    server, tmp_path, source, in_place, action, argv_for, entry=None
+) -> None:
+    """Run once cleanly, then once faulted at each operation, and check
+    what every run left (see the module's docstring)."""
     original = source.read_bytes()
     logs = tmp_path / "logs"
 
     folder = _fresh(tmp_path, "clean", source)
-    clean = server.run(_argv(folder, in_place, mask), logs=logs, cwd=folder)
+    clean = server.run(argv_for(folder), logs=logs, cwd=folder, entry=entry)
     assert clean.exitcode == 0, clean.stderr
     expected = _result(folder, in_place).read_bytes()
     assert _all_checksums_valid(_result(folder, in_place))
@@ -117,9 +128,9 @@ def test_fault_at_every_operation(tmp_path, server, files, scenario, action):
 
     for at in range(1, clean.operations + 1):
         folder = _fresh(tmp_path, f"at{at}", source)
-        argv = _argv(folder, in_place, mask)
-        run = server.run(argv, logs=logs, cwd=folder, at=at, action=action)
-        where = f"{scenario}, {action} at operation {at} ({run.last})"
+        argv = argv_for(folder)
+        run = server.run(argv, logs=logs, cwd=folder, at=at, action=action, entry=entry)
+        where = f"{source.name}, {action} at operation {at} ({run.last})"
         assert "Traceback" not in run.stderr, where
         result = _result(folder, in_place)
         now = (folder / "ramp.fits").read_bytes()
@@ -132,7 +143,7 @@ def test_fault_at_every_operation(tmp_path, server, files, scenario, action):
             if in_place and not faults_journal(folder):
                 assert now in (original, expected), f"{where}: damaged input"
             # The next run repairs, completes and leaves nothing behind.
-            again = server.run(argv, logs=logs, cwd=folder)
+            again = server.run(argv, logs=logs, cwd=folder, entry=entry)
             assert again.exitcode == 0, f"{where}: rerun: {again.stderr}"
             assert result.read_bytes() == expected, f"{where}: rerun result"
             assert _leftovers(folder, in_place) == [], where
@@ -153,6 +164,51 @@ def test_fault_at_every_operation(tmp_path, server, files, scenario, action):
         if in_place:
             assert now in (original, expected), f"{where}: damaged input"
         assert _leftovers(folder, in_place) == [], where
+
+
+@pytest.fixture(scope="module")
+def liger_files(tmp_path_factory):
+    """Liger ramps (DATA, DQ uint16 (ny, nx, ngroups, nreads), TIMES, ASDF):
+    one with a DQ holding bits already, one without DQ, and one whose
+    primary header is full, so that the keywords need one more block."""
+    folder = tmp_path_factory.mktemp("liger")
+    shape = (16, 12, 3, 2)
+    dq = np.zeros(shape, dtype=np.uint16)
+    dq[3, 7, 1, 1] = 0x8000
+    with_dq = write_liger_ramp(folder / "with_dq.fits", *shape, dq=dq)
+    without_dq = write_liger_ramp(folder / "without_dq.fits", *shape)
+    fill = {f"FILL{i}": "padding" for i in range(35 - 1 - 14)}
+    full = write_liger_ramp(folder / "full.fits", *shape, header=fill, dq=dq)
+    assert len(fits.Header.fromfile(full).tostring()) == 2880
+    return {"with-dq": with_dq, "without-dq": without_dq, "full-header": full}
+
+
+LIGER_SCENARIOS = {
+    # name: (input file, in place?)
+    "copy": ("with-dq", False),
+    "copy-creates-dq": ("without-dq", False),
+    "in-place": ("with-dq", True),
+    "in-place-appends-dq": ("without-dq", True),
+    "in-place-header-grows": ("full-header", True),
+}
+
+
+@pytest.mark.parametrize("scenario", LIGER_SCENARIOS)
+@pytest.mark.parametrize("action", ["kill", "int", "enospc"])
+def test_fault_at_every_operation_on_a_liger_ramp(
+    tmp_path, server, liger_files, scenario, action
+):
+    """The same guarantees for the Liger layout, through update_ramp_dq."""
+    name, in_place = LIGER_SCENARIOS[scenario]
+
+    def argv_for(folder: Path) -> list[str]:
+        where = ["--in-place"] if in_place else ["-o", str(folder / "out.fits")]
+        return [str(folder / "ramp.fits"), *where, "--profile", "liger"]
+
+    _check_every_operation(
+        server, tmp_path, liger_files[name], in_place, action, argv_for,
+        entry="update_ramp_dq_command",
+    )  # fmt: skip
 
 
 def faults_journal(folder: Path) -> bool:

@@ -4,6 +4,9 @@
   ``DQ_DEF``);
 - :class:`RampModel`: a raw ramp (``SCI``, ``PIXELDQ``, ``GROUPDQ``,
   ``ERR``, and any other extension passed through);
+- :class:`LigerRampModel`: a Liger/IRIS 2025 raw ramp (``DATA``, ``DQ``
+  uint16 (ny, nx, ngroups, nreads), ``TIMES``, ``ASDF`` passed through);
+- :func:`open_ramp`: a raw ramp of any layout (``profile.ramp``);
 - :func:`open`: the right model for a file, from ``DATAMODL`` or its
   extensions;
 - :func:`read_hdu_layout` and :func:`copy_hdu`: the byte offsets of every
@@ -36,11 +39,13 @@ if _astropy_log.warnings_logging_enabled():
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_keywords, read_primary_header
 from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
+from irisdq.datamodels.liger_ramp import LigerRampModel
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.meta import Meta
 from irisdq.datamodels.model import DataModel
 from irisdq.datamodels.opener import open
 from irisdq.datamodels.ramp import RampModel
+from irisdq.datamodels.ramp_layouts import LayoutRampModel, open_ramp
 from irisdq.dqflags import DQDefRow, remap_flags
 
 __all__ = [
@@ -48,11 +53,14 @@ __all__ = [
     "DataModel",
     "DataModelWarning",
     "HDULayout",
+    "LayoutRampModel",
+    "LigerRampModel",
     "Meta",
     "RampModel",
     "TMTMaskModel",
     "copy_hdu",
     "open",
+    "open_ramp",
     "read_hdu_layout",
     "read_keywords",
     "read_primary_header",

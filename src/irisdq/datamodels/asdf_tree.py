@@ -260,7 +260,12 @@ def _relink(node: Any, refs: Mapping[str, ArrayRef]) -> None:
         del node[key]
 
 
-def ramp_tree(header, arrays: Iterable[ArrayRef], previous: dict | None = None) -> dict:
+def ramp_tree(
+    header,
+    arrays: Iterable[ArrayRef],
+    previous: dict | None = None,
+    attributes: Mapping[str, str] = RAMP_ARRAYS,
+) -> dict:
     """Return the ASDF tree of a ramp file.
 
     Parameters
@@ -274,6 +279,10 @@ def ramp_tree(header, arrays: Iterable[ArrayRef], previous: dict | None = None) 
         The tree the input had (:func:`read_tree`): kept, with its ``meta``
         updated from ``header``, its arrays pointed at the new file's
         extensions (dropped when gone) and its ``_fits_hash`` removed.
+    attributes : mapping, optional
+        Tree attribute -> extension name of the arrays the tree points to
+        when the file has them: :data:`RAMP_ARRAYS` by default; a Liger
+        ramp's are ``{'data': 'DATA', 'dq': 'DQ', 'times': 'TIMES'}``.
 
     Returns
     -------
@@ -301,7 +310,7 @@ def ramp_tree(header, arrays: Iterable[ArrayRef], previous: dict | None = None) 
                 node[group] = {}
             node = node[group]
         node[leaf] = value
-    for attribute, name in RAMP_ARRAYS.items():
+    for attribute, name in attributes.items():
         ref = refs.get(f"{name},1")
         if ref is not None:
             tree[attribute] = ref.node()

@@ -48,8 +48,9 @@ class ArraySpec(NamedTuple):
         The model attribute (``dq``, ``data``, ``pixeldq``).
     extname : str
         The extension name (``DQ``, ``SCI``, ``PIXELDQ``).
-    dtype : numpy.dtype
-        The dtype of the values.
+    dtype : numpy.dtype or None
+        The dtype of the values; None keeps the dtype the file stores (the
+        science array of a ramp layout that does not fix it).
     ndim : int
         The number of dimensions.
     axes : str
@@ -173,7 +174,7 @@ class DataModel:
                 raise DataModelError(
                     f"{path}: no {spec.extname} extension; a "
                     f"{type(self).__name__} needs {spec.extname} "
-                    f"{spec.dtype} {spec.axes}"
+                    f"{_described(spec)}"
                 )
         for keyword in self.required_keywords:
             if keyword not in primary.header:
@@ -193,6 +194,8 @@ class DataModel:
         except DataModelError as exc:
             # The encoding's message names the extension, not the file.
             raise DataModelError(f"{self.path}: {exc}") from None
+        if spec.dtype is None:
+            return
         if spec.dtype.kind in "ui" and (
             encoding.scaled or encoding.values.kind not in "ui"
         ):
@@ -249,11 +252,11 @@ class DataModel:
             raise DataModelError(
                 f"{where} must be {spec.ndim}-D {spec.axes}; got shape {values.shape}"
             )
-        if spec.dtype.kind in "ui":
+        if spec.dtype is not None and spec.dtype.kind in "ui":
             values = flag_values(values, spec.dtype, where)
         elif values.dtype.kind not in "uif":
             raise DataModelError(f"{where} must be numeric, not {values.dtype}")
-        elif values.dtype.newbyteorder("=") != spec.dtype:
+        elif spec.dtype is not None and values.dtype.newbyteorder("=") != spec.dtype:
             values = values.astype(spec.dtype)
         self._check_shape(spec, values.shape)
         self._arrays[attr] = values
@@ -335,7 +338,7 @@ class DataModel:
             if spec.required and self._arrays.get(spec.attr) is None:
                 raise DataModelError(
                     f"{type(self).__name__}.{spec.attr} ({spec.extname}) is not "
-                    f"set; give it a {spec.dtype} array {spec.axes} before writing"
+                    f"set; give it a {_described(spec)} array before writing"
                 )
 
     def _copy_through(self, spec: ArraySpec) -> bool:
@@ -498,6 +501,11 @@ class DataModel:
             if spec.attr in self._arrays
         )
         return f"<{type(self).__name__}{source}: {arrays or 'no arrays'}>"
+
+
+def _described(spec: ArraySpec) -> str:
+    """``'uint32 (ny, nx)'``, or the axes alone when the dtype is not fixed."""
+    return spec.axes if spec.dtype is None else f"{spec.dtype} {spec.axes}"
 
 
 def _check_cards(hdu: HDULayout, source: str) -> None:

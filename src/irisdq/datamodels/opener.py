@@ -6,6 +6,7 @@ from pathlib import Path
 
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
+from irisdq.datamodels.liger_ramp import LigerRampModel
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.model import DataModel, _check_cards
 from irisdq.datamodels.ramp import RampModel
@@ -33,8 +34,10 @@ def open(
     """Open a FITS file as the data model it holds, reading headers only.
 
     The class comes from ``DATAMODL`` (see :data:`MODEL_TYPES`); without
-    it, from the extensions: ``SCI`` makes a :class:`RampModel`, ``DQ``
-    without ``SCI`` a :class:`TMTMaskModel`.
+    it, from the extensions: ``SCI`` makes a :class:`RampModel`, ``DATA``
+    without ``SCI`` a :class:`LigerRampModel` (also when ``DATAMODL`` is
+    ``RampModel``, as the Liger/IRIS pipeline writes it), ``DQ`` without
+    either a :class:`TMTMaskModel`.
 
     Parameters
     ----------
@@ -90,16 +93,21 @@ def open(
 
 def _model_class(layout: list[HDULayout], source: str) -> type[DataModel]:
     declared = str(layout[0].header.get("DATAMODL", "")).strip()
-    if declared in MODEL_TYPES:
-        return MODEL_TYPES[declared]
     names = {hdu.name for hdu in layout[1:]}
+    liger = "DATA" in names and "SCI" not in names
+    if declared in MODEL_TYPES:
+        cls = MODEL_TYPES[declared]
+        # Both pipelines call their ramp RampModel; the extensions tell.
+        return LigerRampModel if cls is RampModel and liger else cls
     if "SCI" in names:
         return RampModel
+    if liger:
+        return LigerRampModel
     if "DQ" in names:
         return TMTMaskModel
     said = f"DATAMODL = {declared!r}" if declared else "no DATAMODL"
     raise DataModelError(
-        f"{source}: neither a ramp nor a mask ({said}, and no SCI or DQ "
+        f"{source}: neither a ramp nor a mask ({said}, and no SCI, DATA or DQ "
         f"extension among {sorted(names) or 'no extensions'}); irisdq reads "
         f"{', '.join(sorted(MODEL_TYPES))} files"
     )

@@ -2,12 +2,12 @@
 
 :func:`update_ramp_dq` is the one file operation of the DQ initialization
 step: given a ramp file, primary-header keywords to record and the flags to
-OR into PIXELDQ and into every GROUPDQ plane, it writes the result
+OR into its DQ arrays, it writes the result
 
-- to a new file: the extensions it does not change (SCI, ERR, ...) are
-  copied byte for byte (CHECKSUM/DATASUM added where they lack them),
-  PIXELDQ is written from one plane in memory and GROUPDQ plane by plane,
-  into a temporary file renamed into place
+- to a new file: the extensions it does not change (SCI or DATA, ERR,
+  TIMES, ...) are copied byte for byte (CHECKSUM/DATASUM added where they
+  lack them), the DQ arrays are written block by block, into a temporary
+  file renamed into place
   (:func:`~irisdq.datamodels.atomic.atomic_output`);
 - or in place: only the primary header, the DQ extensions and the ASDF
   extension are rewritten (or appended), under the undo journal of
@@ -17,11 +17,19 @@ OR into PIXELDQ and into every GROUPDQ plane, it writes the result
   rewritten through a temporary file instead, keeping its permissions and
   owner.
 
+Where the DQ arrays are comes from the ramp layout
+(:mod:`irisdq.datamodels.ramp_layouts`): by default TMT IRIS's PIXELDQ
+(ny, nx) and GROUPDQ (every group plane gets the group flags); a split
+layout names its own pixel and per-group DQ extensions; a single-DQ layout
+(Liger's DQ uint16 (ny, nx, ngroups, nreads)) has one DQ array where every
+reading of a pixel gets the pixel's flags.
+
 Either way the file ends with one ``ASDF`` extension, the metadata tree
 stdatamodels reads (:mod:`irisdq.datamodels.asdf_tree`): the input's tree
 updated when it had a readable one, else a new one.
 
-Memory is a few DQ planes whatever the number of groups.
+Memory is a few blocks of a few MiB (and, for a split layout, the 2-D pixel
+DQ) whatever the size of the ramp.
 
 Examples
 --------
@@ -42,6 +50,21 @@ Examples
 >>> with RampModel(folder / "out.fits") as out:
 ...     int(out.pixeldq[1, 2]), out.groupdq[0, :, 1, 2].tolist()
 (1025, [1, 1, 1])
+
+A Liger ramp, whose one DQ array gets the flags in every group and read:
+
+>>> from types import SimpleNamespace
+>>> from irisdq.datamodels import LigerRampModel
+>>> liger = SimpleNamespace(science="DATA", axes=("ny", "nx", "ngroups", "nreads"),
+...                         pixel_dq=None, group_dq=None, dq="DQ", dq_dtype="uint16")
+>>> ramp = LigerRampModel()
+>>> ramp.data = np.zeros((4, 4, 2, 3), dtype=np.uint16)
+>>> raw = ramp.write(folder / "liger.fits")
+>>> result = update_ramp_dq(raw, {"S_DQINIT": "COMPLETE"}, flags.astype(np.uint16),
+...                         target=folder / "liger_out.fits", layout=liger)
+>>> with LigerRampModel(folder / "liger_out.fits") as out:
+...     out.dq[1, 2].tolist()
+[[1025, 1025, 1025], [1025, 1025, 1025]]
 """
 
 import errno
@@ -64,13 +87,17 @@ from irisdq.datamodels.hdu_io import (
     write_image_hdu_blocks,
 )
 from irisdq.datamodels.header import header_text
+from irisdq.datamodels.layout import HDULayout
 from irisdq.datamodels.model import _without
 from irisdq.datamodels.ramp import RampModel
+from irisdq.datamodels.ramp_layouts import RampArrays, open_ramp, resolve_layout
+from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError
 
 __all__ = ["DQArrayChange", "RampDQUpdate", "check_output", "update_ramp_dq"]
 
-_DQ_NAMES = ("PIXELDQ", "GROUPDQ")
+# DQ arrays are read, ORed and written in blocks of about this many bytes.
+_BLOCK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -80,7 +107,8 @@ class DQArrayChange:
     Attributes
     ----------
     name : str
-        ``'PIXELDQ'`` or ``'GROUPDQ'``.
+        The extension: ``'PIXELDQ'``, ``'GROUPDQ'``, or the layout's
+        (``'DQ'``, ``'DQ_RAW'``).
     found : tuple of int or None
         The shape in the input; None when it had no such extension.
     shape : tuple of int
@@ -148,29 +176,37 @@ def update_ramp_dq(
     *,
     target: str | os.PathLike | None = None,
     overwrite: bool = False,
+    layout: Any = None,
 ) -> RampDQUpdate:
     """Record ``keywords`` and OR DQ flags into a ramp file, streaming.
 
     Parameters
     ----------
     source : str or os.PathLike
-        The raw ramp (primary header, SCI, optional PIXELDQ, GROUPDQ, ERR and
-        any other extensions).
+        The raw ramp (primary header, the science array, optional DQ arrays,
+        and any other extensions).
     keywords : mapping
         Primary-header keywords to set: a value or ``(value, comment)``.
         Strings are stored as FITS can hold them (see
         :func:`~irisdq.datamodels.header.header_text`).
     pixel_flags : numpy.ndarray or None
-        uint32 (ny, nx), ORed into PIXELDQ (created from zeros when missing
-        or of another shape). None leaves the DQ arrays as they are.
+        The flags of each pixel, (ny, nx). A split layout ORs them (uint32)
+        into the pixel DQ; a single-DQ layout ORs them (in its ``dq_dtype``;
+        values must fit) into every reading of the pixel in its DQ array.
+        A DQ array missing or of another shape is created from zeros. None
+        leaves the DQ arrays as they are.
     group_flags : numpy.ndarray or None
-        uint8 (ny, nx), ORed into every (integration, group) plane of
-        GROUPDQ (likewise created when needed). Required with
-        ``pixel_flags``.
+        A split layout's uint8 (ny, nx) flags, ORed into every plane of the
+        per-group DQ (likewise created when needed); required there with
+        ``pixel_flags``. Ignored by a single-DQ layout.
     target : str or os.PathLike, optional
         The new file; None changes ``source`` in place.
     overwrite : bool, optional
         Replace an existing regular file at ``target``.
+    layout : object, optional
+        The ramp layout (``profile.ramp``; see
+        :func:`~irisdq.datamodels.ramp_layouts.resolve_layout`); None is
+        the TMT IRIS layout (SCI, PIXELDQ, GROUPDQ).
 
     Returns
     -------
@@ -179,49 +215,133 @@ def update_ramp_dq(
     Raises
     ------
     DataModelError
-        If the file is not a ramp, has data in its primary HDU, has an
-        extension twice, or is being changed in place by another process.
+        If the file is not a ramp of the layout, has data in its primary
+        HDU, has an extension twice, has flags that do not fit its DQ
+        dtype or planes, or is being changed in place by another process.
     FileExistsError
         If ``target`` exists and ``overwrite`` is false.
     """
-    if pixel_flags is not None and group_flags is None:
+    arrays = resolve_layout(layout)
+    if pixel_flags is not None and group_flags is None and arrays.split:
         raise ValueError("group_flags is required with pixel_flags")
     source = Path(source)
-    with RampModel(source, verify_checksums=False) as ramp:
-        plan = _Plan.build(ramp, source, keywords, pixel_flags, group_flags)
-        if target is None:
-            return plan.write_in_place(source)
-        plan.write_copy(source, Path(target), overwrite=overwrite)
-        return RampDQUpdate(Path(target), plan.created)
+    if layout is None:
+        ramp = RampModel(source, verify_checksums=False)
+    else:
+        ramp = open_ramp(source, arrays, verify_checksums=False)
+    with ramp:
+        plan = _Plan.build(
+            ramp.hdu_layout, tuple(ramp.shape), arrays, source, keywords,
+            pixel_flags, group_flags,
+        )  # fmt: skip
+    if target is None:
+        return plan.write_in_place(source)
+    plan.write_copy(source, Path(target), overwrite=overwrite)
+    return RampDQUpdate(Path(target), plan.created)
+
+
+@dataclass
+class _DQArray:
+    """One DQ extension of the output and how its values are made.
+
+    The flags of pixel (y, x) go into every element whose plane indices are
+    (y, x): the plane axes ``ny, nx`` are either the last two axes (a pixel
+    DQ, a per-group DQ: each plane gets the flags) or the first two (a
+    Liger DQ: each row of pixels holds all their readings).
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    flags: np.ndarray
+    planes_first: bool
+    hdu: HDULayout | None = None  # the input's array updated; None: made anew
+
+    def blocks(self, fd: int, source: Path) -> Iterator[np.ndarray]:
+        """The array's values in C order, a few MiB at a time.
+
+        Each block is read from the input (``fd``) just before it is
+        yielded, so that in place every read comes before the write of the
+        same bytes.
+        """
+        ny, nx = self.flags.shape
+        if self.planes_first:
+            planes, per_row = 1, nx * math.prod(self.shape[2:])
+        else:
+            planes, per_row = math.prod(self.shape[:-2]), nx
+        rows = max(1, min(ny, _BLOCK_BYTES // (per_row * self.dtype.itemsize)))
+        encoding = None if self.hdu is None else image_encoding(self.hdu.header)
+        for plane in range(planes):
+            for first in range(0, ny, rows):
+                last = min(ny, first + rows)
+                flags = self.flags[first:last]
+                if self.planes_first:
+                    flags = flags.reshape(last - first, nx, 1)
+                if encoding is None:
+                    if self.planes_first:
+                        flags = np.broadcast_to(
+                            flags, (last - first, nx, per_row // nx)
+                        )
+                    yield flags
+                    continue
+                start = plane * ny * nx + first * per_row
+                values = self._read(
+                    fd, encoding, start, (last - first) * per_row, source
+                )
+                values = values.reshape(flags.shape[:2] + (-1,) * self.planes_first)
+                np.bitwise_or(values, flags, out=values)
+                yield values
+
+    def _read(self, fd: int, encoding, start: int, count: int, source: Path):
+        """``count`` values from element ``start`` of the input's array, as
+        ``dtype`` (the BZERO offset of unsigned types undone in the block)."""
+        itemsize = encoding.stored.itemsize
+        buffer = np.empty(count * itemsize, dtype=np.uint8)
+        got = os.preadv(
+            fd, [memoryview(buffer)], self.hdu.data_offset + start * itemsize
+        )
+        if got != buffer.nbytes:
+            raise DataModelError(
+                f"{source}: {self.name} ends early; the file is truncated"
+            )
+        unsigned = np.dtype(f"u{itemsize}")
+        values = buffer.view(unsigned.newbyteorder(">")).astype(unsigned)
+        if encoding.flip:
+            np.bitwise_xor(values, unsigned.type(encoding.flip), out=values)
+        values = values.view(encoding.values.newbyteorder("="))
+        if values.dtype != self.dtype:
+            # A narrower or signed integer DQ, cast as the data models cast
+            # it when they read it (an int16 -1 becomes all ones).
+            values = values.astype(self.dtype, casting="unsafe")
+        return values
 
 
 @dataclass
 class _Plan:
     """Everything needed to write one ramp file."""
 
-    ramp: Any
+    hdus: list[HDULayout]
+    arrays: RampArrays
     source: Path
     header: Any
-    pixel_flags: np.ndarray | None
-    group_flags: np.ndarray | None
-    cube: tuple[int, int, int, int]
-    pixeldq: np.ndarray | None = None
-    pixeldq_hdu: Any = None
-    groupdq_hdu: Any = None
+    updating: bool
+    dq: list[_DQArray] = field(default_factory=list)
     created: list[DQArrayChange] = field(default_factory=list)
     asdf_hdu: bytes = b""
 
     @classmethod
-    def build(cls, ramp, source: Path, keywords, pixel_flags, group_flags) -> "_Plan":
-        layout = ramp.hdu_layout
-        primary = layout[0]
+    def build(
+        cls, hdus, shape, arrays: RampArrays, source: Path, keywords,
+        pixel_flags, group_flags,
+    ) -> "_Plan":  # fmt: skip
+        primary = hdus[0]
         if primary.data_size:
             raise DataModelError(
                 f"{source}: the primary HDU holds data; a ramp keeps its arrays "
-                "in extensions (SCI, PIXELDQ, GROUPDQ)"
+                f"in extensions ({', '.join((arrays.science, *arrays.dq_names))})"
             )
-        names = _names(layout)
-        for name in ("SCI", *_DQ_NAMES):
+        names = _names(hdus)
+        for name in (arrays.science, *arrays.dq_names):
             if names.count(name) > 1:
                 raise DataModelError(
                     f"{source}: has {names.count(name)} {name} extensions; a ramp "
@@ -235,58 +355,62 @@ class _Plan:
             # A long value (a path) goes without its comment, so that astropy
             # need not cut one.
             header[keyword] = (value, comment) if comment else value
-        plan = cls(ramp, source, header, pixel_flags, group_flags, tuple(ramp.shape))
-        if pixel_flags is not None:
-            plan._plan_dq(layout)
-        plan.asdf_hdu = plan._asdf_hdu(layout)
+        plan = cls(hdus, arrays, source, header, pixel_flags is not None)
+        if plan.updating:
+            plan._plan_dq(shape, pixel_flags, group_flags)
+        plan.asdf_hdu = plan._asdf_hdu()
         return plan
 
-    def _plan_dq(self, layout) -> None:
+    def _plan_dq(self, shape, pixel_flags, group_flags) -> None:
         """Which DQ arrays are updated and which are made anew."""
-        pixel_flags, group_flags = self.pixel_flags, self.group_flags
-        ny, nx = self.cube[-2:]
-        if pixel_flags.shape != (ny, nx) or group_flags.shape != (ny, nx):
-            raise DataModelError(
-                f"{self.source}: the flags are {pixel_flags.shape} but the ramp's "
-                f"planes are {(ny, nx)}"
-            )
-        by_name = {hdu.name: hdu for hdu in layout[1:]}
-        found = by_name.get("PIXELDQ")
-        if found is not None and found.shape == (ny, nx):
-            self.pixeldq_hdu = found
-            self.pixeldq = self.ramp.pixeldq
-            np.bitwise_or(self.pixeldq, pixel_flags, out=self.pixeldq)
+        arrays = self.arrays
+        y, x = arrays.plane_axes
+        planes = (shape[y], shape[x])
+        if arrays.split:
+            wanted = [
+                (arrays.pixel_dq, planes, np.dtype(np.uint32), pixel_flags),
+                (arrays.group_dq, shape, np.dtype(np.uint8), group_flags),
+            ]
         else:
-            self.created.append(_change("PIXELDQ", found, (ny, nx)))
-            # Nothing to OR into: the flags are PIXELDQ (only read here).
-            self.pixeldq = pixel_flags
-        found = by_name.get("GROUPDQ")
-        if found is not None and found.shape == self.cube:
-            self.groupdq_hdu = found
-        else:
-            self.created.append(_change("GROUPDQ", found, self.cube))
+            wanted = [(arrays.dq, shape, arrays.dq_dtype, pixel_flags)]
+        by_name = {hdu.name: hdu for hdu in self.hdus[1:]}
+        for name, dq_shape, dtype, flags in wanted:
+            flags = np.asarray(flags)
+            if flags.shape != planes:
+                raise DataModelError(
+                    f"{self.source}: the flags for {name} are {flags.shape} but "
+                    f"the ramp's planes are {planes}"
+                )
+            flags = flag_values(flags, dtype, f"{self.source}: the flags for {name}")
+            dq = _DQArray(name, dq_shape, dtype, flags, arrays.planes_first)
+            found = by_name.get(name)
+            if found is not None and found.shape == dq_shape:
+                dq.hdu = found
+            else:
+                self.created.append(_change(name, found, dq_shape))
+            self.dq.append(dq)
 
-    def _asdf_hdu(self, layout) -> bytes:
+    def _asdf_hdu(self) -> bytes:
         """The output's ASDF extension: the input's tree (if readable)
         updated, or a new one."""
         previous = None
-        old = [hdu for hdu in layout[1:] if hdu.name == asdf_tree.ASDF_EXTENSION]
+        old = [hdu for hdu in self.hdus[1:] if hdu.name == asdf_tree.ASDF_EXTENSION]
         if old:
             with open(self.source, "rb", buffering=0) as stream:
                 data = os.pread(stream.fileno(), old[0].data_size, old[0].data_offset)
             previous = asdf_tree.read_tree(data, str(self.source))
         return asdf_tree.asdf_hdu_bytes(
-            asdf_tree.ramp_tree(self.header, self._array_refs(layout), previous)
+            asdf_tree.ramp_tree(
+                self.header, self._array_refs(), previous, self.arrays.tree_arrays()
+            )
         )
 
-    def _array_refs(self, layout) -> list[asdf_tree.ArrayRef]:
+    def _array_refs(self) -> list[asdf_tree.ArrayRef]:
         """The image extensions of the output that the tree can point to."""
-        updating = self.pixel_flags is not None
+        written = {dq.name for dq in self.dq}
         refs = []
-        for hdu in layout[1:]:
-            if hdu.kind != "IMAGE" or not hdu.name:
-                continue
-            if updating and hdu.name in _DQ_NAMES:
+        for hdu in self.hdus[1:]:
+            if hdu.kind != "IMAGE" or not hdu.name or hdu.name in written:
                 continue
             encoding = image_encoding(hdu.header)
             # BSCALE/BZERO scaled values have no stored array to point to.
@@ -294,93 +418,52 @@ class _Plan:
                 refs.append(
                     asdf_tree.ArrayRef(hdu.name, hdu.ver, hdu.shape, encoding.values)
                 )
-        if updating:
-            for hdu, name, shape, dtype in (
-                (self.pixeldq_hdu, "PIXELDQ", self.cube[-2:], np.dtype(np.uint32)),
-                (self.groupdq_hdu, "GROUPDQ", self.cube, np.dtype(np.uint8)),
-            ):
-                ver = 1 if hdu is None else hdu.ver
-                refs.append(asdf_tree.ArrayRef(name, ver, shape, dtype))
+        for dq in self.dq:
+            ver = 1 if dq.hdu is None else dq.hdu.ver
+            refs.append(asdf_tree.ArrayRef(dq.name, ver, dq.shape, dq.dtype))
         return refs
 
     # -- the arrays as written ----------------------------------------------
 
-    def _dq_header(self, name: str, existing):
+    def _dq_header(self, dq: _DQArray):
         from astropy.io import fits
 
-        header = fits.Header([("EXTNAME", name, "extension name")])
-        if existing is not None:
-            for card in _without(existing.header, {"EXTNAME"}).cards:
+        header = fits.Header([("EXTNAME", dq.name, "extension name")])
+        if dq.hdu is not None:
+            for card in _without(dq.hdu.header, {"EXTNAME"}).cards:
                 header.append(card)
         return header
 
-    def _group_planes(self, stream) -> Iterator[np.ndarray]:
-        """GROUPDQ plane by plane: the input's ORed with the flags, or the
-        flags alone."""
-        nplanes = self.cube[0] * self.cube[1]
-        if self.groupdq_hdu is None:
-            for _ in range(nplanes):
-                yield self.group_flags
-            return
-        encoding = image_encoding(self.groupdq_hdu.header)
-        plane = np.empty(self.group_flags.shape, dtype=np.uint8)
-        for index in range(nplanes):
-            offset = self.groupdq_hdu.data_offset + index * plane.nbytes
-            # Read then write one plane at a time: in place, each read comes
-            # before the write of the same bytes.
-            count = os.preadv(stream.fileno(), [memoryview(plane)], offset)
-            if count != plane.nbytes:
-                raise DataModelError(
-                    f"{self.source}: GROUPDQ ends early; the file is truncated"
-                )
-            if encoding.flip:
-                np.bitwise_xor(plane, np.uint8(encoding.flip), out=plane)
-            np.bitwise_or(plane, self.group_flags, out=plane)
-            yield plane
-
-    def _write_pixeldq(self, stream) -> None:
-        header = self._dq_header("PIXELDQ", self.pixeldq_hdu)
-        write_image_hdu(stream, np.asarray(self.pixeldq, dtype=np.uint32), header)
-
-    def _write_groupdq(self, stream, source) -> None:
-        header = self._dq_header("GROUPDQ", self.groupdq_hdu)
-        write_image_hdu_blocks(
-            stream, self._group_planes(source), self.cube, np.uint8, header
-        )
+    def _write_dq(self, stream, source, dq: _DQArray) -> None:
+        blocks = dq.blocks(source.fileno(), self.source)
+        write_image_hdu_blocks(stream, blocks, dq.shape, dq.dtype, self._dq_header(dq))
 
     def _dq_bytes(self) -> int:
-        if self.pixel_flags is None:
-            return 0
-        return 4 * self.pixel_flags.size + math.prod(self.cube) + 4 * 2880
+        return sum(math.prod(dq.shape) * dq.dtype.itemsize + 2 * 2880 for dq in self.dq)
 
     # -- a new file ------------------------------------------------------------
 
     def write_copy(self, source_path: Path, target: Path, *, overwrite: bool) -> None:
-        layout = self.ramp.hdu_layout
-        size_hint = layout[-1].end + self._dq_bytes() + len(self.asdf_hdu)
+        size_hint = self.hdus[-1].end + self._dq_bytes() + len(self.asdf_hdu)
         with (
             open(source_path, "rb", buffering=0) as source,
             atomic_output(target, overwrite=overwrite, size_hint=size_hint) as out,
         ):
             write_image_hdu(out, None, self.header, primary=True)
-            writers = {
-                "PIXELDQ": lambda: self._write_pixeldq(out),
-                "GROUPDQ": lambda: self._write_groupdq(out, source),
-            }
-            updating = self.pixel_flags is not None
-            names = _names(layout)
-            # Arrays the input lacks go right after SCI, as in jwst.
-            missing = [n for n in writers if n not in names] if updating else []
-            for hdu in layout[1:]:
+            by_name = {dq.name: dq for dq in self.dq}
+            names = _names(self.hdus)
+            # Arrays the input lacks go right after the science array, as in jwst.
+            missing = [dq for dq in self.dq if dq.name not in names]
+            for hdu in self.hdus[1:]:
                 if hdu.name == asdf_tree.ASDF_EXTENSION:
                     continue  # replaced by the updated tree, at the end
-                if updating and hdu.name in writers:
-                    writers[hdu.name]()
+                if hdu.name in by_name:
+                    self._write_dq(out, source, by_name[hdu.name])
                 else:
                     copy_hdu_with_checksums(source, hdu, out)
-                if hdu.name == "SCI":
-                    for name in missing:
-                        writers[name]()
+                if hdu.name == self.arrays.science:
+                    for dq in missing:
+                        self._write_dq(out, source, dq)
                     missing = []
             # Last, as stdatamodels places it.
             out.write(self.asdf_hdu)
@@ -392,25 +475,21 @@ class _Plan:
         if regions is None:
             self._rewrite_whole(path)
             return RampDQUpdate(path, self.created, rewritten=True)
-        layout = self.ramp.hdu_layout
         with inplace.update_in_place(path, regions) as stream:
-            end = layout[-1].end
-            if self.pixel_flags is not None:
-                if self.pixeldq_hdu is not None:
-                    stream.seek(self.pixeldq_hdu.header_offset)
-                    self._write_pixeldq(stream)
-                if self.groupdq_hdu is not None:
-                    stream.seek(self.groupdq_hdu.header_offset)
-                    self._write_groupdq(stream, stream)
+            end = self.hdus[-1].end
+            for dq in self.dq:
+                if dq.hdu is not None:
+                    stream.seek(dq.hdu.header_offset)
+                    self._write_dq(stream, stream, dq)
+            if self.updating:
                 stream.seek(end)
                 stream.truncate(end)
-                if self.pixeldq_hdu is None:
-                    self._write_pixeldq(stream)
-                if self.groupdq_hdu is None:
-                    self._write_groupdq(stream, stream)
+            for dq in self.dq:
+                if dq.hdu is None:
+                    self._write_dq(stream, stream, dq)
             old = self._old_asdf()
             if old is None:
-                if self.pixel_flags is None:
+                if not self.updating:
                     stream.seek(end)
                     stream.truncate(end)
                 stream.write(self.asdf_hdu)
@@ -424,13 +503,12 @@ class _Plan:
     def _in_place_regions(self) -> list[tuple[int, int]] | None:
         """The byte ranges an in-place rewrite changes, or None when some
         rewritten HDU would not take exactly the space of the old one."""
-        layout = self.ramp.hdu_layout
-        primary = layout[0]
+        primary = self.hdus[0]
         size = image_header_size((), np.uint8, self.header, primary=True)
         if size != primary.data_offset:
             return None
         regions = [(0, primary.data_offset)]
-        names = _names(layout)
+        names = _names(self.hdus)
         if names.count(asdf_tree.ASDF_EXTENSION) > 1:
             return None  # the rewrite keeps one
         old = self._old_asdf()
@@ -438,22 +516,18 @@ class _Plan:
             if old.end - old.header_offset != len(self.asdf_hdu):
                 return None
             regions.append((old.header_offset, old.end))
-        if self.pixel_flags is None:
-            return regions
-        for hdu, name, shape, dtype in (
-            (self.pixeldq_hdu, "PIXELDQ", self.pixel_flags.shape, np.dtype(np.uint32)),
-            (self.groupdq_hdu, "GROUPDQ", self.cube, np.dtype(np.uint8)),
-        ):
+        for dq in self.dq:
+            hdu = dq.hdu
             if hdu is None:
-                if name in _names(layout):
+                if dq.name in names:
                     return None  # a wrongly shaped array to replace
                 continue
-            header = image_header_size(shape, dtype, self._dq_header(name, hdu))
+            header = image_header_size(dq.shape, dq.dtype, self._dq_header(dq))
             # Both the header and the data must take the same bytes: a DQ
             # array stored narrower (int16, uint8) would overrun the next HDU.
             if (
                 header != hdu.data_offset - hdu.header_offset
-                or hdu.data_size != math.prod(shape) * dtype.itemsize
+                or hdu.data_size != math.prod(dq.shape) * dq.dtype.itemsize
             ):
                 return None
             regions.append((hdu.header_offset, hdu.end))
@@ -461,11 +535,7 @@ class _Plan:
 
     def _old_asdf(self):
         return next(
-            (
-                hdu
-                for hdu in self.ramp.hdu_layout[1:]
-                if hdu.name == asdf_tree.ASDF_EXTENSION
-            ),
+            (hdu for hdu in self.hdus[1:] if hdu.name == asdf_tree.ASDF_EXTENSION),
             None,
         )
 
@@ -495,5 +565,5 @@ def _change(name: str, found, shape) -> DQArrayChange:
     return DQArrayChange(name, None if found is None else tuple(found.shape), shape)
 
 
-def _names(layout) -> list[str]:
-    return [hdu.name for hdu in layout[1:]]
+def _names(hdus) -> list[str]:
+    return [hdu.name for hdu in hdus[1:]]

@@ -1,0 +1,307 @@
+"""update_ramp_dq with a ramp layout: the Liger single-DQ layout, a split
+layout with other names and axes, and the TMT layout given explicitly."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from builders import read_asdf_tree, write_full_frame_ramp, write_liger_ramp
+from irisdq.datamodels import ramp_dq, read_hdu_layout
+from irisdq.datamodels.ramp_dq import DQArrayChange, update_ramp_dq
+from irisdq.errors import DataModelError, FlagValueError
+from irisdq.profiles import PROFILES
+
+LIGER = PROFILES["liger"].ramp
+LNEW = SimpleNamespace(
+    science="DATA",
+    axes=("nreads", "ny", "nx"),
+    pixel_dq="DQ",
+    group_dq="DQ_RAW",
+    dq=None,
+    dq_dtype="uint32",
+)
+KEYWORDS = {"S_DQINIT": ("COMPLETE", "DQ initialization"), "R_DQ": "N/A"}
+NY, NX, NGROUPS, NREADS = 9, 11, 3, 2
+SHAPE = (NY, NX, NGROUPS, NREADS)
+
+
+def _flags(dtype=np.uint16) -> np.ndarray:
+    flags = np.zeros((NY, NX), dtype=dtype)
+    flags[3, 7] = 1 | 1024
+    return flags
+
+
+def _existing_dq() -> np.ndarray:
+    """A DQ with bits set already, among them bit 15 (stored int16 < 0)."""
+    dq = np.zeros(SHAPE, dtype=np.uint16)
+    dq[3, 7, 1, 0] = 0x8000
+    dq[0, 0, :, :] = 4
+    dq[NY - 1, NX - 1, NGROUPS - 1, NREADS - 1] = 0xFFFF
+    return dq
+
+
+def _data_bytes(path, name: str) -> bytes:
+    hdu = next(h for h in read_hdu_layout(path) if h.name == name)
+    with open(path, "rb") as stream:
+        stream.seek(hdu.data_offset)
+        return stream.read(hdu.data_size)
+
+
+def _read(path, name: str) -> np.ndarray:
+    with fits.open(path, checksum=True) as hdul:
+        assert all(h.verify_checksum() != 0 for h in hdul)
+        return np.array(hdul[name].data)
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_flagged_pixel_lands_in_every_read_of_that_pixel_only(tmp_path, in_place):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    data, times = _data_bytes(raw, "DATA"), _data_bytes(raw, "TIMES")
+    out = raw if in_place else tmp_path / "out.fits"
+    result = update_ramp_dq(
+        raw, KEYWORDS, _flags(), target=None if in_place else out, layout=LIGER
+    )
+    assert (result.path, result.created, result.rewritten) == (out, [], False)
+    dq = _read(out, "DQ")
+    expected = _existing_dq()
+    expected[3, 7] |= 1025
+    assert dq.dtype == np.uint16
+    np.testing.assert_array_equal(dq, expected)
+    assert dq[3, 7, 1, 0] == 0x8000 | 1025  # the bit already there is kept
+    assert _data_bytes(out, "DATA") == data
+    assert _data_bytes(out, "TIMES") == times
+    assert fits.getval(out, "S_DQINIT") == "COMPLETE"
+    assert fits.getheader(out, "DQ")["BZERO"] == 32768
+
+
+def test_in_place_and_copy_write_the_same_bytes(tmp_path):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    update_ramp_dq(raw, KEYWORDS, _flags(), target=tmp_path / "out.fits", layout=LIGER)
+    update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
+    assert raw.read_bytes() == (tmp_path / "out.fits").read_bytes()
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize(
+    ("dq", "found"),
+    [(None, None), (np.zeros((NY, NX, 1, NREADS), np.uint16), (NY, NX, 1, NREADS))],
+)
+def test_a_missing_or_misshapen_dq_is_made_from_zeros(tmp_path, in_place, dq, found):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=dq)
+    out = raw if in_place else tmp_path / "out.fits"
+    result = update_ramp_dq(
+        raw, KEYWORDS, _flags(), target=None if in_place else out, layout=LIGER
+    )
+    assert result.created == [DQArrayChange("DQ", found, SHAPE)]
+    expected = np.zeros(SHAPE, np.uint16)
+    expected[3, 7] = 1025
+    np.testing.assert_array_equal(_read(out, "DQ"), expected)
+    names = [h.name for h in read_hdu_layout(out)]
+    assert names.count("DQ") == 1
+    # In place, the new DQ is appended (after the ASDF tree, rewritten where
+    # it was); a new file has it after DATA, as jwst places missing arrays.
+    if not in_place:
+        assert names == ["PRIMARY", "DATA", "DQ", "TIMES", "ASDF"]
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_dq_stored_as_int16_without_bzero_is_converted(tmp_path, in_place):
+    """The pipeline's test files store DQ as int16; -1 is all 16 bits."""
+    stored = np.zeros(SHAPE, dtype=np.int16)
+    stored[5, 5, 0, 0] = -1
+    stored[3, 7, 2, 1] = -32768
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=stored)
+    assert "BZERO" not in fits.getheader(raw, "DQ")
+    out = raw if in_place else tmp_path / "out.fits"
+    result = update_ramp_dq(
+        raw, KEYWORDS, _flags(), target=None if in_place else out, layout=LIGER
+    )
+    assert result.created == []
+    dq = _read(out, "DQ")
+    assert dq.dtype == np.uint16
+    assert fits.getheader(out, "DQ")["BZERO"] == 32768
+    assert dq[5, 5, 0, 0] == 0xFFFF
+    assert dq[3, 7, 2, 1] == 0x8000 | 1025
+    assert dq[3, 7, 0, 0] == 1025
+
+
+def test_a_dq_stored_as_uint8_is_widened_by_rewriting_the_file(tmp_path):
+    stored = np.zeros(SHAPE, dtype=np.uint8)
+    stored[0, 1, 0, 0] = 200
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=stored)
+    result = update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
+    assert result.rewritten
+    dq = _read(raw, "DQ")
+    assert dq.dtype == np.uint16
+    assert (dq[0, 1, 0, 0], dq[3, 7, 1, 1], int(dq.sum())) == (
+        200,
+        1025,
+        200 + 6 * 1025,
+    )
+
+
+def test_blocks_of_rows_give_the_same_result(tmp_path, monkeypatch):
+    """The DQ is read, ORed and written a few rows at a time, never whole:
+    with blocks of two rows (the last one short) the result is the same."""
+    rng = np.random.default_rng(3)
+    existing = rng.integers(0, 2**16, SHAPE, dtype=np.uint16)
+    flags = rng.integers(0, 2**16, (NY, NX), dtype=np.uint16)
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=existing)
+    row = NX * NGROUPS * NREADS * 2
+    monkeypatch.setattr(ramp_dq, "_BLOCK_BYTES", 2 * row + 1)
+    seen = []
+    original = ramp_dq._DQArray._read
+
+    def read(self, fd, encoding, start, count, source):
+        seen.append(count)
+        return original(self, fd, encoding, start, count, source)
+
+    monkeypatch.setattr(ramp_dq._DQArray, "_read", read)
+    update_ramp_dq(raw, KEYWORDS, flags, target=tmp_path / "out.fits", layout=LIGER)
+    assert seen == [2 * row // 2] * 4 + [row // 2]
+    np.testing.assert_array_equal(
+        _read(tmp_path / "out.fits", "DQ"), existing | flags[:, :, None, None]
+    )
+
+
+def test_a_uint32_single_dq_with_planes_last(tmp_path):
+    """A single-DQ layout may keep its planes last and hold 32 bits."""
+    layout = SimpleNamespace(
+        science="DATA", axes=("ngroups", "ny", "nx"), pixel_dq=None, group_dq=None,
+        dq="DQ", dq_dtype="uint32",
+    )  # fmt: skip
+    existing = np.zeros((2, NY, NX), np.uint32)
+    existing[1, 3, 7] = 2**31
+    hdus = [
+        fits.PrimaryHDU(),
+        fits.ImageHDU(np.ones((2, NY, NX), np.float32), name="DATA"),
+        fits.ImageHDU(existing, name="DQ"),
+    ]
+    fits.HDUList(hdus).writeto(tmp_path / "raw.fits")
+    flags = _flags(np.uint32)
+    flags[0, 0] = 2**30
+    update_ramp_dq(
+        tmp_path / "raw.fits", KEYWORDS, flags, target=tmp_path / "out.fits",
+        layout=layout,
+    )  # fmt: skip
+    dq = _read(tmp_path / "out.fits", "DQ")
+    np.testing.assert_array_equal(dq, existing | flags)
+    assert dq[1, 3, 7] == 2**31 | 1025
+
+
+def test_flags_that_do_not_fit_the_dq_dtype_are_refused(tmp_path):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE)
+    flags = _flags(np.uint32)
+    flags[1, 1] = 2**20
+    with pytest.raises(FlagValueError, match="the flags for DQ"):
+        update_ramp_dq(raw, KEYWORDS, flags, target=tmp_path / "out.fits", layout=LIGER)
+    with pytest.raises(DataModelError, match=r"the flags for DQ are \(9, 10\)"):
+        update_ramp_dq(
+            raw, KEYWORDS, _flags()[:, :10], target=tmp_path / "out.fits", layout=LIGER
+        )
+    assert not (tmp_path / "out.fits").exists()
+
+
+def test_the_asdf_tree_points_to_the_liger_arrays(tmp_path):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE)
+    update_ramp_dq(raw, KEYWORDS, _flags(), target=tmp_path / "out.fits", layout=LIGER)
+    tree = read_asdf_tree(tmp_path / "out.fits")
+    sources = {key: tree[key]._source for key in ("data", "dq", "times")}
+    assert sources == {
+        "data": "fits:DATA,1",
+        "dq": "fits:DQ,1",
+        "times": "fits:TIMES,1",
+    }
+    assert tree["dq"].dtype.newbyteorder("=") == np.uint16
+    assert tree["dq"].shape == SHAPE
+    # The input's tree is kept, its meta updated from the keywords.
+    assert tree["meta"]["instrument"]["detector"] == "IMG"
+    assert tree["meta"]["cal_step"]["dq_init"] == "COMPLETE"
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_a_split_layout_with_its_own_names_and_axes(tmp_path, in_place):
+    nreads = 3
+    raw_dq = np.zeros((nreads, NY, NX), np.uint8)
+    raw_dq[2, 3, 7] = 4
+    pixel = np.zeros((NY, NX), np.uint32)
+    pixel[3, 7] = 2**31
+    hdus = [
+        fits.PrimaryHDU(),
+        fits.ImageHDU(np.ones((nreads, NY, NX), np.uint16), name="DATA"),
+        fits.ImageHDU(raw_dq, name="DQ_RAW"),
+        fits.ImageHDU(pixel, name="DQ"),
+    ]
+    raw = tmp_path / "raw.fits"
+    fits.HDUList(hdus).writeto(raw)
+    flags = _flags(np.uint32)
+    out = raw if in_place else tmp_path / "out.fits"
+    result = update_ramp_dq(
+        raw, KEYWORDS, flags, (flags & 1).astype(np.uint8),
+        target=None if in_place else out, layout=LNEW,
+    )  # fmt: skip
+    assert result.created == []
+    assert [h.name for h in read_hdu_layout(out)][1:] == [
+        "DATA",
+        "DQ_RAW",
+        "DQ",
+        "ASDF",
+    ]
+    np.testing.assert_array_equal(_read(out, "DQ"), pixel | flags)
+    expected = raw_dq.copy()
+    expected[:, 3, 7] |= 1
+    np.testing.assert_array_equal(_read(out, "DQ_RAW"), expected)
+    tree = read_asdf_tree(out)
+    assert (tree["dq"]._source, tree["dq_raw"]._source) == (
+        "fits:DQ,1",
+        "fits:DQ_RAW,1",
+    )
+
+
+def test_a_split_layout_creates_its_arrays_after_the_science_array(tmp_path):
+    hdus = [
+        fits.PrimaryHDU(),
+        fits.ImageHDU(np.ones((2, NY, NX), np.uint16), name="DATA"),
+    ]
+    fits.HDUList(hdus).writeto(tmp_path / "raw.fits")
+    flags = _flags(np.uint32)
+    result = update_ramp_dq(
+        tmp_path / "raw.fits", KEYWORDS, flags, (flags & 1).astype(np.uint8),
+        target=tmp_path / "out.fits", layout=LNEW,
+    )  # fmt: skip
+    assert result.created == [
+        DQArrayChange("DQ", None, (NY, NX)),
+        DQArrayChange("DQ_RAW", None, (2, NY, NX)),
+    ]
+    assert _read(tmp_path / "out.fits", "DQ_RAW")[:, 3, 7].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("in_place", [False, True])
+def test_the_tmt_layout_given_explicitly_writes_what_the_default_writes(
+    tmp_path, in_place
+):
+    flags = np.zeros((16, 16), np.uint32)
+    flags[3, 7] = 1025
+    results = []
+    for layout in (None, PROFILES["tmt"].ramp):
+        folder = tmp_path / str(layout is None)
+        folder.mkdir()
+        raw = write_full_frame_ramp(folder / "raw.fits")
+        out = raw if in_place else folder / "out.fits"
+        update_ramp_dq(
+            raw, KEYWORDS, flags, (flags & 1).astype(np.uint8),
+            target=None if in_place else out, layout=layout,
+        )  # fmt: skip
+        results.append(out.read_bytes())
+    assert results[0] == results[1]
+
+
+def test_a_single_dq_layout_needs_no_group_flags_and_keeps_dq_when_skipped(tmp_path):
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    update_ramp_dq(
+        raw, {"S_DQINIT": "SKIPPED"}, target=tmp_path / "out.fits", layout=LIGER
+    )
+    assert _data_bytes(tmp_path / "out.fits", "DQ") == _data_bytes(raw, "DQ")
+    assert fits.getval(tmp_path / "out.fits", "S_DQINIT") == "SKIPPED"
