@@ -146,8 +146,7 @@ def test_input_from_a_pipe_is_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stdout == b""
     assert done.stderr.decode() == (
-        "irisdq: error: /dev/stdin: is a FIFO; a raw ramp must be a "
-        "regular file\n"
+        "irisdq: error: /dev/stdin: is a FIFO; a raw ramp must be a regular file\n"
     )
 
 

@@ -135,13 +135,14 @@ def _dataset(path: str, profile_name: str | None):
     parameters of its primary header."""
     from irisdq import profiles
     from irisdq.datamodels import read_hdu_layout, read_keywords
+    from irisdq.datamodels.layout import extension_shapes
 
     keywords = read_keywords(path)
     if profile_name:
         profile = profiles.get_profile(profile_name)
     else:
         layout = read_hdu_layout(path)
-        shapes = {hdu.name: hdu.shape for hdu in layout[1:] if hdu.name}
+        shapes = extension_shapes(layout)
         try:
             profile = profiles.detect_profile(keywords, shapes, path)
         except profiles.ProfileError:

@@ -28,11 +28,12 @@ def run(args) -> int:
         return 0
     from irisdq.datamodels import read_hdu_layout
     from irisdq.datamodels.files import require_regular_file
+    from irisdq.datamodels.layout import extension_shapes
 
     for path in args.files:
         require_regular_file(path, "a raw ramp")
         layout = read_hdu_layout(path)
-        shapes = {hdu.name: hdu.shape for hdu in layout[1:] if hdu.name}
+        shapes = extension_shapes(layout)
         found = profiles.detect_profile(layout[0].header, shapes, path)
         print(f"{path}: {found.name} ({found.title})")
     return 0

@@ -25,7 +25,7 @@ from typing import BinaryIO, NamedTuple
 
 from irisdq.errors import DataModelError
 
-__all__ = ["BLOCK", "HDULayout", "copy_hdu", "read_hdu_layout"]
+__all__ = ["BLOCK", "HDULayout", "copy_hdu", "extension_shapes", "read_hdu_layout"]
 
 BLOCK = 2880
 _BYTES_PER_BITPIX = {8: 1, 16: 2, 32: 4, 64: 8, -32: 4, -64: 8}
@@ -362,3 +362,13 @@ def _copy_in_kernel(source: BinaryIO, offset: int, target: BinaryIO, size: int) 
         pass  # unsupported here (EXDEV, EINVAL...): finish with plain copies
     target.seek(position + copied)
     return copied
+
+
+def extension_shapes(layout: list[HDULayout]) -> dict[str, tuple[int, ...] | None]:
+    """The named extensions of a file's layout: name -> shape for images,
+    None for tables (whose shape says nothing of their content)."""
+    return {
+        hdu.name: hdu.shape if hdu.kind == "IMAGE" else None
+        for hdu in layout[1:]
+        if hdu.name
+    }

@@ -24,11 +24,18 @@ from typing import Any
 import numpy as np
 
 from irisdq import crds, profiles
-from irisdq.datamodels import RampModel, TMTMaskModel, inplace, read_hdu_layout
+from irisdq.datamodels import (
+    RampModel,
+    TMTMaskModel,
+    inplace,
+    open_ramp,
+    read_hdu_layout,
+)
 from irisdq.datamodels.asdf_meta import read_meta_parameters
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
+from irisdq.datamodels.layout import extension_shapes
 from irisdq.datamodels.mask_reader import mask_flags, read_mask_flags
 from irisdq.datamodels.meta import set_keywords
 from irisdq.datamodels.ramp_dq import check_output, update_ramp_dq
@@ -285,10 +292,10 @@ class DQInitStep(Step):
             check_output(path, target, overwrite=self.overwrite)
         self._repair_interrupted(path, label)
         profile = self._file_profile(path, label)
-        with RampModel(path, verify_checksums=False) as ramp:
+        with open_ramp(path, profile.ramp, verify_checksums=False) as ramp:
             keywords, shape = ramp.get_fits_keywords(), ramp.shape
         if shape is None:
-            raise DataModelError(f"{label}: no SCI extension")
+            raise DataModelError(f"{label}: no {profile.ramp.science} extension")
         plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
         plan = self._plan(keywords, plane, label, profile, path)
         try:
@@ -299,6 +306,7 @@ class DQInitStep(Step):
                 plan.group_flags,
                 target=target,
                 overwrite=self.overwrite,
+                layout=profile.ramp,
             )
         except OSError as exc:
             if exc.filename is not None or isinstance(exc, IrisDQError):
@@ -318,7 +326,7 @@ class DQInitStep(Step):
         the file's extensions, or the one its header and extensions fit."""
         require_regular_file(path, "a raw ramp")
         layout = read_hdu_layout(path)
-        shapes = {hdu.name: hdu.shape for hdu in layout[1:] if hdu.name}
+        shapes = extension_shapes(layout)
         if self.profile:
             profile = profiles.get_profile(self.profile)
             profiles.check_layout(profile, shapes, label)
