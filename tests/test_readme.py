@@ -17,8 +17,15 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_full_frame_ramp, write_mask
+from builders import (
+    write_foreign_mask,
+    write_full_frame_ramp,
+    write_liger_ramp,
+    write_mask,
+    write_observatory_cache,
+)
 from irisdq.cli.main import main
+from irisdq.dqflags import pixel
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(
@@ -49,6 +56,7 @@ def commands(body: str) -> list[tuple[str, list[str]]]:
 
 def test_the_readme_has_checked_blocks():
     assert {setup for setup, _ in checked_blocks("console")} >= {
+        "liger",
         None,
         "seed",
         "crds",
@@ -93,7 +101,37 @@ def setup_crds(folder: Path) -> None:
     primary.writeto(folder / "raw_uncal.fits")
 
 
-SETUPS = {None: lambda folder: None, "seed": setup_seed, "crds": setup_crds}
+def setup_liger(folder: Path) -> None:
+    """A ligeriri cache in ~/crds_cache with a Liger dq reference (DEAD +
+    DO_NOT_USE, HOT and NONLINEAR pixels) and a Liger raw ramp."""
+    parkey = (("META.INSTRUMENT.DETECTOR",), ("META.DATE",))
+    rules = "Match({\n    ('IMG',) : UseAfter({\n        '2025-01-01 00:00:00' : "
+    rules += "'ligeriri_liger_dq_0001.fits',\n    }),\n})"
+    references = write_observatory_cache(
+        Path.home() / "crds_cache", "ligeriri", "liger", "dq", parkey, rules
+    )
+    dq = np.zeros((8, 8), dtype=np.uint32)
+    dq[3, 7] = pixel.DEAD | pixel.DO_NOT_USE
+    dq[5, 2] = pixel.HOT
+    dq[6, 6] = pixel.NONLINEAR
+    rows = [(0, 1, "DO_NOT_USE", ""), (10, 1024, "DEAD", ""), (11, 2048, "HOT", "")]
+    rows.append((16, 65536, "NONLINEAR", ""))
+    write_foreign_mask(
+        references / "ligeriri_liger_dq_0001.fits",
+        dq,
+        rows,
+        style="liger",
+        header={"INSTRUME": "Liger", "DETECTOR": "IMG"},
+    )
+    write_liger_ramp(folder / "liger_raw.fits", 8, 8, 3, 2)
+
+
+SETUPS = {
+    None: lambda folder: None,
+    "seed": setup_seed,
+    "crds": setup_crds,
+    "liger": setup_liger,
+}
 
 
 @pytest.mark.parametrize(
