@@ -788,8 +788,8 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
     and DATASUM and passes them, else None."""
     import warnings
 
+    from irisdq.datamodels import open as open_model
     from irisdq.datamodels import read_primary_header
-    from irisdq.datamodels.ramp import RampModel
 
     target = output_path(path, params)
     if not target.is_file():
@@ -797,7 +797,8 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with RampModel(target, verify_checksums=False) as model:
+            # The model of the output's own layout (a Liger ramp, too).
+            with open_model(target, verify_checksums=False) as model:
                 # An HDU without its sums cannot be verified: the output is
                 # made again rather than trusted.
                 for hdu in model.hdu_layout:

@@ -210,3 +210,16 @@ def test_a_wrong_profile_is_one_line(tmp_path, cache, capsys):
         f"ngroups, ny, nx); the file has DATA ({NY}, {NX}, {NGROUPS}, {NREADS}), "
         "TIMES (3, 2), ASDF: it looks like profile liger\n"
     )
+
+
+def test_resume_keeps_a_verified_liger_output(tmp_path, cache, capsys):
+    _deliver(cache)
+    raw = write_liger_ramp(tmp_path / "liger_uncal.fits", NY, NX, NGROUPS, NREADS)
+    out = tmp_path / "out"
+    assert _run(raw, "--output-dir", out) == 0
+    written = out / "liger_dqinit.fits"
+    before = written.stat().st_mtime_ns
+    capsys.readouterr()
+    assert _run(raw, "--output-dir", out, "--resume") == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    assert written.stat().st_mtime_ns == before
