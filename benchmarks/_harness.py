@@ -116,6 +116,8 @@ def jwst_environment(cache: Path, context: str = "jwst_0000.pmap") -> dict:
                     "last_synced": "2020-07-13 00:00:00",
                     "force_remote_mode": False,
                     "bad_files": "",
+                    # Read when CRDS chooses references off line.
+                    "bad_files_list": [],
                 }
             )
         )
