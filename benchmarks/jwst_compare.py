@@ -254,10 +254,26 @@ def identical(a: np.ndarray, b: np.ndarray) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
 
 
-def compare(jwst_output: Path, irisdq_output: Path) -> dict:
-    """Whether the two outputs' arrays are bit-identical, and their keywords."""
+def stored_mask(mask: Path, subarray: tuple[str, int, int, int, int]) -> np.ndarray:
+    """The mask's DQ values as stored (before any DQ_DEF remapping), cut to
+    the subarray."""
+    _, xstart, ystart, xsize, ysize = subarray
+    with fits.open(mask) as hdus:
+        dq = hdus["DQ"].data
+        return np.array(
+            dq[ystart - 1 : ystart - 1 + ysize, xstart - 1 : xstart - 1 + xsize]
+        )
+
+
+def compare(jwst_output: Path, irisdq_output: Path, stored: np.ndarray) -> dict:
+    """Whether the two outputs' arrays are bit-identical, and their keywords.
+
+    `stored` is the mask as stored, cut: equal to PIXELDQ when the DQ_DEF
+    values are the standard ones, different when they had to be remapped.
+    """
     theirs, ours = read_outcome(jwst_output), read_outcome(irisdq_output)
     return {
+        "remapped": not np.array_equal(stored, theirs.pixeldq),
         "pixeldq": identical(theirs.pixeldq, ours.pixeldq),
         "groupdq": identical(theirs.groupdq, ours.groupdq),
         "sci": identical(theirs.sci, ours.sci),
@@ -319,7 +335,8 @@ def measure_case(
                 jwst_runs.append(run(jwst_command, env_jwst))
             else:
                 irisdq_runs.append(run(irisdq_command_line, env_irisdq))
-    figures = compare(only_output(jwst_out), only_output(irisdq_out))
+    stored = stored_mask(folder / "masks" / CASES[case].mask, CASES[case].subarray)
+    figures = compare(only_output(jwst_out), only_output(irisdq_out), stored)
     fields = [r.stdout.split()[-3:] for r in jwst_runs]
     figures.update(
         jwst=median(r.wall for r in jwst_runs),
@@ -330,7 +347,8 @@ def measure_case(
         irisdq=median(r.wall for r in irisdq_runs),
         irisdq_rss=median(r.maxrss for r in irisdq_runs),
         command=" ".join(
-            Path(a).name if os.sep in a else a for a in irisdq_command_line
+            [f"{k}={env_irisdq[k]}" for k in ("CRDS_OBSERVATORY",) if k in env_irisdq]
+            + [Path(a).name if os.sep in a else a for a in irisdq_command_line]
         ),
     )
     remove(jwst_out, irisdq_out)
@@ -439,7 +457,8 @@ def report(results: dict, repeat: int, nints: int, ngroups: int) -> str:
         lines.append(
             f"{mode:<8} {case:<7} PIXELDQ {yes(f['pixeldq'])}, GROUPDQ "
             f"{yes(f['groupdq'])}, SCI {yes(f['sci'])} ({f['flagged']} pixels "
-            f"flagged)"
+            f"flagged, {f['do_not_use_groups']} group DQ values set; mask "
+            f"{'remapped by DQ_DEF' if f['remapped'] else 'values as stored'})"
         )
         lines.append(
             f"{'':<17}wall: jwst {version} {f['jwst']:.2f} s (import "
@@ -459,7 +478,9 @@ def report(results: dict, repeat: int, nints: int, ngroups: int) -> str:
                     f"{'':<17}{keyword}: jwst {theirs[keyword]!r}, irisdq "
                     f"{ours[keyword]!r} ({same})"
                 )
-    lines.append(f"irisdq command: {next(iter(results.values()))['command']}")
+    commands = {mode: f["command"] for (mode, _), f in results.items()}
+    for mode, command in commands.items():
+        lines.append(f"irisdq command ({mode}): {command}")
     return "\n".join(lines)
 
 
