@@ -20,7 +20,10 @@ NO_LIN_CORR (bit 20) and REFERENCE_PIXEL (bit 31). Three cases:
   the same full-frame mask, cut to the subarray;
 - ``nonstd``: a full-frame NRCA2 ramp, a mask whose DQ_DEF gives the same
   names other values (DO_NOT_USE is 4, DEAD 1, HOT 2, ...), which both sides
-  must remap by name.
+  must remap by name;
+- ``unnamed``: a full-frame NRCA3 ramp, a mask with the standard DQ_DEF whose
+  DQ also stores bit value 64 (AD_FLOOR), which the table does not name
+  (set with astropy after ``MaskModel.save``, which would drop it).
 
 1. Override: ``DQInitStep.call(RAMP, override_mask=MASK)`` in jwst's Python
    against ``irisdq dq-init RAMP --override-mask MASK -o OUT``; PIXELDQ,
@@ -89,13 +92,18 @@ NONSTANDARD = {
     "REFERENCE_PIXEL": 16,
 }
 
+# A bit (AD_FLOOR) that the DQ_DEF of the ``unnamed`` case's mask does not
+# name, set in its stored DQ after MaskModel.save (which drops such bits).
+UNNAMED = 64
+
 MASKS = {
     # name: (detector, DQ_DEF values by flag name (None: the standard ones),
-    #        USEAFTER)
-    "jwst_nircam_mask_9001.fits": ("NRCA1", None, "2015-10-01T00:00:00"),
-    "jwst_nircam_mask_9002.fits": ("NRCA2", NONSTANDARD, "2015-10-01T00:00:00"),
+    #        USEAFTER, a bit stored that DQ_DEF does not name (0: none))
+    "jwst_nircam_mask_9001.fits": ("NRCA1", None, "2015-10-01T00:00:00", 0),
+    "jwst_nircam_mask_9002.fits": ("NRCA2", NONSTANDARD, "2015-10-01T00:00:00", 0),
     # Later than every exposure: CRDS must not choose it.
-    "jwst_nircam_mask_9003.fits": ("NRCA1", None, "2030-01-01T00:00:00"),
+    "jwst_nircam_mask_9003.fits": ("NRCA1", None, "2030-01-01T00:00:00", 0),
+    "jwst_nircam_mask_9004.fits": ("NRCA3", None, "2015-10-01T00:00:00", UNNAMED),
 }
 
 CASES = {
@@ -104,6 +112,7 @@ CASES = {
         "NRCA1", ("SUB640", 1, 1409, 640, 640), "jwst_nircam_mask_9001.fits"
     ),
     "nonstd": Case("NRCA2", ("FULL", 1, 1, 2048, 2048), "jwst_nircam_mask_9002.fits"),
+    "unnamed": Case("NRCA3", ("FULL", 1, 1, 2048, 2048), "jwst_nircam_mask_9004.fits"),
 }
 
 
@@ -153,7 +162,7 @@ JWST_SCRIPT = textwrap.dedent(
         from stdatamodels.jwst import datamodels
         from stdatamodels.jwst.datamodels.dqflags import pixel
 
-        for seed, (name, (detector, values, useafter)) in enumerate(
+        for seed, (name, (detector, values, useafter, unnamed)) in enumerate(
             sorted(spec["masks"].items())
         ):
             names = ["DO_NOT_USE", "DEAD", "HOT", "NO_LIN_CORR", "REFERENCE_PIXEL"]
@@ -171,6 +180,13 @@ JWST_SCRIPT = textwrap.dedent(
             mask.meta.pedigree = "DUMMY"
             mask.meta.useafter = useafter
             mask.save(f"{folder}/{name}")
+            if unnamed:
+                from astropy.io import fits
+
+                rng = np.random.default_rng(seed)
+                where = rng.integers(0, 2048, (2, 20_000))
+                with fits.open(f"{folder}/{name}", mode="update") as hdus:
+                    hdus["DQ"].data[where[0], where[1]] |= np.uint32(unnamed)
 
         rng = np.random.default_rng(1)
         for path, (detector, subarray, nints, ngroups) in spec["ramps"].items():
@@ -273,6 +289,9 @@ def compare(jwst_output: Path, irisdq_output: Path, stored: np.ndarray) -> dict:
     """
     theirs, ours = read_outcome(jwst_output), read_outcome(irisdq_output)
     return {
+        # The bits in which the two PIXELDQ differ, and at how many pixels.
+        "differ_bits": int(np.bitwise_or.reduce(theirs.pixeldq ^ ours.pixeldq, None)),
+        "differ_pixels": int(np.count_nonzero(theirs.pixeldq != ours.pixeldq)),
         "remapped": not np.array_equal(stored, theirs.pixeldq),
         "pixeldq": identical(theirs.pixeldq, ours.pixeldq),
         "groupdq": identical(theirs.groupdq, ours.groupdq),
@@ -417,6 +436,9 @@ selector = Match({
     ('NRCA2', 'GENERIC') : UseAfter({
         '2015-10-01 00:00:00' : 'jwst_nircam_mask_9002.fits',
     }),
+    ('NRCA3', 'GENERIC') : UseAfter({
+        '2015-10-01 00:00:00' : 'jwst_nircam_mask_9004.fits',
+    }),
 })
 """
 
@@ -458,8 +480,13 @@ def report(results: dict, repeat: int, nints: int, ngroups: int) -> str:
             f"{mode:<8} {case:<7} PIXELDQ {yes(f['pixeldq'])}, GROUPDQ "
             f"{yes(f['groupdq'])}, SCI {yes(f['sci'])} ({f['flagged']} pixels "
             f"flagged, {f['do_not_use_groups']} group DQ values set; mask "
-            f"{'remapped by DQ_DEF' if f['remapped'] else 'values as stored'})"
+            f"{'changed by its DQ_DEF' if f['remapped'] else 'values as stored'})"
         )
+        if f["differ_pixels"]:
+            lines.append(
+                f"{'':<17}PIXELDQ differs at {f['differ_pixels']} pixels, in bit "
+                f"value(s) {f['differ_bits']}"
+            )
         lines.append(
             f"{'':<17}wall: jwst {version} {f['jwst']:.2f} s (import "
             f"{f['jwst_import']:.2f} s + call {f['jwst_call']:.2f} s), irisdq "
