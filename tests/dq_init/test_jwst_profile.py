@@ -7,7 +7,9 @@ GROUPDQ present or absent, an ASDF extension) and a full-frame 2048 x 2048
 DESCRIPTION). The expected PIXELDQ and GROUPDQ are computed here with plain
 numpy from the rules of jwst's source, each marked below with where it comes
 from (jwst 3.0.0, stdatamodels 6.0.0); ``benchmarks/jwst_compare.py`` checks
-the same against jwst itself. jwst is not needed.
+the same against jwst itself. jwst is not needed. The command runs with
+``--profile jwst`` and, through CRDS, also with the profile detected from
+the file.
 """
 
 import shutil
@@ -259,9 +261,8 @@ def test_override_mask_as_jwst(tmp_path, masks, kind, subarray, with_dq):
     )
     out = tmp_path / "out.fits"
 
-    assert (
-        main(["dq-init", str(raw), "--override-mask", str(mask), "-o", str(out)]) == 0
-    )
+    command = ["dq-init", str(raw), "--profile", "jwst", "--override-mask", str(mask)]
+    assert main([*command, "-o", str(out)]) == 0
 
     expected_pixeldq, expected_groupdq = jwst_expected(
         stored, dq_def, subarray, (nints, ngroups), pixeldq, groupdq
@@ -315,16 +316,18 @@ def write_jwst_cache(root, masks):
         shutil.copyfile(path, references / path.name)
 
 
-def test_crds_choice_as_jwst(tmp_path, masks, monkeypatch):
+@pytest.mark.parametrize(
+    "profile", [["--profile", "jwst"], []], ids=["forced", "detected"]
+)
+def test_crds_choice_as_jwst(tmp_path, masks, monkeypatch, profile):
     cache = tmp_path / "jwst_cache"
     write_jwst_cache(cache, masks)
     monkeypatch.setenv("CRDS_PATH", str(cache))
     monkeypatch.setenv("CRDS_CONTEXT", "jwst_9999.pmap")
-    monkeypatch.setenv("CRDS_OBSERVATORY", "jwst")
     raw = write_jwst_ramp(tmp_path / "jw01_nrca1_uncal.fits", SUB640, nints=1)
     out = tmp_path / "out.fits"
 
-    assert main(["dq-init", str(raw), "-o", str(out)]) == 0
+    assert main(["dq-init", str(raw), *profile, "-o", str(out)]) == 0
 
     # The exposure of 2023 gets the mask used after 2015, not the one of 2030.
     _, stored, dq_def = masks["nonstandard"]
