@@ -12,7 +12,7 @@ float32 (nints, ngroups, ny, nx), PIXELDQ and GROUPDQ zeros, an ASDF
 extension; TELESCOP JWST, INSTRUME NIRCAM, SUBARRAY, SUBSTRT1/2,
 SUBSIZE1/2, EXP_TYPE, READPATT, DATE-OBS, TIME-OBS) and full-frame
 2048 x 2048 ``MaskModel`` masks whose DQ_DEF names DO_NOT_USE, DEAD, HOT,
-NO_LIN_CORR (bit 20) and REFERENCE_PIXEL (bit 31). Three cases:
+NO_LIN_CORR (bit 20) and REFERENCE_PIXEL (bit 31). Four cases:
 
 - ``full``: a full-frame NRCA1 ramp, the mask's DQ_DEF with the standard
   values;
@@ -26,7 +26,7 @@ NO_LIN_CORR (bit 20) and REFERENCE_PIXEL (bit 31). Three cases:
   (set with astropy after ``MaskModel.save``, which would drop it).
 
 1. Override: ``DQInitStep.call(RAMP, override_mask=MASK)`` in jwst's Python
-   against ``irisdq dq-init RAMP --override-mask MASK -o OUT``; PIXELDQ,
+   against ``irisdq dq-init RAMP [--profile jwst] --override-mask MASK``; PIXELDQ,
    GROUPDQ and SCI of the outputs are compared bit for bit, and the wall time
    and peak resident memory of each whole process (interpreter start and
    imports included) are measured, medians of N runs, the two sides
@@ -45,34 +45,35 @@ NO_LIN_CORR (bit 20) and REFERENCE_PIXEL (bit 31). Three cases:
 The stock CRDS client (crds 14.0.3) accepts that cache: it checks every
 mapping's sha1sum (a wrong one fails with ``crds.core.exceptions.ChecksumError:
 sha1sum mismatch``) and takes irisdq's; off line it needs
-``config/jwst/server_config`` with a ``bad_files_list`` entry. Until
-``irisdq dq-init`` has ``--profile``, its CRDS runs set CRDS_OBSERVATORY=jwst
-(a jwst context is refused otherwise: "a tmt context is needed").
+``config/jwst/server_config`` with a ``bad_files_list`` entry. An irisdq
+without ``dq-init --profile`` (before the profiles) is run with
+CRDS_OBSERVATORY=jwst instead: it refuses a jwst context otherwise.
 
-Figures (jwst 3.0.0, stdatamodels 6.0.0, crds 14.0.3, irisdq main 53dd30e,
-Python 3.11, Linux, 2 shared cores; ramps of 2 integrations x 4 groups,
-full frame 2048 x 2048 (128 MiB of SCI) or 640 x 640; whole processes,
-medians of 3 runs, the sides alternating)::
+Figures (jwst 3.0.0, stdatamodels 6.0.0, crds 14.0.3, irisdq main 1969d95
+with ``--profile jwst``, Python 3.11, Linux, 2 shared cores; ramps of 2
+integrations x 4 groups, full frame 2048 x 2048 (128 MiB of SCI) or
+640 x 640; whole processes, medians of 3 runs, the sides alternating)::
 
     case     mode      PIXELDQ  GROUPDQ  jwst    irisdq  faster  RSS jwst  irisdq  ratio
-    full     override  same     same     4.21 s  1.02 s  4.1x    365 MiB   106 MiB 0.29
-    sub640   override  same     same     3.78 s  1.23 s  3.1x    206 MiB    86 MiB 0.42
-    nonstd   override  same     same     3.91 s  1.02 s  3.8x    365 MiB   107 MiB 0.29
-    unnamed  override  DIFFERS  same     5.09 s  1.45 s  3.5x    365 MiB   106 MiB 0.29
-    full     crds      same     same     2.60 s  0.76 s  3.4x    367 MiB   106 MiB 0.29
-    sub640   crds      same     same     1.75 s  0.66 s  2.7x    208 MiB    86 MiB 0.41
-    nonstd   crds      same     same     2.45 s  0.92 s  2.7x    367 MiB   107 MiB 0.29
-    unnamed  crds      DIFFERS  same     2.29 s  0.62 s  3.7x    367 MiB   106 MiB 0.29
+    full     override  same     same     2.33 s  0.76 s  3.1x    365 MiB   107 MiB 0.29
+    sub640   override  same     same     1.78 s  0.47 s  3.8x    206 MiB    87 MiB 0.42
+    nonstd   override  same     same     2.15 s  0.53 s  4.1x    365 MiB   107 MiB 0.29
+    unnamed  override  DIFFERS  same     1.83 s  0.57 s  3.2x    365 MiB   106 MiB 0.29
+    full     crds      same     same     1.97 s  0.57 s  3.4x    368 MiB   107 MiB 0.29
+    sub640   crds      same     same     1.93 s  0.57 s  3.4x    209 MiB    88 MiB 0.42
+    nonstd   crds      same     same     2.04 s  0.56 s  3.7x    367 MiB   107 MiB 0.29
+    unnamed  crds      DIFFERS  same     2.69 s  0.56 s  4.8x    367 MiB   107 MiB 0.29
 
 SCI is identical in every case. Through CRDS both sides chose the same mask
 (R_MASK crds://jwst_nircam_mask_9001/9002/9004.fits, never the 2030 one) and
-record CRDS_CTX jwst_9999.pmap and S_DQINIT COMPLETE. Of jwst's time about
-0.6-1.3 s is ``import jwst.dq_init``. ``unnamed``: jwst drops bit 64 (its
-MaskModel rebuilds the flags from DQ_DEF, stdatamodels.dynamicdq.dynamic_mask)
-and irisdq keeps it (a DQ_DEF of standard values is read as nothing to
-remap), at 19952 pixels; GROUPDQ agrees because the bit is not DO_NOT_USE.
-The wall times vary with the load of the shared machine (the override rows
-ran while it was busier).
+record CRDS_CTX jwst_9999.pmap and S_DQINIT COMPLETE. About 0.6 s of jwst's
+time is ``import jwst.dq_init``; its step call alone takes 0.8-1.6 s.
+``unnamed``: jwst drops bit 64 (its MaskModel rebuilds the flags from
+DQ_DEF, stdatamodels.dynamicdq.dynamic_mask) and irisdq keeps it (a DQ_DEF
+of standard values is read as nothing to remap), at 19952 pixels; GROUPDQ
+agrees because the bit is not DO_NOT_USE. An earlier run on a busier
+machine (irisdq 53dd30e, no --profile) gave the same verdicts with
+2.7-4.1x and the same memory.
 """
 
 import argparse
@@ -587,7 +588,7 @@ def main() -> None:
             env_jwst = jwst_environment(cache, CONTEXT)
             env_irisdq.update(CRDS_PATH=str(cache), CRDS_CONTEXT=CONTEXT)
             if not profile_option:
-                # Without --profile the command reads tmt contexts unless
+                # An irisdq from before the profiles reads tmt contexts unless
                 # told the observatory (irisdq.crds.cache.OBSERVATORY_VARIABLE).
                 env_irisdq["CRDS_OBSERVATORY"] = "jwst"
             for case in cases:
