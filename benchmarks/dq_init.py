@@ -37,19 +37,27 @@ pays for the previous one's write-back.
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 from astropy.io import fits
 
+from _harness import (
+    JWST_PYTHON_VARIABLE,
+    MIB,
+    irisdq_command,
+    jwst_environment,
+    median,
+    remove,
+    run,
+    spread,
+    sync,
+)
+
 NY = NX = 4096
-MIB = 2**20
 HEADER = {
     "DATAMODL": "RampModel",
     "TELESCOP": "TMT",
@@ -59,68 +67,6 @@ HEADER = {
     "DATE-OBS": "2020-07-13",
     "TIME-OBS": "00:00:00",
 }
-
-
-class Run(NamedTuple):
-    wall: float  # seconds
-    maxrss: int  # bytes
-    stdout: str
-
-
-# A small interpreter starts each measured command and reports its wall time
-# and peak resident set size. The command is not forked from the benchmark
-# itself: a child's ru_maxrss starts from the resident size of the process
-# it was forked from (its memory before exec counts), which here holds
-# numpy, astropy and a 64 MiB mask. The wrapper's ~10 MiB is the floor.
-WRAPPER = """
-import os, sys, time
-start = time.perf_counter()
-pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
-_, status, usage = os.wait4(pid, 0)
-wall = time.perf_counter() - start
-with open(sys.argv[1], "w") as report:
-    report.write(f"{wall} {usage.ru_maxrss * 1024}")
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
-def run(command: list[str], env=None) -> Run:
-    """Run ``command``; return its wall time, peak RSS and standard output."""
-    with tempfile.NamedTemporaryFile("r") as report:
-        process = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", WRAPPER, report.name, *command],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        if process.returncode != 0:
-            raise RuntimeError(
-                f"{' '.join(map(str, command))} exited with {process.returncode}:"
-                f"\n{process.stderr}{process.stdout}"
-            )
-        wall, maxrss = report.read().split()
-    return Run(float(wall), int(maxrss), process.stdout)
-
-
-def sync() -> None:
-    os.sync()
-
-
-def remove(*paths: Path) -> None:
-    for path in paths:
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-
-
-def median(values) -> float:
-    return statistics.median(values)
-
-
-def spread(runs: list[Run]) -> str:
-    walls = [r.wall for r in runs]
-    return f"{min(walls):.2f}-{max(walls):.2f} s"
 
 
 def write_ramp(path: Path, ngroups: int, nints: int = 1) -> None:
@@ -161,15 +107,6 @@ def write_mask(path: Path) -> np.ndarray:
     mask.dq = dq
     mask.write(path)
     return dq
-
-
-def irisdq_command() -> list[str]:
-    # The script installed beside this interpreter, not a shim found on PATH
-    # (pyenv's shims are shell scripts that cost ~50 ms per call).
-    script = Path(sys.executable).parent / "irisdq"
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-m", "irisdq.cli.main"]
 
 
 def check_selection(ramp: Path, mask: Path, env: dict) -> None:
@@ -373,42 +310,8 @@ JWST_SCRIPT = textwrap.dedent(
 )
 
 
-def jwst_environment(folder: Path) -> dict:
-    env = dict(os.environ)
-    for variable in list(env):
-        if variable.startswith(("CRDS_", "STPIPE_")):
-            del env[variable]
-    # Nothing is fetched: the step gets the mask as an override, parameter
-    # reference files are not looked up, the server URL is refused at once,
-    # and the cache holds only the configuration CRDS reads when off line
-    # (to record the context name in the output).
-    cache = folder / "jwst_crds"
-    config = cache / "config" / "jwst" / "server_config"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        repr(
-            {
-                "observatory": "jwst",
-                "operational_context": "jwst_0000.pmap",
-                "edit_context": "jwst_0000.pmap",
-                "last_synced": "2020-07-13 00:00:00",
-                "force_remote_mode": False,
-                "bad_files": "",
-            }
-        )
-    )
-    env.update(
-        CRDS_PATH=str(cache),
-        CRDS_SERVER_URL="https://127.0.0.1:9",
-        CRDS_MODE="local",
-        CRDS_CONTEXT="jwst_0000.pmap",
-        STPIPE_DISABLE_CRDS_STEPPARS="true",
-    )
-    return env
-
-
 def jwst_figures(folder: Path, python: str, repeat: int) -> dict:
-    env = jwst_environment(folder)
+    env = jwst_environment(folder / "jwst_crds")
     run([python, "-c", JWST_SCRIPT, "make", str(folder), "10"], env)
     ramp, mask = folder / "jw_ramp_uncal.fits", folder / "jw_mask.fits"
     out = folder / "jw_out"
@@ -529,7 +432,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--jwst-python",
-        default=os.environ.get("IRISDQ_BENCH_JWST_PYTHON"),
+        default=os.environ.get(JWST_PYTHON_VARIABLE),
         help="Python of an environment where jwst is installed "
         "(default: $IRISDQ_BENCH_JWST_PYTHON); without it jwst is skipped",
     )
