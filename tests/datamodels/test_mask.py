@@ -210,12 +210,22 @@ def test_dq_bits_that_dq_def_does_not_name_are_dropped_with_a_warning(tmp_path):
         np.testing.assert_array_equal(mask.dq, [[2048, 0]])
 
 
-def test_dq_def_of_pipeline_flags_keeps_the_array_untouched(tmp_path):
-    dq = np.array([[1024, 2048 | 4096]], dtype=np.uint32)
-    path = _foreign_mask(tmp_path / "p.fits", dq, [(10, 1024, "DEAD")])
+def test_dq_def_of_pipeline_flags_keeps_the_named_flags(tmp_path):
+    dq = np.array([[1024, 2048 | 1024]], dtype=np.uint32)
+    path = _foreign_mask(
+        tmp_path / "p.fits", dq, [(10, 1024, "DEAD"), (11, 2048, "HOT")]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(TMTMaskModel(path).dq, dq)
+
+
+def test_bits_a_dq_def_of_pipeline_values_does_not_name_are_dropped(tmp_path):
+    # As jwst's dynamic_mask does: the table defines every bit the mask has.
+    dq = np.array([[1024, 2048 | 4096 | 1024]], dtype=np.uint32)
+    path = _foreign_mask(tmp_path / "p.fits", dq, [(10, 1024, "DEAD")])
+    with pytest.warns(DataModelWarning, match=r"bit value\(s\) 2048, 4096 that"):
+        np.testing.assert_array_equal(TMTMaskModel(path).dq, [[1024, 1024]])
 
 
 def _corrupt_mask(tmp_path):

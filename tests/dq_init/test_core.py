@@ -160,3 +160,14 @@ class TestRemapDQDef:
         with pytest.warns(UserWarning, match="m.fits: DQ_DEF flag name 'SPARKLY'"):
             out = remap_dq_def(mask, rows, source="m.fits")
         np.testing.assert_array_equal(out, [0, 1024, 0, 1024])
+
+
+def test_remap_dq_def_drops_bits_a_table_of_pipeline_values_does_not_name():
+    # jwst's dynamic_mask rebuilds the flags from the table: an unnamed bit
+    # goes even when every named value is already the pipeline's.
+    rows = [DQDefRow(10, 1024, "DEAD", "")]
+    mask = np.array([1024, 1024 | 4, 8], dtype=np.uint32)
+    with pytest.warns(UserWarning, match=r"bit value\(s\) 4, 8 are not in DQ_DEF"):
+        result = remap_dq_def(mask, rows)
+    np.testing.assert_array_equal(result, [1024, 1024, 0])
+    np.testing.assert_array_equal(mask, [1024, 1028, 8])  # the input is kept

@@ -235,13 +235,6 @@ def masks(tmp_path_factory):
             "standard_unnamed",
             SUB640,
             False,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="irisdq keeps the bits a DQ_DEF of standard values does "
-                "not name (TMTMaskModel reads such a table as 'nothing to "
-                "remap'); jwst drops them [dynamic_mask]",
-            ),
             id="standard_unnamed",
         ),
     ],

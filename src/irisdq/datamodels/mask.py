@@ -211,6 +211,7 @@ class TMTMaskModel(DataModel):
         #: How :meth:`write` lays the file out (a new mask: TMT's).
         self.file_layout = MaskFileLayout()
         self._named_bits = 0
+        self._only_named = False
         self._accept_bad = accept_bad_checksums
         self.checksum_problems: list[str] = []
         super().__init__(init, verify_checksums=verify_checksums)
@@ -446,10 +447,14 @@ class TMTMaskModel(DataModel):
             )
         if unknown or not is_identity(mapping):
             self._mapping = mapping
+        else:
+            # Values already the pipeline's: only bits the table does not
+            # name go, as in jwst (a DQ_DEF defines every bit the mask has).
+            self._only_named = True
         return True
 
     def _copy_through(self, spec: ArraySpec) -> bool:
-        return self._mapping is None
+        return self._mapping is None and not self._only_named
 
     def _load(self, spec: ArraySpec, hdu: HDULayout) -> np.ndarray:
         if self._stream is None or self._stream.closed:
@@ -474,18 +479,22 @@ class TMTMaskModel(DataModel):
             dq = read_image(
                 self._stream, hdu, dtype=spec.dtype, verify=False, source=source
             )
-        if self._mapping is None:
+        if self._mapping is None and not self._only_named:
             return dq
         present = int(np.bitwise_or.reduce(dq, axis=None))
-        if present & ~self._named_bits:
+        unnamed = present & ~self._named_bits
+        if unnamed:
             warnings.warn(
-                f"{self.path}: DQ uses bit value(s) "
-                f"{_bit_values(present & ~self._named_bits)} that DQ_DEF does "
-                "not name; they are dropped",
+                f"{self.path}: DQ uses bit value(s) {_bit_values(unnamed)} that "
+                "DQ_DEF does not name; they are dropped",
                 DataModelWarning,
                 stacklevel=4,
             )
-        return remap_flags(dq, self._mapping)
+        if self._mapping is not None:
+            return remap_flags(dq, self._mapping)
+        if unnamed:
+            np.bitwise_and(dq, np.uint32(self._named_bits), out=dq)
+        return dq
 
     def _write_extra_hdus(self, stream: BinaryIO) -> None:
         layout = self.file_layout

@@ -149,8 +149,10 @@ def remap_dq_def(
     """Translate a mask from its own DQ_DEF bit values to the pipeline flags.
 
     Each row's VALUE is replaced by the pipeline value of its NAME; a name
-    the convention does not know is dropped with a warning naming it. The
-    mask is returned unchanged when its table already uses pipeline values.
+    the convention does not know, and a bit the table does not name, are
+    dropped with a warning naming them (as jwst's ``dynamic_mask`` does).
+    The mask is returned unchanged when its table already uses pipeline
+    values and names every bit it has.
 
     Examples
     --------
@@ -166,8 +168,19 @@ def remap_dq_def(
             "a pipeline flag; its pixels are dropped",
             stacklevel=2,
         )
+    named = 0
+    for row in dq_def:
+        named |= row.value
+    unnamed = int(np.bitwise_or.reduce(mask, axis=None)) & ~named
+    if unnamed:
+        warnings.warn(
+            f"{source}: bit value(s) "
+            f"{', '.join(str(1 << b) for b in range(32) if unnamed >> b & 1)} "
+            "are not in DQ_DEF; they are dropped",
+            stacklevel=2,
+        )
     if not unknown and is_identity(mapping):
-        return mask
+        return mask & mask.dtype.type(named) if unnamed else mask
     return remap_flags(mask, mapping)
 
 
