@@ -34,6 +34,7 @@ def home(tmp_path_factory, monkeypatch):
     for name in (
         "CRDS_PATH",
         "CRDS_CONTEXT",
+        "CRDS_OBSERVATORY",
         "CRDS_IGNORE_MAPPING_CHECKSUM",
         "IRISDQ_CRDS_LINK_ROOTS",
         "IRISDQ_ACCEPT_BAD_CHECKSUMS",
