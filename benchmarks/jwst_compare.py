@@ -49,32 +49,29 @@ sha1sum mismatch``) and takes irisdq's; off line it needs
 without ``dq-init --profile`` (before the profiles) is run with
 CRDS_OBSERVATORY=jwst instead: it refuses a jwst context otherwise.
 
-Figures (jwst 3.0.0, stdatamodels 6.0.0, crds 14.0.3, irisdq main 1969d95
-with ``--profile jwst``, Python 3.11, Linux, 2 shared cores; ramps of 2
+Figures (jwst 3.0.0, stdatamodels 6.0.0, crds 14.0.3, irisdq with
+``--profile jwst``, Python 3.11, Linux, 2 shared cores; ramps of 2
 integrations x 4 groups, full frame 2048 x 2048 (128 MiB of SCI) or
 640 x 640; whole processes, medians of 3 runs, the sides alternating)::
 
     case     mode      PIXELDQ  GROUPDQ  jwst    irisdq  faster  RSS jwst  irisdq  ratio
-    full     override  same     same     2.33 s  0.76 s  3.1x    365 MiB   107 MiB 0.29
-    sub640   override  same     same     1.78 s  0.47 s  3.8x    206 MiB    87 MiB 0.42
-    nonstd   override  same     same     2.15 s  0.53 s  4.1x    365 MiB   107 MiB 0.29
-    unnamed  override  DIFFERS  same     1.83 s  0.57 s  3.2x    365 MiB   106 MiB 0.29
-    full     crds      same     same     1.97 s  0.57 s  3.4x    368 MiB   107 MiB 0.29
-    sub640   crds      same     same     1.93 s  0.57 s  3.4x    209 MiB    88 MiB 0.42
-    nonstd   crds      same     same     2.04 s  0.56 s  3.7x    367 MiB   107 MiB 0.29
-    unnamed  crds      DIFFERS  same     2.69 s  0.56 s  4.8x    367 MiB   107 MiB 0.29
+    full     override  same     same     2.23 s  0.64 s  3.5x    365 MiB   102 MiB 0.28
+    sub640   override  same     same     1.83 s  0.61 s  3.0x    206 MiB    94 MiB 0.46
+    nonstd   override  same     same     2.60 s  0.67 s  3.9x    365 MiB   103 MiB 0.28
+    unnamed  override  same     same     2.27 s  0.76 s  3.0x    365 MiB   101 MiB 0.28
+    full     crds      same     same     1.89 s  0.69 s  2.7x    367 MiB   102 MiB 0.28
+    sub640   crds      same     same     1.80 s  0.63 s  2.9x    208 MiB    94 MiB 0.45
+    nonstd   crds      same     same     2.52 s  0.70 s  3.6x    367 MiB   104 MiB 0.28
+    unnamed  crds      same     same     2.15 s  0.69 s  3.1x    367 MiB   102 MiB 0.28
 
 SCI is identical in every case. Through CRDS both sides chose the same mask
 (R_MASK crds://jwst_nircam_mask_9001/9002/9004.fits, never the 2030 one) and
 record CRDS_CTX jwst_9999.pmap and S_DQINIT COMPLETE. About 0.6 s of jwst's
-time is ``import jwst.dq_init``; its step call alone takes 0.8-1.6 s.
-``unnamed``: jwst drops bit 64 (its MaskModel rebuilds the flags from
-DQ_DEF, stdatamodels.dynamicdq.dynamic_mask) and irisdq keeps it (a DQ_DEF
-of standard values is read as nothing to remap), at 19952 pixels; GROUPDQ
-agrees because the bit is not DO_NOT_USE. An earlier run on a busier
-machine (irisdq 53dd30e, no --profile) gave the same verdicts with
-2.7-4.1x and the same memory; a run of main 7537289 (one run each) gave
-the same verdicts again.
+time is ``import jwst.dq_init``; its step call alone takes 0.8-1.5 s.
+``unnamed``: both drop bit 64, which the DQ_DEF does not name (jwst's
+MaskModel rebuilds the flags from DQ_DEF, stdatamodels.dynamicdq.dynamic_mask;
+irisdq did not, before this comparison found it, and kept the bit at 19952
+pixels).
 """
 
 import argparse
