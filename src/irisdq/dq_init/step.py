@@ -1,18 +1,22 @@
-"""``DQInitStep``: initialize the DQ arrays of an IRIS raw ramp from a mask.
+"""``DQInitStep``: initialize the DQ arrays of a raw ramp from a mask.
 
-For one exposure the step picks the MASK reference (``override_mask``, or
-CRDS best reference), decides what to do (:func:`irisdq.dq_init.plan.plan_dq_init`:
-the cut of the mask the exposure covers, user flags ORed in, the status and
-what to record) and applies that plan:
+For one exposure the step takes the file's profile (:mod:`irisdq.profiles`:
+TMT IRIS, JWST or Liger/IRIS conventions, detected or given), picks the
+bad-pixel reference (``override_mask``, or the CRDS best reference in that
+profile's observatory), decides what to do
+(:func:`irisdq.dq_init.plan.plan_dq_init`: the cut of the mask the exposure
+covers, user flags ORed in, flags narrowed to the DQ array's width, the
+status and what to record) and applies that plan:
 
 - to a file, through :func:`irisdq.datamodels.ramp_dq.update_ramp_dq`, which
-  streams a new file (or changes the input in place, crash-safe) without
-  reading SCI into memory;
+  streams a new file (or changes the input in place, crash-safe) in the
+  profile's layout, without reading the science array into memory;
 - to a :class:`~irisdq.datamodels.RampModel` in memory, with
   :func:`irisdq.dq_init.core.apply_mask`, on a copy (or on the model itself
   with ``inplace=True``).
 
-Both record ``S_DQINIT``, ``R_MASK`` and ``CRDS_CTX`` from the same plan.
+Both record ``S_DQINIT``, ``R_MASK`` (``R_DQ`` for Liger) and ``CRDS_CTX``
+from the same plan.
 """
 
 import errno
