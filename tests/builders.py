@@ -271,7 +271,8 @@ def write_observatory_cache(
     number: str = "0001",
 ) -> Path:
     """A CRDS cache of one observatory: a pmap, an imap and one rmap of
-    `reftype` whose ``parkey`` and ``selector`` text are given, with correct
+    `reftype` (Match then UseAfter) whose ``parkey`` and ``selector`` text
+    are given, with correct
     sha1sums. Returns the folder references go into
     (``references/<observatory>/<instrument>``)."""
     from irisdq.crds import update_checksum
@@ -295,7 +296,8 @@ def write_observatory_cache(
         f"selector = {{\n    '{reftype.lower()}' : '{rmap.name}',\n}}\n"
     )
     rmap.write_text(
-        f"header = {{\n    'filekind' : '{reftype.upper()}',\n"
+        f"header = {{\n    'classes' : ('Match', 'UseAfter'),\n"
+        f"    'filekind' : '{reftype.upper()}',\n"
         f"    'instrument' : '{instrument.upper()}',\n"
         f"    'mapping' : 'REFERENCE',\n    'name' : '{rmap.name}',\n"
         f"    'parkey' : {parkey!r},\n    {header}}}\n\nselector = {selector}\n"

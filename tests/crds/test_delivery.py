@@ -397,3 +397,44 @@ def test_a_liger_dq_mask_is_delivered_into_a_ligeriri_cache(
     wanted = {**dataset("2022-01-01"), "DETECTOR": "IMG1"}
     assert context.select(wanted, imap_reftype).filename == mask.name
     assert (cache / "references" / "ligeriri" / "iris" / mask.name).is_file()
+
+
+def test_a_liger_mask_goes_into_its_own_observatory_keyed_the_liger_way(
+    tmp_path, monkeypatch
+):
+    """No --context, no CRDS_OBSERVATORY: a DQModel mask is delivered into the
+    ligeriri context (not the tmt one), into an rmap keyed on Liger's own
+    parameters (META.INSTRUMENT.ERA = INSTERA, META.DATE)."""
+    import numpy as np
+
+    from builders import write_foreign_mask, write_observatory_cache
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    parkey = (("META.INSTRUMENT.DETECTOR", "META.INSTRUMENT.ERA"), ("META.DATE",))
+    rules = "Match({\n    ('IMG', '0.0.1') : UseAfter({\n"
+    rules += "        '2025-01-01 00:00:00' : 'ligeriri_liger_dq_0001.fits',\n"
+    rules += "    }),\n})"
+    write_observatory_cache(root, "ligeriri", "liger", "dq", parkey, rules)
+    clear = {"INSTRUME": "Liger", "DETECTOR": "IMG", "USEAFTER": "2026-01-01T00:00:00"}
+    mask = write_foreign_mask(
+        tmp_path / "liger_2026.fits",
+        np.zeros((4, 4), dtype=np.uint32),
+        [(10, 1024, "DEAD", "")],
+        style="liger",
+        header={**clear, "INSTERA": "0.0.1"},
+    )
+    delivery = deliver([mask])
+    assert delivery.base == "ligeriri_0001.pmap"
+    assert delivery.context == "ligeriri_0002.pmap"
+    rmap = (root / "mappings" / "ligeriri" / "ligeriri_liger_dq_0002.rmap").read_text()
+    assert "'2026-01-01 00:00:00' : 'liger_2026.fits'" in rmap
+    without_era = write_foreign_mask(
+        tmp_path / "liger_2027.fits",
+        np.zeros((4, 4), dtype=np.uint32),
+        [(10, 1024, "DEAD", "")],
+        style="liger",
+        header={**clear, "USEAFTER": "2027-01-01T00:00:00"},
+    )
+    with pytest.raises(DeliveryError, match=r"no INSTERA keyword, which the rmap"):
+        deliver([without_era])

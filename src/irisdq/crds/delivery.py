@@ -3,7 +3,8 @@
 As CRDS's refactoring and new-context tools do, :func:`plan_delivery`
 reads each reference's ``INSTRUME``, ``REFTYPE``, ``USEAFTER`` and the
 selection keywords its rmap's ``parkey`` names (mapped from FITS keywords
-with :data:`irisdq.crds.dataset.KEYWORDS`), and writes new mappings: the
+by the profile of the mask's pipeline, :func:`irisdq.profiles.mask_profile`),
+and writes new mappings: the
 next-numbered rmap with the rule inserted, the next imap and pmap pointing
 at it, each with ``derived_from`` naming the mapping it replaces and a
 correct ``sha1sum``. Existing mappings are never edited.
@@ -37,7 +38,6 @@ from irisdq.crds.cache import (
     shipped_mapping_folder,
 )
 from irisdq.crds.checksum import mapping_checksum
-from irisdq.crds.dataset import KEYWORDS, dataset_parameters
 from irisdq.crds.mapping import (
     InstrumentMapping,
     PipelineMapping,
@@ -48,6 +48,7 @@ from irisdq.crds.mapping import (
 from irisdq.crds.parser import SelectorCall, parse_mapping
 from irisdq.crds.values import condition_value
 from irisdq.errors import IrisDQError, MappingError
+from irisdq.profiles import PROFILES, Profile, mask_profile
 
 __all__ = [
     "Delivery",
@@ -284,6 +285,7 @@ def insert_rule(
     where: str,
     replace: bool = False,
     source: str | None = None,
+    profile: Profile = PROFILES["tmt"],
 ) -> SelectorCall:
     """Return a copy of an rmap's selector tree with a rule for `filename`.
 
@@ -298,7 +300,7 @@ def insert_rule(
     selector : SelectorCall
         The rmap's selector tree; it is not modified.
     parameters : dict
-        The reference's keywords, as :func:`dataset_parameters` gives them
+        The reference's keywords, as ``Profile.crds_parameters`` gives them
         (CRDS names and FITS keywords), ``USEAFTER`` included.
     filename : str
         The reference file name the rule selects.
@@ -309,6 +311,8 @@ def insert_rule(
     source : str, optional
         The rmap the selector comes from, for messages (default: the
         header's ``name``).
+    profile : Profile, optional
+        Names the FITS keyword of a parameter the reference lacks.
 
     Returns
     -------
@@ -323,14 +327,14 @@ def insert_rule(
     levels = _levels(header)
     names = _selector_names(header, len(levels))
     keys = [
-        _level_key(level, name, parameters, where)
+        _level_key(level, name, parameters, where, profile)
         for level, name in zip(levels, names, strict=True)
     ]
     source = source or str(header.get("name"))
     return _insert(selector, 0, names, keys, filename, where, replace, source)
 
 
-def _level_key(level, name, parameters, where) -> Any:
+def _level_key(level, name, parameters, where, profile: Profile) -> Any:
     if name == "UseAfter":
         if "USEAFTER" not in parameters:
             raise DeliveryError(
@@ -346,7 +350,7 @@ def _level_key(level, name, parameters, where) -> Any:
     values = []
     for parameter in level:
         if parameter not in parameters:
-            keyword = KEYWORDS.get(parameter, parameter)
+            keyword = profile.keyword_of(parameter) or parameter
             raise DeliveryError(
                 f"{where}: no {keyword} keyword, which the rmap selects on "
                 f"({parameter}); add it to the primary header"
@@ -523,7 +527,13 @@ def plan_delivery(
             f"the CRDS cache folder {root.path} does not exist "
             f"({root.describe()}); create it, or correct CRDS_PATH"
         )
-    base = str(context).strip() if context else default_context(root)[0]
+    if context:
+        base = str(context).strip()
+    else:
+        # The context of the references' own observatory (CRDS_OBSERVATORY
+        # still wins): a Liger dq mask goes into the ligeriri context.
+        first = _check_reference(Path(references[0])) if references else {}
+        base = default_context(root, mask_profile(first).observatory)[0]
     pmap_text, _ = _read(base, root)
     pmap = mapping_from_text(pmap_text, base)
     if not isinstance(pmap, PipelineMapping):
@@ -569,10 +579,11 @@ def plan_delivery(
             rmaps[key] = _rmap_start(imap, reftype, instrument, root, taken)
             source = rmaps[key][2]
         header, selector, old_name, old_text, comment = rmaps[key]
-        parameters = dataset_parameters(keywords)
+        profile = mask_profile(keywords)
+        parameters = profile.crds_parameters(keywords)
         parameters["USEAFTER"] = keywords["USEAFTER"]
         selector = insert_rule(
-            header, selector, parameters, filename, str(path), replace, source
+            header, selector, parameters, filename, str(path), replace, source, profile
         )
         rmaps[key] = (header, selector, old_name, old_text, comment)
     # New rmaps, then the imaps that point at them, then the pmap.
