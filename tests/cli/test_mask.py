@@ -370,3 +370,38 @@ def test_check_a_liger_mask_against_a_ligeriri_context(
     found = capsys.readouterr().out
     assert f"ligeriri_iris_{imap_reftype}_0001.rmap" in found
     assert "no rule of" in found
+
+
+def test_info_and_check_of_a_liger_mask_use_its_observatory(
+    tmp_path, capsys, monkeypatch
+):
+    """Without --context or CRDS_OBSERVATORY, a DQModel mask is looked up in
+    the ligeriri context, by its own parameters (INSTERA, META.DATE)."""
+    from builders import write_foreign_mask, write_observatory_cache
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    parkey = (("META.INSTRUMENT.DETECTOR", "META.INSTRUMENT.ERA"), ("META.DATE",))
+    rules = "Match({\n    ('IMG', '0.0.1') : UseAfter({\n"
+    rules += "        '2025-01-01 00:00:00' : 'liger_dq.fits',\n    }),\n})"
+    references = write_observatory_cache(root, "ligeriri", "liger", "dq", parkey, rules)
+    header = {
+        "INSTRUME": "Liger",
+        "DETECTOR": "IMG",
+        "INSTERA": "0.0.1",
+        "USEAFTER": "2025-01-01T00:00:00",
+    }
+    mask = write_foreign_mask(
+        references / "liger_dq.fits",
+        np.zeros((4, 4), dtype=np.uint32),
+        [(10, 1024, "DEAD", "")],
+        style="liger",
+        header=header,
+    )
+    assert main(["mask", "info", str(mask)]) == 0
+    assert (
+        "crds      ligeriri_0001.pmap selects liger_dq.fits for an exposure of IMG "
+        "FULL taken at the USEAFTER (2025-01-01T00:00:00): this file"
+    ) in capsys.readouterr().out
+    assert main(["mask", "check", str(mask)]) == 0
+    assert capsys.readouterr().out == f"{mask}: no problems found\n"

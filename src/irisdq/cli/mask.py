@@ -224,6 +224,11 @@ def _useafter(text: str) -> str:
     return moment.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+_NOT_SHARED = frozenset(
+    {"DATE-OBS", "TIME-OBS", "SUBSTRT1", "SUBSTRT2", "SUBSIZE1", "SUBSIZE2"}
+)
+
+
 def crds_selection(path: str, keywords) -> str:
     """What the CRDS context selects for a mask's detector and subarray at
     its USEAFTER date: this file, another one, or nothing (and why).
@@ -244,23 +249,30 @@ def crds_selection(path: str, keywords) -> str:
 
     from irisdq import crds
     from irisdq.errors import IrisDQError
+    from irisdq.profiles import mask_profile
 
+    profile = mask_profile(keywords)
     useafter = str(keywords.get("USEAFTER", ""))
     date, _, time = useafter.partition("T")
-    dataset = {
-        name: keywords[name]
-        for name in ("TELESCOP", "INSTRUME", "DETECTOR", "SUBARRAY")
-        if name in keywords
+    # What an exposure the mask serves shares with it: the keywords the
+    # profile's rmaps select on, but not the mask's own placement or date.
+    shared = {
+        source
+        for source in profile.parameters.values()
+        if isinstance(source, str) and source not in _NOT_SHARED
     }
-    dataset.update({"DATE-OBS": date, "TIME-OBS": time or "00:00:00"})
+    exposure = {name: value for name, value in keywords.items() if name in shared}
+    dataset = profile.crds_parameters(profile.dated(exposure, date, time or "00:00:00"))
     where = (
-        f"an exposure of {dataset.get('DETECTOR', '?')} "
-        f"{dataset.get('SUBARRAY', '?')} taken at the USEAFTER ({useafter})"
+        f"an exposure of {exposure.get('DETECTOR', '?')} "
+        f"{exposure.get('SUBARRAY', '?')} taken at the USEAFTER ({useafter})"
     )
     try:
-        context = crds.get_context()
+        context = crds.get_context(observatory=profile.observatory)
+        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+        reftype = profile.reftype_for(context.reftypes(instrument))
         # Selected by name: the file need not be in the cache (yet).
-        chosen = context.select(dataset, "mask").filename
+        chosen = context.select(dataset, reftype).filename
     except IrisDQError as exc:
         # The line says why no mask is chosen (no rule so early, no context).
         reason = " ".join(str(exc).split())
@@ -326,11 +338,15 @@ def _plot(args) -> int:
 
 def _check(args) -> int:
     from irisdq.crds import get_context
+    from irisdq.datamodels import read_keywords
+    from irisdq.profiles import mask_profile
     from irisdq.reffiles.check import check_mask_file
 
     severe = [flag for flag in args.severe.split(",") if flag.strip()]
+    # The context of the mask's own pipeline's observatory, unless given.
+    observatory = mask_profile(read_keywords(args.file)).observatory
     findings = check_mask_file(
-        args.file, context=get_context(args.context), severe=severe
+        args.file, context=get_context(args.context, observatory), severe=severe
     )
     for finding in findings:
         print(f"{args.file}: {finding}")
