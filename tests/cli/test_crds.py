@@ -245,3 +245,27 @@ def test_check_exit_codes(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert "nowhere does not exist" in err
+
+
+def test_list_uses_the_only_observatory_of_the_cache(tmp_path, monkeypatch, capsys):
+    from builders import write_observatory_cache
+
+    root = tmp_path / "jwst_cache"
+    rules = "Match({\n    ('NRCA1',) : UseAfter({\n"
+    rules += (
+        "        '2022-01-01 00:00:00' : 'jwst_nircam_mask_0001.fits',\n    }),\n})"
+    )
+    parkey = (("META.INSTRUMENT.DETECTOR",), ("META.OBSERVATION.DATE",))
+    write_observatory_cache(root, "jwst", "nircam", "mask", parkey, rules)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    main(["crds", "list"])
+    out = capsys.readouterr().out
+    assert "context    jwst_0001.pmap (the highest-numbered pmap in" in out
+    # A second observatory in the cache: tmt again, unless asked.
+    (root / "mappings" / "tmt").mkdir()
+    (root / "mappings" / "tmt" / "tmt_0007.pmap").write_text("")
+    from irisdq.crds import cache_root, default_context
+
+    assert default_context(cache_root())[0] == "tmt_0007.pmap"
+    monkeypatch.setenv("CRDS_OBSERVATORY", "jwst")
+    assert default_context(cache_root())[0] == "jwst_0001.pmap"

@@ -230,12 +230,15 @@ def shipped_mapping_names() -> list[str]:
 OBSERVATORY_VARIABLE = "CRDS_OBSERVATORY"
 
 
-def resolve_observatory(wanted: str | None = None) -> str:
+def resolve_observatory(
+    wanted: str | None = None, root: CacheRoot | None = None
+) -> str:
     """The observatory whose cache folders and context are used.
 
     ``CRDS_OBSERVATORY`` when set (the text ``None``, which importing the
     stock crds package puts there, counts as unset), else `wanted` (a
-    dataset's profile), else ``tmt``.
+    dataset's profile), else the one observatory whose pmaps the cache
+    `root` holds, else ``tmt``.
 
     Examples
     --------
@@ -248,8 +251,22 @@ def resolve_observatory(wanted: str | None = None) -> str:
     # Importing the stock crds package sets it to the text 'None'.
     if forced.lower() == "none":
         forced = ""
-    name = forced or (wanted or OBSERVATORY)
-    return check_name(name.lower(), "observatory")
+    name = forced or wanted or (_only_observatory(root) if root else None)
+    return check_name((name or OBSERVATORY).lower(), "observatory")
+
+
+def _only_observatory(root: CacheRoot) -> str | None:
+    """The observatory of a cache that holds pmaps of one only."""
+    folder = root.path / "mappings"
+    try:
+        found = {
+            entry.name
+            for entry in os.scandir(folder)
+            if entry.is_dir() and any(Path(entry.path).glob(f"{entry.name}_*.pmap"))
+        }
+    except OSError:
+        return None
+    return found.pop() if len(found) == 1 else None
 
 
 def _numbered_pmaps(names, observatory: str) -> list[tuple[int, str]]:
@@ -266,7 +283,7 @@ def default_context(root: CacheRoot, observatory: str | None = None) -> tuple[st
     ``config/<observatory>/server_config`` when that pmap is in the cache;
     the highest-numbered ``<observatory>_*.pmap`` in the cache; for
     ``tmt``, the context shipped with irisdq. The observatory is
-    :func:`resolve_observatory` of `observatory`.
+    :func:`resolve_observatory` of `observatory` and the cache.
 
     Returns
     -------
@@ -285,7 +302,7 @@ def default_context(root: CacheRoot, observatory: str | None = None) -> tuple[st
     >>> name.endswith(".pmap")
     True
     """
-    observatory = resolve_observatory(observatory)
+    observatory = resolve_observatory(observatory, root)
     value = os.environ.get("CRDS_CONTEXT", "").strip()
     if value:
         if observatory_of(value) != observatory:
