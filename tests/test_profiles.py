@@ -117,6 +117,9 @@ class TestDetection:
             ({"TELESCOP": "TMT", "INSTRUME": "IRIS"}, {"SCI": (1, 2, 4, 4)}, "tmt"),
             ({"TELESCOP": "JWST", "INSTRUME": "NIRCAM"}, {"SCI": (1, 2, 4, 4)}, "jwst"),
             ({}, {"SCI": (1, 2, 4, 4)}, "tmt"),
+            # No TELESCOP: a JWST instrument outweighs the shared DATAMODL.
+            ({"INSTRUME": "NIRCAM", "DATAMODL": "RampModel"}, {"SCI": None}, "jwst"),
+            ({"INSTRUME": "IRIS", "DATAMODL": "RampModel"}, {"SCI": None}, "tmt"),
             (
                 {"TELESCOP": "Keck-I", "INSTRUME": "Liger"},
                 {"DATA": (4, 4, 2, 3)},

@@ -525,6 +525,7 @@ JWST = Profile(
     reference_keyword="R_MASK",
     telescopes=frozenset({"JWST"}),
     instruments=frozenset({"NIRCAM", "NIRSPEC", "NIRISS", "MIRI", "FGS"}),
+    datamodels=frozenset({"RAMPMODEL"}),
 )
 
 LIGER = Profile(
