@@ -482,7 +482,8 @@ def test_open_model_adopts_files_and_irisdq_models(raw, tmp_path):
 
 def test_step_refuses_an_input_that_is_not_a_ramp():
     with pytest.raises(
-        TypeError, match="takes a ramp file name or a RampModel, not int"
+        TypeError,
+        match="takes a ramp file name, a RampModel or a LigerRampModel, not int",
     ):
         DQInitStep.call(42)
 
