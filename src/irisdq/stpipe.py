@@ -5,20 +5,23 @@ registers its step in stpipe's ``stpipe.steps`` entry-point group, so
 ``stpipe list`` shows it and ``strun`` runs it by alias::
 
     strun irisdq::dq_init raw_uncal.fits [--override_mask=PATH|N/A] [--output_dir=DIR]
+    strun irisdq::dq_init liger_raw.fits [--override_dq=PATH|N/A] [--narrow_dq=drop]
     strun irisdq::dq_init --save-parameters dq_init.asdf     # a parameter file
     strun dq_init.asdf raw_uncal.fits
 
 - :class:`DQInitStep`: :class:`irisdq.dq_init.DQInitStep` as an stpipe
-  ``Step`` (same parameters, same results: ``S_DQINIT``, ``R_MASK``,
-  ``CRDS_CTX``, ``<base>_dqinit.fits``), for ``strun`` and a pipeline's
-  ``step_defs``. A file in gives a file out, streamed: SCI is never loaded.
+  ``Step`` for every profile (same parameters, same results: ``S_DQINIT``,
+  ``R_MASK`` or ``R_DQ``, ``CRDS_CTX``, ``<base>_dqinit.fits``), for
+  ``strun`` and a pipeline's ``step_defs``. A file in gives a file out,
+  streamed: the science array is never loaded.
 - :class:`LocalCRDSMixin`: reference files for any stpipe step or pipeline
   from a local CRDS cache of any observatory, through :mod:`irisdq.crds`
   instead of the stock CRDS client (which refuses ``tmt``); no CRDS
   step-parameter (``pars-*``) lookup.
-- :class:`RampModel`, :class:`TMTMaskModel`: irisdq's lazy models with
-  what stpipe expects of a model (``crds_observatory``,
-  ``get_crds_parameters``, ``save``, ``meta.filename``).
+- :class:`RampModel`, :class:`LigerRampModel`, :class:`TMTMaskModel`:
+  irisdq's lazy models with what stpipe expects of a model
+  (``crds_observatory``, ``get_crds_parameters``, ``save``,
+  ``meta.filename``).
 
 Errors of irisdq (a missing mask, a bad path, no CRDS match) leave a step
 or pipeline that uses the mixin as :class:`StepError`: under ``strun`` that
@@ -414,7 +417,9 @@ class LocalCRDSMixin:
       ``finalize_result``;
     - the reference pre-check before a step or pipeline runs
       (``_precache_references``): every reference type of every step that
-      runs, so a missing file fails before any work;
+      runs, so a missing file fails before any work; a step of the pipeline
+      with a ``check_references(input)`` method checks its own (as
+      :class:`DQInitStep` does, in the context of the file's profile);
     - no CRDS step-parameter (``pars-<step>``) references: parameters come
       from the class spec, parameter files and keyword arguments only.
 
