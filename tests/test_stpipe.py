@@ -656,6 +656,20 @@ def test_liger_error_for_a_changed_model_names_its_file(liger_raw, tmp_path):
     assert [p.name for p in tmp_path.rglob(".irisdq-*")] == []
 
 
+def test_liger_model_built_in_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
+    ramp = datamodels.LigerRampModel()
+    ramp.data = np.zeros(LIGER_SHAPE, dtype=np.uint16)
+    with DQInitStep.call(ramp, override_dq=reference) as result:
+        assert type(result) is LigerRampModel
+        np.testing.assert_array_equal(result.dq, _expected_liger_dq())
+        assert result.meta.cal_step.dq_init == "COMPLETE"
+    with pytest.raises(StepError, match=r"^<LigerRampModel>: profile tmt needs"):
+        DQInitStep.call(ramp, override_dq=reference, profile="tmt")
+    assert [p.name for p in tmp_path.iterdir()] == ["my_dq.fits"]
+
+
 @pytest.mark.parametrize(
     ("policy", "flag"), [("drop", 0), ("do-not-use", 1)], ids=["drop", "do-not-use"]
 )

@@ -662,7 +662,7 @@ class DQInitStep(LocalCRDSMixin, Step):
             result = RampModel.adopt(inner.run(input))
             self._record(inner, result)
         elif isinstance(input, _datamodels.LigerRampModel):
-            result = self._process_changed_file_model(input)
+            result = self._process_liger_model(input)
         else:
             raise TypeError(
                 f"DQInitStep takes a ramp file name, a RampModel or a "
@@ -671,17 +671,18 @@ class DQInitStep(LocalCRDSMixin, Step):
         result.overwrite = bool(self.overwrite)
         return result
 
-    def _process_changed_file_model(self, model) -> StpipeModelMixin:
+    def _process_liger_model(self, model) -> StpipeModelMixin:
         # irisdq initializes a Liger ramp in its file only: the model, as it
         # is now, goes to a scratch file beside the output, streamed from
         # there and deleted after.
         name = model.path.name if model.path is not None else "ramp.fits"
+        label = model.path if model.path is not None else "<LigerRampModel>"
         folder = Path(os.path.abspath(self.make_output_path())).parent
         folder.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".irisdq-", dir=folder))
         try:
             written = model.write(scratch / name)
-            return self._process_file(written, label=model.path)
+            return self._process_file(written, label=label)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
