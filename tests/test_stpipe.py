@@ -762,3 +762,31 @@ def test_pipeline_checks_the_dq_reference_of_the_files_profile_first(
     assert sorted(p.name for p in tmp_path.rglob("*.fits")) == sorted(
         [raw.name, liger_raw.name]
     )
+
+
+def test_pipeline_checks_an_override_a_model_or_a_forced_profile_as_the_step(
+    cache, liger_raw, raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    # The Liger ramp's reference is overridden: no ligeriri cache needed.
+    reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
+    pipeline = LigerDetector1(steps={"dq_init": {"override_dq": reference}})
+    with pipeline.run(str(liger_raw)) as result:
+        np.testing.assert_array_equal(result.dq, _expected_liger_dq())
+    # A profile given is the one whose context is checked: jwst, not here.
+    forced = LigerDetector1(steps={"dq_init": {"profile": "jwst"}})
+    with pytest.raises(StepError, match=f"^{raw}: no jwst context"):
+        forced.run(str(raw))
+    # A model in memory is checked in the tmt cache, whose MASK is missing.
+    cache.unlink()
+    ramp = datamodels.RampModel()
+    ramp.meta.instrument.name = "IRIS"
+    ramp.meta.instrument.detector = "IRIS1"
+    ramp.meta.observation.date = "2020-07-13"
+    ramp.meta.observation.time = "00:00:00"
+    ramp.data = np.zeros((1, 2, 16, 16), dtype=np.float32)
+    with pytest.raises(StepError, match=f"{MASK}.*expected at"):
+        LigerDetector1().run(ramp)
+    # Not a ramp: the step's own error, not one of the check.
+    with pytest.raises(TypeError, match="takes a ramp file name"):
+        LigerDetector1().run(42)

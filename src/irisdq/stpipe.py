@@ -756,17 +756,21 @@ class DQInitStep(LocalCRDSMixin, Step):
                     "Override for %s reference file is %r", reftype.upper(), override
                 )
                 return
-        profile, dataset = self._profile_dataset(input_file)
+        found = self._profile_dataset(input_file)
+        if found is None:
+            return  # not a ramp: the step itself says so
+        profile, dataset = found
         context = crds.get_context(observatory=profile.observatory)
         instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
         reftype = profile.reftype_for(context.reftypes(instrument))
         found = context.bestref(dataset, reftype)
         log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
 
-    def _profile_dataset(self, input_file: Any) -> tuple[profiles.Profile, dict]:
-        """The profile of a ramp (file or model) and its CRDS parameters."""
-        if isinstance(input_file, Sequence) and not isinstance(input_file, str):
-            input_file = input_file[0] if input_file else None
+    def _profile_dataset(
+        self, input_file: Any
+    ) -> tuple[profiles.Profile, dict[str, Any]] | None:
+        """The profile of a ramp (file or model) and its CRDS parameters;
+        None for anything else."""
         if isinstance(input_file, str | os.PathLike):
             path = Path(input_file)
             keywords = _datamodels.read_keywords(path)
@@ -783,7 +787,7 @@ class DQInitStep(LocalCRDSMixin, Step):
                 "liger" if liger else (self.profile or "tmt")
             )
         else:
-            raise TypeError(f"{input_file!r} is not a ramp file or model")
+            return None
         dataset = read_meta_parameters(path) if path is not None else {}
         dataset.update(profile.crds_parameters(keywords))
         return profile, dataset
