@@ -13,7 +13,13 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from builders import write_full_frame_ramp, write_mask
+from builders import (
+    write_foreign_mask,
+    write_full_frame_ramp,
+    write_liger_ramp,
+    write_mask,
+    write_observatory_cache,
+)
 
 pytest.importorskip(
     "stpipe", reason="stpipe is not installed (pip install 'irisdq[stpipe]')"
@@ -28,6 +34,7 @@ from irisdq.crds import update_checksum
 from irisdq.errors import IrisDQError
 from irisdq.stpipe import (
     DQInitStep,
+    LigerRampModel,
     LocalCRDSMixin,
     RampModel,
     StepError,
@@ -482,7 +489,8 @@ def test_open_model_adopts_files_and_irisdq_models(raw, tmp_path):
 
 def test_step_refuses_an_input_that_is_not_a_ramp():
     with pytest.raises(
-        TypeError, match="takes a ramp file name or a RampModel, not int"
+        TypeError,
+        match="takes a ramp file name, a RampModel or a LigerRampModel, not int",
     ):
         DQInitStep.call(42)
 
@@ -507,3 +515,278 @@ def test_save_takes_a_name_function_and_a_folder(tmp_path):
     assert saved == str(tmp_path / "out" / "copy_m.fits")
     with datamodels.TMTMaskModel(saved) as back:
         assert back.dq[5, 0] == 2048
+
+
+# -- Liger/IRIS ramps, and the profile parameters --------------------------------
+
+LIGER_SHAPE = (12, 10, 3, 2)  # ny, nx, ngroups, nreads
+LIGER_DQ = "ligeriri_liger_dq_0007.fits"
+LIGER_PARKEY = (("META.INSTRUMENT.DETECTOR", "META.INSTRUMENT.ERA"), ("META.DATE",))
+LIGER_RULES = (
+    f"Match({{('IMG', '0.0.1') : UseAfter({{'2025-01-01 00:00:00' : '{LIGER_DQ}'}})}})"
+)
+LIGER_ROWS = [
+    (0, 1, "DO_NOT_USE", ""),
+    (10, 1024, "DEAD", ""),
+    (11, 2048, "HOT", ""),
+    (16, 65536, "NONLINEAR", ""),
+]
+
+
+def _write_liger_dq(path, *, high=False):
+    """A Liger/IRIS DQ reference (DQModel): DEAD|DO_NOT_USE at (3, 7), HOT
+    at (5, 2) and, with ``high``, NONLINEAR (bit 16) at (8, 1)."""
+    dq = np.zeros(LIGER_SHAPE[:2], dtype=np.uint32)
+    dq[3, 7] = 1024 | 1
+    dq[5, 2] = 2048
+    if high:
+        dq[8, 1] = 65536
+    header = {"INSTRUME": "Liger", "DETECTOR": "IMG"}
+    return write_foreign_mask(path, dq, LIGER_ROWS, style="liger", header=header)
+
+
+@pytest.fixture
+def liger_cache(home):
+    """~/crds_cache with a ligeriri context choosing LIGER_DQ (reftype dq)."""
+    references = write_observatory_cache(
+        home / "crds_cache", "ligeriri", "liger", "dq", LIGER_PARKEY, LIGER_RULES
+    )
+    return _write_liger_dq(references / LIGER_DQ)
+
+
+@pytest.fixture
+def liger_raw(tmp_path):
+    return write_liger_ramp(tmp_path / "liger_uncal.fits", *LIGER_SHAPE)
+
+
+def _liger_dq(path):
+    with fits.open(path) as hdul:
+        return hdul["DQ"].data.astype(np.uint16), hdul[0].header
+
+
+def _expected_liger_dq(high_flag=0):
+    expected = np.zeros(LIGER_SHAPE, dtype=np.uint16)
+    expected[3, 7] = 1024 | 1
+    expected[5, 2] = 2048
+    expected[8, 1] = high_flag
+    return expected
+
+
+class RecordingDQInitStep(DQInitStep):
+    """DQInitStep keeping what it gives finalize_result."""
+
+    def finalize_result(self, result, reference_files_used):
+        self.used = list(reference_files_used)
+
+
+def test_strun_on_a_liger_ramp_selects_its_dq_in_a_ligeriri_cache(
+    liger_cache, liger_raw, console, tmp_path
+):
+    done = console("strun", "irisdq::dq_init", liger_raw.name)
+    assert done.returncode == 0, done.stderr
+    dq, header = _liger_dq(tmp_path / "liger_dqinit.fits")
+    assert header["S_DQINIT"] == "COMPLETE"
+    assert header["R_DQ"] == f"crds://{LIGER_DQ}"
+    assert header["CRDS_CTX"] == "ligeriri_0001.pmap"
+    assert "R_MASK" not in header
+    np.testing.assert_array_equal(dq, _expected_liger_dq())
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_strun_override_dq_on_a_liger_ramp(liger_raw, console, tmp_path):
+    # No CRDS cache at all: the override is the reference.
+    _write_liger_dq(tmp_path / "my_dq.fits")
+    done = console(
+        "strun", "irisdq::dq_init", liger_raw.name, "--override_dq=my_dq.fits"
+    )
+    assert done.returncode == 0, done.stderr
+    dq, header = _liger_dq(tmp_path / "liger_dqinit.fits")
+    assert header["R_DQ"] == "my_dq.fits"
+    assert "CRDS_CTX" not in header
+    np.testing.assert_array_equal(dq, _expected_liger_dq())
+
+
+def test_liger_result_is_a_lazy_stpipe_model_of_its_scratch_file(
+    liger_cache, liger_raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    step = RecordingDQInitStep()
+    result = step.run(str(liger_raw))
+    assert type(result) is LigerRampModel
+    assert isinstance(result, AbstractDataModel)
+    assert step.used == [("dq", f"crds://{LIGER_DQ}")]
+    assert result.crds_observatory == "ligeriri"
+    assert result.get_crds_parameters()["meta.date"] == "2025-03-14 09:30:00"
+    assert result.is_unchanged_file()
+    scratch = result.path.parent
+    assert scratch.name.startswith(".irisdq-")
+    np.testing.assert_array_equal(result.dq, _expected_liger_dq())
+    kept = Path(result.save(tmp_path / "kept.fits"))
+    result.close()
+    assert not scratch.exists()
+    assert _liger_dq(kept)[1]["R_DQ"] == f"crds://{LIGER_DQ}"
+
+
+def test_liger_model_changed_in_memory_is_streamed_from_a_scratch_copy(
+    liger_cache, liger_raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    with open_model(liger_raw) as ramp:
+        assert type(ramp) is LigerRampModel
+        ramp.dq = np.full(LIGER_SHAPE, 4, dtype=np.uint16)  # not in the file
+        result = DQInitStep.call(ramp, output_dir=str(tmp_path), save_results=True)
+    dq, header = _liger_dq(tmp_path / "liger_dqinit.fits")
+    np.testing.assert_array_equal(dq, _expected_liger_dq() | 4)
+    assert header["R_DQ"] == f"crds://{LIGER_DQ}"
+    assert type(result) is LigerRampModel
+    result.close()
+    assert [p.name for p in tmp_path.rglob(".irisdq-*")] == []
+    with fits.open(liger_raw) as hdul:
+        assert "DQ" not in hdul  # the input is not changed
+
+
+def test_liger_error_for_a_changed_model_names_its_file(liger_raw, tmp_path):
+    with open_model(liger_raw) as ramp:
+        ramp.meta.instrument.detector = "IMG2"
+        with pytest.raises(StepError) as info:
+            DQInitStep.call(ramp, override_dq=str(tmp_path / "no_dq.fits"))
+    assert str(info.value).startswith(f"{liger_raw}: ")
+    assert "no_dq.fits" in str(info.value)
+    assert ".irisdq-" not in str(info.value)
+    assert [p.name for p in tmp_path.rglob(".irisdq-*")] == []
+
+
+def test_liger_model_built_in_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
+    ramp = datamodels.LigerRampModel()
+    ramp.data = np.zeros(LIGER_SHAPE, dtype=np.uint16)
+    with DQInitStep.call(ramp, override_dq=reference) as result:
+        assert type(result) is LigerRampModel
+        np.testing.assert_array_equal(result.dq, _expected_liger_dq())
+        assert result.meta.cal_step.dq_init == "COMPLETE"
+    with pytest.raises(StepError, match=r"^<LigerRampModel>: profile tmt needs"):
+        DQInitStep.call(ramp, override_dq=reference, profile="tmt")
+    assert [p.name for p in tmp_path.iterdir()] == ["my_dq.fits"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "flag"), [("drop", 0), ("do-not-use", 1)], ids=["drop", "do-not-use"]
+)
+def test_narrow_dq_for_flags_a_uint16_dq_cannot_hold(liger_raw, tmp_path, policy, flag):
+    reference = str(_write_liger_dq(tmp_path / "high_dq.fits", high=True))
+    with pytest.raises(StepError, match="NONLINEAR"):
+        DQInitStep.call(str(liger_raw), override_dq=reference)
+    DQInitStep.call(
+        str(liger_raw),
+        override_dq=reference,
+        narrow_dq=policy,
+        output_dir=str(tmp_path / "out"),
+        save_results=True,
+    ).close()
+    dq, _ = _liger_dq(tmp_path / "out" / "liger_dqinit.fits")
+    np.testing.assert_array_equal(dq, _expected_liger_dq(flag))
+
+
+def test_profile_is_checked_against_the_file(raw, console, tmp_path):
+    mask = str(write_mask(tmp_path / "m.fits"))
+    with pytest.raises(StepError, match=f"^{raw}: .*DATA"):
+        DQInitStep.call(str(raw), override_mask=mask, profile="liger")
+    with DQInitStep.call(str(raw), override_mask=mask, profile="jwst") as result:
+        assert type(result) is RampModel
+        assert result.pixeldq[3, 4] == 1024 | 1
+    refused = console("strun", "irisdq::dq_init", raw.name, "--profile=hst")
+    assert refused.returncode != 0
+    assert "'profile'" in refused.stderr
+    assert not (tmp_path / "raw_dqinit.fits").exists()
+
+
+def test_parameter_file_round_trip_of_the_liger_parameters(
+    liger_raw, console, tmp_path
+):
+    _write_liger_dq(tmp_path / "high_dq.fits", high=True)
+    saved = console(
+        "strun",
+        "irisdq::dq_init",
+        "--save-parameters",
+        "liger.asdf",
+        "--profile=liger",
+        "--narrow_dq=do-not-use",
+        "--override_dq=high_dq.fits",
+    )
+    assert saved.returncode == 0, saved.stderr
+
+    done = console("strun", "liger.asdf", liger_raw.name)
+    assert done.returncode == 0, done.stderr
+    dq, header = _liger_dq(tmp_path / "liger_dqinit.fits")
+    assert header["R_DQ"] == "high_dq.fits"
+    np.testing.assert_array_equal(dq, _expected_liger_dq(1))
+
+
+class LigerDetector1(LocalCRDSMixin, Pipeline):
+    """A Liger/IRIS pipeline's first step."""
+
+    step_defs = {"dq_init": DQInitStep}  # noqa: RUF012
+
+    def process(self, input):
+        return self.dq_init.run(input)
+
+
+def test_pipeline_passes_a_liger_result_on(liger_cache, liger_raw, tmp_path):
+    pipeline = LigerDetector1(output_dir=str(tmp_path / "out"), save_results=True)
+    result = pipeline.run(str(liger_raw))
+    assert type(result) is LigerRampModel
+    output = tmp_path / "out" / "liger_uncal_ligerdetector1.fits"
+    dq, header = _liger_dq(output)
+    assert header["R_DQ"] == f"crds://{LIGER_DQ}"
+    np.testing.assert_array_equal(dq, _expected_liger_dq())
+    result.close()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [output.name]
+
+
+@pytest.mark.parametrize("kind", ["tmt", "liger"])
+def test_pipeline_checks_the_dq_reference_of_the_files_profile_first(
+    cache, liger_cache, raw, liger_raw, tmp_path, monkeypatch, kind
+):
+    missing = {"tmt": cache, "liger": liger_cache}[kind]
+    missing.unlink()
+
+    def must_not_run(self, input):
+        raise AssertionError("DQ initialization ran before the references were checked")
+
+    monkeypatch.setattr(DQInitStep, "process", must_not_run)
+    input = {"tmt": raw, "liger": liger_raw}[kind]
+    pipeline = LigerDetector1(output_dir=str(tmp_path / "out"), save_results=True)
+    with pytest.raises(StepError, match=f"^{input}: .*{missing.name}.*expected at"):
+        pipeline.run(str(input))
+    assert sorted(p.name for p in tmp_path.rglob("*.fits")) == sorted(
+        [raw.name, liger_raw.name]
+    )
+
+
+def test_pipeline_checks_an_override_a_model_or_a_forced_profile_as_the_step(
+    cache, liger_raw, raw, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    # The Liger ramp's reference is overridden: no ligeriri cache needed.
+    reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
+    pipeline = LigerDetector1(steps={"dq_init": {"override_dq": reference}})
+    with pipeline.run(str(liger_raw)) as result:
+        np.testing.assert_array_equal(result.dq, _expected_liger_dq())
+    # A profile given is the one whose context is checked: jwst, not here.
+    forced = LigerDetector1(steps={"dq_init": {"profile": "jwst"}})
+    with pytest.raises(StepError, match=f"^{raw}: no jwst context"):
+        forced.run(str(raw))
+    # A model in memory is checked in the tmt cache, whose MASK is missing.
+    cache.unlink()
+    ramp = datamodels.RampModel()
+    ramp.meta.instrument.name = "IRIS"
+    ramp.meta.instrument.detector = "IRIS1"
+    ramp.meta.observation.date = "2020-07-13"
+    ramp.meta.observation.time = "00:00:00"
+    ramp.data = np.zeros((1, 2, 16, 16), dtype=np.float32)
+    with pytest.raises(StepError, match=f"{MASK}.*expected at"):
+        LigerDetector1().run(ramp)
+    # Not a ramp: the step's own error, not one of the check.
+    with pytest.raises(TypeError, match="takes a ramp file name"):
+        LigerDetector1().run(42)

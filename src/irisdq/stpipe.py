@@ -5,20 +5,23 @@ registers its step in stpipe's ``stpipe.steps`` entry-point group, so
 ``stpipe list`` shows it and ``strun`` runs it by alias::
 
     strun irisdq::dq_init raw_uncal.fits [--override_mask=PATH|N/A] [--output_dir=DIR]
+    strun irisdq::dq_init liger_raw.fits [--override_dq=PATH|N/A] [--narrow_dq=drop]
     strun irisdq::dq_init --save-parameters dq_init.asdf     # a parameter file
     strun dq_init.asdf raw_uncal.fits
 
 - :class:`DQInitStep`: :class:`irisdq.dq_init.DQInitStep` as an stpipe
-  ``Step`` (same parameters, same results: ``S_DQINIT``, ``R_MASK``,
-  ``CRDS_CTX``, ``<base>_dqinit.fits``), for ``strun`` and a pipeline's
-  ``step_defs``. A file in gives a file out, streamed: SCI is never loaded.
+  ``Step`` for every profile (same parameters, same results: ``S_DQINIT``,
+  ``R_MASK`` or ``R_DQ``, ``CRDS_CTX``, ``<base>_dqinit.fits``), for
+  ``strun`` and a pipeline's ``step_defs``. A file in gives a file out,
+  streamed: the science array is never loaded.
 - :class:`LocalCRDSMixin`: reference files for any stpipe step or pipeline
   from a local CRDS cache of any observatory, through :mod:`irisdq.crds`
   instead of the stock CRDS client (which refuses ``tmt``); no CRDS
   step-parameter (``pars-*``) lookup.
-- :class:`RampModel`, :class:`TMTMaskModel`: irisdq's lazy models with
-  what stpipe expects of a model (``crds_observatory``,
-  ``get_crds_parameters``, ``save``, ``meta.filename``).
+- :class:`RampModel`, :class:`LigerRampModel`, :class:`TMTMaskModel`:
+  irisdq's lazy models with what stpipe expects of a model
+  (``crds_observatory``, ``get_crds_parameters``, ``save``,
+  ``meta.filename``).
 
 Errors of irisdq (a missing mask, a bad path, no CRDS match) leave a step
 or pipeline that uses the mixin as :class:`StepError`: under ``strun`` that
@@ -39,14 +42,17 @@ from typing import Any, ClassVar
 from stpipe import Pipeline, Step, config_parser
 from stpipe.exceptions import StpipeExitException
 
-from irisdq import crds
+from irisdq import crds, profiles
 from irisdq import datamodels as _datamodels
+from irisdq.datamodels.asdf_meta import read_meta_parameters
+from irisdq.datamodels.layout import extension_shapes
 from irisdq.dq_init import DQInitStep as _DQInitStep
 from irisdq.errors import IrisDQError
 from irisdq.step import KNOWN_SUFFIXES, NOT_APPLICABLE
 
 __all__ = [
     "DQInitStep",
+    "LigerRampModel",
     "LocalCRDSMixin",
     "RampModel",
     "StepError",
@@ -284,6 +290,45 @@ class RampModel(StpipeModelMixin, _datamodels.RampModel):
     """
 
 
+class LigerRampModel(StpipeModelMixin, _datamodels.LigerRampModel):
+    """:class:`irisdq.datamodels.LigerRampModel` as stpipe expects a model.
+
+    Its CRDS observatory is ``ligeriri`` and its CRDS parameters are those
+    of the ``liger`` profile (``META.DATE`` from ``EXPDTST``...), whatever
+    ``TELESCOP`` says (``Keck-I`` for Liger, ``TMT`` for IRIS).
+
+    Examples
+    --------
+    >>> ramp = LigerRampModel()
+    >>> ramp.meta.instrument.detector = "IMG1"
+    >>> ramp.extra_keywords["EXPDTST"] = "20250314093000"
+    >>> parameters = ramp.get_crds_parameters()
+    >>> ramp.crds_observatory, parameters["meta.date"]
+    ('ligeriri', '2025-03-14 09:30:00')
+    """
+
+    @property
+    def crds_observatory(self) -> str:
+        """The CRDS observatory of the Liger/IRIS pipeline: ``'ligeriri'``."""
+        return _LIGER.observatory
+
+    def get_crds_parameters(self) -> dict[str, Any]:
+        """The dataset parameters a ``ligeriri`` context matches, as
+        ``meta.*`` names: the header's, then the ASDF tree's where the
+        header is silent.
+
+        Returns
+        -------
+        dict
+            Lower-case dotted names (``'meta.instrument.detector'``).
+        """
+        return {
+            name.lower(): value
+            for name, value in _liger_parameters(self).items()
+            if "." in name
+        }
+
+
 class TMTMaskModel(StpipeModelMixin, _datamodels.TMTMaskModel):
     """:class:`irisdq.datamodels.TMTMaskModel` as stpipe expects a model
     (for ``override_mask`` given a model in Python)."""
@@ -291,8 +336,19 @@ class TMTMaskModel(StpipeModelMixin, _datamodels.TMTMaskModel):
 
 _ADAPTERS = {
     _datamodels.RampModel: RampModel,
+    _datamodels.LigerRampModel: LigerRampModel,
     _datamodels.TMTMaskModel: TMTMaskModel,
 }
+
+_LIGER = profiles.get_profile("liger")
+
+
+def _liger_parameters(model) -> dict[str, Any]:
+    """The ``liger`` profile's CRDS parameters of a Liger ramp model."""
+    path = model.path
+    dataset = read_meta_parameters(path) if path is not None else {}
+    dataset.update(_LIGER.crds_parameters(model.get_fits_keywords()))
+    return dataset
 
 
 def open_model(init: Any) -> StpipeModelMixin:
@@ -305,7 +361,7 @@ def open_model(init: Any) -> StpipeModelMixin:
 
     Returns
     -------
-    RampModel or TMTMaskModel
+    RampModel, LigerRampModel or TMTMaskModel
     """
     if isinstance(init, StpipeModelMixin):
         return init
@@ -361,7 +417,9 @@ class LocalCRDSMixin:
       ``finalize_result``;
     - the reference pre-check before a step or pipeline runs
       (``_precache_references``): every reference type of every step that
-      runs, so a missing file fails before any work;
+      runs, so a missing file fails before any work; a step of the pipeline
+      with a ``check_references(input)`` method checks its own (as
+      :class:`DQInitStep` does, in the context of the file's profile);
     - no CRDS step-parameter (``pars-<step>``) references: parameters come
       from the class spec, parameter files and keyword arguments only.
 
@@ -464,7 +522,23 @@ class LocalCRDSMixin:
         return pars
 
     def _precache_references(self, input_file: Any) -> None:
-        reftypes = sorted(set(self.reference_file_types))
+        if isinstance(self, Pipeline):
+            # A step that knows how it selects its references (per file
+            # convention, as DQInitStep does) checks them itself.
+            steps = self._unskipped_steps
+            checked = [step for step in steps if hasattr(step, "check_references")]
+            for step in checked:
+                step.check_references(input_file)
+            reftypes = sorted(
+                {
+                    reftype
+                    for step in steps
+                    if step not in checked
+                    for reftype in step.reference_file_types
+                }
+            )
+        else:
+            reftypes = sorted(set(self.reference_file_types))
         if not reftypes:
             return
         overrides = {
@@ -502,30 +576,42 @@ class LocalCRDSMixin:
 
 
 class DQInitStep(LocalCRDSMixin, Step):
-    """Initialize PIXELDQ and GROUPDQ of an IRIS raw ramp from the MASK reference.
+    """Initialize the DQ arrays of a raw ramp from the bad-pixel reference.
 
     The stpipe face of :class:`irisdq.dq_init.DQInitStep`: the same
-    parameters and results. ``override_mask`` is a path, a
-    :class:`TMTMaskModel` or ``'N/A'`` (skip: ``S_DQINIT = SKIPPED``);
-    otherwise the mask is the CRDS best reference from the local cache
-    (``R_MASK = crds://<file>``, ``CRDS_CTX``). ``user_supplied_dq`` is a FITS
-    image of extra flags ORed into the mask.
+    parameters and results, for every profile (:mod:`irisdq.profiles`).
+    ``profile`` (``tmt``, ``jwst``, ``liger``) forces a file convention,
+    otherwise each file's is detected. ``override_mask`` (or
+    ``override_dq``, the Liger/IRIS pipeline's name for the same reference;
+    give one) is a path, a :class:`TMTMaskModel` or ``'N/A'`` (skip:
+    ``S_DQINIT = SKIPPED``); otherwise the reference is the CRDS best
+    reference from the local cache of the profile's observatory
+    (``R_MASK``, or ``R_DQ`` for Liger, ``= crds://<file>``; ``CRDS_CTX``).
+    ``user_supplied_dq`` is a FITS image of extra flags ORed into the mask.
+    ``narrow_dq`` says what becomes of flags 16..31 in a uint16 DQ (Liger):
+    refused by default, ``drop`` or ``do-not-use``.
 
     A file in is streamed into ``<base>_dqinit.fits`` (``_uncal``,
     ``_ramp``... replaced) in ``output_dir`` (default: the current folder, as
     stpipe names outputs) when the result is saved (``strun``,
     ``save_results``, ``output_file``); otherwise into a scratch file that
-    the returned :class:`RampModel` deletes when closed, unless saved. An
-    existing output is replaced only with ``overwrite``. A model in memory is
-    processed in memory.
+    the returned model (:class:`RampModel`, :class:`LigerRampModel` for a
+    Liger ramp) deletes when closed, unless saved. An existing output is
+    replaced only with ``overwrite``. A :class:`RampModel` in memory is
+    processed in memory; a :class:`LigerRampModel` changed in memory is
+    written to a scratch file first and streamed from it.
     """
 
     class_alias = "dq_init"
     spec = """
     user_supplied_dq = string(default=None)  # FITS image of flags ORed into the mask
+    profile = option('tmt', 'jwst', 'liger', default=None)  # default: the file's
+    narrow_dq = option('drop', 'do-not-use', default=None)  # flags 16..31 in uint16 DQ
     overwrite = boolean(default=False)  # replace an existing output file
     """
-    reference_file_types: ClassVar = ["mask"]
+    #: ``dq`` is the Liger/IRIS pipeline's name of the ``mask`` reference:
+    #: each gets its ``override_<reftype>``; one reference is used per file.
+    reference_file_types: ClassVar = ["mask", "dq"]
 
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> StpipeModelMixin:
@@ -541,25 +627,28 @@ class DQInitStep(LocalCRDSMixin, Step):
         return _SUFFIX_RE.sub("", name), "_"
 
     def _irisdq_parameters(self) -> dict[str, Any]:
-        override = getattr(self, "override_mask", None)
-        if isinstance(override, str):
-            # strun's values are str subclasses; irisdq records a plain str.
-            override = str(override) if override.strip() else None
-        user_dq = self.user_supplied_dq
-        return {
-            "override_mask": override,
-            "user_supplied_dq": str(user_dq) if user_dq else None,
-        }
+        parameters: dict[str, Any] = {}
+        for reftype in self.reference_file_types:
+            override = getattr(self, f"override_{reftype}", None)
+            if isinstance(override, str):
+                # strun's values are str subclasses; irisdq records a plain str.
+                override = str(override) if override.strip() else None
+            parameters[f"override_{reftype}"] = override
+        for name in ("user_supplied_dq", "profile", "narrow_dq"):
+            value = getattr(self, name)
+            parameters[name] = str(value) if value else None
+        return parameters
 
-    def process(self, input: Any = None) -> RampModel | None:
+    def process(self, input: Any = None) -> StpipeModelMixin | None:
         """Run irisdq's DQ initialization on a ramp file or model.
 
         Returns
         -------
-        RampModel or None
+        RampModel, LigerRampModel or None
             The result: the output file, opened lazily, for a file; the
-            changed copy for a model. None without an input (``strun
-            irisdq::dq_init --save-parameters p.asdf`` only saves parameters).
+            changed copy for a :class:`RampModel` in memory. None without an
+            input (``strun irisdq::dq_init --save-parameters p.asdf`` only
+            saves parameters).
         """
         if input is None:
             log.warning("%s: no input file given; nothing to do", self.name)
@@ -571,16 +660,35 @@ class DQInitStep(LocalCRDSMixin, Step):
         elif isinstance(input, _datamodels.RampModel):
             inner = _DQInitStep(**self._irisdq_parameters())
             result = RampModel.adopt(inner.run(input))
-            self._record(inner)
+            self._record(inner, result)
+        elif isinstance(input, _datamodels.LigerRampModel):
+            result = self._process_liger_model(input)
         else:
             raise TypeError(
-                f"DQInitStep takes a ramp file name or a RampModel, not "
-                f"{type(input).__name__}"
+                f"DQInitStep takes a ramp file name, a RampModel or a "
+                f"LigerRampModel, not {type(input).__name__}"
             )
         result.overwrite = bool(self.overwrite)
         return result
 
-    def _process_file(self, path: Path) -> RampModel:
+    def _process_liger_model(self, model) -> StpipeModelMixin:
+        # irisdq initializes a Liger ramp in its file only: the model, as it
+        # is now, goes to a scratch file beside the output, streamed from
+        # there and deleted after.
+        name = model.path.name if model.path is not None else "ramp.fits"
+        label = model.path if model.path is not None else "<LigerRampModel>"
+        folder = Path(os.path.abspath(self.make_output_path())).parent
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".irisdq-", dir=folder))
+        try:
+            written = model.write(scratch / name)
+            return self._process_file(written, label=label)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _process_file(
+        self, path: Path, label: str | os.PathLike | None = None
+    ) -> StpipeModelMixin:
         if self.save_results:
             # Written where stpipe will save the result, so that saving it
             # finds the file already there.
@@ -596,8 +704,15 @@ class DQInitStep(LocalCRDSMixin, Step):
             **self._irisdq_parameters(), output_file=target, overwrite=overwrite
         )
         try:
-            written = inner.run(path)
-            result = RampModel(written)
+            try:
+                written = inner.run(path)
+            except IrisDQError as exc:
+                if label is None:
+                    raise
+                # A model's scratch copy: the message names the model's file.
+                message = str(exc).replace(str(path), os.fspath(label))
+                raise type(exc)(message) from None
+            result = open_model(written)
         except BaseException:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -605,14 +720,74 @@ class DQInitStep(LocalCRDSMixin, Step):
         result._step_output = True
         if scratch is not None:
             result._own_scratch(scratch)
-        self._record(inner)
+        self._record(inner, result)
         return result
 
-    def _record(self, inner: _DQInitStep) -> None:
-        summary = inner.summary
-        self._reference_files_used.append(("mask", summary.mask))
+    def _record(self, inner: _DQInitStep, result: StpipeModelMixin) -> None:
+        # Under the reference type the result's profile names it (R_DQ: dq).
+        reftype = "dq" if isinstance(result, _datamodels.LigerRampModel) else "mask"
+        self._reference_files_used.append((reftype, inner.summary.mask))
 
     def _precache_references(self, input_file: Any) -> None:
         # irisdq's step selects the mask itself (recording crds://<file> and
         # the context); checking first would only read the header twice.
         return None
+
+    def check_references(self, input_file: Any) -> None:
+        """Check, before a pipeline does any work, that the bad-pixel
+        reference this step will use for ``input_file`` is in the cache.
+
+        The reference is looked up as the step looks it up: in the CRDS
+        context of the file's profile, under that profile's reference type
+        (``dq`` in a ``ligeriri`` context); nothing is checked when it is
+        overridden.
+
+        Raises
+        ------
+        irisdq.errors.ReferenceFileError
+            The chosen file is not in the cache.
+        irisdq.errors.NoMatchError
+            No rule matches the dataset.
+        """
+        for reftype in self.reference_file_types:
+            override = self.get_ref_override(reftype)
+            if override is not None:
+                log.info(
+                    "Override for %s reference file is %r", reftype.upper(), override
+                )
+                return
+        found = self._profile_dataset(input_file)
+        if found is None:
+            return  # not a ramp: the step itself says so
+        profile, dataset = found
+        context = crds.get_context(observatory=profile.observatory)
+        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+        reftype = profile.reftype_for(context.reftypes(instrument))
+        found = context.bestref(dataset, reftype)
+        log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
+
+    def _profile_dataset(
+        self, input_file: Any
+    ) -> tuple[profiles.Profile, dict[str, Any]] | None:
+        """The profile of a ramp (file or model) and its CRDS parameters;
+        None for anything else."""
+        if isinstance(input_file, str | os.PathLike):
+            path = Path(input_file)
+            keywords = _datamodels.read_keywords(path)
+            if self.profile:
+                profile = profiles.get_profile(self.profile)
+            else:
+                shapes = extension_shapes(_datamodels.read_hdu_layout(path))
+                profile = profiles.detect_profile(keywords, shapes, str(path))
+        elif isinstance(input_file, _datamodels.DataModel):
+            path = input_file.path
+            keywords = input_file.get_fits_keywords()
+            liger = isinstance(input_file, _datamodels.LigerRampModel)
+            profile = profiles.get_profile(
+                "liger" if liger else (self.profile or "tmt")
+            )
+        else:
+            return None
+        dataset = read_meta_parameters(path) if path is not None else {}
+        dataset.update(profile.crds_parameters(keywords))
+        return profile, dataset
