@@ -4,6 +4,7 @@ files) and the local-CRDS mixin serving other steps."""
 import importlib.metadata
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -790,3 +791,47 @@ def test_pipeline_checks_an_override_a_model_or_a_forced_profile_as_the_step(
     # Not a ramp: the step's own error, not one of the check.
     with pytest.raises(TypeError, match="takes a ramp file name"):
         LigerDetector1().run(42)
+
+
+class LigerDetector1WithDark(LocalCRDSMixin, Pipeline):
+    """A Liger/IRIS pipeline: DQ initialization, then a dark step of its own."""
+
+    step_defs = {"dq_init": DQInitStep, "dark": DarkStep}  # noqa: RUF012
+
+    def process(self, input):
+        return self.dark.run(self.dq_init.run(input))
+
+
+def test_another_step_of_a_liger_pipeline_gets_its_reference_the_liger_way(
+    liger_cache, liger_raw, home, tmp_path
+):
+    """The mixin selects a dark step's DARK in the ligeriri context, by the
+    Liger parameters (INSTERA, META.DATE from EXPDTST), as DQInitStep does."""
+    darks = [
+        "'2025-01-01 00:00:00' : 'liger_dark_2025.fits'",
+        "'2025-06-01 00:00:00' : 'liger_dark_later.fits'",
+    ]
+    rules = f"Match({{('IMG', '0.0.1') : UseAfter({{{', '.join(darks)}}})}})"
+    dark_cache = tmp_path / "dark_cache"
+    write_observatory_cache(
+        dark_cache, "ligeriri", "liger", "dark", LIGER_PARKEY, rules, "0002"
+    )
+    # One cache: the dq context's mappings beside the dark ones, one pmap
+    # naming both rmaps.
+    folder = home / "crds_cache" / "mappings" / "ligeriri"
+    shutil.copy(dark_cache / "mappings/ligeriri/ligeriri_liger_dark_0002.rmap", folder)
+    imap = folder / "ligeriri_liger_0001.imap"
+    imap.write_text(
+        imap.read_text().replace(
+            "selector = {\n",
+            "selector = {\n    'dark' : 'ligeriri_liger_dark_0002.rmap',\n",
+        )
+    )
+    update_checksum(imap)
+    update_checksum(folder / "ligeriri_0001.pmap")
+    dark = home / "crds_cache/references/ligeriri/liger/liger_dark_2025.fits"
+    dark.write_bytes(b"")  # looked up by name only
+    pipeline = LigerDetector1WithDark(output_dir=str(tmp_path / "out"))
+    result = pipeline.run(str(liger_raw))  # EXPDTST 2025-03-14: the 2025 dark
+    assert pipeline.dark.dark_used == str(dark)
+    result.close()

@@ -53,6 +53,7 @@ __all__ = [
     "date_from_julian",
     "detect_profile",
     "get_profile",
+    "header_profile",
     "mask_profile",
 ]
 
@@ -627,11 +628,11 @@ def detect_profile(
             best, best_score = profile, score
     if best is not None:
         return best
-    # A science extension with the wrong number of axes: its profile, so
-    # that reading the file says what is wrong with it.
-    for profile in PROFILES.values():
-        if profile.ramp.science in shapes:
-            return profile
+    # A science extension with the wrong number of axes: its profile (the
+    # best by header), so that reading the file says what is wrong with it.
+    named = [p for p in PROFILES.values() if p.ramp.science in shapes]
+    if named:
+        return max(named, key=lambda p: p.matches(keywords, [p.ramp.science]))
     by_extension: dict[str, list[str]] = {}
     for profile in PROFILES.values():
         by_extension.setdefault(profile.ramp.science, []).append(profile.name)
@@ -643,6 +644,19 @@ def detect_profile(
         f"{source}: not a raw ramp of any profile: {wanted}; it has "
         f"{_found(shapes)}. Give --profile to say which layout it follows"
     )
+
+
+def header_profile(keywords: Mapping[str, Any]) -> Profile:
+    """The profile whose TELESCOP, INSTRUME and DATAMODL values a header
+    matches most, whatever the file's extensions (tmt on a tie): for
+    products that are not raw ramps.
+
+    Examples
+    --------
+    >>> header_profile({"TELESCOP": "JWST"}).name, header_profile({}).name
+    ('jwst', 'tmt')
+    """
+    return max(PROFILES.values(), key=lambda p: p.matches(keywords, [p.ramp.science]))
 
 
 def mask_profile(keywords: Mapping[str, Any]) -> Profile:

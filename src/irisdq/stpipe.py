@@ -376,21 +376,70 @@ def open_model(init: Any) -> StpipeModelMixin:
 # -- CRDS ---------------------------------------------------------------------
 
 
-def _dataset(input: Any) -> Any:
-    """What :mod:`irisdq.crds` selects for: a path, a model or parameters."""
+def _first(input: Any) -> Any:
     if isinstance(input, Sequence) and not isinstance(input, str):
         if not input:
             raise TypeError("an empty list has no dataset to select references for")
-        input = input[0]
-    if isinstance(input, str | os.PathLike):
-        from irisdq.datamodels import read_keywords
-
-        return read_keywords(input)
-    if hasattr(input, "get_fits_keywords"):
-        return input
-    if hasattr(input, "get_crds_parameters"):
-        return dict(input.get_crds_parameters())
+        return input[0]
     return input
+
+
+def _profile_dataset(
+    input: Any, forced: str | None = None, *, ramps_only: bool = False
+) -> tuple[profiles.Profile, dict[str, Any]] | None:
+    """The profile of a dataset (a path, a model, or parameters) and the
+    CRDS parameters to select its references with.
+
+    A file's profile is `forced`, else detected from its extensions and
+    header; a file or irisdq model that is not a raw ramp of any profile
+    takes the profile its header matches best, or, with `ramps_only`, gives
+    None. Another stpipe model brings its own ``get_crds_parameters`` and
+    ``crds_observatory``.
+    """
+    input = _first(input)
+    if isinstance(input, str | os.PathLike):
+        path = Path(input)
+        keywords = _datamodels.read_keywords(path)
+        if forced:
+            profile = profiles.get_profile(forced)
+        else:
+            shapes = extension_shapes(_datamodels.read_hdu_layout(path))
+            try:
+                profile = profiles.detect_profile(keywords, shapes, str(path))
+            except profiles.ProfileError:
+                if ramps_only:
+                    return None
+                profile = profiles.header_profile(keywords)
+    elif isinstance(input, _datamodels.DataModel):
+        path = input.path
+        keywords = input.get_fits_keywords()
+        if isinstance(input, _datamodels.LigerRampModel):
+            profile = profiles.get_profile("liger")
+        elif forced:
+            profile = profiles.get_profile(forced)
+        elif isinstance(input, _datamodels.RampModel):
+            profile = profiles.detect_profile(keywords, {"SCI": None})
+        elif ramps_only:
+            return None
+        else:
+            profile = profiles.header_profile(keywords)
+    elif ramps_only:
+        return None
+    elif hasattr(input, "get_crds_parameters"):
+        observatory = str(getattr(input, "crds_observatory", "") or "").lower()
+        profile = next(
+            (p for p in profiles.PROFILES.values() if p.observatory == observatory),
+            profiles.PROFILES["tmt"],
+        )
+        return profile, crds.dataset_parameters(dict(input.get_crds_parameters()))
+    else:
+        # Keywords or CRDS parameters (anything else is refused here).
+        parameters = crds.dataset_parameters(input)
+        return profiles.header_profile(input), parameters
+    # The header's values first; the ASDF tree's where it is silent.
+    dataset = read_meta_parameters(path) if path is not None else {}
+    dataset.update(profile.crds_parameters(keywords))
+    return profile, dataset
 
 
 class LocalCRDSMixin:
@@ -406,11 +455,13 @@ class LocalCRDSMixin:
                 ...
 
     References come from :mod:`irisdq.crds` (``$CRDS_PATH``, default
-    ``~/crds_cache``; context :attr:`crds_context`, else ``$CRDS_CONTEXT``,
-    else the cache's operational or newest ``tmt`` pmap): any observatory
-    whose mappings are in the cache (``tmt``, ``ligeriri``...), with no
-    server and no stock CRDS client. What stpipe would ask CRDS for goes
-    there instead:
+    ``~/crds_cache``), with no server and no stock CRDS client, selected
+    the way the dataset's profile says (:mod:`irisdq.profiles`: a Liger/IRIS
+    ramp by INSTERA, ``META.DATE`` from EXPDTST..., in the ``ligeriri``
+    context; a JWST file in the ``jwst`` one): context :attr:`crds_context`,
+    else ``$CRDS_CONTEXT``, else the cache's operational or newest pmap of
+    that observatory. ``dq`` and ``mask`` are one reference type under two
+    names. What stpipe would ask CRDS for goes there instead:
 
     - :meth:`get_reference_file`: ``override_<reftype>`` if set, else the
       best reference; records ``crds://<file>`` (or the override) for
@@ -438,8 +489,8 @@ class LocalCRDSMixin:
     crds_context: ClassVar[str | None] = None
 
     @classmethod
-    def _crds_context(cls) -> crds.Context:
-        return crds.get_context(cls.crds_context)
+    def _crds_context(cls, observatory: str | None = None) -> crds.Context:
+        return crds.get_context(cls.crds_context, observatory)
 
     def get_reference_file(self, input_file: Any, reference_file_type: str) -> Any:
         """Return the reference file of ``reference_file_type`` for a dataset.
@@ -472,20 +523,23 @@ class LocalCRDSMixin:
             self._reference_files_used.append((reference_file_type, str(recorded)))
             return override
         # Read a file's header once for both the choice and the path.
-        parameters = crds.dataset_parameters(_dataset(input_file))
-        context = self._crds_context()
-        selection = context.select(parameters, reference_file_type)
+        profile, parameters = _profile_dataset(input_file)
+        context = self._crds_context(profile.observatory)
+        instrument = parameters.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+        reftype = profile.reftype_for(context.reftypes(instrument), reference_file_type)
+        selection = context.select(parameters, reftype)
         if selection.not_applicable:
             self._reference_files_used.append((reference_file_type, NOT_APPLICABLE))
             return NOT_APPLICABLE
-        path = context.bestref(parameters, reference_file_type)
+        path = context.bestref(parameters, reftype)
         self._reference_files_used.append((reference_file_type, selection.uri))
         return path
 
     @classmethod
     def _get_crds_parameters(cls, dataset: Any) -> tuple[dict[str, Any], str]:
-        parameters = crds.dataset_parameters(_dataset(dataset))
-        return parameters, cls._crds_context().pmap.observatory.lower()
+        profile, parameters = _profile_dataset(dataset)
+        observatory = cls._crds_context(profile.observatory).pmap.observatory
+        return parameters, observatory.lower()
 
     @classmethod
     def get_config_from_reference(
@@ -551,9 +605,12 @@ class LocalCRDSMixin:
         selected = [reftype for reftype in reftypes if reftype not in overrides]
         if not selected:
             return
-        dataset = crds.dataset_parameters(_dataset(input_file))
-        context = self._crds_context()
-        for reftype in selected:
+        profile, dataset = _profile_dataset(input_file)
+        context = self._crds_context(profile.observatory)
+        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
+        known = context.reftypes(instrument)
+        for wanted in selected:
+            reftype = profile.reftype_for(known, wanted)
             found = context.bestref(dataset, reftype)
             log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
 
@@ -756,7 +813,7 @@ class DQInitStep(LocalCRDSMixin, Step):
                     "Override for %s reference file is %r", reftype.upper(), override
                 )
                 return
-        found = self._profile_dataset(input_file)
+        found = _profile_dataset(input_file, self.profile, ramps_only=True)
         if found is None:
             return  # not a ramp: the step itself says so
         profile, dataset = found
@@ -765,29 +822,3 @@ class DQInitStep(LocalCRDSMixin, Step):
         reftype = profile.reftype_for(context.reftypes(instrument))
         found = context.bestref(dataset, reftype)
         log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
-
-    def _profile_dataset(
-        self, input_file: Any
-    ) -> tuple[profiles.Profile, dict[str, Any]] | None:
-        """The profile of a ramp (file or model) and its CRDS parameters;
-        None for anything else."""
-        if isinstance(input_file, str | os.PathLike):
-            path = Path(input_file)
-            keywords = _datamodels.read_keywords(path)
-            if self.profile:
-                profile = profiles.get_profile(self.profile)
-            else:
-                shapes = extension_shapes(_datamodels.read_hdu_layout(path))
-                profile = profiles.detect_profile(keywords, shapes, str(path))
-        elif isinstance(input_file, _datamodels.DataModel):
-            path = input_file.path
-            keywords = input_file.get_fits_keywords()
-            liger = isinstance(input_file, _datamodels.LigerRampModel)
-            profile = profiles.get_profile(
-                "liger" if liger else (self.profile or "tmt")
-            )
-        else:
-            return None
-        dataset = read_meta_parameters(path) if path is not None else {}
-        dataset.update(profile.crds_parameters(keywords))
-        return profile, dataset
