@@ -276,3 +276,28 @@ def test_a_few_aliases_are_read():
     assert tree["meta"]["instrument"]["name"] == "Liger"
     assert len(tree["meta"]["top"]) == 9
     assert tree["meta"]["top"][8][8] == ["x"] * 9
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"), [(b"[", b"]"), (b"{a: ", b"}")], ids=["lists", "dicts"]
+)
+def test_deep_nesting_is_not_read(opening, closing):
+    # 100000 levels crashed the interpreter inside asdf (lists) or took
+    # minutes (mappings); refused at the 201st level.
+    depth = 100_000
+    data = (
+        b"#ASDF 1.0.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+        b"--- !core/asdf-1.1.0\nmeta: {a: " + opening * depth
+        + b"1" * (opening != b"[") + closing * depth + b"}\n...\n"
+    )  # fmt: skip
+    with pytest.warns(DataModelWarning, match="its YAML nests more than 200 levels"):
+        assert read_tree(data, "deep.fits") is None
+
+
+def test_a_tree_150_levels_deep_is_read():
+    data = (
+        b"#ASDF 1.0.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+        b"--- !core/asdf-1.1.0\nmeta: {a: " + b"[" * 150 + b"]" * 150 + b"}\n...\n"
+    )
+    tree = read_tree(data)
+    assert isinstance(tree["meta"]["a"], list)

@@ -271,6 +271,16 @@ def _alias_bomb(levels: int = 9) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _deep(opening: bytes, closing: bytes, depth: int = 100_000) -> bytes:
+    """An ASDF file whose tree nests ``depth`` flow collections."""
+    return (
+        b"#ASDF 1.0.0\n#ASDF_STANDARD 1.5.0\n%YAML 1.1\n"
+        b"%TAG ! tag:stsci.edu:asdf/\n--- !core/asdf-1.1.0\n"
+        + b"meta: {a: " + opening * depth + b"1" * (opening == b"{a: ")
+        + closing * depth + b"}\n...\n"
+    )  # fmt: skip
+
+
 ASDF_ATTACKS = {
     "empty": lambda: fits.BinTableHDU.from_columns(
         [fits.Column("ASDF_METADATA", "1B", array=np.zeros((0, 1), np.uint8))],
@@ -281,6 +291,9 @@ ASDF_ATTACKS = {
     "an image": lambda: fits.ImageHDU(np.zeros(10, np.uint8), name="ASDF"),
     "no data": lambda: fits.BinTableHDU(name="ASDF"),
     "an alias bomb": lambda: _asdf_column(_alias_bomb()),
+    # 200 kB: once a crash of the interpreter (lists) or minutes (mappings).
+    "deep lists": lambda: _asdf_column(_deep(b"[", b"]")),
+    "deep mappings": lambda: _asdf_column(_deep(b"{a: ", b"}")),
 }
 
 
@@ -295,6 +308,10 @@ ASDF_ATTACKS = {
         ("an alias bomb", "copy"),
         ("an alias bomb", "in place"),
         ("an alias bomb", "cache"),
+        ("deep lists", "copy"),
+        ("deep lists", "in place"),
+        ("deep mappings", "cache"),
+        ("deep mappings", "in place"),
     ],
 )
 def test_a_damaged_asdf_extension_is_replaced(server, tmp_path, cache, attack, mode):

@@ -223,11 +223,16 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
 # walking every node, an aliased one once per alias: nine lines of nested
 # aliases make a billion nodes, hours of walking for a tree of 400 bytes.
 _MAX_ALIASED_NODES = 100_000
+# How deep a tree may nest. asdf reads a tree recursively: a few hundred
+# levels exhaust Python's recursion limit, and the 100000 levels of
+# 200 kB of brackets crashed the interpreter or took minutes to parse.
+_MAX_NESTING = 200
 
 
 def _check_aliases(data: bytes) -> None:
     """Raise ValueError if the YAML of an ASDF file's bytes, its aliases
-    expanded, has more than :data:`_MAX_ALIASED_NODES` nodes beyond its own.
+    expanded, has more than :data:`_MAX_ALIASED_NODES` nodes beyond its own,
+    or nests deeper than :data:`_MAX_NESTING` levels.
 
     Reads the parser's events only (nothing is built), in one pass: the
     size of each anchored node is kept for the aliases that follow it.
@@ -246,6 +251,10 @@ def _check_aliases(data: bytes) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 open_nodes.append((event.anchor, total))
                 total += 1
+                if len(open_nodes) > _MAX_NESTING:
+                    raise ValueError(
+                        f"its YAML nests more than {_MAX_NESTING} levels deep"
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 anchor, before = open_nodes.pop()
                 if anchor is not None:
