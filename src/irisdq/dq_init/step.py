@@ -387,7 +387,7 @@ def _explain_no_date(
     if profile.keyword_of(profile.date_parameter) is None:
         for name in profile.date_fields("2000-01-01", "00:00:00"):
             value = keywords.get(name)
-            # A card without a value reads as astropy's Undefined.
+            # A card without a value reads as neither text nor a number.
             if isinstance(value, str | int | float) and str(value).strip():
                 given.append(f"{name} = {value!r}")
     unusable = f" ({' and '.join(given)}: not a date)" if given else ""
