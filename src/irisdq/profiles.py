@@ -32,6 +32,7 @@ Examples
 """
 
 import datetime
+import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -428,12 +429,15 @@ def date_from_julian(value: Any) -> str | None:
     --------
     >>> date_from_julian(2460748.89583333)
     '2025-03-14 09:30:00'
-    >>> date_from_julian("soon") is None
-    True
+    >>> date_from_julian("soon") is None, date_from_julian("nan") is None
+    (True, True)
     """
     try:
         days = float(value)
     except (TypeError, ValueError):
+        return None
+    if not math.isfinite(days):
+        # 'nan' and 'inf' are numbers to float(), not to timedelta().
         return None
     try:
         moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(

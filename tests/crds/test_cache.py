@@ -2,8 +2,15 @@
 
 import pytest
 
+from builders import call_on_fifo
 from irisdq.crds import cache_root, default_context, get_context
-from irisdq.crds.cache import find_mapping, locate_reference, shipped_mapping_folder
+from irisdq.crds.cache import (
+    find_mapping,
+    locate_reference,
+    read_server_config,
+    resolve_observatory,
+    shipped_mapping_folder,
+)
 from irisdq.errors import MappingError, ReferenceFileError
 
 
@@ -273,3 +280,43 @@ def test_a_reference_swapped_for_an_outside_link_is_refused(
     monkeypatch.delenv("IRISDQ_CRDS_LINK_ROOTS")
     with pytest.raises(ReferenceFileError, match="is a link to"):
         context.bestref(MASK_DATASET, "mask")
+
+
+class TestHostileServerConfig:
+    """read_server_config reads at most 1 MiB of a regular file, and a
+    deeply nested text is a MappingError, not a RecursionError."""
+
+    def test_a_fifo_is_refused_without_blocking(self, tmp_path):
+        raised = call_on_fifo(read_server_config, tmp_path / "server_config")
+        assert isinstance(raised, MappingError)
+        assert "server_config: not a regular file; replace or remove it" in str(raised)
+
+    def test_a_huge_file_is_not_read(self, tmp_path):
+        config = tmp_path / "server_config"
+        with config.open("wb") as stream:
+            stream.truncate(3 * 2**30)  # sparse
+        with pytest.raises(MappingError, match="larger than 1 MiB, not a server_c"):
+            read_server_config(config)
+
+    @pytest.mark.parametrize(
+        "text", ["[" * 100_000, "{" * 100_000], ids=["list", "dict"]
+    )
+    def test_deep_nesting(self, tmp_path, text):
+        config = tmp_path / "server_config"
+        config.write_text(text)
+        with pytest.raises(MappingError, match="not a Python-literal or JSON dict"):
+            read_server_config(config)
+
+
+@pytest.mark.parametrize("value", ["../x", "a/b", "..", "x" * 41, "tmt-1"])
+def test_an_unsafe_crds_observatory_names_the_variable(monkeypatch, value):
+    monkeypatch.setenv("CRDS_OBSERVATORY", value)
+    with pytest.raises(MappingError, match=r"^CRDS_OBSERVATORY=.* is not an obs"):
+        resolve_observatory("ligeriri")
+
+
+@pytest.mark.parametrize("value", ["ligeriri", "JWST", "None", " tmt "])
+def test_a_crds_observatory_is_used(monkeypatch, value):
+    monkeypatch.setenv("CRDS_OBSERVATORY", value)
+    expected = "tmt" if value == "None" else value.strip().lower()
+    assert resolve_observatory("tmt") == expected

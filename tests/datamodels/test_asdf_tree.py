@@ -250,3 +250,54 @@ def test_writing_a_tree_loads_no_other_packages_asdf_plugins():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+def _aliased_tree(levels: int) -> bytes:
+    """An ASDF file whose tree nests ``levels`` lists of nine aliases of
+    the list before: 9**levels nodes once expanded."""
+    lines = ["#ASDF 1.0.0", "#ASDF_STANDARD 1.5.0", "%YAML 1.1",
+             "%TAG ! tag:stsci.edu:asdf/", "--- !core/asdf-1.1.0",
+             "l0: &l0 [x, x, x, x, x, x, x, x, x]"]  # fmt: skip
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * 9)}]")
+    lines += [f"meta: {{instrument: {{name: Liger}}, top: *l{levels - 1}}}", "..."]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_alias_bomb_is_not_expanded():
+    # asdf walks each alias anew to validate the tree: 400 bytes, 9**9
+    # nodes, hours; refused before asdf reads it.
+    with pytest.warns(DataModelWarning, match="its YAML aliases expand the tree by"):
+        assert read_tree(_aliased_tree(9), "bomb.fits") is None
+
+
+def test_a_few_aliases_are_read():
+    tree = read_tree(_aliased_tree(3))
+    assert tree["meta"]["instrument"]["name"] == "Liger"
+    assert len(tree["meta"]["top"]) == 9
+    assert tree["meta"]["top"][8][8] == ["x"] * 9
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing"), [(b"[", b"]"), (b"{a: ", b"}")], ids=["lists", "dicts"]
+)
+def test_deep_nesting_is_not_read(opening, closing):
+    # 100000 levels crashed the interpreter inside asdf (lists) or took
+    # minutes (mappings); refused at the 201st level.
+    depth = 100_000
+    data = (
+        b"#ASDF 1.0.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+        b"--- !core/asdf-1.1.0\nmeta: {a: " + opening * depth
+        + b"1" * (opening != b"[") + closing * depth + b"}\n...\n"
+    )  # fmt: skip
+    with pytest.warns(DataModelWarning, match="its YAML nests more than 200 levels"):
+        assert read_tree(data, "deep.fits") is None
+
+
+def test_a_tree_150_levels_deep_is_read():
+    data = (
+        b"#ASDF 1.0.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+        b"--- !core/asdf-1.1.0\nmeta: {a: " + b"[" * 150 + b"]" * 150 + b"}\n...\n"
+    )
+    tree = read_tree(data)
+    assert isinstance(tree["meta"]["a"], list)

@@ -251,6 +251,14 @@ def resolve_observatory(
     # Importing the stock crds package sets it to the text 'None'.
     if forced.lower() == "none":
         forced = ""
+    if forced and not _OBSERVATORY_NAME.fullmatch(forced):
+        # It names a folder of the cache: a path or '..' would leave it.
+        shown = forced if len(forced) <= 40 else f"{forced[:40]}..."
+        raise MappingError(
+            f"{OBSERVATORY_VARIABLE}={shown!r} is not an observatory name "
+            "(letters, digits and '_', at most 40); set it to one, such as "
+            "tmt, jwst or ligeriri, or unset it"
+        )
     name = forced or wanted or (_only_observatory(root) if root else None)
     return check_name((name or OBSERVATORY).lower(), "observatory")
 
@@ -267,6 +275,9 @@ def _only_observatory(root: CacheRoot) -> str | None:
     except OSError:
         return None
     return found.pop() if len(found) == 1 else None
+
+
+_OBSERVATORY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 def _numbered_pmaps(names, observatory: str) -> list[tuple[int, str]]:
@@ -345,6 +356,9 @@ def default_context(root: CacheRoot, observatory: str | None = None) -> tuple[st
     )
 
 
+_MAX_SERVER_CONFIG = 2**20
+
+
 def read_server_config(config: Path) -> dict:
     """The settings of a CRDS ``server_config`` file.
 
@@ -354,15 +368,30 @@ def read_server_config(config: Path) -> dict:
     Raises
     ------
     MappingError
-        If the text is neither, or does not hold a dict.
+        If the file is not a regular file of at most 1 MiB, or its text is
+        neither, or does not hold a dict.
     """
-    text = config.read_text(encoding="utf-8", errors="replace")
+    import stat
+
+    # Non-blocking: a FIFO put there would wait for a writer forever.
+    descriptor = os.open(config, os.O_RDONLY | os.O_NONBLOCK)
+    with open(descriptor, "rb", closefd=True) as stream:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise MappingError(f"{config}: not a regular file; replace or remove it")
+        # A server_config is a few hundred bytes: more is not one.
+        data = stream.read(_MAX_SERVER_CONFIG + 1)
+    if len(data) > _MAX_SERVER_CONFIG:
+        raise MappingError(
+            f"{config}: larger than {_MAX_SERVER_CONFIG // 2**20} MiB, not a "
+            "server_config; fix or remove it"
+        )
+    text = data.decode("utf-8", errors="replace")
     try:
         settings = parse_literal(text, str(config))
     except MappingError:
         try:
             settings = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MappingError(
                 f"{config}: not a Python-literal or JSON dict; fix or remove it"
             ) from None

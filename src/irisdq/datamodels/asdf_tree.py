@@ -189,6 +189,7 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
         when the bytes are not an ASDF file asdf can read.
     """
     try:
+        _check_aliases(data)
         with _core_asdf() as asdf, warnings.catch_warnings():
             # Missing extensions and unknown tags are expected: irisdq needs
             # neither gwcs nor jwst's schemas to carry the tree over.
@@ -216,6 +217,63 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
         )
         return None
     return tree
+
+
+# How many nodes YAML aliases may add to a tree. asdf validates a tree by
+# walking every node, an aliased one once per alias: nine lines of nested
+# aliases make a billion nodes, hours of walking for a tree of 400 bytes.
+_MAX_ALIASED_NODES = 100_000
+# How deep a tree may nest. asdf reads a tree recursively: a few hundred
+# levels exhaust Python's recursion limit, and the 100000 levels of
+# 200 kB of brackets crashed the interpreter or took minutes to parse.
+_MAX_NESTING = 200
+
+
+def _check_aliases(data: bytes) -> None:
+    """Raise ValueError if the YAML of an ASDF file's bytes, its aliases
+    expanded, has more than :data:`_MAX_ALIASED_NODES` nodes beyond its own,
+    or nests deeper than :data:`_MAX_NESTING` levels.
+
+    Reads the parser's events only (nothing is built), in one pass: the
+    size of each anchored node is kept for the aliases that follow it.
+    """
+    import yaml
+
+    # The tree ends at the YAML end marker or the first binary block.
+    ends = [n for n in (data.find(b"\n..."), data.find(b"\xd3BLK")) if n >= 0]
+    stop = min(ends, default=len(data))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    sizes: dict[str, int] = {}
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, nodes before it)
+    total = added = 0
+    try:
+        for event in yaml.parse(io.BytesIO(data[:stop]), Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                open_nodes.append((event.anchor, total))
+                total += 1
+                if len(open_nodes) > _MAX_NESTING:
+                    raise ValueError(
+                        f"its YAML nests more than {_MAX_NESTING} levels deep"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                anchor, before = open_nodes.pop()
+                if anchor is not None:
+                    sizes[anchor] = total - before
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+                total += 1
+            elif isinstance(event, yaml.AliasEvent):
+                nodes = sizes.get(event.anchor, 1)
+                total += nodes
+                added += nodes - 1
+                if added > _MAX_ALIASED_NODES:
+                    raise ValueError(
+                        "its YAML aliases expand the tree by more than "
+                        f"{_MAX_ALIASED_NODES} nodes"
+                    )
+    except yaml.YAMLError:
+        return  # not YAML: asdf says so in its own words
 
 
 def _load_arrays(node: Any) -> None:

@@ -200,7 +200,7 @@ class DQInitStep(Step):
             try:
                 chosen = context.bestref(dataset, reftype)
             except NoMatchError as exc:
-                _explain_no_date(dataset, label, exc, profile)
+                _explain_no_date(dataset, label, exc, profile, keywords)
                 raise
             if chosen == NOT_APPLICABLE:
                 return MaskChoice.not_applicable(context.name)
@@ -373,13 +373,26 @@ def _dropped_text(plan: DQInitPlan, profile) -> str:
     )
 
 
-def _explain_no_date(dataset: dict, label: str, exc: NoMatchError, profile) -> None:
+def _explain_no_date(
+    dataset: dict, label: str, exc: NoMatchError, profile, keywords
+) -> None:
     """Raise a NoMatchError naming the FITS keywords to add when the mask
-    could not be chosen because the ramp has no observation date."""
+    could not be chosen because the ramp has no observation date, and the
+    values it has that are not one."""
     if str(dataset.get(profile.date_parameter, "")).strip() not in _NO_DATE:
         return
+    # A date derived from keywords (Liger's EXPDTST, EXPJDST) is missing
+    # when none of them reads as one: name those the file has.
+    given = []
+    if profile.keyword_of(profile.date_parameter) is None:
+        for name in profile.date_fields("2000-01-01", "00:00:00"):
+            value = keywords.get(name)
+            # A card without a value reads as neither text nor a number.
+            if isinstance(value, str | int | float) and str(value).strip():
+                given.append(f"{name} = {value!r}")
+    unusable = f" ({' and '.join(given)}: not a date)" if given else ""
     raise NoMatchError(
-        f"{label}: no observation date: CRDS chooses the mask by date; add "
+        f"{label}: no observation date{unusable}: CRDS chooses the mask by date; add "
         f"{profile.date_keywords} to the primary header, or give the mask "
         "with override_mask (--override-mask)"
     ) from exc
