@@ -1,6 +1,7 @@
 """update_ramp_dq with a ramp layout: the Liger single-DQ layout, a split
 layout with other names and axes, and the TMT layout given explicitly."""
 
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -284,11 +285,15 @@ def test_the_tmt_layout_given_explicitly_writes_what_the_default_writes(
 ):
     flags = np.zeros((16, 16), np.uint32)
     flags[3, 7] = 1025
+    # One input for both: astropy dates the CHECKSUM comments of what it
+    # writes, so two inputs written a second apart differ.
+    original = write_full_frame_ramp(tmp_path / "original.fits")
     results = []
     for layout in (None, PROFILES["tmt"].ramp):
         folder = tmp_path / str(layout is None)
         folder.mkdir()
-        raw = write_full_frame_ramp(folder / "raw.fits")
+        raw = folder / "raw.fits"
+        shutil.copyfile(original, raw)
         out = raw if in_place else folder / "out.fits"
         update_ramp_dq(
             raw, KEYWORDS, flags, (flags & 1).astype(np.uint8),
