@@ -131,3 +131,32 @@ def test_global_options_before_or_after_the_subcommand(argv):
     args = build_parser().parse_args(argv)
     assert args.verbose == ("-v" in argv or "--verbose" in argv)
     assert args.debug == ("--debug" in argv)
+
+
+def test_an_interrupt_python_cannot_raise_is_sent_again(capsys):
+    """A KeyboardInterrupt raised inside a finalizer (SIGTERM or Ctrl-C
+    landing in the import system's lock callback) is not swallowed with an
+    "Exception ignored" traceback: it stops the run."""
+    import signal
+    import time
+
+    from irisdq.cli.main import interrupts_kept
+
+    class Finalized:
+        def __del__(self):
+            raise KeyboardInterrupt
+
+    reached = []
+
+    def run():
+        with interrupts_kept():
+            Finalized()  # collected at once: its __del__ raises
+            time.sleep(2)
+            reached.append("end")
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    assert reached == []
+    assert "Exception ignored" not in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL

@@ -86,7 +86,8 @@ def _add_global_options_everywhere(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     try:
-        code = _main(argv)
+        with interrupts_kept():
+            code = _main(argv)
         # Written out here, where a closed pipe can still be caught.
         sys.stdout.flush()
         return code
@@ -99,6 +100,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl-C at any moment, even while the parser is being built.
         print("irisdq: interrupted", file=sys.stderr)
         return 130
+
+
+class interrupts_kept:
+    """Let no Ctrl-C or SIGTERM be swallowed where Python cannot raise.
+
+    A KeyboardInterrupt raised while Python runs a finalizer or a weakref
+    callback (the import system's locks have one) cannot propagate: Python
+    prints it as "Exception ignored in ..." with a traceback, and the run
+    goes on as if never interrupted. Here such an interrupt is raised again
+    a millisecond later (a one-shot SIGALRM), once Python is back in
+    ordinary code, where the program stops cleanly.
+    """
+
+    def __enter__(self):
+        self.previous = sys.unraisablehook
+        sys.unraisablehook = self._hook
+        return self
+
+    def _hook(self, unraisable) -> None:
+        import signal
+        import threading
+
+        if (
+            issubclass(unraisable.exc_type, KeyboardInterrupt)
+            and threading.current_thread() is threading.main_thread()
+        ):
+            # Anything that raises here would be swallowed too: the alarm
+            # raises once the hook has returned.
+            self.previous_alarm = signal.signal(signal.SIGALRM, self._alarm)
+            signal.setitimer(signal.ITIMER_REAL, 0.001)
+            return
+        self.previous(unraisable)
+
+    def _alarm(self, signum, frame):
+        import signal
+
+        signal.signal(signal.SIGALRM, self.previous_alarm)
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info):
+        sys.unraisablehook = self.previous
+        return False
 
 
 def _main(argv: Sequence[str] | None) -> int:
