@@ -43,6 +43,7 @@ from irisdq.errors import FlagError, FlagValueError
 __all__ = [
     "DQDefRow",
     "FlagRow",
+    "bit_values",
     "count_flags",
     "decode_flags",
     "dq_def_mapping",
@@ -486,6 +487,17 @@ def dq_def_mapping(
         if value:
             mapping[value] = mapping.get(value, 0) | int(flag_map[name.upper()])
     return mapping, unknown
+
+
+def bit_values(value: int) -> str:
+    """The single-bit values set in `value`, lowest first, for messages.
+
+    Examples
+    --------
+    >>> bit_values(64 | 2048 | 2**31)
+    '64, 2048, 2147483648'
+    """
+    return ", ".join(str(1 << bit) for bit in range(32) if value >> bit & 1)
 
 
 def is_identity(mapping: dict[int, int]) -> bool:

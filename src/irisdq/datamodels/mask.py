@@ -52,6 +52,7 @@ from irisdq.datamodels.model import (
 )
 from irisdq.dqflags import (
     DQDefRow,
+    bit_values,
     dq_def_mapping,
     dq_def_values,
     flag_values,
@@ -485,7 +486,7 @@ class TMTMaskModel(DataModel):
         unnamed = present & ~self._named_bits
         if unnamed:
             warnings.warn(
-                f"{self.path}: DQ uses bit value(s) {_bit_values(unnamed)} that "
+                f"{self.path}: DQ uses bit value(s) {bit_values(unnamed)} that "
                 "DQ_DEF does not name; they are dropped",
                 DataModelWarning,
                 stacklevel=4,
@@ -620,7 +621,3 @@ def _checksum_problems(stream: BinaryIO, hdu: HDULayout, source: str) -> list[st
     return checksum_problems(
         stream, hdu, data_sum(stream, hdu, source=source), source=source
     )
-
-
-def _bit_values(value: int) -> str:
-    return ", ".join(str(1 << bit) for bit in range(32) if value >> bit & 1)

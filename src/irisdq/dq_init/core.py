@@ -29,7 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from irisdq.bitmask import count_bit_flags
-from irisdq.dqflags import DQDefRow, dq_def_mapping, is_identity, pixel, remap_flags
+from irisdq.dqflags import (
+    DQDefRow,
+    bit_values,
+    dq_def_mapping,
+    is_identity,
+    pixel,
+    remap_flags,
+)
 from irisdq.errors import DataModelError, SubarrayError
 
 __all__ = [
@@ -174,9 +181,8 @@ def remap_dq_def(
     unnamed = int(np.bitwise_or.reduce(mask, axis=None)) & ~named
     if unnamed:
         warnings.warn(
-            f"{source}: bit value(s) "
-            f"{', '.join(str(1 << b) for b in range(32) if unnamed >> b & 1)} "
-            "are not in DQ_DEF; they are dropped",
+            f"{source}: bit value(s) {bit_values(unnamed)} are not in DQ_DEF; "
+            "they are dropped",
             stacklevel=2,
         )
     if not unknown and is_identity(mapping):

@@ -237,8 +237,9 @@ def _check_values(
         findings.append(
             Finding(
                 "dq_value",
-                f"{count} pixel(s) have bit value(s) {_bits(present)} that "
-                f"{source} does not name, e.g. {int(dq[y, x])} at (x, y) = "
+                f"{count} pixel(s) have bit value(s) "
+                f"{dqflags.bit_values(present)} that {source} does not name, "
+                f"e.g. {int(dq[y, x])} at (x, y) = "
                 f"({x}, {y}); the DQ init step drops them: add the rows or "
                 "clear the bits",
             )
@@ -246,10 +247,6 @@ def _check_values(
     if mapping is None or dqflags.is_identity(mapping):
         return dq
     return dqflags.remap_flags(dq, mapping)
-
-
-def _bits(value: int) -> str:
-    return ", ".join(str(1 << bit) for bit in range(32) if value >> bit & 1)
 
 
 def _check_do_not_use(
