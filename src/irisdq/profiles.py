@@ -313,6 +313,16 @@ class Profile:
             return wanted
         return next((name for name in self.reftypes if name in known), wanted)
 
+    def reftype_in(
+        self, context: Any, dataset: Mapping[str, Any], wanted: str | None = None
+    ) -> str:
+        """:meth:`reftype_for` against the reference types a CRDS context
+        (:class:`irisdq.crds.Context`) knows for the dataset's instrument
+        (its ``META.INSTRUMENT.NAME``, ``UNDEFINED`` when absent, as CRDS
+        says)."""
+        instrument = dataset.get("META.INSTRUMENT.NAME", "UNDEFINED")
+        return self.reftype_for(context.reftypes(instrument), wanted)
+
     def matches(
         self,
         keywords: Mapping[str, Any],

@@ -525,8 +525,7 @@ class LocalCRDSMixin:
         # Read a file's header once for both the choice and the path.
         profile, parameters = _profile_dataset(input_file)
         context = self._crds_context(profile.observatory)
-        instrument = parameters.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-        reftype = profile.reftype_for(context.reftypes(instrument), reference_file_type)
+        reftype = profile.reftype_in(context, parameters, reference_file_type)
         selection = context.select(parameters, reftype)
         if selection.not_applicable:
             self._reference_files_used.append((reference_file_type, NOT_APPLICABLE))
@@ -607,10 +606,8 @@ class LocalCRDSMixin:
             return
         profile, dataset = _profile_dataset(input_file)
         context = self._crds_context(profile.observatory)
-        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-        known = context.reftypes(instrument)
         for wanted in selected:
-            reftype = profile.reftype_for(known, wanted)
+            reftype = profile.reftype_in(context, dataset, wanted)
             found = context.bestref(dataset, reftype)
             log.info("Prefetch for %s reference file is %r", reftype.upper(), found)
 
@@ -818,7 +815,6 @@ class DQInitStep(LocalCRDSMixin, Step):
             return  # not a ramp: the step itself says so
         profile, dataset = found
         context = crds.get_context(observatory=profile.observatory)
-        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-        reftype = profile.reftype_for(context.reftypes(instrument))
+        reftype = profile.reftype_in(context, dataset)
         found = context.bestref(dataset, reftype)
         log.info("Prefetch for %s reference file is %r", reftype.upper(), found)

@@ -159,8 +159,7 @@ def _bestref(args) -> int:
         try:
             profile, dataset = _dataset(path, args.profile)
             context = get_context(args.context, profile.observatory)
-            instrument = dataset.get("META.INSTRUMENT.NAME", "UNDEFINED")
-            reftype = profile.reftype_for(context.reftypes(instrument), args.reftype)
+            reftype = profile.reftype_in(context, dataset, args.reftype)
             if args.explain:
                 if number:
                     print()

@@ -269,8 +269,7 @@ def crds_selection(path: str, keywords) -> str:
     )
     try:
         context = crds.get_context(observatory=profile.observatory)
-        instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-        reftype = profile.reftype_for(context.reftypes(instrument))
+        reftype = profile.reftype_in(context, dataset)
         # Selected by name: the file need not be in the cache (yet).
         chosen = context.select(dataset, reftype).filename
     except IrisDQError as exc:

@@ -195,8 +195,7 @@ class DQInitStep(Step):
             # The header's values first; the ASDF tree's where it is silent.
             dataset = read_meta_parameters(source) if source else {}
             dataset.update(profile.crds_parameters(keywords))
-            instrument = dataset.get("META.INSTRUMENT.NAME", crds.UNDEFINED)
-            reftype = profile.reftype_for(context.reftypes(instrument))
+            reftype = profile.reftype_in(context, dataset)
             try:
                 chosen = context.bestref(dataset, reftype)
             except NoMatchError as exc:
