@@ -38,8 +38,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from irisdq.errors import DataModelError
 
 __all__ = [
@@ -102,6 +100,8 @@ class RampLayout:
     def dq_bits(self) -> int:
         """How many flag bits the pixel flags can keep (32, or 16 for a
         ``uint16`` DQ array)."""
+        import numpy as np  # not at the top: ``irisdq --help`` lists profiles
+
         if self.dq is None:
             return 32
         return 8 * np.dtype(self.dq_dtype).itemsize

@@ -2,8 +2,6 @@
 
 import sys
 
-from irisdq.dq_init.plan import Status
-
 EPILOG = """\
 The mask is the CRDS best reference for reftype MASK (see 'irisdq crds
 bestref FILE --reftype mask --explain') unless --override-mask is given.
@@ -143,6 +141,7 @@ def _count(text: str) -> int:
 
 def run(args) -> int:
     from irisdq.batch import require_distributed
+    from irisdq.dq_init.plan import Status
     from irisdq.errors import IrisDQError
 
     if args.workers:
@@ -275,6 +274,8 @@ class BatchDisplay:
     def update(self, result, done: int, total: int) -> None:
         import logging
 
+        from irisdq.dq_init.plan import Status
+
         self.done = done
         self.failed += result.status is Status.FAILED
         with self._above_the_bar():
@@ -309,6 +310,8 @@ class BatchDisplay:
     def totals(self, results, interrupted: bool) -> str:
         from collections import Counter
 
+        from irisdq.dq_init.plan import Status
+
         counts = Counter(result.status for result in results)
         parts = ", ".join(f"{n} {status.lower()}" for status, n in counts.items())
         seconds = self.elapsed()
@@ -322,6 +325,8 @@ class BatchDisplay:
 
 def print_table(results, stream) -> None:
     """The final table: file, status, seconds, mask used, pixels flagged."""
+    from irisdq.dq_init.plan import Status
+
     rows = [("file", "status", "seconds", "mask", "flagged")]
     for result in results:
         flagged = (
@@ -491,6 +496,7 @@ def write_report(
     import json
 
     from irisdq.datamodels.atomic import atomic_output
+    from irisdq.dq_init.plan import Status
 
     document = {
         "files": [result.to_dict() for result in results],

@@ -3,8 +3,6 @@
 import argparse
 import sys
 
-from irisdq import dqflags
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -56,6 +54,8 @@ def _add_group_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _flag_map(args):
+    from irisdq import dqflags
+
     return dqflags.group if args.group else dqflags.pixel
 
 
@@ -69,12 +69,16 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def _decode(args) -> int:
+    from irisdq import dqflags
+
     for name in dqflags.decode_flags(args.value, _flag_map(args)):
         print(name)
     return 0
 
 
 def _encode(args) -> int:
+    from irisdq import dqflags
+
     value = 0
     for spec in args.flags:
         value |= dqflags.encode_flags(spec, _flag_map(args))
@@ -83,6 +87,8 @@ def _encode(args) -> int:
 
 
 def _table(args) -> int:
+    from irisdq import dqflags
+
     print(f"{'bit':>3}  {'value':>10}  {'name':<17} {'aliases':<17} description")
     for row in dqflags.flag_table(_flag_map(args)):
         aliases = ",".join(row.aliases) or "-"
