@@ -473,3 +473,55 @@ def write_liger_ramp(
         hdus.append(asdf_extension(tree))
     fits.HDUList(hdus).writeto(path, checksum=True)
     return path
+
+
+def write_stock_server_config(
+    cache: Path, observatory: str, operational: str, mappings: list[str]
+) -> Path:
+    """``config/<observatory>/server_config`` of the cache folder `cache`,
+    written by the stock crds client's own ``cache_server_info`` (what a
+    sync writes: ``pprint.pformat`` of the server's info, with lists), with
+    the keys of a synced cache's file. Returns its path."""
+    import os
+
+    from crds.core import heavy_client
+
+    info = heavy_client.ConfigInfo(
+        {
+            "bad_files": " ".join(mappings[:1]),
+            "bad_files_list": mappings[:1],
+            "context_history": [
+                ["2025-06-01 09:14:32", operational, "Delivered by the team.\r\n"],
+                ["2015-10-01 00:00:00", mappings[0], "First context\xa0(café)."],
+            ],
+            "crds_version": {"str": "14.0.3, master, 1234abcd"},
+            "download_metadata": "eJyrVkrOz0vPTC1SslJQSsvPV6oFADKXBdM=",
+            "edit_context": operational,
+            "force_remote_mode": False,
+            "last_synced": "2025-06-02 10:00:00.123456",
+            "mapping_url": {observatory: f"https://{observatory}.invalid/mappings/"},
+            "mappings": sorted(mappings),
+            "max_bestrefs_per_rpc": 1000,
+            "max_headers_per_rpc": 1000,
+            "observatory": observatory,
+            "operational_context": operational,
+            "reference_url": {observatory: f"https://{observatory}.invalid/refs/"},
+            "server": f"https://{observatory}-crds.invalid",
+            "versions_context": operational,
+        }
+    )
+    info.status = "server"
+    info.connected = True
+    saved = os.environ.get("CRDS_PATH")
+    os.environ["CRDS_PATH"] = str(cache)
+    try:
+        heavy_client.cache_server_info(info, observatory)
+    finally:
+        if saved is None:
+            del os.environ["CRDS_PATH"]
+        else:
+            os.environ["CRDS_PATH"] = saved
+    path = cache / "config" / observatory / "server_config"
+    # The client only warns when it cannot write: the file must be there.
+    assert path.read_text().startswith("{'bad_files': ")
+    return path

@@ -2,7 +2,7 @@
 
 import pytest
 
-from builders import call_on_fifo
+from builders import call_on_fifo, write_stock_server_config
 from irisdq.crds import cache_root, default_context, get_context
 from irisdq.crds.cache import (
     find_mapping,
@@ -299,7 +299,15 @@ class TestHostileServerConfig:
             read_server_config(config)
 
     @pytest.mark.parametrize(
-        "text", ["[" * 100_000, "{" * 100_000], ids=["list", "dict"]
+        "text",
+        [
+            "[" * 100_000,
+            "{" * 100_000,
+            "{'a': " + "[" * 33 + "]" * 33 + "}",
+            "-" * 100_000 + "1",
+            "{'a': " + "9" * 5000 + "}",
+        ],
+        ids=["list", "dict", "33-deep", "signs", "huge-int"],
     )
     def test_deep_nesting(self, tmp_path, text):
         config = tmp_path / "server_config"
@@ -320,3 +328,52 @@ def test_a_crds_observatory_is_used(monkeypatch, value):
     monkeypatch.setenv("CRDS_OBSERVATORY", value)
     expected = "tmt" if value == "None" else value.strip().lower()
     assert resolve_observatory("tmt") == expected
+
+
+def test_a_server_config_written_by_the_stock_client_is_read(cache, write_mapping):
+    """What crds' own cache_server_info writes (a pformat dict with lists,
+    tuples of text with escapes) reads as ast.literal_eval reads it."""
+    import ast
+
+    write_mapping("tmt_9.pmap", _pmap("tmt_9.pmap"))
+    write_mapping("tmt_10.pmap", _pmap("tmt_10.pmap"))
+    config = write_stock_server_config(
+        cache, "tmt", "tmt_9.pmap", ["tmt_9.pmap", "tmt_10.pmap"]
+    )
+    text = config.read_text()
+    assert "'mappings': [" in text
+    assert "'context_history': [[" in text
+    assert read_server_config(config) == ast.literal_eval(text)
+    name, source = default_context(cache_root())
+    assert (name, source) == ("tmt_9.pmap", f"operational_context of {config}")
+    assert get_context().name == "tmt_9.pmap"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{'a': [__import__('os')]}",
+        "{'a': {1, 2}}",
+        "{'a': b'x'}",
+        "{'a': 1j}",
+        "{'a': [1] * 3}",
+        "{'a': f'{1}'}",
+        "{**{'a': 1}}",
+        "{('a', [1]): 2}",
+    ],
+)
+def test_a_server_config_holds_plain_literals_only(tmp_path, text):
+    config = tmp_path / "server_config"
+    config.write_text(text)
+    with pytest.raises(MappingError, match="not a Python-literal or JSON dict"):
+        read_server_config(config)
+
+
+def test_a_server_config_keeps_tuples_signs_and_none(tmp_path):
+    config = tmp_path / "server_config"
+    config.write_text("{'a': (1, -2.5, +3), 'b': None, 'c': [True, {'d': []}]}\n")
+    assert read_server_config(config) == {
+        "a": (1, -2.5, 3),
+        "b": None,
+        "c": [True, {"d": []}],
+    }

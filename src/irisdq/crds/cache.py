@@ -17,21 +17,25 @@ to a shared read-only store names that store's folders in
 ``IRISDQ_CRDS_LINK_ROOTS`` (separated by ``:``, as in ``PATH``).
 """
 
+import ast
 import functools
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from irisdq.crds.mapping import check_name
-from irisdq.crds.parser import parse_literal
+from irisdq.crds.parser import MAX_NESTING
 from irisdq.errors import MappingError, ReferenceFileError
 
 __all__ = [
     "LINK_ROOTS_VARIABLE",
     "OBSERVATORY_VARIABLE",
     "CacheRoot",
+    "cache_observatories",
     "cache_root",
     "check_real_path",
     "default_context",
@@ -265,16 +269,31 @@ def resolve_observatory(
 
 def _only_observatory(root: CacheRoot) -> str | None:
     """The observatory of a cache that holds pmaps of one only."""
+    found = cache_observatories(root)
+    return found[0] if len(found) == 1 else None
+
+
+def cache_observatories(root: CacheRoot) -> list[str]:
+    """The observatories whose contexts (pmaps) the cache holds, sorted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "mappings" / "jwst").mkdir(parents=True)
+    >>> _ = (folder / "mappings" / "jwst" / "jwst_1322.pmap").write_text("")
+    >>> cache_observatories(CacheRoot(folder, "CRDS_PATH"))
+    ['jwst']
+    """
     folder = root.path / "mappings"
     try:
-        found = {
+        return sorted(
             entry.name
             for entry in os.scandir(folder)
             if entry.is_dir() and any(Path(entry.path).glob(f"{entry.name}_*.pmap"))
-        }
+        )
     except OSError:
-        return None
-    return found.pop() if len(found) == 1 else None
+        return []
 
 
 _OBSERVATORY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
@@ -362,14 +381,27 @@ _MAX_SERVER_CONFIG = 2**20
 def read_server_config(config: Path) -> dict:
     """The settings of a CRDS ``server_config`` file.
 
-    A Python-literal dict, parsed (never executed), or JSON, as CRDS servers
-    write either.
+    The stock CRDS client writes the file as ``pprint.pformat`` of a dict
+    holding lists (``bad_files_list``, ``mappings``, ``context_history``)
+    and reads it back with :func:`ast.literal_eval`. Here it is parsed the
+    same way and never executed: strings, numbers, True/False/None, lists,
+    tuples and dicts only, nested at most :data:`~irisdq.crds.parser.MAX_NESTING`
+    deep. JSON, which CRDS servers also serve, is read too.
 
     Raises
     ------
     MappingError
         If the file is not a regular file of at most 1 MiB, or its text is
         neither, or does not hold a dict.
+
+    Examples
+    --------
+    >>> import pprint, tempfile
+    >>> config = Path(tempfile.mkdtemp()) / "server_config"
+    >>> _ = config.write_text(pprint.pformat(
+    ...     {"operational_context": "jwst_1322.pmap", "mappings": ["jwst_1322.pmap"]}))
+    >>> read_server_config(config)["operational_context"]
+    'jwst_1322.pmap'
     """
     import stat
 
@@ -378,7 +410,7 @@ def read_server_config(config: Path) -> dict:
     with open(descriptor, "rb", closefd=True) as stream:
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise MappingError(f"{config}: not a regular file; replace or remove it")
-        # A server_config is a few hundred bytes: more is not one.
+        # A synced server_config is a few hundred KiB: more is not one.
         data = stream.read(_MAX_SERVER_CONFIG + 1)
     if len(data) > _MAX_SERVER_CONFIG:
         raise MappingError(
@@ -387,8 +419,8 @@ def read_server_config(config: Path) -> dict:
         )
     text = data.decode("utf-8", errors="replace")
     try:
-        settings = parse_literal(text, str(config))
-    except MappingError:
+        settings = _config_literal(text)
+    except ValueError:
         try:
             settings = json.loads(text)
         except (ValueError, RecursionError):
@@ -398,6 +430,55 @@ def read_server_config(config: Path) -> dict:
     if not isinstance(settings, dict):
         raise MappingError(f"{config}: must hold a dict with 'operational_context'")
     return settings
+
+
+def _config_literal(text: str) -> Any:
+    """The literal `text` holds, as ``ast.literal_eval`` reads a server_config.
+
+    Raises ValueError for anything else, for nesting deeper than
+    MAX_NESTING, and for what the parser itself refuses (too many brackets,
+    an integer of more than 4300 digits).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an invalid escape is the file's
+            tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise ValueError(str(exc)) from None
+    return _config_value(tree.body, 0)
+
+
+def _config_value(node: ast.AST, depth: int) -> Any:
+    if depth > MAX_NESTING:
+        raise ValueError(f"nested more than {MAX_NESTING} deep")
+    if isinstance(node, ast.Constant) and (
+        node.value is None or type(node.value) in (str, int, float, bool)
+    ):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
+        value = node.operand.value
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.List | ast.Tuple):
+        items = [_config_value(item, depth + 1) for item in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        result = {}
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            if key_node is None:
+                raise ValueError("'**' in a dict")
+            key = _config_value(key_node, depth + 1)
+            try:
+                hash(key)
+            except TypeError:
+                raise ValueError("a list or dict in a key") from None
+            result[key] = _config_value(value_node, depth + 1)
+        return result
+    raise ValueError(f"a {type(node).__name__} is not a literal")
 
 
 def _operational_context(config: Path) -> str | None:
