@@ -281,3 +281,31 @@ def test_cache_without_mappings_uses_the_shipped_context(cache):
     result = check_cache()
     assert result.source == "shipped with irisdq"
     assert result.findings == []
+
+
+def test_without_a_context_the_caches_own_observatory_is_checked(tmp_path, monkeypatch):
+    """A cache holding only jwst contexts is checked as a jwst cache, not
+    against the context shipped for tmt."""
+    from builders import write_observatory_cache
+
+    root = tmp_path / "jwst_cache"
+    rules = "Match({\n    ('NRCA1',) : UseAfter({\n"
+    rules += "        '2022-01-01 00:00:00' : 'jwst_nircam_mask_0001.fits',\n"
+    rules += "    }),\n})"
+    parkey = (("META.INSTRUMENT.DETECTOR",), ("META.OBSERVATION.DATE",))
+    write_observatory_cache(root, "jwst", "nircam", "mask", parkey, rules)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    result = check_cache()
+    assert (result.context, result.source) == (
+        "jwst_0001.pmap",
+        f"the highest-numbered pmap in {root / 'mappings' / 'jwst'}",
+    )
+    assert [str(finding).split(" (")[0] for finding in result.findings] == [
+        "missing: reference jwst_nircam_mask_0001.fits"
+    ]
+    # Two observatories and none chosen: no guess.
+    write_observatory_cache(root, "ligeriri", "liger", "dq", parkey, "Match({})")
+    with pytest.raises(MappingError, match="holds contexts of jwst, ligeriri; name"):
+        check_cache()
+    monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
+    assert check_cache().context == "ligeriri_0001.pmap"

@@ -12,9 +12,10 @@ What is checked:
   that matches its text (``sha1sum``) and a header ``name`` equal to its
   file name (``name``); its ``observatory``, ``instrument`` and
   ``filekind`` agree with its file name (``header``);
-- ``config/<obs>/server_config`` is a Python-literal dict (read with
-  :func:`ast.literal_eval`, never executed) whose ``operational_context``
-  exists (``config``);
+- ``config/<obs>/server_config`` is a Python-literal dict, lists allowed,
+  read as the stock client reads it but never executed
+  (:func:`~irisdq.crds.cache.read_server_config`), whose
+  ``operational_context`` exists (``config``);
 - from the context down: every mapping and reference it names is present
   (``missing``), each child agrees with its parent (the pmap's instrument
   key, the imap's reference type key, the observatory: ``header``), and
@@ -38,11 +39,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from irisdq.crds.cache import (
-    OBSERVATORY,
     CacheRoot,
+    cache_observatories,
     cache_root,
     locate_reference,
     read_server_config,
+    resolve_observatory,
     shipped_mapping_folder,
 )
 from irisdq.crds.checksum import mapping_checksum
@@ -175,7 +177,9 @@ def check_cache(
         )
     if context:
         context = check_name(str(context).strip(), "context", "mapping")
-    observatory = context.split("_", 1)[0].lower() if context else _env_observatory()
+    observatory = (
+        context.split("_", 1)[0].lower() if context else _default_observatory(root)
+    )
     folder = root.path / "mappings" / observatory
     findings: list[Finding] = []
     mappings = _check_mapping_files(folder, findings)
@@ -205,11 +209,22 @@ def check_cache(
     return result
 
 
-def _env_observatory() -> str:
+def _default_observatory(root: CacheRoot) -> str:
+    """The observatory checked when no context is given: CRDS_CONTEXT's,
+    else that of CRDS_OBSERVATORY or of the one observatory whose contexts
+    the cache holds; a cache holding several is not guessed at."""
     value = os.environ.get("CRDS_CONTEXT", "").strip()
-    if not value:
-        return OBSERVATORY
-    return check_name(value, "CRDS_CONTEXT", "mapping").split("_", 1)[0].lower()
+    if value:
+        return check_name(value, "CRDS_CONTEXT", "mapping").split("_", 1)[0].lower()
+    observatory = resolve_observatory(None, root)
+    present = cache_observatories(root)
+    if len(present) > 1 and observatory not in present:
+        raise MappingError(
+            f"the cache {root.path} holds contexts of {', '.join(present)}; "
+            "name the one to check with --context (e.g. "
+            f"{present[0]}_0001.pmap) or set CRDS_OBSERVATORY"
+        )
+    return observatory
 
 
 def _read_text(path: Path, findings: list[Finding]) -> str | None:
