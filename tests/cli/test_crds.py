@@ -1,5 +1,7 @@
 """The ``irisdq crds`` command: output, exit codes and one-line errors."""
 
+from typing import ClassVar
+
 import pytest
 from astropy.io import fits
 
@@ -269,3 +271,137 @@ def test_list_uses_the_only_observatory_of_the_cache(tmp_path, monkeypatch, caps
     assert default_context(cache_root())[0] == "tmt_0007.pmap"
     monkeypatch.setenv("CRDS_OBSERVATORY", "jwst")
     assert default_context(cache_root())[0] == "jwst_0001.pmap"
+
+
+class TestASyncedLigerCache:
+    """A ligeriri cache as the stock client leaves it: server_config written
+    by crds' own code (a pformat dict with lists), and an imap naming rmaps
+    of other reference types that this cache never fetched."""
+
+    MASK = "ligeriri_liger_dq_0007.fits"
+    PARKEY = (("META.INSTRUMENT.DETECTOR", "META.INSTRUMENT.ERA"), ("META.DATE",))
+    RULES = (
+        "Match({\n    ('IMG', '0.0.1') : UseAfter({\n"
+        "        '2025-01-01 00:00:00' : 'ligeriri_liger_dq_0007.fits',\n"
+        "    }),\n})"
+    )
+    HEADER: ClassVar = {"INSTRUME": "Liger", "DETECTOR": "IMG", "INSTERA": "0.0.1"}
+
+    @pytest.fixture
+    def synced(self, tmp_path, monkeypatch):
+        import numpy as np
+
+        from builders import (
+            write_foreign_mask,
+            write_observatory_cache,
+            write_stock_server_config,
+        )
+        from irisdq.crds import clear_cache, update_checksum
+
+        root = tmp_path / "synced"
+        references = write_observatory_cache(
+            root, "ligeriri", "liger", "dq", self.PARKEY, self.RULES
+        )
+        imap = root / "mappings" / "ligeriri" / "ligeriri_liger_0001.imap"
+        imap.write_text(
+            imap.read_text().replace(
+                "selector = {\n",
+                "selector = {\n    'dark' : 'ligeriri_liger_dark_0004.rmap',\n"
+                "    'flat' : 'ligeriri_liger_flat_0002.rmap',\n",
+            )
+        )
+        update_checksum(imap)
+        dq = np.zeros((12, 10), dtype=np.uint32)
+        dq[3, 7] = 1024 | 1
+        write_foreign_mask(
+            references / self.MASK,
+            dq,
+            [(0, 1, "DO_NOT_USE", ""), (10, 1024, "DEAD", "")],
+            style="liger",
+            header={**self.HEADER, "USEAFTER": "2025-01-01T00:00:00"},
+        )
+        names = ["ligeriri_0001.pmap", "ligeriri_liger_0001.imap"]
+        write_stock_server_config(root, "ligeriri", "ligeriri_0001.pmap", names)
+        monkeypatch.setenv("CRDS_PATH", str(root))
+        clear_cache()
+        return root
+
+    def _raw(self, tmp_path):
+        from builders import write_liger_ramp
+
+        return write_liger_ramp(tmp_path / "liger_raw.fits", 12, 10, 3, 2)
+
+    def test_dq_init(self, synced, tmp_path):
+        raw = self._raw(tmp_path)
+        out = tmp_path / "out.fits"
+        assert main(["dq-init", str(raw), "-o", str(out)]) == 0
+        header = fits.getheader(out)
+        assert header["R_DQ"] == f"crds://{self.MASK}"
+        assert header["CRDS_CTX"] == "ligeriri_0001.pmap"
+        assert fits.getdata(out, "DQ")[3, 7].tolist() == [[1025] * 2] * 3
+
+    def test_bestref(self, synced, tmp_path, capsys):
+        raw = self._raw(tmp_path)
+        assert main(["crds", "bestref", str(raw), "--reftype", "dq"]) == 0
+        reference = synced / "references" / "ligeriri" / "liger" / self.MASK
+        assert capsys.readouterr().out == f"{reference}\n"
+
+    def test_list(self, synced, capsys):
+        main(["crds", "list"])
+        out = capsys.readouterr().out
+        config = synced / "config" / "ligeriri" / "server_config"
+        assert f"context    ligeriri_0001.pmap (operational_context of {config})" in out
+        assert self.MASK in out
+
+    def test_check_checks_the_caches_own_observatory(self, synced, capsys):
+        assert main(["crds", "check"]) == 1
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1].startswith(
+            f"2 problem(s) in {synced} (context ligeriri_0001.pmap, "
+            "operational_context of server_config)"
+        )
+        assert sorted(line.split(".rmap")[0] for line in out[:-1]) == [
+            "missing: mapping ligeriri_liger_dark_0004",
+            "missing: mapping ligeriri_liger_flat_0002",
+        ]
+
+    def test_add_needs_only_the_mappings_it_changes(self, synced, tmp_path, capsys):
+        import numpy as np
+
+        from builders import write_foreign_mask
+
+        mask = write_foreign_mask(
+            tmp_path / "liger_2026.fits",
+            np.zeros((12, 10), dtype=np.uint32),
+            [(10, 1024, "DEAD", "")],
+            style="liger",
+            header={**self.HEADER, "USEAFTER": "2026-01-01T00:00:00"},
+        )
+        assert main(["crds", "add", str(mask), "--set-operational"]) == 0
+        assert capsys.readouterr().out.endswith(
+            "context    ligeriri_0002.pmap (from ligeriri_0001.pmap; operational)\n"
+        )
+        imap = synced / "mappings" / "ligeriri" / "ligeriri_liger_0002.imap"
+        # The rules of the other types are kept as they were.
+        assert "'dark' : 'ligeriri_liger_dark_0004.rmap'," in imap.read_text()
+        config = synced / "config" / "ligeriri" / "server_config"
+        import ast
+
+        settings = ast.literal_eval(config.read_text())  # as the stock client
+        assert settings["operational_context"] == "ligeriri_0002.pmap"
+        names = ["ligeriri_0001.pmap", "ligeriri_liger_0001.imap"]
+        assert settings["mappings"] == names
+        raw = write_liger_ramp_dated(tmp_path / "raw_2026.fits")
+        assert main(["crds", "bestref", str(raw), "--reftype", "dq"]) == 0
+        assert capsys.readouterr().out.endswith(f"{mask.name}\n")
+
+    def test_mask_check(self, synced, capsys):
+        mask = synced / "references" / "ligeriri" / "liger" / self.MASK
+        assert main(["mask", "check", str(mask)]) == 0
+        assert capsys.readouterr().out == f"{mask}: no problems found\n"
+
+
+def write_liger_ramp_dated(path):
+    from builders import write_liger_ramp
+
+    return write_liger_ramp(path, 12, 10, 3, 2, header={"EXPDTST": "20260314093000"})

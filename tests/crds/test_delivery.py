@@ -438,3 +438,34 @@ def test_a_liger_mask_goes_into_its_own_observatory_keyed_the_liger_way(
     )
     with pytest.raises(DeliveryError, match=r"no INSTERA keyword, which the rmap"):
         deliver([without_era])
+
+
+def test_rmaps_of_other_types_that_the_cache_lacks_do_not_block(
+    cache, write_mapping, mask_2021
+):
+    """A cache's imap names dark and flat rmaps it never fetched: a mask
+    delivery reads and writes only the pmap, the imap and the mask rmap."""
+    shipped = shipped_mapping_folder()
+    for name in ("tmt_0001.pmap", "tmt_iris_mask_0001.rmap"):
+        write_mapping(name, (shipped / name).read_text())
+    imap = (shipped / "tmt_iris_0003.imap").read_text()
+    write_mapping(
+        "tmt_iris_0003.imap",
+        imap.replace(
+            "    'dflat' : 'N/A',\n",
+            "    'dark' : 'tmt_iris_dark_0002.rmap',\n    'dflat' : 'N/A',\n"
+            "    'flat' : 'tmt_iris_flat_0001.rmap',\n",
+        ),
+    )
+    delivery = deliver([mask_2021])
+    assert [mapping.name for mapping in delivery.mappings] == [
+        "tmt_iris_mask_0002.rmap",
+        "tmt_iris_0004.imap",
+        "tmt_0002.pmap",
+    ]
+    assert delivery.copies == []
+    new_imap = (cache / "mappings" / "tmt" / "tmt_iris_0004.imap").read_text()
+    assert "'dark' : 'tmt_iris_dark_0002.rmap'," in new_imap
+    assert "'mask' : 'tmt_iris_mask_0002.rmap'," in new_imap
+    chosen = get_context().select(dataset("2022-03-04", "GENERIC"), "mask")
+    assert chosen.filename == mask_2021.name

@@ -680,11 +680,19 @@ def _derive(old_name: str, name: str, changes: dict[str, str], root: CacheRoot):
 
 
 def _shipped_copies(pmap: PipelineMapping, root: CacheRoot) -> list[NewMapping]:
-    """Return the shipped mappings of the old context, to copy into the cache."""
+    """Return the shipped mappings of the old context, to copy into the cache.
+
+    A mapping of another reference type that the cache never fetched (a
+    synced cache holds only what its users asked for) is passed over: the
+    delivery neither reads nor changes it, and the new imap names it as the
+    old one did."""
     copies = []
     names = [pmap.name]
     for name in names:
-        path, shipped = find_mapping(name, root)
+        try:
+            path, shipped = find_mapping(name, root)
+        except MappingError:
+            continue
         if name.endswith(".rmap"):
             if shipped:
                 copies.append(NewMapping(name, path.read_text(encoding="utf-8")))
