@@ -337,13 +337,13 @@ def extend_bit_flag_map(cls_name, base_cls=BitFlagNameMap, **kwargs):
 
     Examples
     --------
-        >>> from irisdq.bitmask import extend_bit_flag_map
-        >>> ST_DQ = extend_bit_flag_map('ST_DQ', __version__='1.0.0', CR=1, CLOUDY=4, RAINY=8)
-        >>> ST_CAM1_DQ = extend_bit_flag_map('ST_CAM1_DQ', ST_DQ, HOT=16, DEAD=32)
-        >>> ST_CAM1_DQ['HOT']  # <-- Access flags as dictionary keys
-        16
-        >>> ST_CAM1_DQ.HOT  # <-- Access flags as class attributes
-        16
+    >>> from irisdq.bitmask import extend_bit_flag_map
+    >>> ST_DQ = extend_bit_flag_map('ST_DQ', __version__='1.0.0', CR=1, CLOUDY=4, RAINY=8)
+    >>> ST_CAM1_DQ = extend_bit_flag_map('ST_CAM1_DQ', ST_DQ, HOT=16, DEAD=32)
+    >>> ST_CAM1_DQ['HOT']  # <-- Access flags as dictionary keys
+    16
+    >>> ST_CAM1_DQ.HOT  # <-- Access flags as class attributes
+    16
 
     Maps made this way can be pickled and sent to other processes:
 
@@ -517,25 +517,25 @@ def interpret_bit_flags(bit_flags, flip_bits=None, flag_name_map=None):
 
     Examples
     --------
-        >>> from irisdq.bitmask import interpret_bit_flags, extend_bit_flag_map
-        >>> ST_DQ = extend_bit_flag_map('ST_DQ', CR=1, CLOUDY=4, RAINY=8, HOT=16, DEAD=32)
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags(28))
-        '0000000000011100'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('4,8,16'))
-        '0000000000011100'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('CLOUDY,RAINY,HOT', flag_name_map=ST_DQ))
-        '0000000000011100'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~4,8,16'))
-        '1111111111100011'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~(4+8+16)'))
-        '1111111111100011'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~(CLOUDY+RAINY+HOT)',
-        ... flag_name_map=ST_DQ))
-        '1111111111100011'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags([4, 8, 16]))
-        '0000000000011100'
-        >>> "{0:016b}".format(0xFFFF & interpret_bit_flags([4, 8, 16], flip_bits=True))
-        '1111111111100011'
+    >>> from irisdq.bitmask import interpret_bit_flags, extend_bit_flag_map
+    >>> ST_DQ = extend_bit_flag_map('ST_DQ', CR=1, CLOUDY=4, RAINY=8, HOT=16, DEAD=32)
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags(28))
+    '0000000000011100'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('4,8,16'))
+    '0000000000011100'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('CLOUDY,RAINY,HOT', flag_name_map=ST_DQ))
+    '0000000000011100'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~4,8,16'))
+    '1111111111100011'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~(4+8+16)'))
+    '1111111111100011'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags('~(CLOUDY+RAINY+HOT)',
+    ... flag_name_map=ST_DQ))
+    '1111111111100011'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags([4, 8, 16]))
+    '0000000000011100'
+    >>> "{0:016b}".format(0xFFFF & interpret_bit_flags([4, 8, 16], flip_bits=True))
+    '1111111111100011'
 
     Names and numbers may be mixed, with any spacing:
 
