@@ -445,12 +445,10 @@ def _check_outputs(paths: list[str], params: dict[str, Any]) -> None:
 
 
 def _identity(path: Path) -> tuple:
+    from irisdq.datamodels.files import file_identity
+
     # The same file under two names (a link, ../) is one file.
-    try:
-        status = path.stat()
-    except OSError:
-        return ("name", os.path.realpath(path))
-    return ("file", status.st_dev, status.st_ino)
+    return file_identity(path)
 
 
 def output_path(path: str, params: dict[str, Any]) -> Path:

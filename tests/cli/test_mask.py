@@ -405,3 +405,35 @@ def test_info_and_check_of_a_liger_mask_use_its_observatory(
     ) in capsys.readouterr().out
     assert main(["mask", "check", str(mask)]) == 0
     assert capsys.readouterr().out == f"{mask}: no problems found\n"
+
+
+@pytest.mark.parametrize("how", ["same", "hard", "symbolic", "folder"])
+def test_create_and_plot_refuse_an_output_that_is_their_input(tmp_path, capsys, how):
+    pixels = tmp_path / "in" / "pixels.csv"
+    pixels.parent.mkdir()
+    pixels.write_text("x,y,flag\n1,2,DEAD\n")
+    mask = write_mask(tmp_path / "in" / "mask.png")  # a mask with an odd name
+    for source, argv in (
+        (pixels, ["mask", "create", "{out}", "--from-csv", str(pixels)]),
+        (mask, ["mask", "plot", str(mask), "-o", "{out}"]),
+        (mask, ["plot", str(mask), "-o", "{out}"]),
+    ):
+        before = source.read_bytes()
+        if how == "same":
+            out = source
+        elif how == "hard":
+            out = tmp_path / f"hard{source.suffix}"
+            out.unlink(missing_ok=True)
+            out.hardlink_to(source)
+        elif how == "symbolic":
+            out = tmp_path / f"symbolic{source.suffix}"
+            out.unlink(missing_ok=True)
+            out.symlink_to(source)
+        else:
+            out = tmp_path / "linked"
+            if not out.exists():
+                out.symlink_to(source.parent, target_is_directory=True)
+            out = out / source.name
+        code = main([a.replace("{out}", str(out)) for a in argv] + ["--overwrite"])
+        _one_line_error(capsys, code, "is the ", str(source), "name of its own")
+        assert source.read_bytes() == before

@@ -1,6 +1,7 @@
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -206,4 +207,64 @@ def test_build_an_unknown_profile_is_refused_before_any_work(
     with pytest.raises(IrisDQError, match="unknown profile 'tmt2'") as info:
         run_build(args)
     assert "\n" not in str(info.value)
+    assert not out.exists()
+
+
+def _name_of(tmp_path, target, how):
+    """Another name for ``target``: itself, a hard link, a symbolic link, or
+    the path through a symbolically linked folder."""
+    target = Path(target)
+    if how == "same":
+        return target
+    if how == "hard":
+        other = tmp_path / "hard.fits"
+        other.hardlink_to(target)
+    elif how == "symbolic":
+        other = tmp_path / "symbolic.fits"
+        other.symlink_to(target)
+    else:
+        folder = tmp_path / "linked"
+        folder.symlink_to(target.parent, target_is_directory=True)
+        other = folder / target.name
+    return other
+
+
+@pytest.mark.parametrize("how", ["same", "hard", "symbolic", "folder"])
+@pytest.mark.parametrize("which", ["flat", "dark"])
+def test_an_output_that_is_an_input_is_refused_even_with_overwrite(
+    tmp_path, inputs, capsys, how, which
+):
+    """``-o d2.fits --overwrite`` once replaced the dark d2.fits with the
+    mask, with exit 0."""
+    from irisdq.cli.main import main
+
+    flats, darks = inputs
+    victim = (flats if which == "flat" else darks)[2]
+    before = Path(victim).read_bytes()
+    out = _name_of(tmp_path, victim, how)
+    argv = ["mask", "build", "--flats", *flats, "--darks", *darks, "-o", str(out)]
+    assert main([*argv, "--overwrite", "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"is the {which} {victim}" in err
+    assert "name of its own" in err
+    assert Path(victim).read_bytes() == before
+
+
+def test_a_picture_that_is_an_input_or_the_mask_is_refused(tmp_path, inputs, capsys):
+    from irisdq.cli.main import main
+
+    _, darks = inputs
+    before = Path(darks[0]).read_bytes()
+    picture = tmp_path / "picture.png"
+    picture.symlink_to(darks[0])
+    argv = ["mask", "build", "--darks", *darks, "--overwrite"]
+    out = tmp_path / "mask.fits"
+    assert main([*argv, "-o", str(out), "--plot", str(picture)]) == 2
+    assert f"--plot {picture} is the dark {darks[0]}" in capsys.readouterr().err
+    assert Path(darks[0]).read_bytes() == before
+    # The mask and its picture on one file: the mask would be lost.
+    out = tmp_path / "mask.png"
+    assert main([*argv, "-o", str(out), "--plot", str(out)]) == 2
+    assert f"is the output -o {out}" in capsys.readouterr().err
     assert not out.exists()

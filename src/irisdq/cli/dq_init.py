@@ -432,14 +432,10 @@ def check_report(path, args, params) -> bool:
 
 
 def _identity(path) -> tuple:
-    import os
+    from irisdq.datamodels.files import file_identity
 
     # The same file under two names (a link, ../) is one file.
-    try:
-        status = path.stat()
-    except OSError:
-        return ("name", os.path.realpath(path))
-    return ("file", status.st_dev, status.st_ino)
+    return file_identity(path)
 
 
 def _looks_like_fits(path) -> bool:

@@ -188,6 +188,7 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def _create(args) -> int:
+    from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.reffiles.pixels import (
         mask_from_pixels,
         parse_pixel_flag,
@@ -196,6 +197,9 @@ def _create(args) -> int:
 
     layout = mask_file_layout(args.profile)
     useafter = _useafter(args.useafter) if args.useafter is not None else None
+    refuse_output_over_input(
+        [("OUT.fits", args.output)], [("--from-csv", args.from_csv)]
+    )
     pixels = [parse_pixel_flag(spec) for spec in args.flag]
     if args.from_csv:
         pixels += read_pixel_csv(args.from_csv)
@@ -324,9 +328,11 @@ def _info(args) -> int:
 
 
 def _plot(args) -> int:
+    from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.plots import check_output, plot_mask, require_matplotlib
 
-    # Both said before the mask is read.
+    # All said before the mask is read.
+    refuse_output_over_input([("-o", args.output)], [("mask", args.file)])
     check_output(args.output, overwrite=args.overwrite)
     require_matplotlib()
     with _open_mask(args.file) as mask:

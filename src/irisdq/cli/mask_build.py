@@ -158,6 +158,7 @@ def run_build(args: argparse.Namespace) -> int:
         (checked before any work).
     """
     from irisdq.cli.mask import mask_file_layout
+    from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.errors import IrisDQError
     from irisdq.reffiles.build import build_mask
     from irisdq.reffiles.report import format_report
@@ -168,6 +169,11 @@ def run_build(args: argparse.Namespace) -> int:
     picture = None
     if not args.no_plot:
         picture = Path(args.plot or output.with_name(f"{output.stem}_report.png"))
+    refuse_output_over_input(
+        [("-o", output), ("--plot", picture)],
+        [("flat", path) for path in args.flats]
+        + [("dark", path) for path in args.darks],
+    )
     for path in (output, picture):
         if path is not None and not args.overwrite and path.exists():
             raise FileExistsError(

@@ -51,9 +51,11 @@ def register(subparsers) -> None:
 def _plot(args: argparse.Namespace) -> int:
     # Imported here so that ``irisdq --help`` does not load numpy.
     from irisdq import datamodels, dqflags, plots
+    from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.errors import DataModelError
 
-    # Both checked before the file is read: a 4096 x 4096 array is 64 MiB.
+    # All checked before the file is read: a 4096 x 4096 array is 64 MiB.
+    refuse_output_over_input([("-o", args.output)], [("input", args.file)])
     output = plots.check_output(args.output, overwrite=args.overwrite)
     plots.require_matplotlib()
     with datamodels.open(args.file) as model:
