@@ -201,14 +201,16 @@ def write_calibration_set(
 def write_dated_mask(
     path: Path, useafter: str, subarray: str = "GENERIC", detector: str = "IRIS1"
 ) -> Path:
-    """A 16x16 IRIS mask for delivery: USEAFTER and SUBARRAY as given."""
+    """An IRIS mask for delivery: USEAFTER and SUBARRAY as given; 16x16,
+    or 4096x4096 for SUBARRAY FULL (a full-frame IRIS mask must be)."""
     from irisdq.datamodels import TMTMaskModel
 
     mask = TMTMaskModel()
     mask.meta.instrument.detector = detector
     mask.meta.subarray.name = subarray
     mask.meta.useafter = useafter
-    mask.dq = np.zeros((16, 16), dtype=np.uint32)
+    side = 4096 if subarray == "FULL" else 16
+    mask.dq = np.zeros((side, side), dtype=np.uint32)
     mask.dq[2, 3] = 1024 | 1
     return mask.write(path)
 

@@ -60,6 +60,7 @@ def test_the_readme_has_checked_blocks():
         None,
         "seed",
         "crds",
+        "delivery",
     }
     assert [setup for setup, _ in checked_blocks("python")] == [
         "mask-recipe",
@@ -126,11 +127,32 @@ def setup_liger(folder: Path) -> None:
     write_liger_ramp(folder / "liger_raw.fits", 8, 8, 3, 2)
 
 
+def setup_delivery(folder: Path) -> None:
+    """The shipped context and its 2015 mask in ~/crds_cache, and a CUSTOM
+    16x16 subarray ramp of 2026-03-14 at column 11, row 31 (1-based)."""
+    from builders import write_shipped_cache
+
+    write_shipped_cache(Path.home() / "crds_cache")
+    write_full_frame_ramp(folder / "sub_2026_uncal.fits")
+    with fits.open(folder / "sub_2026_uncal.fits", mode="update") as hdus:
+        hdus[0].header.update(
+            {
+                "SUBARRAY": "CUSTOM",
+                "SUBSTRT1": 11,
+                "SUBSTRT2": 31,
+                "SUBSIZE1": 16,
+                "SUBSIZE2": 16,
+                "DATE-OBS": "2026-03-14",
+            }
+        )
+
+
 SETUPS = {
     None: lambda folder: None,
     "seed": setup_seed,
     "crds": setup_crds,
     "liger": setup_liger,
+    "delivery": setup_delivery,
 }
 
 

@@ -405,3 +405,39 @@ def write_liger_ramp_dated(path):
     from builders import write_liger_ramp
 
     return write_liger_ramp(path, 12, 10, 3, 2, header={"EXPDTST": "20260314093000"})
+
+
+def test_add_warns_of_exposures_left_on_an_older_mask(cache, tmp_path, capsys):
+    """--subarray FULL files a full-frame mask for FULL only: the dry run and
+    the delivery both name the subarrays that keep the 2015 mask; without
+    --subarray it is filed for every subarray and CUSTOM gets it."""
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", "FULL")
+    warning = (
+        f"irisdq: warning: {mask}: exposures of DETECTOR=IRIS1 SUBARRAY other "
+        f"than FULL from 2021-01-01 00:00:00 on still get {MASK}, not "
+        "mask_2021.fits (tmt_iris_mask_0002.rmap: give --subarray any to file "
+        "it for every subarray)\n"
+    )
+    argv = ["crds", "add", str(mask), "--subarray", "FULL"]
+    assert main([*argv, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "+    ('IRIS1', 'FULL') : UseAfter({\n" in captured.out
+    assert captured.err == warning
+    assert not (cache / "mappings").exists()
+    assert main(["crds", "add", str(mask)]) == 0
+    assert capsys.readouterr().err == ""
+    (cache / "references" / "tmt" / "iris" / MASK).write_bytes(b"")
+    raw = _raw(
+        tmp_path / "raw_uncal.fits", SUBARRAY="CUSTOM", **{"DATE-OBS": "2026-03-14"}
+    )
+    assert main(["crds", "bestref", str(raw), "--reftype", "mask"]) == 0
+    assert capsys.readouterr().out.endswith("/mask_2021.fits\n")
+
+
+def test_add_refuses_a_pattern_as_subarray(cache, tmp_path, capsys):
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01")
+    assert main(["crds", "add", str(mask), "--subarray", "SUB*"]) == 2
+    assert capsys.readouterr().err == (
+        "irisdq: error: --subarray 'SUB*' is not a subarray name (letters, digits, "
+        "'_', '.', '+', '-'); give a name such as FULL, or any\n"
+    )

@@ -469,3 +469,163 @@ def test_rmaps_of_other_types_that_the_cache_lacks_do_not_block(
     assert "'mask' : 'tmt_iris_mask_0002.rmap'," in new_imap
     chosen = get_context().select(dataset("2022-03-04", "GENERIC"), "mask")
     assert chosen.filename == mask_2021.name
+
+
+def _stock_choice(stock, text, name, subarray, date):
+    rmap = stock.rmap.ReferenceMapping.from_string(text, name, ignore_checksum=False)
+    header = {
+        "META.INSTRUMENT.DETECTOR": "IRIS1",
+        "META.SUBARRAY.NAME": subarray,
+        "META.OBSERVATION.DATE": date,
+        "META.OBSERVATION.TIME": "00:00:00",
+    }
+    return rmap.selector.choose(stock.utils.condition_header(header))
+
+
+@pytest.mark.parametrize("subarray", ["FULL", "GENERIC"])
+def test_a_full_frame_mask_serves_every_subarray_after_its_date(
+    cache, tmp_path, stock, subarray
+):
+    """A mask of the whole detector is filed under the key that matches any
+    subarray (GENERIC, read as N/A): a CUSTOM exposure after its date gets
+    it, in irisdq and in the stock client, and nothing is left behind."""
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", subarray)
+    delivery = deliver([mask])
+    assert delivery.left_behind == []
+    rmap = delivery.mappings[0]
+    assert "('IRIS1', 'GENERIC') : UseAfter({" in rmap.text
+    assert "'FULL'" not in rmap.text
+    context = get_context()
+    for exposure in ("CUSTOM", "FULL", "SUB64"):
+        chosen = context.select(dataset("2026-03-14", exposure), "mask").filename
+        assert chosen == mask.name
+        stock_choice = _stock_choice(
+            stock, rmap.text, rmap.name, exposure, "2026-03-14"
+        )
+        assert stock_choice == mask.name
+        before = context.select(dataset("2020-03-14", exposure), "mask").filename
+        assert before == OLD_MASK
+        assert _stock_choice(stock, rmap.text, rmap.name, exposure, "2020-03-14") == (
+            OLD_MASK
+        )
+
+
+def test_subarray_chooses_the_rule_and_the_others_are_named(cache, tmp_path, stock):
+    """--subarray FULL files a full-frame mask for FULL exposures only; the
+    delivery names the subarray exposures that keep the 2015 mask."""
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", "FULL")
+    delivery = deliver([mask], dry_run=True, subarray="full")
+    rmap = delivery.mappings[0]
+    assert "('IRIS1', 'FULL') : UseAfter({" in rmap.text
+    assert _stock_choice(stock, rmap.text, rmap.name, "FULL", "2026-01-01") == (
+        mask.name
+    )
+    assert _stock_choice(stock, rmap.text, rmap.name, "CUSTOM", "2026-01-01") == (
+        OLD_MASK
+    )
+    assert delivery.left_behind == [
+        f"{mask}: exposures of DETECTOR=IRIS1 SUBARRAY other than FULL from "
+        f"2021-01-01 00:00:00 on still get {OLD_MASK}, not mask_2021.fits "
+        "(tmt_iris_mask_0002.rmap: give --subarray any to file it for every "
+        "subarray)"
+    ]
+    assert not (cache / "mappings" / "tmt" / rmap.name).exists()
+    anywhere = deliver([mask], dry_run=True, subarray="ANY")
+    assert "('IRIS1', 'GENERIC') : UseAfter({" in anywhere.mappings[0].text
+    assert anywhere.left_behind == []
+
+
+def test_a_more_specific_older_rule_is_named(cache, tmp_path, write_mapping):
+    """A SUB64 rule of 2018 outranks the new full-frame rule: SUB64
+    exposures after 2021 keep the 2018 mask, and the delivery says so."""
+    shipped = shipped_mapping_folder()
+    for name in ("tmt_0001.pmap", "tmt_iris_0003.imap"):
+        write_mapping(name, (shipped / name).read_text())
+    text = (shipped / "tmt_iris_mask_0001.rmap").read_text()
+    write_mapping(
+        "tmt_iris_mask_0001.rmap",
+        text.replace(
+            "selector = Match({\n",
+            "selector = Match({\n    ('IRIS1', 'SUB64') : UseAfter({\n"
+            "        '2018-01-01 00:00:00' : 'sub64_2018.fits',\n    }),\n",
+        ),
+    )
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", "FULL")
+    delivery = deliver([mask])
+    assert delivery.left_behind == [
+        f"{mask}: exposures of DETECTOR=IRIS1 SUBARRAY=SUB64 from 2021-01-01 "
+        "00:00:00 on still get sub64_2018.fits, not mask_2021.fits "
+        "(tmt_iris_mask_0002.rmap: its rule ('IRIS1', 'SUB64') is more specific; "
+        "deliver a mask for them too if they should not keep theirs)"
+    ]
+    assert get_context().select(dataset("2026-01-01", "CUSTOM"), "mask").filename == (
+        mask.name
+    )
+
+
+def test_subarray_is_refused_where_the_rmap_has_no_subarray(tmp_path, monkeypatch):
+    import numpy as np
+
+    from builders import write_foreign_mask, write_observatory_cache
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    parkey = (("META.INSTRUMENT.DETECTOR", "META.INSTRUMENT.ERA"), ("META.DATE",))
+    rules = "Match({\n    ('IMG', '0.0.1') : UseAfter({\n"
+    rules += "        '2025-01-01 00:00:00' : 'old.fits',\n    }),\n})"
+    write_observatory_cache(root, "ligeriri", "liger", "dq", parkey, rules)
+    mask = write_foreign_mask(
+        tmp_path / "liger_2026.fits",
+        np.zeros((4, 4), dtype=np.uint32),
+        [(10, 1024, "DEAD", "")],
+        style="liger",
+        header={
+            "INSTRUME": "Liger",
+            "DETECTOR": "IMG",
+            "INSTERA": "0.0.1",
+            "USEAFTER": "2026-01-01T00:00:00",
+        },
+    )
+    with pytest.raises(DeliveryError, match="does not select on the subarray; leave"):
+        deliver([mask], subarray="FULL")
+    assert deliver([mask], dry_run=True).left_behind == []
+
+
+@pytest.mark.parametrize("name", ["SUB*", "A|B", "(X.)", "NOT FULL", ""])
+def test_subarray_must_be_a_name(cache, mask_2021, name):
+    with pytest.raises(DeliveryError, match="is not a subarray name"):
+        deliver([mask_2021], subarray=name)
+
+
+def test_a_full_frame_mask_also_takes_over_a_rule_keyed_by_full(
+    cache, tmp_path, monkeypatch
+):
+    """The ligeriri rmap keys its full-frame mask by FULL: the new full-frame
+    mask is filed for any subarray and for FULL, so FULL exposures do not
+    keep the old mask."""
+    import numpy as np
+
+    from irisdq.cli.mask import mask_file_layout
+    from irisdq.datamodels import TMTMaskModel
+
+    write_ligeriri_cache(cache, "dq")
+    monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
+    model = TMTMaskModel()
+    model.file_layout = mask_file_layout("liger")
+    model.meta.instrument.detector = "IMG1"
+    model.meta.subarray.name = "FULL"
+    model.meta.useafter = "2021-01-01T00:00:00"
+    model.dq = np.zeros((16, 16), dtype=np.uint32)
+    mask = model.write(tmp_path / "liger_2021.fits")
+    delivery = deliver([mask])
+    assert delivery.left_behind == []
+    text = delivery.mappings[0].text
+    assert "    ('IMG1', 'FULL') : UseAfter({\n" in text
+    assert "    ('IMG1', 'GENERIC') : UseAfter({\n" in text
+    assert text.count(f"'2021-01-01 00:00:00' : '{mask.name}',") == 2
+    context = get_context()
+    for subarray in ("FULL", "CUSTOM"):
+        wanted = {**dataset("2022-01-01", subarray), "DETECTOR": "IMG1"}
+        assert context.select(wanted, "dq").filename == mask.name
+    earlier = {**dataset("2020-01-01", "FULL"), "DETECTOR": "IMG1"}
+    assert context.select(earlier, "dq").filename == "ligeriri_iris_dq_0001.fits"

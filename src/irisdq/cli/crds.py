@@ -90,6 +90,14 @@ def register(subparsers) -> None:
         action="store_true",
         help="replace a rule that selects the same keys and date",
     )
+    add.add_argument(
+        "--subarray",
+        metavar="NAME",
+        help="the subarray rule the masks are filed under: 'any' (every "
+        "subarray; the default for a full-frame mask, SUBARRAY FULL or "
+        "GENERIC) or a name such as FULL (the default for a subarray mask is "
+        "its own SUBARRAY)",
+    )
     add.set_defaults(func=_add)
 
     check = commands.add_parser(
@@ -221,7 +229,10 @@ def _add(args) -> int:
         dry_run=args.dry_run,
         replace=args.replace,
         set_operational=args.set_operational,
+        subarray=args.subarray,
     )
+    for line in delivery.left_behind:
+        print(f"irisdq: warning: {line}", file=sys.stderr)
     if args.dry_run:
         sys.stdout.write(delivery.diff())
         print(f"dry run: context {delivery.context} not written; it would add:")
@@ -232,6 +243,7 @@ def _add(args) -> int:
         print(f"wrote      {path}")
     state = "operational" if args.set_operational else "not operational"
     print(f"context    {delivery.context} (from {delivery.base}; {state})")
+    return 0
 
 
 def _check(args) -> int:

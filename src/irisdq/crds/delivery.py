@@ -46,6 +46,7 @@ from irisdq.crds.mapping import (
     mapping_from_text,
 )
 from irisdq.crds.parser import SelectorCall, parse_mapping
+from irisdq.crds.selectors import DEFAULT_SUBSTITUTIONS, SelectionFailed
 from irisdq.crds.values import condition_value
 from irisdq.errors import IrisDQError, MappingError
 from irisdq.profiles import PROFILES, Profile, mask_profile
@@ -131,6 +132,11 @@ class Delivery:
         Each reference file and where it goes in the cache.
     server_config : (pathlib.Path, str) or None
         The ``server_config`` file and its new text, with ``--set-operational``.
+    left_behind : list of str
+        One line per group of exposures that, from a new mask's USEAFTER
+        on, the new context still gives an older mask (see
+        :func:`plan_delivery`); empty when every exposure the new rule could
+        serve gets it.
     """
 
     root: CacheRoot
@@ -140,6 +146,7 @@ class Delivery:
     copies: list[NewMapping] = field(default_factory=list)
     references: list[tuple[Path, Path]] = field(default_factory=list)
     server_config: tuple[Path, str] | None = None
+    left_behind: list[str] = field(default_factory=list)
 
     def diff(self) -> str:
         """Return the unified diffs of every new mapping, one after another."""
@@ -492,8 +499,19 @@ def plan_delivery(
     *,
     replace: bool = False,
     set_operational: bool = False,
+    subarray: str | None = None,
 ) -> Delivery:
     """Work out the new context that delivers `references`, writing nothing.
+
+    A full-frame mask (``SUBARRAY`` ``FULL`` or ``GENERIC``) serves every
+    subarray, as dq-init cuts any subarray out of it: where the rmap selects
+    on the subarray it is filed under the key that matches any subarray
+    (``GENERIC``, which CRDS reads as ``N/A``, as JWST files its full-frame
+    masks), unless `subarray` names the one to file it under. Then every
+    exposure the rule could serve is tried at the mask's USEAFTER against the
+    new rmap; those that still get an older mask (a more specific rule, or
+    other subarrays when a full-frame mask is filed for one) are listed in
+    ``Delivery.left_behind``.
 
     Parameters
     ----------
@@ -507,6 +525,10 @@ def plan_delivery(
         Replace a rule that selects the same keys instead of refusing.
     set_operational : bool, optional
         Also make the new context the cache's ``operational_context``.
+    subarray : str, optional
+        The subarray the masks are filed under: ``'any'`` (every subarray,
+        the default for a full-frame mask) or a name such as ``'FULL'``
+        (the default for any other mask is its own ``SUBARRAY``).
 
     Returns
     -------
@@ -516,7 +538,8 @@ def plan_delivery(
     ------
     DeliveryError
         A reference cannot be delivered (not a mask, a keyword missing, a
-        clash, a name already in the cache).
+        clash, a name already in the cache, `subarray` given for an rmap
+        that does not select on the subarray).
     MappingError, DataModelError
         A mapping of the context, or a reference file, is unusable.
     """
@@ -544,6 +567,7 @@ def plan_delivery(
         tuple[str, str], tuple[dict, SelectorCall, str | None, str, str | None]
     ] = {}
     imaps: dict[str, str] = {}
+    filed: dict[tuple[str, str], list[_Filed]] = {}
     delivery = Delivery(root, base, "")
     for reference in references:
         path = Path(reference)
@@ -582,10 +606,25 @@ def plan_delivery(
         profile = mask_profile(keywords)
         parameters = profile.crds_parameters(keywords)
         parameters["USEAFTER"] = keywords["USEAFTER"]
-        selector = insert_rule(
-            header, selector, parameters, filename, str(path), replace, source, profile
+        full_frame, second = _file_subarray(
+            header, selector, parameters, subarray, profile, str(path)
         )
+        for keyed in (parameters, second):
+            if keyed is not None:
+                selector = insert_rule(
+                    header,
+                    selector,
+                    keyed,
+                    filename,
+                    str(path),
+                    replace,
+                    source,
+                    profile,
+                )
         rmaps[key] = (header, selector, old_name, old_text, comment)
+        filed.setdefault(key, []).append(
+            _Filed(filename, str(path), parameters, full_frame, profile)
+        )
     # New rmaps, then the imaps that point at them, then the pmap.
     new_rmaps: dict[tuple[str, str], str] = {}
     for (instrument, reftype), (
@@ -598,6 +637,8 @@ def plan_delivery(
         text = format_mapping(header, selector, comment)
         delivery.mappings.append(NewMapping(header["name"], text, old_name, old_text))
         new_rmaps[(instrument, reftype)] = header["name"]
+        for rule in filed[(instrument, reftype)]:
+            delivery.left_behind += _left_behind(header, selector, text, rule)
     new_imaps: dict[str, str] = {}
     for instrument, imap_name in imaps.items():
         changes = {
@@ -620,6 +661,209 @@ def plan_delivery(
     if set_operational:
         delivery.server_config = _server_config(root, delivery.context)
     return delivery
+
+
+#: SUBARRAY values of a mask that covers the whole detector.
+_FULL_FRAME = frozenset({"FULL", "GENERIC", "N/A", "*"})
+_PLAIN_NAME = re.compile(r"[A-Z0-9][A-Z0-9_.+-]{0,67}")
+
+
+@dataclass(slots=True, eq=False)
+class _Filed:
+    """A rule a delivery adds: its file, the reference's path, the
+    parameters it was keyed by, and whether the mask is full frame."""
+
+    filename: str
+    where: str
+    parameters: dict[str, Any]
+    full_frame: bool
+    profile: Profile
+
+
+def _subarray_parameter(header: dict, profile: Profile) -> str | None:
+    for level in _levels(header):
+        for parameter in level:
+            if parameter in ("META.SUBARRAY.NAME", "SUBARRAY") or (
+                profile.keyword_of(parameter) == "SUBARRAY"
+            ):
+                return parameter
+    return None
+
+
+def _any_subarray_key(header: dict, parameter: str) -> str:
+    """The Match key that matches every subarray: the value the rmap (or
+    CRDS by default) substitutes N/A for, such as GENERIC, else N/A."""
+    table = (header.get("substitutions") or {}).get(parameter)
+    if not isinstance(table, dict):
+        table = DEFAULT_SUBSTITUTIONS.get(parameter, {})
+    return next(
+        (str(key) for key, value in table.items() if value == "N/A"),
+        "N/A",
+    )
+
+
+def _file_subarray(
+    header: dict,
+    selector: SelectorCall,
+    parameters: dict[str, Any],
+    subarray: str | None,
+    profile: Profile,
+    where: str,
+) -> tuple[bool, dict[str, Any] | None]:
+    """Set the subarray key the mask is filed under in `parameters`.
+
+    Returns whether the mask is full frame, and the parameters of a second
+    rule when a full-frame mask filed for any subarray also replaces the
+    rmap's rule for its own SUBARRAY (an rmap that keys full-frame masks by
+    FULL keeps giving FULL exposures that rule's mask otherwise).
+    """
+    parameter = _subarray_parameter(header, profile)
+    if parameter is None:
+        if subarray is not None:
+            raise DeliveryError(
+                f"{where}: {header.get('name')} does not select on the subarray; "
+                "leave out --subarray"
+            )
+        return False, None
+    own = condition_value(parameters.get(parameter, "UNDEFINED"))
+    full_frame = own in _FULL_FRAME
+    if subarray is not None:
+        choice = str(subarray).strip().upper()
+        if choice == "ANY":
+            choice = _any_subarray_key(header, parameter)
+        elif not _PLAIN_NAME.fullmatch(choice):
+            raise DeliveryError(
+                f"--subarray {subarray!r} is not a subarray name (letters, "
+                "digits, '_', '.', '+', '-'); give a name such as FULL, or any"
+            )
+        parameters[parameter] = choice
+        return full_frame, None
+    if not full_frame:
+        return False, None
+    choice = _any_subarray_key(header, parameter)
+    parameters[parameter] = choice
+    second = None
+    if own != choice and _PLAIN_NAME.fullmatch(own):
+        keyed = {**parameters, parameter: own}
+        level = _levels(header)[0]
+        try:
+            key = _level_key(level, "Match", keyed, where, profile)
+        except DeliveryError:
+            key = None
+        if key is not None and any(
+            _key_matches(existing, key, "Match") for existing, _, _ in selector.entries
+        ):
+            second = keyed
+    return full_frame, second
+
+
+#: A value no rule names, standing for "any other value" in a probe.
+_OTHER = "IRISDQ-OTHER-VALUE"
+
+
+def _key_values(key: Any, parameters, substitutions) -> list[str | None] | None:
+    """A Match key's values: a literal, None for a don't-care value, or
+    None overall when a value is a pattern (a probe cannot stand for it)."""
+    values = key if isinstance(key, tuple) else (key,)
+    if len(values) != len(parameters):
+        return None
+    result: list[str | None] = []
+    for parameter, value in zip(parameters, values, strict=True):
+        text = condition_value(value)
+        table = substitutions.get(parameter)
+        if not isinstance(table, dict):
+            table = DEFAULT_SUBSTITUTIONS.get(parameter, {})
+        if text in ("N/A", "*", "ANY") or table.get(text) == "N/A":
+            result.append(None)
+        elif text in table or not _PLAIN_NAME.fullmatch(text):
+            return None
+        else:
+            result.append(text)
+    return result
+
+
+def _left_behind(header: dict, selector: SelectorCall, text: str, rule: _Filed):
+    """Lines naming the exposures that the rule could serve but that the
+    new rmap still gives an older mask at the rule's USEAFTER."""
+    levels = _levels(header)
+    if _selector_names(header, len(levels)) != ("Match", "UseAfter"):
+        return []
+    matched, dated = levels
+    substitutions = header.get("substitutions") or {}
+    new = _key_values(
+        tuple(rule.parameters[name] for name in matched), matched, substitutions
+    )
+    if new is None:
+        return []
+    keys = [
+        (existing, _key_values(existing, matched, substitutions))
+        for existing, _, _ in selector.entries
+    ]
+    # (probe values, the rule it stands for or None, what it says)
+    probes: list[tuple[list[str], Any, list[str]]] = []
+    for existing, values in keys:
+        if values is None:
+            continue
+        probe = []
+        for value, wanted in zip(values, new, strict=True):
+            if value is None:
+                probe.append(_OTHER if wanted is None else wanted)
+            elif wanted is None or wanted == value:
+                probe.append(value)
+            else:
+                break
+        else:
+            shown = [
+                f"{rule.profile.keyword_of(name) or name}={value}"
+                for name, value in zip(matched, probe, strict=True)
+                if value != _OTHER
+            ]
+            probes.append((probe, existing, shown))
+    subarray = _subarray_parameter(header, rule.profile)
+    if rule.full_frame and subarray in matched:
+        index = matched.index(subarray)
+        if new[index] is not None:
+            # Filed for one subarray: the others could use it too.
+            probe = [_OTHER if value is None else value for value in new]
+            probe[index] = _OTHER
+            named = sorted(
+                {values[index] for _, values in keys if values and values[index]}
+            )
+            keyword = rule.profile.keyword_of(subarray) or subarray
+            shown = [
+                f"{rule.profile.keyword_of(name) or name}={value}"
+                for name, value in zip(matched, probe, strict=True)
+                if value != _OTHER
+            ]
+            shown.append(f"{keyword} other than {'/'.join(named)}")
+            probes.append((probe, None, shown))
+    rmap = mapping_from_text(text, header["name"])
+    moment = useafter_key(rule.parameters["USEAFTER"], rule.where)
+    dates = moment.split(" ") if len(dated) == 2 else [moment]
+    lines = []
+    for probe, existing, shown in probes:
+        values = dict.fromkeys(rmap.parameters, "UNDEFINED")
+        values.update(zip(matched, probe, strict=True))
+        values.update(zip(dated, dates, strict=True))
+        try:
+            chosen = rmap.selector.choose(values)
+        except (SelectionFailed, IrisDQError):
+            continue
+        if not isinstance(chosen, str) or chosen in (rule.filename, "N/A"):
+            continue
+        if existing is None:
+            remedy = "give --subarray any to file it for every subarray"
+        else:
+            remedy = (
+                f"its rule {existing!r} is more specific; deliver a mask for "
+                "them too if they should not keep theirs"
+            )
+        lines.append(
+            f"{rule.where}: exposures of {' '.join(shown) or 'any kind'} from "
+            f"{moment} on still get {chosen}, not {rule.filename} "
+            f"({header['name']}: {remedy})"
+        )
+    return lines
 
 
 def _filed_reftype(reftype: str, imap) -> str:
@@ -828,6 +1072,7 @@ def deliver(
     dry_run: bool = False,
     replace: bool = False,
     set_operational: bool = False,
+    subarray: str | None = None,
 ) -> Delivery:
     """Deliver masks into the cache as a new context (see the module doc).
 
@@ -841,6 +1086,8 @@ def deliver(
         Work out the delivery and write nothing.
     replace, set_operational : bool, optional
         See :func:`plan_delivery`.
+    subarray : str, optional
+        See :func:`plan_delivery`.
 
     Returns
     -------
@@ -848,7 +1095,11 @@ def deliver(
         What was written (or would be, with `dry_run`).
     """
     delivery = plan_delivery(
-        references, context, replace=replace, set_operational=set_operational
+        references,
+        context,
+        replace=replace,
+        set_operational=set_operational,
+        subarray=subarray,
     )
     if not dry_run:
         write_delivery(delivery)
