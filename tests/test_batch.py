@@ -204,10 +204,10 @@ def test_a_worker_that_dies_fails_its_file_only(files, tmp_path, monkeypatch):
     mask, paths = files
     real = batch.process_file
 
-    def dies_on_r1(path, params, resume=False):
+    def dies_on_r1(path, params, resume=False, request=None):
         if Path(path).name == "r1_uncal.fits":
             os._exit(1)
-        return real(path, params, resume)
+        return real(path, params, resume, request)
 
     monkeypatch.setattr(batch, "process_file", dies_on_r1)
     results = batch.run(
@@ -477,8 +477,10 @@ def test_a_scheduler_gets_absolute_paths(tmp_path, monkeypatch, dask_scheduler):
         ("r0_uncal.fits", "COMPLETE")
     ]
     assert results[0].output == os.path.join("out", "r0_dqinit.fits")
-    assert results[0].mask == str(tmp_path / "mask.fits")
-    assert (tmp_path / "out" / "r0_dqinit.fits").is_file()
+    # R_MASK records the mask as given, as a run in this process does.
+    assert results[0].mask == "mask.fits"
+    with fits.open(tmp_path / "out" / "r0_dqinit.fits") as hdus:
+        assert hdus[0].header["R_MASK"] == "mask.fits"
 
 
 _NO_MAIN_GUARD = """

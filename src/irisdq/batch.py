@@ -40,6 +40,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ __all__ = [
     "VERIFIED",
     "BatchInterrupted",
     "FileResult",
+    "Request",
+    "make_request",
     "output_path",
     "process_file",
     "require_distributed",
@@ -508,9 +511,7 @@ def _run_dask(
     sent = [os.path.abspath(path) for path in paths]
     given = params
     params = {
-        name: os.path.abspath(value)
-        if name in _PATH_PARAMS and value.upper() != NOT_APPLICABLE
-        else value
+        name: _absolute(value) if name in _PATH_PARAMS else value
         for name, value in params.items()
     }
 
@@ -524,9 +525,30 @@ def _run_dask(
         queue = iter(enumerate(paths))
         futures: dict[Any, int] = {}
         running = as_completed()
+        done = 0
+
+        def finish(index: int, result: FileResult) -> None:
+            nonlocal done
+            results[index] = result
+            done += 1
+            if progress is not None:
+                progress(result, done, len(paths))
 
         def submit_next() -> None:
             for index, path in queue:
+                # The client chooses, from its own settings; the worker
+                # reads what it is told and selects nothing.
+                try:
+                    request = make_request(path, given)
+                except Exception as exc:
+                    finish(
+                        index,
+                        FileResult(path, status=FAILED, error=_one_line(exc, path)),
+                    )
+                    continue
+                reference = request.reference
+                if reference.path is not None:
+                    reference = replace(reference, path=_absolute(reference.path))
                 # pure=False (a unique key): a rerun after a change on disk
                 # must run again, and two identical inputs are two tasks.
                 future = client.submit(
@@ -534,6 +556,7 @@ def _run_dask(
                     sent[index],
                     params,
                     resume,
+                    Request(reference, request.options),
                     key=_task_key(index, path),
                 )
                 futures[future] = index
@@ -543,23 +566,29 @@ def _run_dask(
         for _ in range(limit):
             submit_next()
         try:
-            for done, future in enumerate(running, start=1):
+            for future in running:
                 index = futures.pop(future)
                 try:
-                    results[index] = _as_given(future.result(), paths[index], given)
+                    result = _as_given(future.result(), paths[index], given)
                 except Exception as exc:  # a worker lost, a task killed
-                    results[index] = FileResult(
+                    result = FileResult(
                         paths[index],
                         status=FAILED,
                         error=_task_failure(paths[index], exc),
                     )
                 future.release()
+                finish(index, result)
                 submit_next()
-                if progress is not None:
-                    progress(results[index], done, len(paths))
         except BaseException:
             client.cancel(list(futures), force=True)
             raise
+
+
+def _absolute(value: str) -> str:
+    """A path as a worker in another folder must be sent it; ``N/A`` as is."""
+    if value.upper() == NOT_APPLICABLE:
+        return value
+    return os.path.abspath(value)
 
 
 def _as_given(result: FileResult, path: str, params: dict[str, Any]) -> FileResult:
@@ -682,7 +711,79 @@ def _quiet_dask_logging() -> None:
             logger.setLevel(logging.WARNING)
 
 
-def process_file(path: str, params: dict[str, Any], resume: bool = False) -> FileResult:
+@dataclass(frozen=True)
+class Request:
+    """What the client decided for one file: the reference and the option
+    keywords to record. A worker applies it and selects nothing.
+
+    Attributes
+    ----------
+    reference : irisdq.dq_init.step.ReferenceChoice
+        The mask to read (absolute path on a worker), what ``R_MASK``
+        records and the CRDS context.
+    options : dict
+        The option keywords to record (``R_USERDQ``, ``NARROWDQ``).
+    """
+
+    reference: Any
+    options: dict[str, str]
+
+    def mismatch(self, recorded: Any, header: Any) -> str | None:
+        """What differs between an output's record and this request, or
+        None when it was made by the same request."""
+        expected = {
+            "S_DQINIT": (recorded.status, self.reference.status),
+            "the mask": (recorded.mask, self.reference.record),
+            "CRDS_CTX": (recorded.context, self.reference.context),
+        }
+        for keyword in ("R_USERDQ", "NARROWDQ"):
+            expected[keyword] = (header.get(keyword), self.options.get(keyword))
+        for what, (found, wanted) in expected.items():
+            if found != wanted:
+                found = "none" if found is None else repr(str(found))
+                wanted = "none" if wanted is None else repr(str(wanted))
+                return f"{what} {found}, this run {wanted}"
+        return None
+
+
+def make_request(path: str, params: dict[str, Any]) -> Request:
+    """Choose the reference for ``path`` and the options to record, in this
+    process, from its settings (``CRDS_PATH``, ``CRDS_CONTEXT``).
+
+    Parameters
+    ----------
+    path : str
+        The raw ramp.
+    params : dict
+        :class:`~irisdq.dq_init.DQInitStep` parameters (paths and flags).
+
+    Returns
+    -------
+    Request
+
+    Raises
+    ------
+    IrisDQError or OSError
+        If the file's headers cannot be read or CRDS chooses nothing.
+
+    Examples
+    --------
+    >>> request = make_request("a_uncal.fits", {"override_mask": "N/A"})
+    >>> request.reference.record, request.options
+    ('N/A', {})
+    """
+    from irisdq.dq_init import DQInitStep
+
+    step = DQInitStep(**params)
+    return Request(step.choose_reference(path), step.option_keywords())
+
+
+def process_file(
+    path: str,
+    params: dict[str, Any],
+    resume: bool = False,
+    request: Request | None = None,
+) -> FileResult:
     """Process one ramp file; never raises for a bad input.
 
     This is the task each worker runs: it opens its own files and returns a
@@ -695,7 +796,11 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
     params : dict
         :class:`~irisdq.dq_init.DQInitStep` parameters (paths and flags).
     resume : bool, optional
-        Keep an existing output that passes its checksums.
+        Keep an existing output made by the same request that passes its
+        checksums.
+    request : Request, optional
+        The reference and options chosen by the client (see
+        :func:`make_request`); by default chosen here.
 
     Returns
     -------
@@ -715,20 +820,24 @@ def process_file(path: str, params: dict[str, Any], resume: bool = False) -> Fil
 
     start = time.perf_counter()
     worker = _worker_name()
-    if resume and not params.get("inplace"):
-        kept = _verified_output(path, params)
-        if kept is not None:
-            kept.seconds = time.perf_counter() - start
-            kept.worker = worker
-            return kept
-        params = {**params, "overwrite": True}
     collected = _WarningCollector()
     logger = logging.getLogger("irisdq")
     logger.addHandler(collected)
     propagate, logger.propagate = logger.propagate, False
     try:
         with _warnings_as_lines(path, collected.messages):
+            if request is None:
+                request = make_request(path, params)
+            if resume and not params.get("inplace"):
+                kept = _verified_output(path, params, request, collected.messages)
+                if kept is not None:
+                    kept.seconds = time.perf_counter() - start
+                    kept.worker = worker
+                    return kept
+                params = {**params, "overwrite": True}
             step = DQInitStep(**params)
+            step.reference = request.reference
+            step.recorded_options = request.options
             output = step.run(path)
     except Exception as exc:
         return FileResult(
@@ -781,9 +890,13 @@ class _WarningCollector(logging.Handler):
         self.messages.append(" ".join(record.getMessage().split()))
 
 
-def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
-    """The result for an existing output whose every HDU carries CHECKSUM
-    and DATASUM and passes them, else None."""
+def _verified_output(
+    path: str, params: dict[str, Any], request: Request, notes: list[str]
+) -> FileResult | None:
+    """The result for an existing output made by the same request (its
+    record matches ``request``) whose every HDU carries CHECKSUM and
+    DATASUM and passes them, else None; an output made by another request
+    is named in ``notes``."""
     import warnings
 
     from irisdq.datamodels import open as open_model
@@ -811,6 +924,10 @@ def _verified_output(path: str, params: dict[str, Any]) -> FileResult | None:
 
     recorded = DQInitStep(**params).recorded(header)
     if recorded is None:
+        return None
+    differs = request.mismatch(recorded, header)
+    if differs is not None:
+        notes.append(f"{target}: made by another request ({differs}); made again")
         return None
     return FileResult(
         path,

@@ -439,3 +439,76 @@ def test_a_failure_is_printed_once_per_channel(night, tmp_path, capsys):
     assert reason.startswith(corrupt)
     assert captured.out.count(reason) == 1
     assert f"[2/2] {corrupt}: FAILED\n" in captured.out
+
+
+# -- a scheduler and workers started apart, as on a real cluster ------------
+
+
+@pytest.fixture(scope="module")
+def apart(tmp_path_factory):
+    """The scheduler file of a `dask scheduler` and two `dask worker`
+    processes started apart: another working folder, HOME and environment
+    (no CRDS_PATH), irisdq on their PYTHONPATH."""
+    from dask_processes import external_cluster
+
+    with external_cluster(tmp_path_factory.mktemp("cluster"), workers=2) as found:
+        yield found
+
+
+def _records(path: Path) -> dict:
+    """The record, the DQ arrays and the ASDF tree's step entry of an output."""
+    from astropy.io import fits
+
+    with fits.open(path) as hdus:
+        header = hdus[0].header
+        return {
+            "keywords": {
+                k: header.get(k)
+                for k in ("S_DQINIT", "R_MASK", "CRDS_CTX", "R_USERDQ", "NARROWDQ")
+            },
+            "pixeldq": hdus["PIXELDQ"].data.tobytes(),
+            "groupdq": hdus["GROUPDQ"].data.tobytes(),
+        }
+
+
+def _entries(report: Path) -> dict:
+    document = json.loads(report.read_text())
+    keep = ("status", "mask", "context", "flagged", "error", "output")
+    return {f["input"]: {k: f[k] for k in keep} for f in document["files"]}
+
+
+@pytest.mark.slow
+def test_workers_started_apart_use_the_clients_choice(
+    tmp_path, monkeypatch, apart, capsys
+):
+    """The client chooses the mask from its own CRDS_PATH (relative, in its
+    own folder); workers with another HOME, folder and no CRDS_PATH give the
+    outputs and records of a run in this process."""
+    from builders import write_shipped_cache
+
+    monkeypatch.chdir(tmp_path)
+    write_shipped_cache(tmp_path / "cache")
+    monkeypatch.setenv("CRDS_PATH", "cache")
+    _, paths = write_night(tmp_path / "raw")
+    names = [os.path.relpath(p, tmp_path) for p in paths]
+    runs = {"here": ["--workers", "0"], "apart": ["--scheduler", apart]}
+    for run, where in runs.items():
+        code = main(
+            ["dq-init", *names, "--output-dir", f"out-{run}",
+             "--report", f"{run}.json", *where]
+        )  # fmt: skip
+        assert code == 1, capsys.readouterr()
+    here, there = _entries(Path("here.json")), _entries(Path("apart.json"))
+    for name in names:
+        mine = {**here[name], "output": None}
+        theirs = {**there[name], "output": None}
+        assert mine == theirs, name
+    assert here[names[0]]["mask"] == "crds://tmt_iris_mask_0001.fits"
+    assert here[names[0]]["context"] == "tmt_0001.pmap"
+    document = json.loads(Path("apart.json").read_text())
+    ran = {f["worker"] for f in document["files"] if f["status"] == "COMPLETE"}
+    assert ran
+    assert ran <= {"apart-0", "apart-1"}
+    for path in paths[:4]:
+        name = path.name.replace("_uncal", "_dqinit")
+        assert _records(Path("out-here", name)) == _records(Path("out-apart", name))

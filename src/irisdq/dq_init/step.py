@@ -22,6 +22,7 @@ from the same plan.
 import errno
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError, NoMatchError
 from irisdq.step import NOT_APPLICABLE, Step
 
-__all__ = ["DQInitStep"]
+__all__ = ["DQInitStep", "ReferenceChoice"]
 
 # Errors of a write, which name the output rather than the input.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
@@ -117,6 +118,12 @@ class DQInitStep(Step):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self.summary: DQInitResult | None = None
+        # The reference chosen elsewhere (by a batch's client): when set,
+        # the step reads it and records it, and selects nothing itself.
+        self.reference: ReferenceChoice | None = None
+        # The options to record, as the client that chose gave them (a
+        # worker is sent absolute paths); by default from the parameters.
+        self.recorded_options: dict[str, str] | None = None
 
     def process(self, input: Any) -> Any:
         """Run on a path (returns the output path) or a RampModel (returns it)."""
@@ -127,10 +134,7 @@ class DQInitStep(Step):
             try:
                 result = self._process_file(Path(input))
             except IrisDQError as exc:
-                # Every message names the input, whichever layer raised it.
-                if os.fspath(input) in str(exc):
-                    raise
-                raise type(exc)(f"{os.fspath(input)}: {exc}") from None
+                raise _naming(exc, os.fspath(input)) from None
         else:
             raise TypeError(
                 f"DQInitStep takes a ramp file name or a RampModel, not "
@@ -163,6 +167,30 @@ class DQInitStep(Step):
     def _keywords(self, plan: DQInitPlan, profile) -> dict[str, Any]:
         return plan.keywords(self.status_keyword, profile.reference_keyword)
 
+    def option_keywords(self) -> dict[str, str]:
+        """The keywords that record the options which change the flags: the
+        user DQ file (``R_USERDQ``, as given) and the narrow policy
+        (``NARROWDQ``); only those given.
+
+        ``--resume`` keeps an output only when they match this run's.
+
+        Examples
+        --------
+        >>> step = DQInitStep(user_supplied_dq="extra.fits", narrow_dq="drop")
+        >>> step.option_keywords()
+        {'R_USERDQ': 'extra.fits', 'NARROWDQ': 'drop'}
+        >>> DQInitStep().option_keywords()
+        {}
+        """
+        options = {}
+        if isinstance(self.user_supplied_dq, str | os.PathLike):
+            options["R_USERDQ"] = os.fspath(self.user_supplied_dq)
+        elif self.user_supplied_dq is not None:
+            options["R_USERDQ"] = "<array>"
+        if self.narrow_dq:
+            options["NARROWDQ"] = str(self.narrow_dq)
+        return options
+
     def recorded(self, keywords) -> DQInitPlan | None:
         """What an output's primary header says this step did (status,
         mask, context), or None when it has no record of the step."""
@@ -183,47 +211,100 @@ class DQInitStep(Step):
             )
         return dq if mask is None else mask
 
-    def _choose_mask(
-        self, keywords: Any, label: str, profile, source: Path | None = None
-    ) -> MaskChoice:
+    def choose_reference(self, input: str | os.PathLike) -> "ReferenceChoice":
+        """The mask this step would use for a ramp file, and what it would
+        record, without reading the mask.
+
+        A batch asks it once per file in the client, from the client's own
+        settings (``CRDS_PATH``, ``CRDS_CONTEXT``), and hands the answer to
+        the worker as :attr:`reference`: the worker then selects nothing.
+        Only a CRDS choice reads the ramp's headers.
+
+        Parameters
+        ----------
+        input : str or os.PathLike
+            The raw ramp file.
+
+        Returns
+        -------
+        ReferenceChoice
+
+        Raises
+        ------
+        IrisDQError
+            If the file cannot be read or CRDS chooses nothing for it; the
+            message names the file.
+
+        Examples
+        --------
+        >>> step = DQInitStep(override_mask="masks/m.fits")
+        >>> step.choose_reference("raw/a_uncal.fits")
+        ReferenceChoice(path='masks/m.fits', record='masks/m.fits', context=None)
+        >>> DQInitStep(override_mask="n/a").choose_reference("a.fits").record
+        'N/A'
+        """
         override = self._override()
+        if override is not None:
+            return self._reference(override, {}, str(input), None, None)
+        path = Path(input)
+        label = str(path)
+        try:
+            self._repair_interrupted(path, label)
+            profile = self._file_profile(path, label)
+            with open_ramp(path, profile.ramp, verify_checksums=False) as ramp:
+                keywords = ramp.get_fits_keywords()
+            return self._reference(override, keywords, label, profile, path)
+        except IrisDQError as exc:
+            raise _naming(exc, label) from None
+
+    def _reference(
+        self, override, keywords, label: str, profile, source
+    ) -> "ReferenceChoice":
+        """The reference an override names, or CRDS chooses for the file."""
         if override == NOT_APPLICABLE:
-            return MaskChoice.not_applicable()
-        context_name = None
-        if override is None:
-            context = crds.get_context(observatory=profile.observatory)
-            # The header's values first; the ASDF tree's where it is silent.
-            dataset = read_meta_parameters(source) if source else {}
-            dataset.update(profile.crds_parameters(keywords))
-            reftype = profile.reftype_in(context, dataset)
-            try:
-                chosen = context.bestref(dataset, reftype)
-            except NoMatchError as exc:
-                _explain_no_date(dataset, label, exc, profile, keywords)
-                raise
-            if chosen == NOT_APPLICABLE:
-                return MaskChoice.not_applicable(context.name)
-            if isinstance(chosen, tuple):
-                raise DataModelError(
-                    f"{label}: CRDS chose several {reftype.upper()} files "
-                    f"({', '.join(chosen)}); give one with override_mask "
-                    "(--override-mask)"
-                )
-            path = Path(chosen)
-            record, context_name = f"crds://{path.name}", context.name
-        elif isinstance(override, TMTMaskModel):
-            record = _model_name(override)
-            return MaskChoice(*_placed(mask_flags(override, record)), record)
-        elif isinstance(override, str | os.PathLike):
-            path = Path(override)
-            record = str(path)
-        else:
+            return ReferenceChoice(None, NOT_APPLICABLE)
+        if isinstance(override, str | os.PathLike):
+            return ReferenceChoice(os.fspath(override), os.fspath(override))
+        if override is not None:
             raise TypeError(
                 "override_mask must be a path, a TMTMaskModel or 'N/A', not "
                 f"{type(override).__name__}"
             )
-        self.log.info("Using %s reference file %s", profile.mask.reftype, path)
-        return MaskChoice(*_placed(read_mask_flags(path)), record, context_name)
+        context = crds.get_context(observatory=profile.observatory)
+        # The header's values first; the ASDF tree's where it is silent.
+        dataset = read_meta_parameters(source) if source else {}
+        dataset.update(profile.crds_parameters(keywords))
+        reftype = profile.reftype_in(context, dataset)
+        try:
+            chosen = context.bestref(dataset, reftype)
+        except NoMatchError as exc:
+            _explain_no_date(dataset, label, exc, profile, keywords)
+            raise
+        if chosen == NOT_APPLICABLE:
+            return ReferenceChoice(None, NOT_APPLICABLE, context.name)
+        if isinstance(chosen, tuple):
+            raise DataModelError(
+                f"{label}: CRDS chose several {reftype.upper()} files "
+                f"({', '.join(chosen)}); give one with override_mask "
+                "(--override-mask)"
+            )
+        return ReferenceChoice(chosen, f"crds://{Path(chosen).name}", context.name)
+
+    def _choose_mask(
+        self, keywords: Any, label: str, profile, source: Path | None = None
+    ) -> MaskChoice:
+        override = self._override()
+        if isinstance(override, TMTMaskModel):
+            record = _model_name(override)
+            return MaskChoice(*_placed(mask_flags(override, record)), record)
+        chosen = self.reference
+        if chosen is None:
+            chosen = self._reference(override, keywords, label, profile, source)
+        if chosen.path is None:
+            return MaskChoice.not_applicable(chosen.context)
+        self.log.info("Using %s reference file %s", profile.mask.reftype, chosen.path)
+        flags = read_mask_flags(Path(chosen.path))
+        return MaskChoice(*_placed(flags), chosen.record, chosen.context)
 
     def _user_flags(self) -> np.ndarray | None:
         supplied = self.user_supplied_dq
@@ -301,10 +382,13 @@ class DQInitStep(Step):
             raise DataModelError(f"{label}: no {profile.ramp.science} extension")
         plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
         plan = self._plan(keywords, plane, label, profile, path)
+        options = self.recorded_options
+        if options is None:
+            options = self.option_keywords()
         try:
             update = update_ramp_dq(
                 path,
-                self._keywords(plan, profile),
+                {**self._keywords(plan, profile), **options},
                 plan.pixel_flags,
                 plan.group_flags,
                 target=target,
@@ -354,6 +438,45 @@ class DQInitStep(Step):
             "before that run",
             label,
         )
+
+
+@dataclass(frozen=True)
+class ReferenceChoice:
+    """The bad-pixel reference chosen for one exposure, not yet read.
+
+    Attributes
+    ----------
+    path : str or None
+        The mask file to read; None when no mask applies (``N/A``).
+    record : str
+        What ``R_MASK`` records: ``crds://<file>``, the override as given,
+        or ``'N/A'``.
+    context : str or None
+        The CRDS context that chose it (None for an override).
+
+    Examples
+    --------
+    >>> ReferenceChoice("/cache/m.fits", "crds://m.fits", "tmt_0001.pmap").status
+    <Status.COMPLETE: 'COMPLETE'>
+    >>> ReferenceChoice(None, "N/A").status
+    <Status.SKIPPED: 'SKIPPED'>
+    """
+
+    path: str | None
+    record: str
+    context: str | None = None
+
+    @property
+    def status(self) -> Status:
+        """What the step records with this choice: COMPLETE, or SKIPPED."""
+        return Status.SKIPPED if self.path is None else Status.COMPLETE
+
+
+def _naming(exc: IrisDQError, name: str) -> IrisDQError:
+    """The error, its message naming the input (whichever layer raised it)."""
+    if name in str(exc):
+        return exc
+    return type(exc)(f"{name}: {exc}")
 
 
 def _placed(flags) -> tuple[np.ndarray, Subarray]:
