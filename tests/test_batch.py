@@ -8,6 +8,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from astropy.io import fits
 from astropy.io.fits.verify import VerifyError
@@ -521,3 +522,86 @@ def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
     assert lines
     assert all(line.startswith("irisdq: error: a script") for line in lines)
     assert not (tmp_path / "out").exists()
+
+
+# -- resume keeps only what the same request made ---------------------------
+
+
+def _made_again(results) -> list[str]:
+    return [line for r in results for line in r.warnings if "made again" in line]
+
+
+def test_resume_redoes_an_output_of_another_mask_user_dq_or_narrow_policy(
+    files, tmp_path
+):
+    """An output whose checksums hold but whose record differs from what
+    this run would record (the mask, the user DQ, the narrow policy) is
+    made again, and the run says why; the same request keeps it."""
+    import shutil
+
+    mask, paths = files
+    other = shutil.copy(mask, tmp_path / "other_mask.fits")
+    extra = tmp_path / "extra.fits"
+    fits.PrimaryHDU(np.zeros((16, 16), dtype=np.uint32)).writeto(extra)
+    out = tmp_path / "out"
+    first = {"output_dir": out, "override_mask": mask}
+    assert batch.run(paths[:1], **first)[0].status == "COMPLETE"
+    target = out / "r0_dqinit.fits"
+    changes = [
+        ({"override_mask": other}, f"the mask '{mask}', this run '{other}'"),
+        ({"user_supplied_dq": extra}, f"R_USERDQ none, this run '{extra}'"),
+        ({"narrow_dq": "drop"}, "NARROWDQ none, this run 'drop'"),
+    ]
+    for change, why in changes:
+        request = {**first, **change}
+        [result] = batch.run(paths[:1], resume=True, **request)
+        assert result.status == "COMPLETE", change
+        assert _made_again([result]) == [
+            f"{target}: made by another request ({why}); made again"
+        ]
+        [kept] = batch.run(paths[:1], resume=True, **request)
+        assert kept.status == "VERIFIED", change
+        assert not kept.warnings
+        first = request
+    with fits.open(target) as hdus:
+        header = hdus[0].header
+        assert header["R_MASK"] == str(other)
+        assert header["R_USERDQ"] == str(extra)
+        assert header["NARROWDQ"] == "drop"
+
+
+def test_resume_redoes_an_output_of_another_context(tmp_path, monkeypatch):
+    """The mask CRDS would choose now, and the context, are compared: an
+    output of an override is made again when CRDS chooses, and an output
+    of tmt_0001.pmap when the cache's context is tmt_0002.pmap."""
+    from builders import write_shipped_cache
+    from irisdq.crds import clear_cache
+    from irisdq.crds.checksum import update_checksum
+
+    cache = tmp_path / "cache"
+    chosen = write_shipped_cache(cache)
+    monkeypatch.setenv("CRDS_PATH", str(cache))
+    ramp = write_full_frame_ramp(tmp_path / "a_uncal.fits")
+    out = tmp_path / "out"
+    batch.run([ramp], output_dir=out, override_mask=chosen)
+    [result] = batch.run([ramp], output_dir=out, resume=True)
+    assert result.status == "COMPLETE"
+    assert result.context == "tmt_0001.pmap"
+    assert _made_again([result]) == [
+        f"{out / 'a_dqinit.fits'}: made by another request (the mask "
+        f"'{chosen}', this run 'crds://tmt_iris_mask_0001.fits'); made again"
+    ]
+    assert batch.run([ramp], output_dir=out, resume=True)[0].status == "VERIFIED"
+
+    mappings = cache / "mappings" / "tmt"
+    text = (mappings / "tmt_0001.pmap").read_text()
+    (mappings / "tmt_0002.pmap").write_text(text.replace("tmt_0001", "tmt_0002"))
+    update_checksum(mappings / "tmt_0002.pmap")
+    clear_cache()
+    [result] = batch.run([ramp], output_dir=out, resume=True)
+    assert result.status == "COMPLETE"
+    assert result.context == "tmt_0002.pmap"
+    assert _made_again([result]) == [
+        f"{out / 'a_dqinit.fits'}: made by another request (CRDS_CTX "
+        "'tmt_0001.pmap', this run 'tmt_0002.pmap'); made again"
+    ]

@@ -512,3 +512,11 @@ def test_workers_started_apart_use_the_clients_choice(
     for path in paths[:4]:
         name = path.name.replace("_uncal", "_dqinit")
         assert _records(Path("out-here", name)) == _records(Path("out-apart", name))
+    # Resumed there, each output made by the same request is kept.
+    code = main(
+        ["dq-init", *names[:4], "--output-dir", "out-apart", "--resume",
+         "--report", "resumed.json", "--scheduler", apart]
+    )  # fmt: skip
+    assert code == 0
+    statuses = {e["status"] for e in _entries(Path("resumed.json")).values()}
+    assert statuses == {"VERIFIED"}

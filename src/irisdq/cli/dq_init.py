@@ -11,8 +11,8 @@ parallel with --workers N (a local Dask cluster) or --scheduler ADDR (an
 existing one); a file that fails does not stop the others. On a terminal a
 progress bar is drawn, otherwise one line per file; at the end a table
 gives each file's status, seconds, mask used and pixels flagged.
---resume keeps outputs that exist and pass their checksums, so a run that
-was stopped can be started again.
+--resume keeps outputs that exist, pass their checksums and record the same
+mask, context and options, so a run that was stopped can be started again.
 
 examples:
   irisdq dq-init night/*_uncal.fits --output-dir out --workers 2
@@ -107,8 +107,9 @@ def register(subparsers) -> None:
     scale.add_argument(
         "--resume",
         action="store_true",
-        help="keep outputs that exist and pass their FITS checksums; redo "
-        "missing or corrupt ones",
+        help="keep outputs that exist, pass their FITS checksums and record "
+        "what this run would (mask, CRDS context, --user-dq, --narrow-dq); "
+        "redo the others and say why",
     )
     scale.add_argument(
         "--report",
