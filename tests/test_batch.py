@@ -5,6 +5,7 @@ import errno
 import os
 import socket
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -152,8 +153,13 @@ def test_parameters_are_checked(files, tmp_path):
     from irisdq.datamodels import TMTMaskModel
 
     mask, paths = files
-    with pytest.raises(IrisDQError, match="either workers"):
+    with pytest.raises(IrisDQError, match="give one of workers"):
         batch.run(paths, workers=2, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(IrisDQError, match="give one of workers"):
+        batch.run(paths, scheduler="tcp://127.0.0.1:1", scheduler_file="s.json")
+    for wait in (0, -1, "soon", float("inf"), float("nan")):
+        with pytest.raises(IrisDQError, match="wait must be a number of seconds"):
+            batch.run(paths, scheduler="tcp://127.0.0.1:1", wait=wait)
     with pytest.raises(IrisDQError, match="at least 0"):
         batch.run(paths, workers=-1)
     with pytest.raises(IrisDQError, match="no parameter 'colour'"):
@@ -605,3 +611,112 @@ def test_resume_redoes_an_output_of_another_context(tmp_path, monkeypatch):
         f"{out / 'a_dqinit.fits'}: made by another request (CRDS_CTX "
         "'tmt_0001.pmap', this run 'tmt_0002.pmap'); made again"
     ]
+
+
+# -- waiting for a scheduler and its workers --------------------------------
+
+
+@pytest.fixture
+def quick_notice(monkeypatch):
+    """Say what the run waits for after 0.2 s instead of a few seconds."""
+    monkeypatch.setattr(batch, "NOTICE_SECONDS", 0.2)
+
+
+def _scheduler_without_workers():
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=0,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )
+
+
+def test_no_worker_says_what_it_waits_for_and_wait_ends_it(
+    files, tmp_path, quick_notice, caplog
+):
+    """A scheduler with no worker: the run says it waits, for what and how
+    to start one, then --wait ends it with one line; nothing was written."""
+    mask, paths = files
+    with _scheduler_without_workers() as cluster:
+        address = cluster.scheduler_address
+        with pytest.raises(IrisDQError) as raised:
+            batch.run(
+                paths[:2],
+                output_dir=tmp_path / "out",
+                override_mask=mask,
+                scheduler=address,
+                wait=0.6,
+            )
+    assert str(raised.value) == (
+        f"no Dask worker connected to the scheduler at {address} in 0.6 s "
+        f"(--wait); start one (dask worker {address})"
+    )
+    said = [r.getMessage() for r in caplog.records if r.name == "irisdq.batch"]
+    assert len(said) == 1
+    assert said[0].startswith(
+        f"waiting for a Dask worker to connect to the scheduler at {address} "
+        "(2 file(s) to run) ("
+    )
+    assert said[0].endswith(
+        f"s so far); start one (dask worker {address}); the run ends after 0.6 s"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_scheduler_that_does_not_answer_is_waited_for(files, quick_notice, caplog):
+    _, paths = files
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(IrisDQError) as raised:
+        batch.run(paths[:1], scheduler=address, wait=0.8)
+    assert str(raised.value) == (
+        f"the Dask scheduler at {address} did not answer in 0.8 s (--wait); "
+        "start it (dask scheduler), or check the address"
+    )
+    said = [r.getMessage() for r in caplog.records if r.name == "irisdq.batch"]
+    assert len(said) == 1
+    assert f"the Dask scheduler at {address} to answer" in said[0]
+    assert "--wait" not in said[0]
+
+
+def test_a_scheduler_file_is_waited_for(files, tmp_path, quick_notice, caplog):
+    """The file a job has not written yet is waited for; once written, its
+    scheduler runs the files."""
+    import json
+    import threading
+
+    mask, paths = files
+    scheduler_file = tmp_path / "job" / "scheduler.json"
+    with batch._client(1, None) as client:
+        address = client.scheduler.address
+
+        def write_later():
+            time.sleep(0.6)
+            scheduler_file.parent.mkdir()
+            scheduler_file.write_text(json.dumps({"address": address}))
+
+        writer = threading.Thread(target=write_later)
+        writer.start()
+        try:
+            results = batch.run(
+                paths[:2],
+                output_dir=tmp_path / "out",
+                override_mask=mask,
+                scheduler_file=scheduler_file,
+                wait=30,
+            )
+        finally:
+            writer.join()
+    assert [str(r.status) for r in results] == ["COMPLETE", "COMPLETE"]
+    said = [r.getMessage() for r in caplog.records if r.name == "irisdq.batch"]
+    assert len(said) == 1
+    assert said[0].startswith(
+        f"waiting for the scheduler file {scheduler_file} to appear ("
+    )
+    never = tmp_path / "never.json"
+    with pytest.raises(IrisDQError, match=f"^the scheduler file {never} did not "):
+        batch.run(paths[:1], scheduler_file=never, wait=0.3)

@@ -98,6 +98,8 @@ def run(
     output_dir: str | os.PathLike | None = None,
     workers: int | None = None,
     scheduler: str | os.PathLike | None = None,
+    scheduler_file: str | os.PathLike | None = None,
+    wait: float | None = None,
     resume: bool = False,
     progress: Progress | bool | None = None,
     **step_params: Any,
@@ -120,6 +122,16 @@ def run(
         The address of an existing Dask scheduler (``tcp://host:8786``) or
         the path of its scheduler file (the JSON file a scheduler writes
         with ``--scheduler-file``). Exclusive with ``workers``.
+    scheduler_file : str or os.PathLike, optional
+        The scheduler file that ``dask scheduler --scheduler-file``,
+        dask-mpi or a dask-jobqueue job writes; the run waits for it to
+        appear, then for the scheduler. Exclusive with ``workers`` and
+        ``scheduler``.
+    wait : float, optional
+        The longest wait, in seconds, for the scheduler file, the scheduler
+        and a first worker; past it the run ends with an error. By default
+        it waits as long as it takes, and after a few seconds says what it
+        waits for.
     resume : bool, optional
         Keep outputs that exist and pass their FITS checksums (status
         ``'VERIFIED'``); redo the missing and the corrupt ones.
@@ -182,14 +194,23 @@ def run(
     params = _task_params(paths, output_dir, step_params)
     if workers is not None:
         workers = _check_workers(workers)
-    if workers is not None and scheduler is not None:
-        raise IrisDQError("give either workers (a local cluster) or scheduler")
-    if workers is not None or scheduler is not None:
-        require_distributed("workers" if workers is not None else "scheduler")
+    given = [workers is not None, scheduler is not None, scheduler_file is not None]
+    if sum(given) > 1:
+        raise IrisDQError(
+            "give one of workers (a local cluster), scheduler and scheduler_file"
+        )
+    wait = _check_wait(wait)
+    if any(given):
+        require_distributed(
+            ("workers", "scheduler", "scheduler_file")[given.index(True)]
+        )
     if workers is not None:
         _refuse_while_a_worker_starts()
     if scheduler is not None:
         scheduler = _scheduler_address(scheduler)
+    elif scheduler_file is not None:
+        scheduler = _ScheduleFile(os.fspath(scheduler_file))
+        _scheduler_address(scheduler, missing_ok=True)
     _check_outputs(paths, params)
     results = [FileResult(path) for path in paths]
     if resume:
@@ -205,7 +226,9 @@ def run(
             if scheduler is None and workers is None:
                 _run_here(paths, params, resume, results, progress)
             else:
-                _run_dask(paths, params, resume, results, progress, workers, scheduler)
+                _run_dask(
+                    paths, params, resume, results, progress, workers, scheduler, wait
+                )
     except KeyboardInterrupt:
         _remove_stale_temporaries(paths, params)
         raise BatchInterrupted(results) from None
@@ -384,11 +407,30 @@ def _check_workers(workers: Any) -> int | None:
     return count
 
 
-def _scheduler_address(scheduler: Any) -> str:
+class _ScheduleFile(str):
+    """A scheduler file given as such (``scheduler_file``): waited for."""
+
+
+def _check_wait(wait: Any) -> float | None:
+    if wait is None:
+        return None
+    try:
+        seconds = float(wait)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise IrisDQError(f"wait must be a number of seconds > 0, not {wait!r}")
+    return seconds
+
+
+def _scheduler_address(scheduler: Any, missing_ok: bool = False) -> str | None:
     """The address of a scheduler given by address or by scheduler file.
 
     A name with ``://`` is an address; an existing file must be a Dask
     scheduler file (JSON with an ``address``); ``HOST:PORT`` is an address.
+    A scheduler file given as such (:class:`_ScheduleFile`) is always a
+    file; with ``missing_ok``, a file not written yet (absent or empty) is
+    None.
     """
     what = (
         "a Dask scheduler file is the JSON file a scheduler writes with "
@@ -396,7 +438,8 @@ def _scheduler_address(scheduler: Any) -> str:
         "the address, tcp://HOST:PORT"
     )
     address = os.fspath(scheduler)
-    if "://" in address:
+    as_file = isinstance(scheduler, _ScheduleFile)
+    if "://" in address and not as_file:
         return address
     path = Path(address)
     if path.is_dir():
@@ -406,16 +449,22 @@ def _scheduler_address(scheduler: Any) -> str:
             f"{address}: not a regular file, not a scheduler file; {what}"
         )
     if path.exists():
+        data = b""
         try:
             with open(path, "rb") as stream:
-                info = json.loads(stream.read(1 << 20))
+                data = stream.read(1 << 20)
+            info = json.loads(data)
         except (OSError, UnicodeDecodeError, ValueError):
             info = None
+            if missing_ok and not data.strip():
+                return None  # being written
         found = info.get("address") if isinstance(info, dict) else None
         if not isinstance(found, str) or not found:
             raise IrisDQError(f"{address}: not a Dask scheduler file; {what}")
         return found
-    if ":" not in address:
+    if missing_ok and as_file:
+        return None
+    if ":" not in address or as_file:
         raise IrisDQError(f"{address}: no such scheduler file; {what}")
     return address
 
@@ -502,6 +551,7 @@ def _run_dask(
     progress: Progress | None,
     workers: int | None,
     scheduler: Any,
+    wait: float | None = None,
 ) -> None:
     from distributed import as_completed
 
@@ -515,7 +565,7 @@ def _run_dask(
         for name, value in params.items()
     }
 
-    with _client(workers, scheduler) as client:
+    with _client(workers, scheduler, wait, len(paths)) as client:
         # A local cluster gets one task per worker at a time, the next once
         # a result is in hand: a worker that dies (a runaway past its memory
         # limit) then takes only its own file with it, never a result not
@@ -622,12 +672,102 @@ def _task_key(index: int, path: str) -> str:
     return f"dq_init-{Path(path).name}-{index}-{uuid.uuid4().hex[:8]}"
 
 
+# Seconds of silence before a run that waits for its scheduler or workers
+# says so.
+NOTICE_SECONDS = 3.0
+
+
+class _Waiting:
+    """The clock of a run waiting for its cluster: says once, after
+    NOTICE_SECONDS, what it waits for; ends the run past ``wait`` seconds."""
+
+    def __init__(self, wait: float | None) -> None:
+        self.wait = wait
+        self.start = time.monotonic()
+        self.said = False
+
+    def budget(self) -> float:
+        """How long the next wait may last."""
+        elapsed = time.monotonic() - self.start
+        step = NOTICE_SECONDS - elapsed if not self.said else 10.0
+        if self.wait is not None:
+            step = min(step, self.wait - elapsed)
+        return max(step, 0.05)
+
+    def check(self, waiting: str, failed: str, fix: str) -> None:
+        """After a wait that ended empty: end the run (``failed``, then
+        ``fix``), or say what it is ``waiting`` for (once)."""
+        elapsed = time.monotonic() - self.start
+        if self.wait is not None and elapsed >= self.wait:
+            raise IrisDQError(f"{failed} in {self.wait:g} s (--wait); {fix}")
+        if not self.said and elapsed >= NOTICE_SECONDS:
+            self.said = True
+            limit = (
+                f"; the run ends after {self.wait:g} s"
+                if self.wait is not None
+                else "; --wait SECONDS sets a limit"
+            )
+            logging.getLogger("irisdq.batch").warning(
+                "waiting for %s (%.0f s so far); %s%s", waiting, elapsed, fix, limit
+            )
+
+
 @contextlib.contextmanager
-def _client(workers: int | None, scheduler: Any) -> Iterator[Any]:
+def _connect(scheduler: Any, wait: float | None, files: int) -> Iterator[Any]:
+    """A client of the scheduler with at least one worker connected.
+
+    A scheduler file that does not exist yet (a job that has not started)
+    and a scheduler that does not answer yet are waited for, as are the
+    workers; after NOTICE_SECONDS the run says what it waits for, and
+    ``wait`` seconds end it with an error.
+    """
+    from distributed import Client
+
+    clock = _Waiting(wait)
+    while True:
+        address = _scheduler_address(scheduler, missing_ok=True)
+        if address is not None:
+            break
+        time.sleep(min(clock.budget(), 0.5))
+        clock.check(
+            f"the scheduler file {os.fspath(scheduler)} to appear",
+            f"the scheduler file {os.fspath(scheduler)} did not appear",
+            "start the scheduler that writes it (dask scheduler "
+            "--scheduler-file FILE), or give its address",
+        )
+    while True:
+        try:
+            client = Client(address, timeout=clock.budget())
+            break
+        except (OSError, TimeoutError):
+            clock.check(
+                f"the Dask scheduler at {address} to answer",
+                f"the Dask scheduler at {address} did not answer",
+                "start it (dask scheduler), or check the address",
+            )
+    with client:
+        while True:
+            try:
+                client.wait_for_workers(1, timeout=clock.budget())
+                break
+            except TimeoutError:
+                clock.check(
+                    f"a Dask worker to connect to the scheduler at {address} "
+                    f"({files} file(s) to run)",
+                    f"no Dask worker connected to the scheduler at {address}",
+                    f"start one (dask worker {address})",
+                )
+        yield client
+
+
+@contextlib.contextmanager
+def _client(
+    workers: int | None, scheduler: Any, wait: float | None = None, files: int = 0
+) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(_scheduler_address(scheduler)) as client:
+        with _connect(scheduler, wait, files) as client:
             yield client
         return
     import dask

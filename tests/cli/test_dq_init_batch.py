@@ -491,7 +491,7 @@ def test_workers_started_apart_use_the_clients_choice(
     monkeypatch.setenv("CRDS_PATH", "cache")
     _, paths = write_night(tmp_path / "raw")
     names = [os.path.relpath(p, tmp_path) for p in paths]
-    runs = {"here": ["--workers", "0"], "apart": ["--scheduler", apart]}
+    runs = {"here": ["--workers", "0"], "apart": ["--scheduler-file", apart]}
     for run, where in runs.items():
         code = main(
             ["dq-init", *names, "--output-dir", f"out-{run}",
@@ -520,3 +520,53 @@ def test_workers_started_apart_use_the_clients_choice(
     assert code == 0
     statuses = {e["status"] for e in _entries(Path("resumed.json")).values()}
     assert statuses == {"VERIFIED"}
+
+
+def test_wait_ends_a_run_with_no_worker(night, tmp_path, capsys, caplog, monkeypatch):
+    """No worker connects: the run says what it waits for (a warning, on
+    stderr), then --wait ends it with one line and exit status 2."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(batch, "NOTICE_SECONDS", 0.2)
+    with LocalCluster(
+        n_workers=0,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    ) as cluster:
+        address = cluster.scheduler_address
+        scheduler_file = tmp_path / "scheduler.json"
+        scheduler_file.write_text(json.dumps({"address": address}))
+        code = _run(night, tmp_path, "--scheduler-file", str(scheduler_file),
+                    "--wait", "0.5")  # fmt: skip
+    err = capsys.readouterr().err.splitlines()
+    assert code == 2
+    said = [
+        (r.levelname, r.getMessage())
+        for r in caplog.records
+        if r.name.startswith("irisdq")
+    ]
+    assert len(said) == 1
+    assert said[0][0] == "WARNING"
+    assert said[0][1].startswith(
+        f"waiting for a Dask worker to connect to the scheduler at {address} "
+        "(2 file(s) to run) ("
+    )
+    assert err == [
+        f"irisdq: error: no Dask worker connected to the scheduler at {address} "
+        f"in 0.5 s (--wait); start one (dask worker {address})"
+    ]
+
+
+def test_wait_needs_a_scheduler(night, tmp_path, capsys):
+    assert _run(night, tmp_path, "--wait", "5") == 2
+    assert capsys.readouterr().err == (
+        "irisdq: error: --wait limits the wait for an existing scheduler: give "
+        "--scheduler or --scheduler-file with it\n"
+    )
+    for bad in ("0", "-3", "soon", "inf"):
+        with pytest.raises(SystemExit):
+            _run(night, tmp_path, "--scheduler-file", "s.json", "--wait", bad)
+        assert "must be a number of seconds > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _run(night, tmp_path, "--scheduler-file", "s.json", "--scheduler", "x:1")

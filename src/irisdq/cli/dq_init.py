@@ -7,8 +7,10 @@ The mask is the CRDS best reference for reftype MASK (see 'irisdq crds
 bestref FILE --reftype mask --explain') unless --override-mask is given.
 Each output is <base>_dqinit.fits beside its input (a suffix such as _uncal
 is replaced), or in --output-dir. Files run one after another, or in
-parallel with --workers N (a local Dask cluster) or --scheduler ADDR (an
-existing one); a file that fails does not stop the others. On a terminal a
+parallel with --workers N (a local Dask cluster), or --scheduler ADDR or
+--scheduler-file FILE (an existing one: this process chooses every mask and
+context, the workers only apply them); a file that fails does not stop the
+others. On a terminal a
 progress bar is drawn, otherwise one line per file; at the end a table
 gives each file's status, seconds, mask used and pixels flagged.
 --resume keeps outputs that exist, pass their checksums and record the same
@@ -18,6 +20,7 @@ examples:
   irisdq dq-init night/*_uncal.fits --output-dir out --workers 2
   irisdq dq-init night/*_uncal.fits --output-dir out --resume --report run.json
   irisdq dq-init night/*_uncal.fits --output-dir out --scheduler tcp://127.0.0.1:8786
+  irisdq dq-init night/*_uncal.fits --output-dir out --scheduler-file s.json --wait 600
 
 exit status: 0 all files succeeded, 1 some failed, 2 usage or input error,
 130 interrupted (Ctrl-C or SIGTERM; the files finished are reported)
@@ -104,6 +107,20 @@ def register(subparsers) -> None:
         metavar="ADDR|FILE",
         help="run on an existing Dask scheduler: tcp://HOST:PORT or a scheduler file",
     )
+    where.add_argument(
+        "--scheduler-file",
+        metavar="FILE",
+        help="run on the Dask scheduler that writes FILE (dask scheduler "
+        "--scheduler-file, dask-mpi, a batch job); waits for the file to appear",
+    )
+    scale.add_argument(
+        "--wait",
+        type=_seconds,
+        metavar="SECONDS",
+        help="with --scheduler or --scheduler-file: end the run with an error "
+        "if no scheduler and worker are there after SECONDS (by default it "
+        "waits, and says so after a few seconds)",
+    )
     scale.add_argument(
         "--resume",
         action="store_true",
@@ -140,6 +157,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds > 0, not {text!r}"
+        )
+    return value
+
+
 def run(args) -> int:
     from irisdq.batch import require_distributed
     from irisdq.dq_init.plan import Status
@@ -149,6 +181,13 @@ def run(args) -> int:
         require_distributed("--workers")
     if args.scheduler:
         require_distributed("--scheduler")
+    if args.scheduler_file:
+        require_distributed("--scheduler-file")
+    if args.wait is not None and not (args.scheduler or args.scheduler_file):
+        raise IrisDQError(
+            "--wait limits the wait for an existing scheduler: give "
+            "--scheduler or --scheduler-file with it"
+        )
     if args.output and len(args.files) > 1:
         raise IrisDQError(
             f"-o/--output names one file but {len(args.files)} inputs were given; "
@@ -207,7 +246,13 @@ def run(args) -> int:
 
 
 def _batch_mode(args) -> bool:
-    return bool(args.workers or args.scheduler or args.resume or args.report)
+    return bool(
+        args.workers
+        or args.scheduler
+        or args.scheduler_file
+        or args.resume
+        or args.report
+    )
 
 
 def _run_batch(args, params, display):
@@ -218,6 +263,8 @@ def _run_batch(args, params, display):
         output_dir=args.output_dir,
         workers=args.workers or None,
         scheduler=args.scheduler,
+        scheduler_file=args.scheduler_file,
+        wait=args.wait,
         resume=args.resume,
         progress=display.update,
         **params,
@@ -398,6 +445,7 @@ def check_report(path, args, params) -> bool:
         ("mask", args.override_mask),
         ("user DQ", args.user_dq),
         ("scheduler file", args.scheduler),
+        ("scheduler file", args.scheduler_file),
     ):
         if name and Path(name).exists():
             roles.append((role, name))
