@@ -437,7 +437,9 @@ def test_a_failure_is_printed_once_per_channel(night, tmp_path, capsys):
     reason = captured.err.strip().removeprefix("irisdq: error: ")
     assert captured.err == f"irisdq: error: {reason}\n"
     assert reason.startswith(corrupt)
-    assert captured.out.count(reason) == 1
+    # In the table, without the name its first column shows.
+    assert captured.out.count(reason.removeprefix(f"{corrupt}: ")) == 1
+    assert reason not in captured.out
     assert f"[2/2] {corrupt}: FAILED\n" in captured.out
 
 
@@ -570,3 +572,28 @@ def test_wait_needs_a_scheduler(night, tmp_path, capsys):
         assert "must be a number of seconds > 0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         _run(night, tmp_path, "--scheduler-file", "s.json", "--scheduler", "x:1")
+
+
+def test_each_failure_is_given_once(night, tmp_path, capsys):
+    """A failure's reason is one line on stderr, naming the file, and one
+    cell of the table, without the name its first column shows; a reason
+    about another file (the output) keeps that file's name."""
+    mask, paths = night
+    out = tmp_path / "out"
+    common = ["--output-dir", str(out), "--override-mask", str(mask)]
+    assert main(["dq-init", str(paths[0]), *common]) == 0
+    capsys.readouterr()
+    assert main(["dq-init", str(paths[0]), str(paths[4]), *common]) == 1
+    captured = capsys.readouterr()
+    exists = f"{out / 'r0_dqinit.fits'}: output already exists; use --overwrite"
+    corrupt = "cannot read the header of HDU 1 at byte 2880"
+    errors = captured.err.splitlines()
+    assert len(errors) == 2
+    assert errors[0].startswith(f"irisdq: error: {exists}")
+    assert errors[1].startswith(f"irisdq: error: {paths[4]}: {corrupt}")
+    rows = {line.split()[0]: line for line in captured.out.splitlines()[2:-1]}
+    assert rows[str(paths[4])].split("  ")[-1].strip().startswith(corrupt)
+    assert f" -     {exists}" in rows[str(paths[0])]
+    for reason in (exists, corrupt):
+        assert (captured.out + captured.err).count(reason) == 2  # stderr, table
+    assert captured.out.count(str(paths[4])) == 2  # its progress line and row

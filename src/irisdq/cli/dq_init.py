@@ -372,7 +372,8 @@ class BatchDisplay:
 
 
 def print_table(results, stream) -> None:
-    """The final table: file, status, seconds, mask used, pixels flagged."""
+    """The final table: file, status, seconds, mask used, pixels flagged
+    (for a failure, its reason)."""
     from irisdq.dq_init.plan import Status
 
     rows = [("file", "status", "seconds", "mask", "flagged")]
@@ -381,7 +382,7 @@ def print_table(results, stream) -> None:
             " ".join(f"{name}={count}" for name, count in result.flagged.items()) or "-"
         )
         if result.status is Status.FAILED:
-            flagged = result.error or ""
+            flagged = _reason(result)
         rows.append(
             (
                 result.input,
@@ -395,6 +396,14 @@ def print_table(results, stream) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[4]]).rstrip(), file=stream)
+
+
+def _reason(result) -> str:
+    """A failure's reason as the table gives it: without the input's name,
+    which its first column shows (a reason naming another file keeps it)."""
+    reason = result.error or ""
+    named = f"{result.input}: "
+    return reason[len(named) :] if reason.startswith(named) else reason
 
 
 def check_report(path, args, params) -> bool:
