@@ -63,9 +63,15 @@ def test_the_readme_has_checked_blocks():
         "delivery",
     }
     assert [setup for setup, _ in checked_blocks("python")] == [
+        "slurm",
         "mask-recipe",
         "mask-recipe-fixed",
     ]
+
+
+# Blocks that start Dask processes or submit jobs, run by
+# tests/cli/test_dq_init_batch.py with real scheduler and worker processes.
+CLUSTER_SETUPS = ("scheduler", "slurm")
 
 
 def _python_blocks() -> dict[str, str]:
@@ -158,7 +164,7 @@ SETUPS = {
 
 @pytest.mark.parametrize(
     ("setup", "body"),
-    checked_blocks("console"),
+    [block for block in checked_blocks("console") if block[0] not in CLUSTER_SETUPS],
     ids=lambda value: value if isinstance(value, str) and "\n" not in value else "",
 )
 def test_console_examples_print_what_the_readme_shows(

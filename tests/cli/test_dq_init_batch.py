@@ -1,6 +1,7 @@
 """``irisdq dq-init`` over many files: --workers, --scheduler, --resume,
 --report, the progress display, and interruption."""
 
+import contextlib
 import io
 import json
 import os
@@ -597,3 +598,138 @@ def test_each_failure_is_given_once(night, tmp_path, capsys):
     for reason in (exists, corrupt):
         assert (captured.out + captured.err).count(reason) == 2  # stderr, table
     assert captured.out.count(str(paths[4])) == 2  # its progress line and row
+
+
+# -- the README's scheduler examples, run -----------------------------------
+
+# A stand-in for SLURM's commands: sbatch runs the job script in the
+# background (with the submitter's environment, as SLURM's default
+# --export=ALL does) and prints its job id; scancel ends the job.
+_SBATCH = """#!/bin/bash
+job=$(mktemp "$STANDIN_JOBS/job.XXXXXX")
+cp "$1" "$job.sh"
+setsid bash "$job.sh" > "$job.log" 2>&1 < /dev/null &
+echo $! >> "$STANDIN_JOBS/ids"
+echo "Submitted batch job $!"
+"""
+_SCANCEL = """#!/bin/bash
+for id in "$@"; do kill -TERM -- "-$id" 2>/dev/null; done
+exit 0
+"""
+
+
+def _readme_block(kind: str, setup: str) -> str:
+    from test_readme import checked_blocks
+
+    [body] = [body for name, body in checked_blocks(kind) if name == setup]
+    return body
+
+
+def _write_raw(folder: Path) -> list[Path]:
+    folder.mkdir()
+    return [write_ramp(folder / f"{name}_uncal.fits") for name in ("a", "b")]
+
+
+def _assert_chosen_by_the_client(outputs: list[Path]) -> None:
+    from astropy.io import fits
+
+    for output in outputs:
+        with fits.open(output) as hdus:
+            header = hdus[0].header
+            assert header["S_DQINIT"] == "COMPLETE"
+            assert header["R_MASK"] == "crds://tmt_iris_mask_0001.fits"
+            assert header["CRDS_CTX"] == "tmt_0001.pmap"
+            assert (hdus["PIXELDQ"].data[5] == 2048).all()
+
+
+@pytest.mark.slow
+def test_the_readme_scheduler_example_runs(tmp_path, monkeypatch, capsys):
+    """The README's scheduler block, command by command: the scheduler and
+    workers are processes of their own (another HOME, no CRDS_PATH), started
+    without waiting for each other, as a shell's `&` starts them."""
+    import contextlib
+    import glob
+    import shlex
+
+    from builders import write_shipped_cache
+    from dask_processes import started
+    from test_readme import commands
+
+    monkeypatch.chdir(tmp_path)
+    write_shipped_cache(tmp_path / "crds_cache")
+    _write_raw(tmp_path / "raw")
+    with contextlib.ExitStack() as stack:
+        for number, (command, expected) in enumerate(
+            commands(_readme_block("console", "scheduler"))
+        ):
+            argv = shlex.split(command.replace("$PWD", str(tmp_path)), comments=True)
+            if argv[0] == "export":
+                name, value = argv[1].split("=", 1)
+                monkeypatch.setenv(name, value)
+            elif argv[0] == "dask":
+                assert argv[-1] == "&", command
+                home = tmp_path.parent / f"{tmp_path.name}-home-{number}"
+                stack.enter_context(started(argv[:-1], tmp_path, home))
+            else:
+                assert argv[0] == "irisdq", command
+                words = [w for a in argv[1:] for w in sorted(glob.glob(a)) or [a]]
+                assert main(words) == 0, capsys.readouterr()
+                assert not expected
+    _assert_chosen_by_the_client(
+        [tmp_path / "out" / f"{name}_dqinit.fits" for name in ("a", "b")]
+    )
+
+
+@pytest.mark.slow
+def test_the_readme_slurm_recipe_runs_with_a_local_stand_in(
+    tmp_path, monkeypatch, capsys
+):
+    """The README's dask-jobqueue recipe as it is, with sbatch and scancel
+    replaced by a stand-in that runs each job script here: two jobs start
+    `dask worker`, the files run, and closing the cluster ends the jobs."""
+    from builders import write_shipped_cache
+    from dask_processes import SOURCE
+
+    commands = tmp_path / "bin"
+    commands.mkdir()
+    for name, text in (("sbatch", _SBATCH), ("scancel", _SCANCEL)):
+        (commands / name).write_text(text)
+        (commands / name).chmod(0o755)
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    monkeypatch.setenv("STANDIN_JOBS", str(jobs))
+    monkeypatch.setenv("PATH", f"{commands}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PYTHONPATH", SOURCE)
+    write_shipped_cache(tmp_path / "crds_cache")
+    monkeypatch.setenv("CRDS_PATH", str(tmp_path / "crds_cache"))
+    monkeypatch.chdir(tmp_path)
+    _write_raw(tmp_path / "raw")
+    try:
+        exec(_readme_block("python", "slurm"), {})
+    finally:
+        ids = (jobs / "ids").read_text().split() if (jobs / "ids").exists() else []
+        ended = []
+        for job in ids:
+            ended.append(_ended(int(job)))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(int(job), signal.SIGKILL)
+    assert capsys.readouterr().out == "2 of 2 files done\n"
+    assert len(ids) == 2
+    assert all(ended), "scancel did not end every job"
+    scripts = sorted(jobs.glob("job.*.sh"))
+    assert "distributed.cli.dask_worker" in scripts[0].read_text()
+    _assert_chosen_by_the_client(
+        [tmp_path / "out" / f"{name}_dqinit.fits" for name in ("a", "b")]
+    )
+
+
+def _ended(pid: int, timeout: float = 20.0) -> bool:
+    """Whether the job's process group is gone within ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
