@@ -74,12 +74,13 @@ def test_a_subarray_is_drawn_where_it_lies_on_the_detector(draw):
     axes = figure.axes[0]
     # 1-based: the first column, 101, has its centre at x = 101.
     assert axes.images[0].get_extent() == [100.5, 132.5, 200.5, 216.5]
+    # At its own extent (and a margin), not in a frame the detector's size.
     left, right = axes.get_xlim()
     bottom, top = axes.get_ylim()
-    assert left < 0.5
-    assert right > 4096.5
-    assert bottom < 0.5
-    assert top > 4096.5
+    assert 99 < left < 100.5
+    assert 132.5 < right < 134
+    assert 199 < bottom < 200.5
+    assert 216.5 < top < 218
     assert "1-based" in axes.get_xlabel()
     assert "1-based" in axes.get_ylabel()
 
@@ -132,3 +133,56 @@ def test_one_colour_per_flag_even_with_many_flags(draw):
     bars = draw(dq).axes[2]
     colours = {tuple(patch.get_facecolor()) for patch in bars.patches}
     assert len(colours) == 16
+
+
+@pytest.mark.parametrize(
+    ("shape", "start", "circled"),
+    [
+        ((10, 10), (1, 1), False),
+        ((512, 512), (1025, 2049), True),
+        ((32, 32), (1, 1), False),
+    ],
+    ids=["sample-10x10", "subarray-512", "liger-32x32"],
+)
+def test_an_array_smaller_than_the_detector_is_drawn_at_its_own_extent(
+    shape, start, circled
+):
+    """It once filled a corner of a 4096 x 4096 frame, circles piled at the
+    origin."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    dq = np.zeros(shape, dtype=np.uint32)
+    dq[0, 0] = dqflags.pixel.HOT
+    dq[-1, -1] = dqflags.pixel.DEAD
+    figure = plots.draw_dq(dq, start=start, detector=(4096, 4096))
+    try:
+        flags = figure.axes[0]
+        left, right = flags.get_xlim()
+        bottom, top = flags.get_ylim()
+        ny, nx = shape
+        # The view is the array and a small margin, not the detector.
+        assert start[0] - 0.5 - 0.05 * nx <= left <= start[0] - 0.5
+        assert start[0] - 0.5 + nx <= right <= start[0] - 0.5 + 1.05 * nx
+        assert start[1] - 0.5 - 0.05 * ny <= bottom <= start[1] - 0.5
+        assert start[1] - 0.5 + ny <= top <= start[1] - 0.5 + 1.05 * ny
+        # Pixels drawn large enough to be seen are not circled; smaller ones
+        # are, each where it is, the two circles apart.
+        centres = sorted(
+            tuple(offset)
+            for collection in flags.collections
+            for offset in collection.get_offsets()
+        )
+        assert centres == (
+            [(start[0], start[1]), (start[0] + nx - 1, start[1] + ny - 1)]
+            if circled
+            else []
+        )
+        # No stray part of the detector's outline in the margin.
+        assert not flags.patches
+        caption = " ".join(text.get_text() for text in figure.texts)
+        assert f"at SUBSTRT1={start[0]}, SUBSTRT2={start[1]}" in caption
+        assert "4,096 x 4,096 detector" in caption
+        assert "(outlined)" not in caption
+    finally:
+        plt.close(figure)

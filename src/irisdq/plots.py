@@ -60,6 +60,9 @@ _BARS = (1390, 70, 270, 560)
 # Flags with at most this many pixels are circled as well: at one screen
 # pixel per picture pixel a lone hot pixel is there, but hard to find.
 _RARE = 100
+# ... unless a detector pixel is drawn at least this many screen pixels
+# wide: then it is seen as it is, and circles would only hide it.
+_SEEN = 4
 
 _BACKGROUND = (0.93, 0.93, 0.93, 1.0)
 _DO_NOT_USE_COLOUR = (0.1, 0.1, 0.1, 1.0)
@@ -138,6 +141,12 @@ def placement(keywords: Mapping[str, Any]) -> tuple[tuple[int, int], tuple | Non
     return start, detector_shape(detector if isinstance(detector, str) else None)
 
 
+def _flag_value(flag_map, name: str) -> int:
+    """The value of a flag named by :func:`irisdq.dqflags.count_flags`: a
+    name of the map, or the decimal value of a bit it does not name."""
+    return int(name) if name.isdigit() else int(getattr(flag_map, name))
+
+
 def _pixels(count: int) -> str:
     return f"{count:,} pixel" + ("" if count == 1 else "s")
 
@@ -206,15 +215,18 @@ def draw_dq(
     from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
     dq = np.asarray(dq)
+    if np.issubdtype(dq.dtype, np.signedinteger):
+        # A DQ stored signed (Liger's int16 test files): the same bits.
+        dq = dq.view(f"u{dq.dtype.itemsize}")
     ny, nx = dq.shape
     xstart, ystart = start
     # Pixel centres are at integer 1-based coordinates, so an array starting
     # at column xstart covers xstart - 0.5 .. xstart - 0.5 + nx.
     extent = (xstart - 0.5, xstart - 0.5 + nx, ystart - 0.5, ystart - 0.5 + ny)
+    # The array at its own extent and scale: a 10 x 10 sample or a
+    # subarray drawn in a frame the size of the detector would be a dot in
+    # a corner. Where it lies on the detector is said below the picture.
     left, right, bottom, top = extent
-    if detector is not None:
-        left, bottom = min(left, 0.5), min(bottom, 0.5)
-        right, top = max(right, detector[1] + 0.5), max(top, detector[0] + 0.5)
     span = max(right - left, top - bottom)
     # A margin, so that flags on the edge (reference pixels) are not hidden
     # under the frame of the axes and the detector's outline shows.
@@ -228,10 +240,22 @@ def draw_dq(
     span += 2 * margin
     factor = max(1, math.ceil(span / _PANEL))
     binned = bin_flags(dq, factor)
+    circled = _PANEL / span < _SEEN
+    # The detector's outline where it is all in view (a full frame); a
+    # part of it would be a stray line in the margin.
+    outlined = detector is not None and (
+        left <= 0.5
+        and bottom <= 0.5
+        and right >= detector[1] + 0.5
+        and top >= detector[0] + 0.5
+    )
 
     counts = {name: n for name, n in dqflags.count_flags(dq, flag_map).items() if n}
+    # A set bit the map does not name (16 in GROUPDQ) is counted under its
+    # value, and drawn as any flag.
+    values = {name: _flag_value(flag_map, name) for name in counts}
     do_not_use = int(flag_map.DO_NOT_USE)
-    others = [name for name in counts if int(getattr(flag_map, name)) != do_not_use]
+    others = [name for name in counts if values[name] != do_not_use]
     # One colour per flag: tab10's strong colours, tab20's when more flags.
     palette = plt.get_cmap("tab10" if len(others) <= 10 else "tab20")
     colours = {name: palette(i % palette.N) for i, name in enumerate(others)}
@@ -259,15 +283,13 @@ def draw_dq(
         # Common flags first, so that a rare one in the same picture pixel
         # is the one seen.
         for name in sorted(names, key=counts.get, reverse=True):
-            rgba[(binned & binned.dtype.type(getattr(flag_map, name))) != 0] = colours[
-                name
-            ]
+            rgba[(binned & binned.dtype.type(values[name])) != 0] = colours[name]
         axes.imshow(
             rgba, origin="lower", extent=extent, interpolation="nearest", zorder=1
         )
         for name in names:
-            if counts[name] <= _RARE:
-                rows, columns = np.nonzero(dq & dq.dtype.type(getattr(flag_map, name)))
+            if circled and counts[name] <= _RARE:
+                rows, columns = np.nonzero(dq & dq.dtype.type(values[name]))
                 axes.scatter(
                     columns + xstart,
                     rows + ystart,
@@ -277,7 +299,7 @@ def draw_dq(
                     linewidths=1.2,
                     zorder=3,
                 )
-        if detector is not None:
+        if outlined:
             axes.add_patch(
                 Rectangle(
                     (0.5, 0.5),
@@ -312,7 +334,9 @@ def draw_dq(
     if start != (1, 1) or detector is None or detector != (ny, nx):
         where += f" at SUBSTRT1={xstart}, SUBSTRT2={ystart}"
     if detector is not None:
-        where += f" on a {detector[1]:,} x {detector[0]:,} detector (outlined)"
+        where += f" on a {detector[1]:,} x {detector[0]:,} detector"
+        if outlined:
+            where += " (outlined)"
     scale = (
         "each picture pixel is one detector pixel"
         if factor == 1
@@ -322,30 +346,32 @@ def draw_dq(
     figure.text(
         _FLAGS_LEFT / width,
         12 / height,
-        f"{where}; {scale}; circles mark flags with at most {_RARE} pixels",
+        f"{where}; {scale}"
+        + (f"; circles mark flags with at most {_RARE} pixels" if circled else ""),
         fontsize="small",
     )
 
     names = list(counts)
     if names:
-        values = [counts[name] for name in names]
+        labels = [name if not name.isdigit() else f"{name} (unnamed)" for name in names]
+        heights = [counts[name] for name in names]
         positions = np.arange(len(names))
-        bars.barh(positions, values, color=[colours[name] for name in names])
-        bars.set_yticks(positions, names)
+        bars.barh(positions, heights, color=[colours[name] for name in names])
+        bars.set_yticks(positions, labels)
         # Top to bottom in bit order; room for five bars, so one is not a slab.
         bars.set_ylim(max(len(names), 5) - 0.5, -0.5)
-        for position, value in zip(positions, values, strict=True):
+        for position, value in zip(positions, heights, strict=True):
             bars.annotate(
                 f" {value:,}", (value, position), va="center", fontsize="small"
             )
-        if max(values) > 20 * min(values):
+        if max(heights) > 20 * min(heights):
             # Counts span orders of magnitude (a border of reference pixels,
             # three hot ones): a log axis keeps the small bars visible.
             bars.set_xscale("log")
-            bars.set_xlim(0.8, max(values) * 30)
+            bars.set_xlim(0.8, max(heights) * 30)
             bars.xaxis.set_minor_formatter(NullFormatter())
         else:
-            bars.set_xlim(0, max(values) * 1.3)
+            bars.set_xlim(0, max(heights) * 1.3)
             bars.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         bars.xaxis.set_major_formatter(thousands)
     else:

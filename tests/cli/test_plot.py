@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from builders import write_mask
+from builders import write_liger_ramp, write_mask
 from irisdq import dqflags, plots
 from irisdq.cli.main import main
 from irisdq.datamodels import RampModel
@@ -87,7 +87,7 @@ def test_one_plane_of_groupdq(tmp_path, ramp, drawn):
         (["--ext", "GROUPDQ", "--group", "4"], ["--group 4", "give 1 to 3"]),
         (["--ext", "GROUPDQ", "--int", "0"], ["--int 0", "give 1 to 2"]),
         (["--group", "2"], ["--ext GROUPDQ"]),
-        (["--ext", "DQ"], ["RampModel has no DQ", "--ext PIXELDQ or GROUPDQ"]),
+        (["--ext", "DQ"], ["RampModel has no DQ", "--ext PIXELDQ or --ext GROUPDQ"]),
     ],
 )
 def test_a_wrong_choice_is_one_line(tmp_path, ramp, capsys, arguments, words):
@@ -147,3 +147,83 @@ def test_a_groupdq_without_planes_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "GROUPDQ has shape (4, 4); it needs 4 axes" in err
+
+
+@pytest.fixture
+def liger_ramp(tmp_path):
+    """A 32 x 24 Liger ramp of 3 groups of 2 reads, flagged at (y, x) = (5, 7)
+    in group 2, read 1, and DO_NOT_USE at (20, 3) in every read."""
+    dq = np.zeros((32, 24, 3, 2), dtype=np.uint16)
+    dq[5, 7, 1, 0] = dqflags.pixel.HOT
+    dq[20, 3] = dqflags.pixel.DO_NOT_USE
+    return write_liger_ramp(tmp_path / "liger_raw.fits", 32, 24, 3, 2, dq=dq)
+
+
+def test_a_liger_ramp_s_dq_one_read_at_a_time(tmp_path, liger_ramp, drawn, capsys):
+    """``'LigerRampModel' object has no attribute 'pixeldq'`` on every Liger
+    ramp, once."""
+    png = tmp_path / "liger.png"
+    assert main(["plot", str(liger_ramp), "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == PNG
+    dq, options = drawn[-1]
+    assert dq.shape == (32, 24)
+    assert dq[20, 3] == 1
+    assert dq[5, 7] == 0
+    assert "group 1, read 1" in options["title"]
+    png2 = tmp_path / "liger2.png"
+    argv = ["--ext", "DQ", "--group", "2", "--read", "1", "-o", str(png2)]
+    assert main(["plot", str(liger_ramp), *argv]) == 0
+    dq, options = drawn[-1]
+    assert dq[5, 7] == dqflags.pixel.HOT
+    assert "group 2, read 1" in options["title"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--ext", "PIXELDQ"], ["LigerRampModel has no PIXELDQ", "--ext DQ --group"]),
+        (["--ext", "GROUPDQ"], ["has no GROUPDQ", "--ext DQ --group N --read N"]),
+        (["--int", "1"], ["--int do not choose", "use --ext DQ --group N --read N"]),
+        (["--read", "3"], ["--read 3", "give 1 to 2"]),
+        (["--group", "4"], ["--group 4", "give 1 to 3"]),
+    ],
+)
+def test_a_wrong_choice_on_a_liger_ramp_says_what_works(
+    tmp_path, liger_ramp, capsys, arguments, words
+):
+    png = tmp_path / "out.png"
+    assert main(["plot", str(liger_ramp), *arguments, "-o", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert all(word in err for word in words), err
+    assert not png.exists()
+
+
+def test_a_mask_or_pixeldq_with_read_says_what_works(tmp_path, ramp, capsys):
+    png = tmp_path / "out.png"
+    assert main(["plot", str(ramp), "--read", "1", "-o", str(png)]) == 2
+    err = capsys.readouterr().err
+    assert "--read do not choose a plane of the PIXELDQ" in err
+    assert "--ext GROUPDQ --int N --group N" in err
+    assert main(["plot", str(ramp), "--ext", "GROUPDQ", "--read", "1", "-o", "x.png"])
+    assert "use --ext GROUPDQ --int N --group N" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", [16, 255])
+def test_groupdq_bits_the_group_flags_do_not_name(tmp_path, capsys, value):
+    pytest.importorskip("matplotlib")
+    """``Flag '16' not defined``, once: GROUPDQ's bit 4 has no group name."""
+    model = RampModel()
+    model.meta.instrument.name, model.meta.instrument.detector = "IRIS", "IRIS1"
+    model.data = np.zeros((1, 2, 8, 8), dtype=np.float32)
+    model.pixeldq = np.zeros((8, 8), dtype=np.uint32)
+    model.groupdq = np.zeros((1, 2, 8, 8), dtype=np.uint8)
+    model.groupdq[0, 0, 2, 3] = value
+    path = model.write(tmp_path / "ramp.fits")
+    png = tmp_path / "groupdq.png"
+    assert main(["plot", str(path), "--ext", "GROUPDQ", "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == PNG
+    figure = plots.draw_dq(model.groupdq[0, 0], flag_map=dqflags.group)
+    labels = [label.get_text() for label in figure.axes[2].get_yticklabels()]
+    assert "16 (unnamed)" in labels
+    assert ("CHARGELOSS" in labels) == (value == 255)

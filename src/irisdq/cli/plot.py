@@ -21,7 +21,8 @@ def register(subparsers) -> None:
         "--ext",
         type=str.upper,
         choices=EXTENSIONS,
-        help="the DQ array to draw (default: DQ of a mask, PIXELDQ of a ramp)",
+        help="the DQ array to draw (default: DQ of a mask or a Liger ramp, "
+        "PIXELDQ of a ramp)",
     )
     parser.add_argument(
         "--int",
@@ -34,7 +35,13 @@ def register(subparsers) -> None:
         "--group",
         type=int,
         metavar="N",
-        help="GROUPDQ: the group, 1-based (default 1)",
+        help="GROUPDQ, or DQ of a Liger ramp: the group, 1-based (default 1)",
+    )
+    parser.add_argument(
+        "--read",
+        type=int,
+        metavar="N",
+        help="DQ of a Liger ramp: the read, 1-based (default 1)",
     )
     parser.add_argument(
         "-o",
@@ -59,33 +66,56 @@ def _plot(args: argparse.Namespace) -> int:
     output = plots.check_output(args.output, overwrite=args.overwrite)
     plots.require_matplotlib()
     with datamodels.open(args.file) as model:
-        is_mask = isinstance(model, datamodels.TMTMaskModel)
         kind = type(model).__name__
-        extension = args.ext or ("DQ" if is_mask else "PIXELDQ")
-        if (args.integration is not None or args.group is not None) and (
-            extension != "GROUPDQ"
-        ):
+        if isinstance(model, datamodels.TMTMaskModel):
+            choices, planes = ("DQ",), {}
+        elif isinstance(model, datamodels.LigerRampModel):
+            # One DQ the ramp's shape: every read of a pixel has its flags.
+            choices, planes = ("DQ",), {"DQ": ("--group", "--read")}
+        else:
+            choices, planes = ("PIXELDQ", "GROUPDQ"), {"GROUPDQ": ("--int", "--group")}
+        extension = args.ext or choices[0]
+        if extension not in choices:
             raise DataModelError(
-                f"{args.file}: --int and --group choose a plane of GROUPDQ; "
-                f"add --ext GROUPDQ or leave them out to draw {extension}"
+                f"{args.file}: a {kind} has no {extension} to draw; use "
+                + " or ".join(_usage(name, planes) for name in choices)
             )
-        if (extension == "DQ") != is_mask:
-            have = "DQ" if is_mask else "PIXELDQ or GROUPDQ"
+        given = {
+            option: value
+            for option, value in (
+                ("--int", args.integration),
+                ("--group", args.group),
+                ("--read", args.read),
+            )
+            if value is not None
+        }
+        wrong = [option for option in given if option not in planes.get(extension, ())]
+        if wrong:
+            if extension in planes:
+                fix = f"use {_usage(extension, planes)}"
+            else:
+                fix = f"leave them out to draw {extension}"
+                if planes:
+                    fix += f", or draw {_usage(next(iter(planes)), planes)}"
             raise DataModelError(
-                f"{args.file}: a {kind} has no {extension} to draw; use --ext {have}"
+                f"{args.file}: {', '.join(wrong)} do not choose a plane of the "
+                f"{extension} of a {kind}; {fix}"
             )
         flag_map = dqflags.pixel
         title = f"{model.path.name}: {extension}"
-        if extension == "DQ":
-            dq = model.dq
-        elif extension == "PIXELDQ":
-            dq = model.pixeldq
+        if extension not in planes:
+            dq = model.dq if extension == "DQ" else model.pixeldq
         else:
-            flag_map = dqflags.group
-            integration = 1 if args.integration is None else args.integration
-            group = 1 if args.group is None else args.group
-            dq = _groupdq_plane(model, args.file, integration, group)
-            title += f", integration {integration}, group {group}"
+            if extension == "GROUPDQ":
+                flag_map = dqflags.group
+            first, second = planes[extension]
+            chosen = [given.get(first, 1), given.get(second, 1)]
+            dq = _plane(model, args.file, extension, planes[extension], chosen)
+            names = {"--int": "integration", "--group": "group", "--read": "read"}
+            title += "".join(
+                f", {names[option]} {value}"
+                for option, value in zip(planes[extension], chosen, strict=True)
+            )
         if dq is None:
             raise DataModelError(
                 f"{args.file}: this {kind} has no {extension} extension; "
@@ -110,28 +140,43 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def _groupdq_plane(model, file: str, integration: int, group: int):
-    """One (ny, nx) plane of GROUPDQ, read alone (the cube is memory-mapped)."""
+def _usage(extension: str, planes: dict) -> str:
+    """``--ext GROUPDQ --int N --group N``: how to draw an extension."""
+    return " ".join(
+        [f"--ext {extension}", *(f"{option} N" for option in planes.get(extension, ()))]
+    )
+
+
+def _plane(model, file: str, extension: str, options, chosen):
+    """One (ny, nx) plane of a ramp's per-read DQ, read alone: GROUPDQ
+    (nints, ngroups, ny, nx) or Liger's DQ (ny, nx, ngroups, nreads)."""
     import numpy as np
 
     from irisdq.errors import DataModelError
 
-    shape = model.array_shape("groupdq")
+    attribute = extension.lower()
+    shape = model.array_shape(attribute)
     if shape is None:
         return None
     if len(shape) != 4:
-        raise DataModelError(
-            f"{file}: GROUPDQ has shape {shape}; it needs 4 axes (nints, "
-            "ngroups, ny, nx) to choose a plane from"
+        axes = (
+            "(nints, ngroups, ny, nx)"
+            if attribute == "groupdq"
+            else "(ny, nx, ngroups, nreads)"
         )
-    nints, ngroups = shape[0], shape[1]
-    for name, value, count in (
-        ("--int", integration, nints),
-        ("--group", group, ngroups),
-    ):
+        raise DataModelError(
+            f"{file}: {extension} has shape {shape}; it needs 4 axes "
+            f"{axes} to choose a plane from"
+        )
+    # GROUPDQ's planes are its first two axes, Liger's DQ's its last two.
+    counts = shape[:2] if attribute == "groupdq" else shape[2:]
+    for option, value, count in zip(options, chosen, counts, strict=True):
         if not 1 <= value <= count:
             raise DataModelError(
-                f"{file}: {name} {value} is not in GROUPDQ of shape {shape}; "
-                f"give 1 to {count}"
+                f"{file}: {option} {value} is not in {extension} of shape "
+                f"{shape}; give 1 to {count}"
             )
-    return np.array(model.groupdq[integration - 1, group - 1])
+    cube = getattr(model, attribute)
+    if attribute == "groupdq":
+        return np.array(cube[chosen[0] - 1, chosen[1] - 1])
+    return np.array(cube[:, :, chosen[0] - 1, chosen[1] - 1])

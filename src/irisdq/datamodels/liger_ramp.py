@@ -116,3 +116,13 @@ class LigerRampModel(DataModel):
         """The shape of ``DATA`` (ny, nx, ngroups, nreads), known without
         reading it."""
         return self._shape("data")
+
+    def array_shape(self, name: str) -> tuple[int, ...] | None:
+        """Return the shape of ``data``, ``dq`` or ``times``.
+
+        Read from the header when the array has not been read; None when the
+        model has no such array.
+        """
+        if name not in {spec.attr for spec in self.arrays}:
+            raise AttributeError(f"LigerRampModel has no array {name!r}")
+        return self._shape(name)
