@@ -268,3 +268,37 @@ def test_a_picture_that_is_an_input_or_the_mask_is_refused(tmp_path, inputs, cap
     assert main([*argv, "-o", str(out), "--plot", str(out)]) == 2
     assert f"is the output -o {out}" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_liger_mask_holds_only_what_a_liger_dq_can(tmp_path, inputs, caplog):
+    """``--profile liger`` once wrote REFERENCE_PIXEL (bit 31), which a
+    Liger ramp's uint16 DQ cannot hold: dq-init then stopped, and mask
+    check called the mask clean."""
+    from builders import write_liger_ramp
+    from irisdq.cli.main import main
+    from irisdq.reffiles.check import check_mask_file
+
+    _, darks = inputs
+    out = tmp_path / "liger_mask.fits"
+    argv = ["mask", "build", "--darks", *darks, "-o", str(out), "--no-plot"]
+    assert main([*argv, "--profile", "liger", "--detector", "IMG"]) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("cannot hold REFERENCE_PIXEL" in text for text in warned), warned
+    with TMTMaskModel(out) as mask:
+        dq = np.array(mask.dq)
+    assert not (dq >> 16).any()
+    assert dq[0, 0] == 1  # the border: DO_NOT_USE in place of REFERENCE_PIXEL
+    assert dq[30, 5] == 2048 | 1  # HOT and DO_NOT_USE kept
+    assert not [f for f in check_mask_file(out) if f.kind == "dq_bits"]
+    raw = write_liger_ramp(tmp_path / "raw.fits", 40, 40, 2, 2)
+    dqinit = tmp_path / "dqinit.fits"
+    assert (
+        main(["dq-init", str(raw), "-o", str(dqinit), "--override-dq", str(out)]) == 0
+    )
+    with fits.open(dqinit) as hdul:
+        assert (hdul["DQ"].data[30, 5] == 2048 | 1).all()
+    # The TMT profile's mask keeps its flags.
+    tmt = tmp_path / "tmt_mask.fits"
+    assert main(["mask", "build", "--darks", *darks, "-o", str(tmt), "--no-plot"]) == 0
+    with TMTMaskModel(tmt) as mask:
+        assert mask.dq[0, 0] == (1 << 31) | 1

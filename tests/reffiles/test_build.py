@@ -317,3 +317,13 @@ def test_one_file_name_is_one_input(tmp_path):
     path = tmp_path / "cube.fits"
     fits.PrimaryHDU(np.full((2, 16, 16), 0.01, dtype=np.float32)).writeto(path)
     assert build_mask(darks=str(path), refpix=0).darks == [path]
+
+
+@pytest.mark.parametrize("bits", [0, 33])
+def test_dq_bits_out_of_range_is_refused(tmp_path, bits):
+    darks = []
+    for i in range(2):
+        darks.append(tmp_path / f"dark{i}.fits")
+        fits.PrimaryHDU(np.full((8, 8), 0.01, dtype=np.float32)).writeto(darks[-1])
+    with pytest.raises(IrisDQError, match=f"dq_bits = {bits} must be 1 to 32"):
+        build_mask(darks=darks, detector="X", refpix=0, dq_bits=bits)

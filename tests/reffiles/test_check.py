@@ -205,3 +205,33 @@ def test_file_written_by_model_is_clean(tmp_path):
     mask.dq = np.zeros((4096, 4096), np.uint32)
     path = mask.write(tmp_path / "mask.fits")
     assert check_mask_file(path, context=get_context("tmt_0001.pmap")) == []
+
+
+def test_flags_a_liger_dq_cannot_hold_are_reported(tmp_path):
+    from builders import write_foreign_mask
+
+    dq = np.zeros((16, 16), dtype=np.uint32)
+    dq[0, :] = 1 << 31  # REFERENCE_PIXEL
+    dq[5, 5] = (1 << 24) | 1  # UNRELIABLE_SLOPE
+    rows = [
+        (0, 1, "DO_NOT_USE", ""),
+        (24, 1 << 24, "UNRELIABLE_SLOPE", ""),
+        (31, 1 << 31, "REFERENCE_PIXEL", ""),
+    ]
+    path = write_foreign_mask(
+        tmp_path / "liger.fits",
+        dq,
+        rows,
+        style="liger",
+        header={"INSTRUME": "Liger", "DETECTOR": "IMG"},
+    )
+    findings = [f for f in check_mask_file(path) if f.kind == "dq_bits"]
+    assert len(findings) == 1
+    text = str(findings[0])
+    assert "bits 0-15 only" in text
+    assert "UNRELIABLE_SLOPE (1 pixel)" in text
+    assert "REFERENCE_PIXEL (16 pixels)" in text
+    # The same flags are fine in a TMT mask: its ramps' PIXELDQ has 32 bits.
+    assert not [
+        f for f in check_mask(dq, None, {"DETECTOR": "IRIS1"}) if f.kind == "dq_bits"
+    ]

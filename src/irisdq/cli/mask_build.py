@@ -7,6 +7,7 @@ entry point to print as one line.
 """
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -160,6 +161,7 @@ def run_build(args: argparse.Namespace) -> int:
     from irisdq.cli.mask import mask_file_layout
     from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.errors import IrisDQError
+    from irisdq.profiles import get_profile
     from irisdq.reffiles.build import build_mask
     from irisdq.reffiles.report import format_report
     from irisdq.reffiles.thresholds import Thresholds
@@ -211,9 +213,18 @@ def run_build(args: argparse.Namespace) -> int:
         pedigree=args.pedigree,
         group_time=args.group_time,
         block_rows=args.block_rows,
+        dq_bits=get_profile(args.profile).ramp.dq_bits,
     )
     result.mask.file_layout = layout
     path = result.mask.write(output, overwrite=args.overwrite)
+    if result.left_out:
+        listed = ", ".join(result.left_out)
+        logging.getLogger("irisdq").warning(
+            "a %s ramp's DQ cannot hold %s: left out of the mask, their pixels "
+            "flagged DO_NOT_USE (see the note)",
+            args.profile,
+            listed,
+        )
     print(f"wrote {path}")
     print(format_report(result))
     if picture is not None:

@@ -91,6 +91,9 @@ class MaskBuild:
         called noisy; None when the noisy search did not run.
     notes : list of str
         Searches skipped and why.
+    left_out : dict of str to int
+        Pixels per flag left out because the DQ the mask is for has fewer
+        bits (``dq_bits``); those pixels got DO_NOT_USE instead.
     """
 
     mask: TMTMaskModel
@@ -108,6 +111,7 @@ class MaskBuild:
     do_not_use: tuple[str, ...]
     refpix: int
     notes: list[str] = field(default_factory=list)
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 class _Frames:
@@ -167,6 +171,7 @@ def build_mask(
     group_time: float | None = None,
     block_rows: int = DEFAULT_BLOCK_ROWS,
     flag_map=dqflags.pixel,
+    dq_bits: int = 32,
 ) -> MaskBuild:
     """Build a bad-pixel mask from flat-field and dark files.
 
@@ -211,6 +216,12 @@ def build_mask(
         it; memory does.
     flag_map : BitFlagNameMap, optional
         The flag convention (default: the IRIS flags).
+    dq_bits : int, optional
+        The bits of the DQ array the mask is applied to (16 for a Liger
+        ramp's uint16 DQ): flags above them (REFERENCE_PIXEL, bit 31;
+        UNRELIABLE_SLOPE, bit 24) are left out and their pixels get
+        DO_NOT_USE, as DQ initialization's ``do-not-use`` narrowing would
+        do; :attr:`MaskBuild.left_out` and a note say which.
 
     Returns
     -------
@@ -342,6 +353,14 @@ def build_mask(
         notes.append("no darks: HOT, WARM and noisy pixels were not searched")
     classes["REFERENCE_PIXEL"] = ~science
     dq = combine_flags(classes, do_not_use, flag_map)
+    left_out = _fit_flags(dq, dq_bits, flag_map)
+    if left_out:
+        listed = ", ".join(f"{name} ({count})" for name, count in left_out.items())
+        notes.append(
+            f"the DQ this mask is for holds bits 0-{dq_bits - 1} only: {listed} "
+            "left out, their pixels flagged DO_NOT_USE instead (--refpix 0: no "
+            "border; --noisy-flag TELEGRAPH: noisy pixels keep a flag of their own)"
+        )
 
     mask = TMTMaskModel()
     mask.meta.instrument.detector = detector
@@ -370,9 +389,31 @@ def build_mask(
         do_not_use=do_not_use,
         refpix=refpix,
         notes=notes,
+        left_out=left_out,
     )
     _record_provenance(result)
     return result
+
+
+def _fit_flags(dq: np.ndarray, bits: int, flag_map) -> dict[str, int]:
+    """Leave out, in place, the flags of ``dq`` above ``bits`` bits, with
+    DO_NOT_USE where they were; return the pixels per flag left out."""
+    if not 1 <= int(bits) <= 32:
+        raise IrisDQError(f"dq_bits = {bits!r} must be 1 to 32")
+    if bits == 32:
+        return {}
+    keep = np.uint32((1 << int(bits)) - 1)
+    high = dq & ~keep
+    if not high.any():
+        return {}
+    left_out = {
+        name: count
+        for name, count in dqflags.count_flags(high, flag_map).items()
+        if count
+    }
+    dq &= keep
+    dq[high != 0] |= np.uint32(flag_map.DO_NOT_USE)
+    return left_out
 
 
 def _paths(value) -> list[Path]:

@@ -18,6 +18,8 @@ What is checked:
 - ``do_not_use``: pixels with a severe flag (DEAD, HOT, OPEN by default)
   but not DO_NOT_USE: the pipeline would still use them, a known cause of
   bad science in JWST data;
+- ``dq_bits``: flags the DQ of the ramps the mask is for cannot hold (a
+  Liger ramp's uint16 DQ: bits 0-15), on which DQ initialization stops;
 - ``placement``: the shape against SUBSIZE1/2, the detector size and
   SUBSTRT1/2;
 - ``selection``: keywords the context's mask rmap selects on that are
@@ -63,6 +65,7 @@ def check_mask(
     context: Any = None,
     severe: Iterable[str] = DEFAULT_SEVERE,
     flag_map=dqflags.pixel,
+    dq_bits: int = 32,
 ) -> list[Finding]:
     """Return the problems of a mask, from its arrays and keywords.
 
@@ -83,6 +86,9 @@ def check_mask(
         Flags that must come with DO_NOT_USE (default DEAD, HOT, OPEN).
     flag_map : BitFlagNameMap, optional
         The pipeline flags (:data:`irisdq.dqflags.pixel`).
+    dq_bits : int, optional
+        The bits of the DQ array of the ramps the mask is for (16 for a
+        Liger ramp's uint16 DQ); flags above them are reported.
 
     Returns
     -------
@@ -119,6 +125,7 @@ def check_mask(
     if stored is not None:
         pipeline = _check_values(stored, rows, flag_map, findings)
         _check_do_not_use(pipeline, severe_bits, findings)
+        _check_dq_bits(pipeline, dq_bits, flag_map, findings)
     _check_placement(array.shape, keywords, findings)
     if context is not None:
         _check_selection(keywords, context, findings)
@@ -266,6 +273,28 @@ def _check_do_not_use(
                     "DO_NOT_USE (irisdq mask build does by default)",
                 )
             )
+
+
+def _check_dq_bits(dq: np.ndarray, bits: int, flag_map, findings) -> None:
+    if bits >= 32:
+        return
+    high = dq & ~np.uint32((1 << bits) - 1)
+    if not high.any():
+        return
+    listed = ", ".join(
+        f"{name} ({count} pixel{'s' if count != 1 else ''})"
+        for name, count in dqflags.count_flags(high, flag_map).items()
+        if count
+    )
+    findings.append(
+        Finding(
+            "dq_bits",
+            f"the DQ of the ramps it is for holds bits 0-{bits - 1} only, not "
+            f"{listed}; DQ initialization stops on them unless told to drop "
+            "them (--narrow-dq): rebuild the mask without them (irisdq mask "
+            "build --profile leaves them out)",
+        )
+    )
 
 
 def _integer(keywords: Mapping[str, Any], keyword: str, findings) -> int | None:
@@ -518,6 +547,7 @@ def check_mask_file(
     from irisdq.datamodels import DataModelWarning, TMTMaskModel, read_keywords
     from irisdq.datamodels.files import require_regular_file
     from irisdq.datamodels.mask_stored import read_stored_mask
+    from irisdq.profiles import mask_profile
 
     require_regular_file(path, "a mask")
     keywords = read_keywords(path)
@@ -528,6 +558,7 @@ def check_mask_file(
         keywords,
         context=context,
         severe=severe,
+        dq_bits=mask_profile(keywords).ramp.dq_bits,
     )
     # What the pipeline's reader says about the file: checksums, and
     # anything it refuses that the checks above did not already name.
