@@ -1,4 +1,8 @@
-"""README.md: the examples marked ``<!-- checked -->`` print what it shows.
+"""README.md and the documentation's Markdown pages: the examples marked
+``<!-- checked -->`` print what they show.
+
+The documents are README.md, every ``docs/**/*.md`` page (the Sphinx site)
+and ``docs/README.next.md`` (the newcomer's README to be).
 
 A console block after ``<!-- checked -->`` or ``<!-- checked: SETUP -->``
 is run command by command (``$ irisdq ...``; a ``# comment`` is dropped)
@@ -27,18 +31,32 @@ from builders import (
 from irisdq.cli.main import main
 from irisdq.dqflags import pixel
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").glob("**/*.md"))]
 _BLOCK = re.compile(
     r"^<!-- checked(?:: (?P<setup>[\w-]+))? -->\n```(?P<kind>\w+)\n(?P<body>.*?)^```",
     re.MULTILINE | re.DOTALL,
 )
 
 
-def checked_blocks(kind: str) -> list[tuple[str | None, str]]:
-    """The README's checked blocks of ``kind``: (setup, text)."""
+def checked_blocks(
+    kind: str, documents: list[Path] = DOCUMENTS
+) -> list[tuple[str | None, str]]:
+    """The checked blocks of ``kind`` in ``documents``: (setup, text), a
+    block shown in several documents (README and a page of the site) once."""
+    blocks = [(setup, body) for _, setup, body in _located_blocks(kind, documents)]
+    return list(dict.fromkeys(blocks))
+
+
+def _located_blocks(
+    kind: str, documents: list[Path] = DOCUMENTS
+) -> list[tuple[str, str | None, str]]:
+    """The checked blocks of ``kind``: (document, setup, text), in order."""
     return [
-        (found["setup"], found["body"])
-        for found in _BLOCK.finditer(README.read_text(encoding="utf-8"))
+        (str(document.relative_to(ROOT)), found["setup"], found["body"])
+        for document in documents
+        for found in _BLOCK.finditer(document.read_text(encoding="utf-8"))
         if found["kind"] == kind
     ]
 
@@ -62,11 +80,21 @@ def test_the_readme_has_checked_blocks():
         "crds",
         "delivery",
     }
-    assert [setup for setup, _ in checked_blocks("python")] == [
+    assert {setup for setup, _ in checked_blocks("python")} == {
         "slurm",
         "mask-recipe",
         "mask-recipe-fixed",
-    ]
+    }
+    # The newcomer's README to be and the site's pages are checked too.
+    documents = {document for document, _, _ in _located_blocks("console")}
+    assert {"docs/README.next.md", "docs/crds.md", "docs/dq_init.md"} <= documents
+
+
+def test_a_python_setup_block_says_the_same_everywhere():
+    """A recipe shown on several pages is one recipe: the setups run it."""
+    seen: dict[str, str] = {}
+    for document, setup, body in _located_blocks("python"):
+        assert seen.setdefault(setup, body) == body, f"{document}: {setup}"
 
 
 # Blocks that start Dask processes or submit jobs, run by
@@ -75,7 +103,10 @@ CLUSTER_SETUPS = ("scheduler", "slurm")
 
 
 def _python_blocks() -> dict[str, str]:
-    return {setup: body for setup, body in checked_blocks("python")}
+    blocks: dict[str, str] = {}
+    for setup, body in checked_blocks("python"):
+        blocks.setdefault(setup, body)
+    return blocks
 
 
 def setup_seed(folder: Path) -> None:
@@ -153,8 +184,28 @@ def setup_delivery(folder: Path) -> None:
         )
 
 
+def setup_first_run(folder: Path) -> None:
+    """The newcomer's first run: an empty ~/crds_cache and a raw IRIS1
+    full-frame ramp taken on 2026-03-01."""
+    primary = fits.PrimaryHDU()
+    primary.header.update(
+        {
+            "DATAMODL": "RampModel",
+            "TELESCOP": "TMT",
+            "INSTRUME": "IRIS",
+            "DETECTOR": "IRIS1",
+            "SUBARRAY": "FULL",
+            "DATE-OBS": "2026-03-01",
+            "TIME-OBS": "01:02:03",
+        }
+    )
+    sci = fits.ImageHDU(np.ones((1, 1, 4096, 4096), dtype=np.float32), name="SCI")
+    fits.HDUList([primary, sci]).writeto(folder / "iris_0001_uncal.fits")
+
+
 SETUPS = {
     None: lambda folder: None,
+    "first-run": setup_first_run,
     "seed": setup_seed,
     "crds": setup_crds,
     "liger": setup_liger,
@@ -163,12 +214,12 @@ SETUPS = {
 
 
 @pytest.mark.parametrize(
-    ("setup", "body"),
-    [block for block in checked_blocks("console") if block[0] not in CLUSTER_SETUPS],
+    ("document", "setup", "body"),
+    [block for block in _located_blocks("console") if block[1] not in CLUSTER_SETUPS],
     ids=lambda value: value if isinstance(value, str) and "\n" not in value else "",
 )
 def test_console_examples_print_what_the_readme_shows(
-    setup, body, tmp_path, home, monkeypatch, capsys
+    document, setup, body, tmp_path, home, monkeypatch, capsys
 ):
     monkeypatch.chdir(tmp_path)
     SETUPS[setup](tmp_path)
