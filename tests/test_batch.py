@@ -205,6 +205,7 @@ def test_local_workers_have_a_memory_limit_and_no_retries(dask_scheduler):
     assert retries == 0
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_fails_its_file_only(files, tmp_path, monkeypatch):
     """case 10: a task killed with its worker (a runaway past the memory
     limit) ends as FAILED for that file, named; the others complete."""
@@ -500,6 +501,7 @@ except IrisDQError as exc:
 """
 
 
+@pytest.mark.slow
 def test_a_script_without_a_main_guard_is_told_what_to_do(tmp_path):
     """issue 14 item 3: batch.run(workers=N) in a script without
     'if __name__ == "__main__":' ends with one line saying to add it, in the

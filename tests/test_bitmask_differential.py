@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 from irisdq import _bitfield_engine as _engine
 from irisdq import bitmask
 
+# Many hypothesis examples or large arrays: left out of the fast subset.
+pytestmark = pytest.mark.slow
+
 FLAGS = {"CR": 1, "CLOUDY": 4, "RAINY": 8, "HOT": 16, "DEAD": 32, "WARM": 1024}
 ASTROPY_MAP = astropy_bitmask.extend_bit_flag_map("ST_DQ", **FLAGS)
 IRISDQ_MAP = bitmask.extend_bit_flag_map("ST_DQ", **FLAGS)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -17,6 +18,7 @@ def _naive(dq, mapping):
     return out
 
 
+@pytest.mark.slow
 @given(
     arrays(np.uint32, (7, 5)),
     st.dictionaries(

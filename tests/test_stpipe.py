@@ -129,12 +129,14 @@ def _header(path):
 # -- the command line ---------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_stpipe_list_shows_the_step(console):
     listed = console("stpipe", "list")
     assert listed.returncode == 0, listed.stderr
     assert "irisdq.stpipe.DQInitStep (dq_init)" in listed.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_strun_selects_the_mask_through_crds_and_streams_a_file(cache, raw, console):
     done = console("strun", "irisdq::dq_init", raw.name)
     assert done.returncode == 0, done.stderr
@@ -150,6 +152,7 @@ def test_strun_selects_the_mask_through_crds_and_streams_a_file(cache, raw, cons
     assert [p.name for p in raw.parent.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_parameter_file_round_trip(raw, console, tmp_path):
     saved = console(
         "strun",
@@ -169,6 +172,7 @@ def test_parameter_file_round_trip(raw, console, tmp_path):
     assert header["R_MASK"] == "N/A"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "named"),
     [
@@ -216,6 +220,7 @@ def test_same_file_as_irisdqs_own_step(cache, raw, tmp_path):
         assert result.path.read_bytes() == ours.read_bytes()
 
 
+@pytest.mark.slow
 def test_existing_output_needs_overwrite(raw, tmp_path):
     mask = str(write_mask(tmp_path / "my_mask.fits"))
     DQInitStep.call(
@@ -386,6 +391,7 @@ def _write_dark_context(home):
         update_checksum(folder / name)
 
 
+@pytest.mark.slow
 def test_pipeline_step_defs_with_a_second_reference_type(cache, raw, tmp_path, home):
     _write_dark_context(home)
     dark = cache.parent / DARK
@@ -580,6 +586,7 @@ class RecordingDQInitStep(DQInitStep):
         self.used = list(reference_files_used)
 
 
+@pytest.mark.slow
 def test_strun_on_a_liger_ramp_selects_its_dq_in_a_ligeriri_cache(
     liger_cache, liger_raw, console, tmp_path
 ):
@@ -594,6 +601,7 @@ def test_strun_on_a_liger_ramp_selects_its_dq_in_a_ligeriri_cache(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_strun_override_dq_on_a_liger_ramp(liger_raw, console, tmp_path):
     # No CRDS cache at all: the override is the reference.
     _write_liger_dq(tmp_path / "my_dq.fits")
@@ -671,6 +679,7 @@ def test_liger_model_built_in_memory(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["my_dq.fits"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("policy", "flag"), [("drop", 0), ("do-not-use", 1)], ids=["drop", "do-not-use"]
 )
@@ -689,6 +698,7 @@ def test_narrow_dq_for_flags_a_uint16_dq_cannot_hold(liger_raw, tmp_path, policy
     np.testing.assert_array_equal(dq, _expected_liger_dq(flag))
 
 
+@pytest.mark.slow
 def test_profile_is_checked_against_the_file(raw, console, tmp_path):
     mask = str(write_mask(tmp_path / "m.fits"))
     with pytest.raises(StepError, match=f"^{raw}: .*DATA"):
@@ -702,6 +712,7 @@ def test_profile_is_checked_against_the_file(raw, console, tmp_path):
     assert not (tmp_path / "raw_dqinit.fits").exists()
 
 
+@pytest.mark.slow
 def test_parameter_file_round_trip_of_the_liger_parameters(
     liger_raw, console, tmp_path
 ):
@@ -733,6 +744,7 @@ class LigerDetector1(LocalCRDSMixin, Pipeline):
         return self.dq_init.run(input)
 
 
+@pytest.mark.slow
 def test_pipeline_passes_a_liger_result_on(liger_cache, liger_raw, tmp_path):
     pipeline = LigerDetector1(output_dir=str(tmp_path / "out"), save_results=True)
     result = pipeline.run(str(liger_raw))
@@ -765,6 +777,7 @@ def test_pipeline_checks_the_dq_reference_of_the_files_profile_first(
     )
 
 
+@pytest.mark.slow
 def test_pipeline_checks_an_override_a_model_or_a_forced_profile_as_the_step(
     cache, liger_raw, raw, tmp_path, monkeypatch
 ):

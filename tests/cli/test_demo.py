@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pytest
 from astropy.io import fits
 
 from irisdq import dqflags
@@ -10,6 +11,7 @@ from irisdq.cli.main import main
 from irisdq.demo import DEAD_COLUMN, HOT_CLUSTER, MARKER, MASK_NAME
 
 
+@pytest.mark.slow
 def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
     own_cache = tmp_path / "my_cache"
     own_cache.mkdir()

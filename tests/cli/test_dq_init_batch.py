@@ -202,6 +202,7 @@ def _run_until_first_output(tmp_path, extra, send):
     return process.returncode, stdout, stderr, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("extra", "send"),
     [(["--workers", "2"], signal.SIGINT), ([], signal.SIGTERM)],

@@ -24,6 +24,9 @@ from irisdq.crds import UNDEFINED, condition_value, mapping_from_text, parse_map
 from irisdq.crds.selectors import SelectionFailed
 from irisdq.errors import MappingError
 
+# Many hypothesis examples or large arrays: left out of the fast subset.
+pytestmark = pytest.mark.slow
+
 NO_MATCH = "<no match>"
 REFUSED = "<rmap refused>"
 

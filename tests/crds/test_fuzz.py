@@ -7,6 +7,7 @@ mapping were ever executed; the tests check that it never appears.
 import builtins
 import contextlib
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,9 @@ from irisdq.crds import condition_value, mapping_from_text, parse_mapping
 from irisdq.crds.cache import shipped_mapping_folder
 from irisdq.crds.selectors import SelectionFailed
 from irisdq.errors import MappingError
+
+# Many hypothesis examples or large arrays: left out of the fast subset.
+pytestmark = pytest.mark.slow
 
 SENTINEL = "IRISDQ_MAPPING_WAS_EXECUTED"
 PAYLOAD = f"setattr(__import__('builtins'), {SENTINEL!r}, 1)"

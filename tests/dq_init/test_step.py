@@ -530,6 +530,7 @@ class TestBadInput:
         )
 
 
+@pytest.mark.slow
 def test_seed_story_end_to_end(tmp_path, home):
     """Write a mask the seed's way to ~/crds_cache, then dq-init a raw ramp."""
     from pathlib import Path

@@ -101,6 +101,7 @@ def _ramp(path):
     return path
 
 
+@pytest.mark.slow
 def test_file_path_skipped(not_applicable_cache, tmp_path):
     source = _ramp(tmp_path / "a_uncal.fits")
     # A separate process: the user's stderr, with the CLI's own logging.

@@ -28,6 +28,9 @@ from builders import (
 )
 from irisdq.datamodels import read_hdu_layout
 
+# Fault injection and hostile inputs: left out of the fast subset.
+pytestmark = pytest.mark.safety
+
 KEYWORDS = [
     "NAXIS",
     "NAXIS1",

@@ -29,6 +29,9 @@ from builders import (
     write_observatory_cache,
 )
 
+# Fault injection and hostile inputs: left out of the fast subset.
+pytestmark = pytest.mark.safety
+
 NY, NX, NGROUPS, NREADS = 6, 5, 3, 2
 SHAPE = (NY, NX, NGROUPS, NREADS)
 MASK_NAME = "ligeriri_liger_dq_0001.fits"

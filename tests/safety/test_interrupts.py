@@ -25,6 +25,9 @@ from astropy.io import fits
 import faults
 from builders import asdf_extension, write_full_frame_ramp, write_liger_ramp, write_mask
 
+# Fault injection and hostile inputs: left out of the fast subset.
+pytestmark = pytest.mark.safety
+
 SHAPE = (1, 3, 32, 32)
 
 
