@@ -309,3 +309,36 @@ def test_without_a_context_the_caches_own_observatory_is_checked(tmp_path, monke
         check_cache()
     monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
     assert check_cache().context == "ligeriri_0001.pmap"
+
+
+@pytest.mark.parametrize(
+    ("changes", "wanted", "found"),
+    [
+        (
+            {"USEAFTER": "2021-01-01T00:00:00"},
+            "USEAFTER 2015-10-01 00:00:00 or earlier",
+            "USEAFTER 2021-01-01 00:00:00",
+        ),
+        ({"DETECTOR": "IRIS2"}, "DETECTOR 'IRIS1'", "DETECTOR 'IRIS2'"),
+    ],
+)
+def test_a_reference_not_made_for_its_rule_is_reported(shipped, changes, wanted, found):
+    """A 2021 (or an IRIS2) mask put in place of the 2015 IRIS1 one: the
+    rule gives it to exposures it was not made for."""
+    path = shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    with fits.open(path, mode="update") as hdus:
+        hdus[0].header.update(changes)
+        hdus[0].add_checksum()
+    assert [str(finding) for finding in check_cache().findings] == [
+        f"reference: {path}: {RMAP} selects it from 2015-10-01 00:00:00 for "
+        f"{wanted}, but its header has {found}; a file put in place of another? "
+        "deliver it under a name of its own with irisdq crds add"
+    ]
+
+
+def test_an_earlier_useafter_or_a_full_frame_mask_agrees_with_its_rule(shipped):
+    path = shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    with fits.open(path, mode="update") as hdus:
+        hdus[0].header.update({"USEAFTER": "2000-01-01T00:00:00", "SUBARRAY": "FULL"})
+        hdus[0].add_checksum()
+    assert check_cache().findings == []

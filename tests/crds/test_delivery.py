@@ -629,3 +629,73 @@ def test_a_full_frame_mask_also_takes_over_a_rule_keyed_by_full(
         assert context.select(wanted, "dq").filename == mask.name
     earlier = {**dataset("2020-01-01", "FULL"), "DETECTOR": "IMG1"}
     assert context.select(earlier, "dq").filename == "ligeriri_iris_dq_0001.fits"
+
+
+@pytest.mark.parametrize(
+    "linked", ["references/tmt/iris", "references/tmt", "mappings/tmt", "config/tmt"]
+)
+def test_a_linked_folder_never_takes_a_write_outside_the_cache(
+    cache, tmp_path, mask_2021, monkeypatch, linked
+):
+    """A folder of the cache that is a link to one outside: nothing is
+    written there, with or without a dry run, even when the outside folder
+    is a declared shared store (IRISDQ_CRDS_LINK_ROOTS is for reading)."""
+    import shutil
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    config = elsewhere / "server_config"
+    if linked == "config/tmt":
+        config.write_text("{'operational_context': 'tmt_0001.pmap'}\n")
+    folder = cache / linked
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    monkeypatch.setenv("IRISDQ_CRDS_LINK_ROOTS", str(elsewhere))
+    before = snapshot(elsewhere)
+    for dry_run in (True, False):
+        with pytest.raises(DeliveryError, match=r"outside the CRDS cache .*, through"):
+            deliver([mask_2021], dry_run=dry_run, set_operational=True)
+    assert snapshot(elsewhere) == before
+
+
+def test_a_linked_server_config_is_not_replaced(cache, tmp_path, mask_2021):
+    outside = tmp_path / "server_config"
+    outside.write_text("{'operational_context': 'tmt_0001.pmap'}\n")
+    (cache / "config" / "tmt").mkdir(parents=True)
+    (cache / "config" / "tmt" / "server_config").symlink_to(outside)
+    with pytest.raises(DeliveryError, match="server_config leads to"):
+        deliver([mask_2021], set_operational=True)
+    assert outside.read_text() == "{'operational_context': 'tmt_0001.pmap'}\n"
+    assert not (cache / "mappings" / "tmt" / "tmt_0002.pmap").exists()
+
+
+def test_a_delivery_planned_then_redirected_is_refused_at_writing(
+    cache, tmp_path, mask_2021
+):
+    from irisdq.crds.delivery import plan_delivery, write_delivery
+
+    delivery = plan_delivery([mask_2021])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = cache / "references" / "tmt" / "iris"
+    folder.rmdir()
+    folder.symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(DeliveryError, match="outside the CRDS cache"):
+        write_delivery(delivery)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_name_a_rule_already_names_is_refused_even_if_absent(cache, tmp_path):
+    """A 2021 mask named like the 2015 one, whose file the cache lacks: it
+    would take over the 2015 rule (2016 exposures would get it)."""
+    mask = write_dated_mask(tmp_path / OLD_MASK, "2021-01-01")
+    assert not (cache / "references" / "tmt" / "iris" / OLD_MASK).exists()
+    with pytest.raises(
+        DeliveryError,
+        match=rf"tmt_iris_mask_0001.rmap of tmt_0001.pmap already names a reference "
+        rf"{OLD_MASK}; delivered under that name",
+    ):
+        deliver([mask])
+    assert not (cache / "mappings" / "tmt" / "tmt_0002.pmap").exists()

@@ -107,9 +107,11 @@ def register(subparsers) -> None:
         "header's name, observatory, instrument and filekind; server_config's "
         "operational context; every mapping and reference the context names "
         "is present; references pass their checksums and carry the keywords "
-        "their rmap selects on. Files no context names are listed as unused "
-        "(not problems). Exit status 1 when there is any problem, 0 when "
-        "none, 2 when the cache cannot be used. Example: irisdq crds check",
+        "their rmap selects on, with values that agree with the rule naming "
+        "them (not a later USEAFTER, not another DETECTOR). Files no context "
+        "names are listed as unused (not problems). Exit status 1 when "
+        "there is any problem, 0 when none, 2 when the cache cannot be used. "
+        "Example: irisdq crds check",
     )
     _add_context_option(check)
     check.set_defaults(func=_check)

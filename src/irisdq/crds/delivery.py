@@ -59,6 +59,7 @@ __all__ = [
     "format_mapping",
     "insert_rule",
     "plan_delivery",
+    "rules_naming",
     "write_delivery",
 ]
 
@@ -568,6 +569,7 @@ def plan_delivery(
     ] = {}
     imaps: dict[str, str] = {}
     filed: dict[tuple[str, str], list[_Filed]] = {}
+    named: dict[str, str] | None = None
     delivery = Delivery(root, base, "")
     for reference in references:
         path = Path(reference)
@@ -589,6 +591,14 @@ def plan_delivery(
             raise MappingError(f"{base}: {imap_name} is not an instrument mapping")
         imaps[instrument] = imap_name
         reftype = _filed_reftype(condition_value(keywords["REFTYPE"]), imap)
+        if named is None:
+            named = _references_named(pmap, root)
+        if filename in named:
+            raise DeliveryError(
+                f"{path}: {named[filename]} of {base} already names a reference "
+                f"{filename}; delivered under that name, the mask would take "
+                "over that rule's exposures too: rename the file"
+            )
         target, present = locate_reference(filename, instrument, root, pmap.observatory)
         if present:
             raise DeliveryError(
@@ -660,7 +670,23 @@ def plan_delivery(
     delivery.copies = _shipped_copies(pmap, root)
     if set_operational:
         delivery.server_config = _server_config(root, delivery.context)
+    _check_inside(delivery)
     return delivery
+
+
+def _check_inside(delivery: Delivery) -> None:
+    """Refuse a delivery any of whose files, links resolved, would be
+    written outside the cache (a linked folder inside it). Folders named
+    by IRISDQ_CRDS_LINK_ROOTS are shared stores to read, never written."""
+    inside = os.path.join(os.path.realpath(delivery.root.path), "")
+    for path in delivery.files():
+        real = os.path.realpath(path)
+        if not real.startswith(inside):
+            raise DeliveryError(
+                f"{path} leads to {real}, outside the CRDS cache "
+                f"{delivery.root.path}, through a link; crds add writes only "
+                "inside the cache: replace the link by a folder of the cache"
+            )
 
 
 #: SUBARRAY values of a mask that covers the whole detector.
@@ -866,6 +892,72 @@ def _left_behind(header: dict, selector: SelectorCall, text: str, rule: _Filed):
     return lines
 
 
+def rules_naming(
+    rmap: ReferenceMapping, filename: str
+) -> list[tuple[tuple[str | None, ...], str]]:
+    """The rules of a Match-over-UseAfter rmap that select `filename`.
+
+    Returns
+    -------
+    list of (key, date)
+        Each rule's Match values (None for a value matching anything, such
+        as ``N/A`` or ``GENERIC``; a rule whose key is a pattern is left
+        out) and its use-after date, ``'YYYY-MM-DD HH:MM:SS'``. Empty for an
+        rmap of another shape, or one whose file cannot be read.
+
+    Examples
+    --------
+    >>> from irisdq.crds import mapping_from_text
+    >>> from irisdq.crds.cache import shipped_mapping_folder
+    >>> path = shipped_mapping_folder() / "tmt_iris_mask_0001.rmap"
+    >>> rmap = mapping_from_text(path.read_text(), path.name, path=path)
+    >>> rules_naming(rmap, "tmt_iris_mask_0001.fits")
+    [(('IRIS1', None), '2015-10-01 00:00:00')]
+    """
+    header = rmap.header
+    levels = _levels(header)
+    if len(levels) != 2 or _selector_names(header, 2) != ("Match", "UseAfter"):
+        return []
+    try:
+        text = Path(rmap.path).read_text(encoding="utf-8") if rmap.path else ""
+        parsed = parse_mapping(text, rmap.name)
+    except (OSError, MappingError, UnicodeDecodeError):
+        return []
+    if not isinstance(parsed.selector, SelectorCall):
+        return []
+    substitutions = header.get("substitutions") or {}
+    rules = []
+    for key, inner, _ in parsed.selector.entries:
+        values = _key_values(key, levels[0], substitutions)
+        if values is None or not isinstance(inner, SelectorCall):
+            continue
+        for date, leaf, _ in inner.entries:
+            if leaf == filename and _valid_date(date):
+                rules.append((tuple(values), useafter_key(date, "")))
+    return rules
+
+
+def _references_named(pmap: PipelineMapping, root: CacheRoot) -> dict[str, str]:
+    """Every reference name the rules of the context name, with the rmap
+    naming it; rmaps the cache lacks (and cannot be read) are passed over."""
+    named: dict[str, str] = {}
+    for imap_name in pmap.table.values():
+        if imap_name == "N/A":
+            continue
+        try:
+            imap = mapping_from_text(_read(imap_name, root)[0], imap_name)
+        except (MappingError, OSError):
+            continue
+        for rmap_name in imap.children():
+            try:
+                rmap = mapping_from_text(_read(rmap_name, root)[0], rmap_name)
+            except (MappingError, OSError):
+                continue
+            for filename in rmap.children():
+                named.setdefault(filename, rmap_name)
+    return named
+
+
 def _filed_reftype(reftype: str, imap) -> str:
     """The reference type of `imap` a mask of REFTYPE `reftype` is filed
     under: its own when the imap has it, else its alias (a ``dq`` mask in a
@@ -979,8 +1071,10 @@ def write_delivery(delivery: Delivery) -> None:
     Raises
     ------
     DeliveryError
-        If writing or moving a file fails (the cache is left as it was).
+        If a file would be written outside the cache through a link, or
+        writing or moving a file fails (the cache is left as it was).
     """
+    _check_inside(delivery)
     created: list[Path] = []
     staged: list[tuple[Path, Path, bool]] = []
     installed: list[Path] = []
