@@ -44,10 +44,10 @@ from stpipe.exceptions import StpipeExitException
 
 from irisdq import crds, profiles
 from irisdq import datamodels as _datamodels
-from irisdq.datamodels.asdf_meta import read_meta_parameters
-from irisdq.datamodels.layout import extension_shapes
 from irisdq.dq_init import DQInitStep as _DQInitStep
+from irisdq.dq_init.memory import is_stdatamodel
 from irisdq.errors import IrisDQError
+from irisdq.exposure import resolve
 from irisdq.step import KNOWN_SUFFIXES, NOT_APPLICABLE
 
 __all__ = [
@@ -345,10 +345,7 @@ _LIGER = profiles.get_profile("liger")
 
 def _liger_parameters(model) -> dict[str, Any]:
     """The ``liger`` profile's CRDS parameters of a Liger ramp model."""
-    path = model.path
-    dataset = read_meta_parameters(path) if path is not None else {}
-    dataset.update(_LIGER.crds_parameters(model.get_fits_keywords()))
-    return dataset
+    return resolve(model, _LIGER).parameters
 
 
 def open_model(init: Any) -> StpipeModelMixin:
@@ -388,58 +385,18 @@ def _profile_dataset(
     input: Any, forced: str | None = None, *, ramps_only: bool = False
 ) -> tuple[profiles.Profile, dict[str, Any]] | None:
     """The profile of a dataset (a path, a model, or parameters) and the
-    CRDS parameters to select its references with.
-
-    A file's profile is `forced`, else detected from its extensions and
-    header; a file or irisdq model that is not a raw ramp of any profile
-    takes the profile its header matches best, or, with `ramps_only`, gives
-    None. Another stpipe model brings its own ``get_crds_parameters`` and
-    ``crds_observatory``.
-    """
-    input = _first(input)
-    if isinstance(input, str | os.PathLike):
-        path = Path(input)
-        keywords = _datamodels.read_keywords(path)
-        if forced:
-            profile = profiles.get_profile(forced)
-        else:
-            shapes = extension_shapes(_datamodels.read_hdu_layout(path))
-            try:
-                profile = profiles.detect_profile(keywords, shapes, str(path))
-            except profiles.ProfileError:
-                if ramps_only:
-                    return None
-                profile = profiles.header_profile(keywords)
-    elif isinstance(input, _datamodels.DataModel):
-        path = input.path
-        keywords = input.get_fits_keywords()
-        if isinstance(input, _datamodels.LigerRampModel):
-            profile = profiles.get_profile("liger")
-        elif forced:
-            profile = profiles.get_profile(forced)
-        elif isinstance(input, _datamodels.RampModel):
-            profile = profiles.detect_profile(keywords, {"SCI": None})
-        elif ramps_only:
-            return None
-        else:
-            profile = profiles.header_profile(keywords)
-    elif ramps_only:
+    CRDS parameters to select its references with, as
+    :func:`irisdq.exposure.resolve` gives them; with `ramps_only`, None for
+    a dataset that is not a raw ramp of any profile."""
+    try:
+        exposure = resolve(_first(input), forced)
+    except TypeError:
+        if ramps_only:
+            return None  # not a dataset: the step itself says so
+        raise
+    if ramps_only and not exposure.is_ramp:
         return None
-    elif hasattr(input, "get_crds_parameters"):
-        observatory = str(getattr(input, "crds_observatory", "") or "").lower()
-        profile = next(
-            (p for p in profiles.PROFILES.values() if p.observatory == observatory),
-            profiles.PROFILES["tmt"],
-        )
-        return profile, crds.dataset_parameters(dict(input.get_crds_parameters()))
-    else:
-        # Keywords or CRDS parameters (anything else is refused here).
-        parameters = crds.dataset_parameters(input)
-        return profiles.header_profile(input), parameters
-    # The header's values first; the ASDF tree's where it is silent.
-    dataset = read_meta_parameters(path) if path is not None else {}
-    dataset.update(profile.crds_parameters(keywords))
-    return profile, dataset
+    return exposure.profile, exposure.parameters
 
 
 class LocalCRDSMixin:
@@ -567,7 +524,8 @@ class LocalCRDSMixin:
         """
         pars = super().get_pars(full_spec=full_spec)
         if not isinstance(self, Pipeline):
-            for reftype in self.reference_file_types:
+            reftypes = getattr(self, "_override_types", self.reference_file_types)
+            for reftype in reftypes:
                 name = f"override_{reftype}"
                 value = getattr(self, name, None)
                 if isinstance(value, str):
@@ -662,10 +620,15 @@ class DQInitStep(LocalCRDSMixin, Step):
     profile = option('tmt', 'jwst', 'liger', default=None)  # default: the file's
     narrow_dq = option('drop', 'do-not-use', default=None)  # flags 16..31 in uint16 DQ
     overwrite = boolean(default=False)  # replace an existing output file
+    override_dq = is_string_or_datamodel(default=None)  # override_mask by Liger's name
     """
-    #: ``dq`` is the Liger/IRIS pipeline's name of the ``mask`` reference:
-    #: each gets its ``override_<reftype>``; one reference is used per file.
-    reference_file_types: ClassVar = ["mask", "dq"]
+    #: The bad-pixel reference, by the name the tmt and jwst observatories
+    #: give it: a pipeline's prefetch asks its own CRDS for these. ``dq``,
+    #: the Liger/IRIS pipeline's name of the same reference, is the
+    #: ``override_dq`` parameter; the step selects by the name the
+    #: dataset's own context knows.
+    reference_file_types: ClassVar = ["mask"]
+    _override_types: ClassVar = ("mask", "dq")
 
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> StpipeModelMixin:
@@ -682,7 +645,7 @@ class DQInitStep(LocalCRDSMixin, Step):
 
     def _irisdq_parameters(self) -> dict[str, Any]:
         parameters: dict[str, Any] = {}
-        for reftype in self.reference_file_types:
+        for reftype in self._override_types:
             override = getattr(self, f"override_{reftype}", None)
             if isinstance(override, str):
                 # strun's values are str subclasses; irisdq records a plain str.
@@ -717,6 +680,14 @@ class DQInitStep(LocalCRDSMixin, Step):
             self._record(inner, result)
         elif isinstance(input, _datamodels.LigerRampModel):
             result = self._process_liger_model(input)
+        elif is_stdatamodel(input):
+            # jwst's or the Liger/IRIS pipeline's model: changed in memory
+            # (a copy) and returned as its own class, as its pipeline's step
+            # would.
+            inner = _DQInitStep(**self._irisdq_parameters())
+            result = inner.run(input)
+            self._record(inner, result)
+            return result
         else:
             raise TypeError(
                 f"DQInitStep takes a ramp file name, a RampModel or a "
@@ -777,9 +748,9 @@ class DQInitStep(LocalCRDSMixin, Step):
         self._record(inner, result)
         return result
 
-    def _record(self, inner: _DQInitStep, result: StpipeModelMixin) -> None:
+    def _record(self, inner: _DQInitStep, result: Any) -> None:
         # Under the reference type the result's profile names it (R_DQ: dq).
-        reftype = "dq" if isinstance(result, _datamodels.LigerRampModel) else "mask"
+        reftype = resolve(result, self.profile).profile.reftypes[0]
         self._reference_files_used.append((reftype, inner.summary.mask))
 
     def _precache_references(self, input_file: Any) -> None:
@@ -803,7 +774,7 @@ class DQInitStep(LocalCRDSMixin, Step):
         irisdq.errors.NoMatchError
             No rule matches the dataset.
         """
-        for reftype in self.reference_file_types:
+        for reftype in self._override_types:
             override = self.get_ref_override(reftype)
             if override is not None:
                 log.info(

@@ -80,7 +80,10 @@ def test_missing_reference_is_one_line_and_exit_2(home, tmp_path, capsys):
     [
         ({"DETECTOR": "IRIS2"}, "rule keys: ('IRIS1', 'N/A')"),
         ({"DATE-OBS": "2015-09-13"}, "earlier than every use-after date"),
-        ({"INSTRUME": "NIRCAM"}, "known instruments: IRIS"),
+        ({"INSTRUME": "WFC3"}, "known instruments: IRIS"),
+        # A NIRCAM file is selected for in the jwst context, as every entry
+        # point selects for it.
+        ({"INSTRUME": "NIRCAM"}, "no jwst context"),
     ],
 )
 def test_no_match_is_one_line_and_exit_2(cache, tmp_path, capsys, changes, words):

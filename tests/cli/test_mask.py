@@ -258,7 +258,8 @@ def test_create_useafter_and_info_says_which_rule_selects_it(tmp_path, capsys):
     assert main(["mask", "info", str(out)]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last == (
-        "crds      tmt_0001.pmap selects tmt_iris_mask_0001.fits for an exposure "
+        "crds      tmt_0001.pmap selects tmt_iris_mask_0001.fits (MASK) for an "
+        "exposure "
         "of IRIS1 FULL taken at the USEAFTER (2015-10-01T00:00:00): this file"
     )
 
@@ -400,7 +401,8 @@ def test_info_and_check_of_a_liger_mask_use_its_observatory(
     )
     assert main(["mask", "info", str(mask)]) == 0
     assert (
-        "crds      ligeriri_0001.pmap selects liger_dq.fits for an exposure of IMG "
+        "crds      ligeriri_0001.pmap selects liger_dq.fits (DQ) for an exposure "
+        "of IMG "
         "FULL taken at the USEAFTER (2025-01-01T00:00:00): this file"
     ) in capsys.readouterr().out
     assert main(["mask", "check", str(mask)]) == 0

@@ -573,7 +573,11 @@ def test_seed_story_end_to_end(tmp_path, home):
 
 def test_inputs_and_overrides_of_the_wrong_type(tmp_path, build):
     ramp = build.ramp(tmp_path / "r_uncal.fits")
-    with pytest.raises(TypeError, match="a ramp file name or a RampModel, not int"):
+    with pytest.raises(
+        TypeError,
+        match="a ramp file name, an irisdq RampModel or a stdatamodels ramp "
+        "model, not int",
+    ):
         DQInitStep.call(42)
     with pytest.raises(TypeError, match="override_mask must be a path, a TMTMaskModel"):
         DQInitStep.call(ramp, override_mask=42)

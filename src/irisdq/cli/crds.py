@@ -140,40 +140,21 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def _dataset(path: str, profile_name: str | None):
-    """A file's profile (asked for, else its own, else tmt) and the CRDS
-    parameters of its primary header."""
-    from irisdq import profiles
-    from irisdq.datamodels import read_hdu_layout, read_keywords
-    from irisdq.datamodels.layout import extension_shapes
-
-    keywords = read_keywords(path)
-    if profile_name:
-        profile = profiles.get_profile(profile_name)
-    else:
-        layout = read_hdu_layout(path)
-        shapes = extension_shapes(layout)
-        try:
-            profile = profiles.detect_profile(keywords, shapes, path)
-        except profiles.ProfileError:
-            profile = profiles.PROFILES["tmt"]  # not a ramp: a reference, a flat
-    return profile, profile.crds_parameters(keywords)
-
-
 def _bestref(args) -> int:
-    from irisdq.crds import get_context
     from irisdq.errors import IrisDQError
+    from irisdq.exposure import resolve
 
     failed = 0
     for number, path in enumerate(args.files):
         try:
-            profile, dataset = _dataset(path, args.profile)
-            context = get_context(args.context, profile.observatory)
-            reftype = profile.reftype_in(context, dataset, args.reftype)
+            exposure = resolve(path, args.profile, role="a dataset for bestref")
+            context = exposure.context(args.context)
+            reftype = exposure.reftype_in(context, args.reftype)
+            dataset = exposure.parameters
             if args.explain:
                 if number:
                     print()
-                print(f"file       {path} (profile {profile.name})")
+                print(f"file       {path} (profile {exposure.profile.name})")
                 print(context.select(dataset, reftype).explain())
             result = context.bestref(dataset, reftype)
         except (IrisDQError, OSError) as exc:

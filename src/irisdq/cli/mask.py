@@ -251,11 +251,10 @@ def crds_selection(path: str, keywords) -> str:
     """
     from pathlib import Path
 
-    from irisdq import crds
     from irisdq.errors import IrisDQError
-    from irisdq.profiles import mask_profile
+    from irisdq.exposure import resolve
 
-    profile = mask_profile(keywords)
+    profile = resolve(path).profile
     useafter = str(keywords.get("USEAFTER", ""))
     date, _, time = useafter.partition("T")
     # What an exposure the mask serves shares with it: the keywords the
@@ -271,17 +270,21 @@ def crds_selection(path: str, keywords) -> str:
         f"an exposure of {exposure.get('DETECTOR', '?')} "
         f"{exposure.get('SUBARRAY', '?')} taken at the USEAFTER ({useafter})"
     )
+    reftype = profile.reftypes[0]
     try:
-        context = crds.get_context(observatory=profile.observatory)
+        context = resolve(dataset, profile).context()
         reftype = profile.reftype_in(context, dataset)
         # Selected by name: the file need not be in the cache (yet).
         chosen = context.select(dataset, reftype).filename
     except IrisDQError as exc:
         # The line says why no mask is chosen (no rule so early, no context).
         reason = " ".join(str(exc).split())
-        return f"crds      no MASK selected for {where}: {reason}"
+        return f"crds      no {reftype.upper()} selected for {where}: {reason}"
     if chosen == "N/A":
-        return f"crds      {context.name}: MASK does not apply (N/A) to {where}"
+        return (
+            f"crds      {context.name}: {reftype.upper()} does not apply (N/A) "
+            f"to {where}"
+        )
     if isinstance(chosen, tuple):
         chosen = ", ".join(Path(name).name for name in chosen)
     name = Path(chosen).name
@@ -290,7 +293,10 @@ def crds_selection(path: str, keywords) -> str:
         if name == Path(path).name
         else f"not this file ({Path(path).name}): CRDS selects by file name"
     )
-    return f"crds      {context.name} selects {name} for {where}: {verdict}"
+    return (
+        f"crds      {context.name} selects {name} ({reftype.upper()}) for {where}: "
+        f"{verdict}"
+    )
 
 
 def _open_mask(path: str, *, accept_bad_checksums: bool | None = None):
@@ -342,17 +348,13 @@ def _plot(args) -> int:
 
 
 def _check(args) -> int:
-    from irisdq.crds import get_context
-    from irisdq.datamodels import read_keywords
-    from irisdq.profiles import mask_profile
+    from irisdq.exposure import resolve
     from irisdq.reffiles.check import check_mask_file
 
     severe = [flag for flag in args.severe.split(",") if flag.strip()]
     # The context of the mask's own pipeline's observatory, unless given.
-    observatory = mask_profile(read_keywords(args.file)).observatory
-    findings = check_mask_file(
-        args.file, context=get_context(args.context, observatory), severe=severe
-    )
+    context = resolve(args.file, role="a mask").context(args.context)
+    findings = check_mask_file(args.file, context=context, severe=severe)
     for finding in findings:
         print(f"{args.file}: {finding}")
     if not findings:

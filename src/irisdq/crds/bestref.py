@@ -1,8 +1,16 @@
-"""Best-reference selection: the functions the pipeline steps call."""
+"""Best-reference selection: the functions the pipeline steps call.
 
+A mapping of keywords or parameters is selected for here directly; a file
+or a model in memory is first described by :func:`irisdq.exposure.resolve`
+(its profile's observatory and keywords, header over ASDF tree), imported
+only then, so that selecting for keywords never loads astropy.
+"""
+
+import os
+from collections.abc import Mapping
 from typing import Any
 
-from irisdq.crds.context import Selection, get_context
+from irisdq.crds.context import Context, Selection, get_context
 
 __all__ = ["bestref", "explain_bestref", "select_reference"]
 
@@ -15,9 +23,10 @@ def select_reference(
     Parameters
     ----------
     dataset : str, os.PathLike, Mapping or data model
-        A FITS file, a mapping of FITS keywords (an ``astropy.io.fits.Header``
-        is one), a mapping of CRDS parameters (``META.INSTRUMENT.NAME``...),
-        or a data model with ``get_fits_keywords()``.
+        A mapping of FITS keywords (an ``astropy.io.fits.Header`` is one) or
+        of CRDS parameters (``META.INSTRUMENT.NAME``...); or a FITS file or a
+        data model in memory (irisdq's, stdatamodels'), selected for in the
+        observatory of its profile (:func:`irisdq.exposure.resolve`).
     reftype : str
         The reference type, any case: ``'mask'``.
     context : str, optional
@@ -48,7 +57,8 @@ def select_reference(
     >>> select_reference(header, "dflat", context="tmt_0001.pmap").filename
     'N/A'
     """
-    return get_context(context).select(dataset, reftype)
+    loaded, parameters, reftype = _resolved(dataset, reftype, context)
+    return loaded.select(parameters, reftype)
 
 
 def bestref(
@@ -94,7 +104,8 @@ def bestref(
     ...
     irisdq.errors.NoMatchError: no MASK reference for this dataset in ...
     """
-    return get_context(context).bestref(dataset, reftype)
+    loaded, parameters, reftype = _resolved(dataset, reftype, context)
+    return loaded.bestref(parameters, reftype)
 
 
 def explain_bestref(dataset: Any, reftype: str, context: str | None = None) -> str:
@@ -139,3 +150,22 @@ def explain_bestref(dataset: Any, reftype: str, context: str | None = None) -> s
     path       .../references/tmt/iris/tmt_iris_mask_0001.fits (...)
     """
     return select_reference(dataset, reftype, context).explain()
+
+
+def _resolved(
+    dataset: Any, reftype: str, context: str | None
+) -> tuple[Context, Any, str]:
+    """The context, dataset values and reference type name to select with.
+
+    A file or a model is selected for in its own profile's observatory, by
+    the name that observatory gives `reftype` (``dq`` or ``mask``).
+    """
+    if isinstance(dataset, Mapping) or not (
+        isinstance(dataset, str | os.PathLike) or hasattr(dataset, "meta")
+    ):
+        return get_context(context), dataset, reftype
+    from irisdq.exposure import resolve
+
+    exposure = resolve(dataset)
+    loaded = exposure.context(context)
+    return loaded, exposure.parameters, exposure.reftype_in(loaded, reftype)

@@ -493,7 +493,7 @@ def load_mapping(path: str | os.PathLike, shipped: bool = False) -> Mapping:
     >>> pmap.instruments(), pmap.children()
     (['IRIS'], ['tmt_iris_0003.imap'])
     """
-    from irisdq.datamodels.files import require_regular_file
+    from irisdq.files import require_regular_file
 
     path = Path(path)
     try:

@@ -13,7 +13,13 @@ status and what to record) and applies that plan:
   profile's layout, without reading the science array into memory;
 - to a :class:`~irisdq.datamodels.RampModel` in memory, with
   :func:`irisdq.dq_init.core.apply_mask`, on a copy (or on the model itself
-  with ``inplace=True``).
+  with ``inplace=True``);
+- to a stdatamodels ramp in memory (jwst's ``RampModel``, the Liger/IRIS
+  pipeline's), with :mod:`irisdq.dq_init.memory`, on a copy (or in place),
+  recorded where that model's pipeline records it.
+
+What the exposure is and what selects its mask comes from
+:func:`irisdq.exposure.resolve`, for files and models alike.
 
 Both record ``S_DQINIT``, ``R_MASK`` (``R_DQ`` for Liger) and ``CRDS_CTX``
 from the same plan.
@@ -29,26 +35,20 @@ from typing import Any
 import numpy as np
 
 from irisdq import crds, profiles
-from irisdq.datamodels import (
-    RampModel,
-    TMTMaskModel,
-    inplace,
-    open_ramp,
-    read_hdu_layout,
-)
-from irisdq.datamodels.asdf_meta import read_meta_parameters
-from irisdq.datamodels.files import require_regular_file
+from irisdq.datamodels import RampModel, TMTMaskModel, inplace, open_ramp
+from irisdq.datamodels.atomic import atomic_output
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
-from irisdq.datamodels.layout import extension_shapes
 from irisdq.datamodels.mask_reader import mask_flags, read_mask_flags
 from irisdq.datamodels.meta import set_keywords
 from irisdq.datamodels.ramp_dq import check_output, update_ramp_dq
+from irisdq.dq_init import memory
 from irisdq.dq_init.core import Subarray, apply_mask
 from irisdq.dq_init.plan import DQInitPlan, MaskChoice, Status, plan_dq_init
 from irisdq.dq_init.result import DQInitResult
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError, NoMatchError
+from irisdq.exposure import Exposure, resolve
 from irisdq.step import NOT_APPLICABLE, Step
 
 __all__ = ["DQInitStep", "ReferenceChoice"]
@@ -130,6 +130,8 @@ class DQInitStep(Step):
         start = time.perf_counter()
         if isinstance(input, RampModel):
             result = self._process_model(input)
+        elif memory.is_stdatamodel(input):
+            result = self._process_stdatamodel(input)
         elif isinstance(input, str | os.PathLike):
             try:
                 result = self._process_file(Path(input))
@@ -137,8 +139,8 @@ class DQInitStep(Step):
                 raise _naming(exc, os.fspath(input)) from None
         else:
             raise TypeError(
-                f"DQInitStep takes a ramp file name or a RampModel, not "
-                f"{type(input).__name__}"
+                f"DQInitStep takes a ramp file name, an irisdq RampModel or a "
+                f"stdatamodels ramp model, not {type(input).__name__}"
             )
         self.summary.seconds = time.perf_counter() - start
         self.log.info(self.summary.line())
@@ -147,11 +149,12 @@ class DQInitStep(Step):
     # -- the decision, shared by models and files ----------------------------
 
     def _plan(
-        self, keywords, shape: tuple[int, int], label: str, profile, source=None
+        self, exposure: Exposure, shape: tuple[int, int], label: str
     ) -> DQInitPlan:
-        choice = self._choose_mask(keywords, label, profile, source)
+        profile = exposure.profile
+        choice = self._choose_mask(exposure, label)
         plan = plan_dq_init(
-            keywords,
+            exposure.keywords,
             shape,
             choice,
             self._user_flags(),
@@ -245,20 +248,18 @@ class DQInitStep(Step):
         """
         override = self._override()
         if override is not None:
-            return self._reference(override, {}, str(input), None, None)
+            return self._reference(override, None, str(input))
         path = Path(input)
         label = str(path)
         try:
             self._repair_interrupted(path, label)
-            profile = self._file_profile(path, label)
-            with open_ramp(path, profile.ramp, verify_checksums=False) as ramp:
-                keywords = ramp.get_fits_keywords()
-            return self._reference(override, keywords, label, profile, path)
+            exposure = self._file_exposure(path, label)
+            return self._reference(override, exposure, label)
         except IrisDQError as exc:
             raise _naming(exc, label) from None
 
     def _reference(
-        self, override, keywords, label: str, profile, source
+        self, override, exposure: Exposure | None, label: str
     ) -> "ReferenceChoice":
         """The reference an override names, or CRDS chooses for the file."""
         if override == NOT_APPLICABLE:
@@ -270,15 +271,12 @@ class DQInitStep(Step):
                 "override_mask must be a path, a TMTMaskModel or 'N/A', not "
                 f"{type(override).__name__}"
             )
-        context = crds.get_context(observatory=profile.observatory)
-        # The header's values first; the ASDF tree's where it is silent.
-        dataset = read_meta_parameters(source) if source else {}
-        dataset.update(profile.crds_parameters(keywords))
-        reftype = profile.reftype_in(context, dataset)
+        context = exposure.context()
+        reftype = exposure.reftype_in(context)
         try:
-            chosen = context.bestref(dataset, reftype)
+            chosen = context.bestref(exposure.parameters, reftype)
         except NoMatchError as exc:
-            _explain_no_date(dataset, label, exc, profile, keywords)
+            _explain_no_date(exposure, label, exc)
             raise
         if chosen == NOT_APPLICABLE:
             return ReferenceChoice(None, NOT_APPLICABLE, context.name)
@@ -290,16 +288,15 @@ class DQInitStep(Step):
             )
         return ReferenceChoice(chosen, f"crds://{Path(chosen).name}", context.name)
 
-    def _choose_mask(
-        self, keywords: Any, label: str, profile, source: Path | None = None
-    ) -> MaskChoice:
+    def _choose_mask(self, exposure: Exposure, label: str) -> MaskChoice:
+        profile = exposure.profile
         override = self._override()
         if isinstance(override, TMTMaskModel):
             record = _model_name(override)
             return MaskChoice(*_placed(mask_flags(override, record)), record)
         chosen = self.reference
         if chosen is None:
-            chosen = self._reference(override, keywords, label, profile, source)
+            chosen = self._reference(override, exposure, label)
         if chosen.path is None:
             return MaskChoice.not_applicable(chosen.context)
         self.log.info("Using %s reference file %s", profile.mask.reftype, chosen.path)
@@ -323,9 +320,10 @@ class DQInitStep(Step):
             raise DataModelError(f"{label}: the RampModel has no SCI data")
         nints, ngroups, ny, nx = model.shape
         # A RampModel has the SCI/PIXELDQ/GROUPDQ layout of tmt and jwst.
-        profile = profiles.get_profile(self.profile or "tmt")
-        profiles.check_layout(profile, {"SCI": model.shape}, label)
-        plan = self._plan(model.get_fits_keywords(), (ny, nx), label, profile)
+        exposure = resolve(model, self.profile)
+        exposure.require_ramp()
+        profile = exposure.profile
+        plan = self._plan(exposure, (ny, nx), label)
         # As a FITS header can hold them, as the file path records them.
         set_keywords(
             model.meta,
@@ -354,6 +352,29 @@ class DQInitStep(Step):
             self.summary.output = str(target)
         return model
 
+    def _process_stdatamodel(self, model):
+        exposure = resolve(model, self.profile)
+        label = exposure.source
+        exposure.require_ramp()
+        model = model if self.inplace else model.copy()
+        shape = tuple(model.data.shape)
+        plane = tuple(shape[axis] for axis in exposure.profile.ramp.plane_axes())
+        plan = self._plan(exposure, plane, label)
+        memory.record_plan(model, plan, exposure.profile)
+        memory.apply_plan(
+            model,
+            plan,
+            exposure.profile,
+            lambda name, found, wanted: self._note_created(name, label, found, wanted),
+        )
+        self.summary = DQInitResult.of(plan, label, None)
+        if self.output_file or self.output_dir:
+            target = self.output_path(Path(exposure.source.strip("<>")))
+            with atomic_output(target, overwrite=self.overwrite) as stream:
+                model.to_fits(stream, overwrite=True)
+            self.summary.output = str(target)
+        return model
+
     def _note_created(self, name: str, label: str, found, shape) -> None:
         if found is None:
             # Raw ramps normally come without DQ arrays: nothing to warn about.
@@ -375,13 +396,14 @@ class DQInitStep(Step):
         if target is not None:
             check_output(path, target, overwrite=self.overwrite)
         self._repair_interrupted(path, label)
-        profile = self._file_profile(path, label)
+        exposure = self._file_exposure(path, label)
+        profile = exposure.profile
         with open_ramp(path, profile.ramp, verify_checksums=False) as ramp:
-            keywords, shape = ramp.get_fits_keywords(), ramp.shape
+            shape = ramp.shape
         if shape is None:
             raise DataModelError(f"{label}: no {profile.ramp.science} extension")
         plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
-        plan = self._plan(keywords, plane, label, profile, path)
+        plan = self._plan(exposure, plane, label)
         options = self.recorded_options
         if options is None:
             options = self.option_keywords()
@@ -408,19 +430,19 @@ class DQInitStep(Step):
         self.summary = DQInitResult.of(plan, label, str(target or path))
         return target or path
 
-    def _file_profile(self, path: Path, label: str):
-        """The profile of a ramp file: the one asked for, checked against
-        the file's extensions, or the one its header and extensions fit."""
-        require_regular_file(path, "a raw ramp")
-        layout = read_hdu_layout(path)
-        shapes = extension_shapes(layout)
-        if self.profile:
-            profile = profiles.get_profile(self.profile)
-            profiles.check_layout(profile, shapes, label)
-            return profile
-        profile = profiles.detect_profile(layout[0].header, shapes, label)
-        self.log.debug("%s: profile %s", label, profile.name)
-        return profile
+    def _file_exposure(self, path: Path, label: str) -> Exposure:
+        """A ramp file as :func:`irisdq.exposure.resolve` sees it: in the
+        profile asked for, checked against the file's extensions, or in the
+        one its header and extensions fit."""
+        exposure = resolve(path, self.profile, role="a raw ramp")
+        if not exposure.is_ramp:
+            if self.profile:
+                exposure.require_ramp()
+            # No science extension: detection says what is missing; one of
+            # the wrong shape: reading it says so.
+            profiles.detect_profile(exposure.keywords, exposure.shapes, label)
+        self.log.debug("%s: profile %s", label, exposure.profile.name)
+        return exposure
 
     def _repair_interrupted(self, path: Path, label: str) -> None:
         """Undo an in-place run that was killed, before reading the file."""
@@ -495,12 +517,15 @@ def _dropped_text(plan: DQInitPlan, profile) -> str:
     )
 
 
-def _explain_no_date(
-    dataset: dict, label: str, exc: NoMatchError, profile, keywords
-) -> None:
+def _explain_no_date(exposure: Exposure, label: str, exc: NoMatchError) -> None:
     """Raise a NoMatchError naming the FITS keywords to add when the mask
     could not be chosen because the ramp has no observation date, and the
     values it has that are not one."""
+    dataset, profile, keywords = (
+        exposure.parameters,
+        exposure.profile,
+        exposure.keywords,
+    )
     if str(dataset.get(profile.date_parameter, "")).strip() not in _NO_DATE:
         return
     # A date derived from keywords (Liger's EXPDTST, EXPJDST) is missing
