@@ -699,3 +699,34 @@ def test_a_name_a_rule_already_names_is_refused_even_if_absent(cache, tmp_path):
     ):
         deliver([mask])
     assert not (cache / "mappings" / "tmt" / "tmt_0002.pmap").exists()
+
+
+def _mask_with(path, **cards):
+    from astropy.io import fits
+
+    write_dated_mask(path, "2021-01-01")
+    with fits.open(path, mode="update") as hdus:
+        hdus[0].header.update(cards)
+        for hdu in hdus:
+            hdu.add_checksum()
+    return path
+
+
+@pytest.mark.parametrize(
+    "detector", ["*", "IRIS1|IRIS2", "NOT IRIS9", "(IRIS.)", "N/A", "{x}", "ANY"]
+)
+def test_a_header_value_never_becomes_a_pattern(cache, tmp_path, detector):
+    """Each of these would be a rule that irisdq and stock CRDS select for
+    other detectors too."""
+    mask = _mask_with(tmp_path / "m.fits", DETECTOR=detector)
+    with pytest.raises(
+        DeliveryError, match=r"DETECTOR '.*' is not a plain value; as a rule key"
+    ):
+        deliver([mask], dry_run=True)
+
+
+@pytest.mark.parametrize("subarray", ["SUB*", "A|B", "NOT FULL", "(S.)"])
+def test_a_subarray_value_never_becomes_a_pattern(cache, tmp_path, subarray):
+    mask = _mask_with(tmp_path / "m.fits", SUBARRAY=subarray)
+    with pytest.raises(DeliveryError, match=r"SUBARRAY '.*' is not a plain value"):
+        deliver([mask], dry_run=True)

@@ -616,6 +616,7 @@ def plan_delivery(
         profile = mask_profile(keywords)
         parameters = profile.crds_parameters(keywords)
         parameters["USEAFTER"] = keywords["USEAFTER"]
+        _check_plain(header, parameters, profile, str(path))
         full_frame, second = _file_subarray(
             header, selector, parameters, subarray, profile, str(path)
         )
@@ -782,6 +783,46 @@ def _file_subarray(
             second = keyed
     return full_frame, second
 
+
+def _check_plain(
+    header: dict, parameters: dict[str, Any], profile: Profile, where: str
+) -> None:
+    """Refuse a header value that, as a Match key, would be a pattern.
+
+    CRDS reads ``*``, ``A|B``, ``NOT A``, ``(regex)``, ``{x}``, ``N/A``,
+    relations and ranges in a key as patterns: a mask whose DETECTOR is
+    ``*`` would be selected for every detector. A key made from a header
+    must be the one value the mask is for.
+    """
+    levels = _levels(header)
+    names = _selector_names(header, len(levels))
+    subarray = _subarray_parameter(header, profile)
+    substitutions = header.get("substitutions") or {}
+    for level, name in zip(levels, names, strict=True):
+        if name != "Match":
+            continue
+        for parameter in level:
+            if parameter not in parameters:
+                continue  # insert_rule names the missing keyword
+            value = condition_value(parameters[parameter])
+            table = substitutions.get(parameter)
+            if not isinstance(table, dict):
+                table = DEFAULT_SUBSTITUTIONS.get(parameter, {})
+            substituted = value in table and parameter != subarray
+            if _PLAIN_VALUE.fullmatch(value) and not substituted:
+                continue
+            keyword = profile.keyword_of(parameter) or parameter
+            raise DeliveryError(
+                f"{where}: {keyword} {parameters[parameter]!r} is not a plain "
+                "value; as a rule key CRDS would read it as a pattern (wildcard, "
+                "alternation, negation, regular expression or don't-care) and "
+                f"select the mask for other values too: set {keyword} to the one "
+                "value the mask is for"
+            )
+
+
+#: A header value usable as a Match key as it is (upper case, conditioned).
+_PLAIN_VALUE = re.compile(r"-?[A-Z0-9][A-Z0-9_.+-]{0,67}")
 
 #: A value no rule names, standing for "any other value" in a probe.
 _OTHER = "IRISDQ-OTHER-VALUE"
