@@ -730,3 +730,30 @@ def test_a_subarray_value_never_becomes_a_pattern(cache, tmp_path, subarray):
     mask = _mask_with(tmp_path / "m.fits", SUBARRAY=subarray)
     with pytest.raises(DeliveryError, match=r"SUBARRAY '.*' is not a plain value"):
         deliver([mask], dry_run=True)
+
+
+def test_the_second_of_two_deliveries_at_once_is_told_to_retry(cache, tmp_path):
+    """Both planned tmt_0002.pmap from the cache as it was; the one that
+    writes second changes nothing and says to run again."""
+    from irisdq.crds.delivery import plan_delivery, write_delivery
+
+    first = plan_delivery([write_dated_mask(tmp_path / "a_2021.fits", "2021-01-01")])
+    second = plan_delivery([write_dated_mask(tmp_path / "b_2022.fits", "2022-01-01")])
+    assert first.context == second.context == "tmt_0002.pmap"
+    write_delivery(first)
+    before = snapshot(cache)
+    with pytest.raises(DeliveryError) as error:
+        write_delivery(second)
+    message = str(error.value)
+    assert message.startswith("another delivery got there first: ")
+    assert message.endswith(
+        "; nothing was changed: run the delivery again, to derive from the cache "
+        "as it is now"
+    )
+    assert "File exists" not in message
+    assert snapshot(cache) == before
+    again = deliver([tmp_path / "b_2022.fits"])
+    assert again.context == "tmt_0003.pmap"
+    assert get_context().select(dataset("2021-06-01"), "mask").filename == (
+        "a_2021.fits"
+    )

@@ -1143,6 +1143,15 @@ def write_delivery(delivery: Delivery) -> None:
         for made in reversed(created):
             with contextlib.suppress(OSError):
                 made.rmdir()
+        if isinstance(exc, FileExistsError):
+            # Names are chosen when planned: a delivery that ran meanwhile
+            # took them (a hard link never replaces a file).
+            raise DeliveryError(
+                f"another delivery got there first: {exc.filename2 or exc.filename} "
+                f"appeared in {delivery.root.path} after context "
+                f"{delivery.context} was planned; nothing was changed: run the "
+                "delivery again, to derive from the cache as it is now"
+            ) from exc
         raise DeliveryError(
             f"writing context {delivery.context} into {delivery.root.path} "
             f"failed ({exc}); nothing was changed"
