@@ -1,5 +1,6 @@
 """Delivering masks into a cache as a new context (irisdq.crds.delivery)."""
 
+import re
 import socket
 import sys
 import types
@@ -757,3 +758,66 @@ def test_the_second_of_two_deliveries_at_once_is_told_to_retry(cache, tmp_path):
     assert get_context().select(dataset("2021-06-01"), "mask").filename == (
         "a_2021.fits"
     )
+
+
+def test_a_useafter_with_a_time_zone_is_converted_to_utc(cache, tmp_path, stock):
+    """12:00 at +14:00 is 22:00 UTC the day before: an exposure at 23:00
+    UTC gets the new mask (the offset was dropped: the rule was 14 h late)."""
+    mask = _mask_with(tmp_path / "m_2026.fits", USEAFTER="2026-03-14T12:00:00+14:00")
+    rmap = deliver([mask], dry_run=True).mappings[0]
+    assert "'2026-03-13 22:00:00' : 'm_2026.fits'," in rmap.text
+    ours = mapping_from_text(rmap.text, rmap.name).selector
+    theirs = stock.rmap.ReferenceMapping.from_string(
+        rmap.text, rmap.name, ignore_checksum=False
+    ).selector
+    for time, expected in (("21:59:59", OLD_MASK), ("23:00:00", mask.name)):
+        parameters = {
+            "META.INSTRUMENT.DETECTOR": "IRIS1",
+            "META.SUBARRAY.NAME": "FULL",
+            "META.OBSERVATION.DATE": "2026-03-13",
+            "META.OBSERVATION.TIME": time,
+        }
+        assert ours.choose(parameters) == expected
+        assert theirs.choose(stock.utils.condition_header(parameters)) == expected
+
+
+@pytest.mark.parametrize(
+    ("time", "expected"),
+    [("05:06:07", OLD_MASK), ("05:06:07.899", OLD_MASK), ("05:06:07.9", "m.fits")],
+)
+def test_fractional_seconds_are_kept_in_the_rule(
+    cache, tmp_path, stock, time, expected
+):
+    """05:06:07.900 was cut to 05:06:07: an exposure at 05:06:07 got the new
+    mask. irisdq and the stock client both compare the fraction."""
+    mask = _mask_with(tmp_path / "m.fits", USEAFTER="2021-01-01T05:06:07.900")
+    rmap = deliver([mask], dry_run=True).mappings[0]
+    assert "'2021-01-01 05:06:07.9' : 'm.fits'," in rmap.text
+    parameters = {
+        "META.INSTRUMENT.DETECTOR": "IRIS1",
+        "META.SUBARRAY.NAME": "FULL",
+        "META.OBSERVATION.DATE": "2021-01-01",
+        "META.OBSERVATION.TIME": time,
+    }
+    ours = mapping_from_text(rmap.text, rmap.name).selector.choose(parameters)
+    assert ours == expected
+    theirs = stock.rmap.ReferenceMapping.from_string(
+        rmap.text, rmap.name, ignore_checksum=False
+    ).selector.choose(stock.utils.condition_header(parameters))
+    assert theirs == expected
+
+
+@pytest.mark.parametrize(
+    "useafter", ["2021-01-01T05:06:07.1234567", "0001-01-01T00:00:00+01:00"]
+)
+def test_a_useafter_that_cannot_be_kept_exactly_is_refused(cache, tmp_path, useafter):
+    mask = _mask_with(tmp_path / "m.fits", USEAFTER=useafter)
+    with pytest.raises(DeliveryError, match=rf"USEAFTER '{re.escape(useafter)}' "):
+        deliver([mask], dry_run=True)
+
+
+@pytest.mark.parametrize("name", ["tmt_0009.pmap", "x.IMAP", "tmt_iris_mask_9.rmap"])
+def test_a_reference_named_like_a_mapping_is_refused(cache, tmp_path, name):
+    mask = write_dated_mask(tmp_path / name, "2021-01-01")
+    with pytest.raises(DeliveryError, match="a reference named like a mapping"):
+        deliver([mask], dry_run=True)

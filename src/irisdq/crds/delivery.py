@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -238,10 +238,16 @@ def _format_value(value: Any, indent: int) -> str:
 def useafter_key(value: Any, where: str) -> str:
     """Return a ``USEAFTER`` value as a UseAfter key, ``'YYYY-MM-DD HH:MM:SS'``.
 
+    Converted exactly: a time zone offset is applied (the key is in UTC,
+    as ``DATE-OBS`` and ``TIME-OBS`` are), and fractional seconds are kept
+    (``'...:07.9'``, which both irisdq and the stock client compare as
+    written), never truncated.
+
     Raises
     ------
     DeliveryError
-        If the value is not an ISO date, with or without a time.
+        If the value is not an ISO date, with or without a time, or has
+        more fractional digits than microseconds hold.
 
     Examples
     --------
@@ -249,8 +255,18 @@ def useafter_key(value: Any, where: str) -> str:
     '2021-01-01 00:00:00'
     >>> useafter_key("2021-01-01", "m.fits")
     '2021-01-01 00:00:00'
+    >>> useafter_key("2026-03-14T12:00:00+14:00", "m.fits")
+    '2026-03-13 22:00:00'
+    >>> useafter_key("2021-01-01T05:06:07.900", "m.fits")
+    '2021-01-01 05:06:07.9'
     """
     text = str(value).strip()
+    fraction = _FRACTION.search(text)
+    if fraction and fraction[1][6:].strip("0"):
+        raise DeliveryError(
+            f"{where}: USEAFTER {text!r} has more fractional digits than a "
+            "microsecond; give at most six"
+        )
     try:
         moment = datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
@@ -258,7 +274,21 @@ def useafter_key(value: Any, where: str) -> str:
             f"{where}: USEAFTER {text!r} is not a date; write it as "
             "YYYY-MM-DDTHH:MM:SS, e.g. 2021-01-01T00:00:00"
         ) from None
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.tzinfo is not None:
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise DeliveryError(
+                f"{where}: USEAFTER {text!r} falls outside the years 1-9999 in "
+                "UTC; give a date in range"
+            ) from None
+    key = moment.strftime("%Y-%m-%d %H:%M:%S")
+    if moment.microsecond:
+        key += f".{moment.microsecond:06d}".rstrip("0")
+    return key
+
+
+_FRACTION = re.compile(r"T?\d\d:\d\d:\d\d[.,](\d+)")
 
 
 def _same_moment(key: Any, wanted: str) -> bool:
@@ -575,6 +605,12 @@ def plan_delivery(
         path = Path(reference)
         keywords = _check_reference(path)
         filename = check_name(path.name, str(path), "reference file")
+        if filename.lower().endswith((".pmap", ".imap", ".rmap")):
+            raise DeliveryError(
+                f"{path}: a reference named like a mapping ({filename}) would be "
+                "taken for one by CRDS tools; name it as a reference, e.g. "
+                f"{Path(filename).stem}.fits"
+            )
         if filename in seen_names:
             raise DeliveryError(f"{path}: {filename} is given twice; give it once")
         seen_names.add(filename)
