@@ -82,6 +82,9 @@ class RampLayout:
         science array's shape, every reading of a pixel gets its flags.
     dq_dtype : str
         The dtype of ``dq`` (``uint16`` holds flags 0..15 only).
+    science_kinds : str
+        The numpy dtype kinds the science array may have (``'f'``: floating
+        point only, as jwst's RampModel); empty for any.
     """
 
     science: str
@@ -90,6 +93,7 @@ class RampLayout:
     group_dq: str | None = None
     dq: str | None = None
     dq_dtype: str = "uint32"
+    science_kinds: str = ""
 
     @property
     def dq_extensions(self) -> tuple[str, ...]:
@@ -121,11 +125,10 @@ class RampLayout:
         shape = ", ".join(self.axes)
         if self.dq:
             return [f"{self.science} ({shape})", f"{self.dq} {self.dq_dtype} ({shape})"]
-        return [
-            f"{self.science} ({shape})",
-            f"{self.pixel_dq} uint32 (ny, nx)",
-            f"{self.group_dq} uint8 ({shape})",
-        ]
+        listed = [f"{self.science} ({shape})", f"{self.pixel_dq} uint32 (ny, nx)"]
+        if self.group_dq:
+            listed.append(f"{self.group_dq} uint8 ({shape})")
+        return listed
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,13 @@ class Profile:
     date_keywords : str
         The keywords to add when a file has no observation date, as a
         phrase for messages.
+    exposure_layouts : mapping
+        ``EXP_TYPE`` (lower case) -> the :class:`RampLayout` of exposures
+        of that type, where it is not :attr:`ramp` (JWST's guider
+        exposures keep one ``DQ`` and no ``GROUPDQ``).
+    unsupported : callable or None
+        ``keywords -> reason or None``: exposures of this profile that
+        irisdq refuses rather than process differently from the pipeline.
     """
 
     name: str
@@ -229,6 +239,10 @@ class Profile:
         default=lambda day, time: {"DATE-OBS": day, "TIME-OBS": time}, repr=False
     )
     date_keywords: str = "DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'"
+    exposure_layouts: Mapping[str, RampLayout] = field(default_factory=dict)
+    unsupported: Callable[[Mapping[str, Any]], str | None] | None = field(
+        default=None, repr=False
+    )
     _by_keyword: dict[str, list[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -267,6 +281,35 @@ class Profile:
                 if derived is not None:
                     values[parameter] = derived
         return values
+
+    def ramp_for(self, keywords: Mapping[str, Any]) -> RampLayout:
+        """The layout of an exposure with these primary-header keywords:
+        the one its ``EXP_TYPE`` has in :attr:`exposure_layouts`, else
+        :attr:`ramp`.
+
+        Examples
+        --------
+        >>> PROFILES["jwst"].ramp_for({"EXP_TYPE": "FGS_ID-STACK"}).arrays()
+        ['SCI (nints, ngroups, ny, nx)', 'DQ uint32 (ny, nx)']
+        >>> PROFILES["jwst"].ramp_for({"EXP_TYPE": "NRC_IMAGE"}).group_dq
+        'GROUPDQ'
+        """
+        exposure = str(keywords.get("EXP_TYPE") or "").strip().lower()
+        return self.exposure_layouts.get(exposure, self.ramp)
+
+    def refusal(self, keywords: Mapping[str, Any]) -> str | None:
+        """Why irisdq does not process an exposure of this profile with
+        these keywords, or None.
+
+        Examples
+        --------
+        >>> print(PROFILES["jwst"].refusal({"SUBARRAY": "SUB204STRIPE_SOSS",
+        ...                                 "SSTR_NST": 10}))  # doctest: +ELLIPSIS
+        superstripe subarray SUB204STRIPE_SOSS (SSTR_NST = 10): ...
+        >>> PROFILES["tmt"].refusal({"SSTR_NST": 10}) is None
+        True
+        """
+        return None if self.unsupported is None else self.unsupported(keywords)
 
     def keyword_of(self, parameter: str) -> str | None:
         """The FITS keyword a CRDS parameter comes from; None when it is
@@ -529,13 +572,61 @@ TMT = Profile(
     datamodels=frozenset({"RAMPMODEL", "TMTRAMPMODEL"}),
 )
 
+# jwst's RampModel holds a float32 SCI: a Level1bModel's integer counts are
+# refused by jwst's step (stdatamodels cannot convert them), and here.
+_JWST_FLOAT_RAMP = RampLayout(
+    science="SCI",
+    axes=("nints", "ngroups", "ny", "nx"),
+    pixel_dq="PIXELDQ",
+    group_dq="GROUPDQ",
+    science_kinds="f",
+)
+
+# jwst.lib.exposure_types.FGS_GUIDE_EXP_TYPES: GuiderRawModel exposures,
+# whose flags jwst's dq_init ORs into DQ (ny, nx); they have no GROUPDQ.
+_JWST_GUIDER = RampLayout(
+    science="SCI",
+    axes=("nints", "ngroups", "ny", "nx"),
+    pixel_dq="DQ",
+    science_kinds="f",
+)
+_FGS_GUIDE_EXP_TYPES = (
+    "fgs_acq1",
+    "fgs_acq2",
+    "fgs_fineguide",
+    "fgs_id-image",
+    "fgs_id-stack",
+    "fgs_track",
+)
+
+
+def _jwst_unsupported(keywords: Mapping[str, Any]) -> str | None:
+    """superstripe subarrays"""
+    stripes = keywords.get("SSTR_NST")
+    model = str(keywords.get("DATAMODL") or "").strip()
+    try:
+        striped = stripes is not None and int(stripes) > 0
+    except (TypeError, ValueError):
+        striped = False
+    if not striped and model != "SuperstripeRampModel":
+        return None
+    name = str(keywords.get("SUBARRAY") or "").strip() or "UNDEFINED"
+    return (
+        f"superstripe subarray {name} (SSTR_NST = {stripes}): its PIXELDQ has "
+        "one plane per stripe, cut from the mask along the stripes, which "
+        "irisdq does not build; run jwst's dq_init step on this exposure"
+    )
+
+
 JWST = Profile(
     name="jwst",
     title="JWST pipeline files (jwst, stdatamodels): MaskModel, RampModel",
     observatory="jwst",
     reftypes=("mask", "dq"),
     parameters=JWST_STYLE_PARAMETERS,
-    ramp=_JWST_RAMP,
+    ramp=_JWST_FLOAT_RAMP,
+    exposure_layouts=dict.fromkeys(_FGS_GUIDE_EXP_TYPES, _JWST_GUIDER),
+    unsupported=_jwst_unsupported,
     mask=MaskLayout("MaskModel", "MASK", {"*": "JWST"}, "uint32"),
     reference_keyword="R_MASK",
     telescopes=frozenset({"JWST"}),

@@ -123,7 +123,7 @@ def test_a_dq_wider_than_the_layout_is_refused(tmp_path):
         ({"axes": ("ngroups", "ny", "nx", "nreads")}, "first or last two axes"),
         ({"dq_dtype": "int16"}, "not unsigned"),
         ({"pixel_dq": "PIXELDQ"}, "not both"),
-        ({"dq": None}, "both pixel_dq and group_dq"),
+        ({"dq": None}, "give dq, or pixel_dq"),
         ({"axes": ("nreads", "nx")}, "must include ny and nx"),
     ],
 )

@@ -579,7 +579,7 @@ def test_inputs_and_overrides_of_the_wrong_type(tmp_path, build):
         "model, not int",
     ):
         DQInitStep.call(42)
-    with pytest.raises(TypeError, match="override_mask must be a path, a TMTMaskModel"):
+    with pytest.raises(TypeError, match="override_mask must be a path, a mask model"):
         DQInitStep.call(ramp, override_mask=42)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]
 

@@ -199,7 +199,9 @@ class TMTMaskModel(DataModel):
 
     model_type: ClassVar[str] = "TMTMaskModel"
     arrays = (ArraySpec("dq", "DQ", np.dtype(np.uint32), 2, "(ny, nx)", True),)
-    required_keywords = ("INSTRUME", "DETECTOR")
+    # Checked in _attach, by the file's own model: a jwst MaskModel need
+    # not name its detector (jwst's tests build masks without one).
+    required_keywords = ()
 
     def __init__(
         self,
@@ -284,6 +286,17 @@ class TMTMaskModel(DataModel):
 
     def _attach(self, path, stream, layout) -> None:
         super()._attach(path, stream, layout)
+        header = layout[0].header
+        model = str(header.get("DATAMODL") or "").strip() or self.model_type
+        # Only irisdq's own TMT masks must name their detector; stdatamodels'
+        # MaskModel and Liger's DQModel select by their rmaps alone.
+        needed = ("INSTRUME", "DETECTOR") if model == self.model_type else ()
+        for keyword in needed:
+            if keyword not in header:
+                raise DataModelError(
+                    f"{path}: the primary header has no {keyword} keyword, "
+                    f"which a {model} needs"
+                )
         subarray = self.meta.subarray
         for keyword, value in (
             ("SUBSTRT1", subarray.xstart),

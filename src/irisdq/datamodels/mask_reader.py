@@ -23,11 +23,12 @@ Examples
 """
 
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from irisdq.datamodels.mask import ACCEPT_BAD_CHECKSUMS_VARIABLE, TMTMaskModel
+from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError
 
 __all__ = ["MaskFlags", "mask_flags", "read_mask_flags"]
@@ -44,14 +45,51 @@ class MaskFlags(NamedTuple):
     ysize: int | None
 
 
-def mask_flags(mask: TMTMaskModel, label: str) -> MaskFlags:
-    """The flags and placement of a mask model."""
-    if mask.dq is None:
+def mask_flags(mask: Any, label: str) -> MaskFlags:
+    """The flags and placement of a mask model in memory.
+
+    `mask` is a :class:`TMTMaskModel`, or another pipeline's mask model with
+    ``dq`` in the pipeline's flags and ``meta.subarray`` (stdatamodels'
+    ``MaskModel``, whose flags are remapped by its DQ_DEF when it is made).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> where = SimpleNamespace(xstart=3, ystart=None, xsize=2, ysize=1)
+    >>> model = SimpleNamespace(dq=[[1024, 1]], meta=SimpleNamespace(subarray=where))
+    >>> flags = mask_flags(model, "mask")
+    >>> flags.dq.dtype, flags.dq.tolist(), (flags.xstart, flags.ystart)
+    (dtype('uint32'), [[1024, 1]], (3, 1))
+    """
+    dq = getattr(mask, "dq", None)
+    if dq is None:
         raise DataModelError(f"{label}: the mask has no DQ array")
+    if not isinstance(mask, TMTMaskModel):
+        dq = flag_values(dq, np.uint32, f"{label}: DQ")
+        if dq.ndim != 2:
+            raise DataModelError(
+                f"{label}: DQ has shape {dq.shape}; a mask's DQ is 2-D (ny, nx)"
+            )
     where = mask.meta.subarray
     return MaskFlags(
-        mask.dq, where.xstart or 1, where.ystart or 1, where.xsize, where.ysize
+        dq,
+        _start(where, "xstart", label),
+        _start(where, "ystart", label),
+        getattr(where, "xsize", None),
+        getattr(where, "ysize", None),
     )
+
+
+def _start(where: Any, name: str, label: str) -> int:
+    value = getattr(where, name, None)
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise DataModelError(
+            f"{label}: meta.subarray.{name} = {value!r}; a mask's start is a "
+            "1-based pixel number"
+        )
+    return int(value)
 
 
 _cache: dict[tuple, MaskFlags] = {}

@@ -367,10 +367,9 @@ class _Plan:
         y, x = arrays.plane_axes
         planes = (shape[y], shape[x])
         if arrays.split:
-            wanted = [
-                (arrays.pixel_dq, planes, np.dtype(np.uint32), pixel_flags),
-                (arrays.group_dq, shape, np.dtype(np.uint8), group_flags),
-            ]
+            wanted = [(arrays.pixel_dq, planes, np.dtype(np.uint32), pixel_flags)]
+            if arrays.group_dq:
+                wanted.append((arrays.group_dq, shape, np.dtype(np.uint8), group_flags))
         else:
             wanted = [(arrays.dq, shape, arrays.dq_dtype, pixel_flags)]
         by_name = {hdu.name: hdu for hdu in self.hdus[1:]}

@@ -8,7 +8,8 @@ never imports the profiles. Two kinds exist:
 
 - *split*: a 2-D pixel DQ (uint32, ``(ny, nx)``) and a per-group DQ (uint8,
   the science array's shape), the plane axes ``ny, nx`` last (TMT IRIS and
-  JWST: ``PIXELDQ``/``GROUPDQ``; the later Liger: ``DQ``/``DQ_RAW``);
+  JWST: ``PIXELDQ``/``GROUPDQ``; the later Liger: ``DQ``/``DQ_RAW``); the
+  per-group DQ may be absent (JWST's guider exposures: ``DQ`` alone);
 - *single-DQ*: one DQ array of the science array's shape, of ``dq_dtype``,
   where every reading of a pixel gets its flags (Liger 2025: ``DQ`` uint16,
   ``(ny, nx, ngroups, nreads)``).
@@ -70,7 +71,7 @@ class RampArrays(NamedTuple):
 
     @property
     def split(self) -> bool:
-        """True for a pixel DQ + per-group DQ layout."""
+        """True for a pixel DQ layout (with or without a per-group DQ)."""
         return self.dq is None
 
     @property
@@ -96,10 +97,8 @@ class RampArrays(NamedTuple):
         """One line: the science array and the DQ arrays."""
         cube = self.axes_text()
         if self.split:
-            return (
-                f"{self.science} {cube}, {self.pixel_dq} uint32 (ny, nx), "
-                f"{self.group_dq} uint8 {cube}"
-            )
+            pixel = f"{self.science} {cube}, {self.pixel_dq} uint32 (ny, nx)"
+            return f"{pixel}, {self.group_dq} uint8 {cube}" if self.group_dq else pixel
         return f"{self.science} {cube}, {self.dq} {self.dq_dtype} {cube}"
 
     def tree_arrays(self) -> dict[str, str]:
@@ -171,8 +170,9 @@ def resolve_layout(layout: Any) -> RampArrays:
     if x != y + 1:
         raise ValueError(f"{what}: nx must follow ny")
     if arrays.dq is None:
-        if not (arrays.pixel_dq and arrays.group_dq):
-            raise ValueError(f"{what}: give dq, or both pixel_dq and group_dq")
+        # A pixel DQ alone is JWST's guider layout (GuiderRawModel: SCI, DQ).
+        if not arrays.pixel_dq:
+            raise ValueError(f"{what}: give dq, or pixel_dq (and group_dq)")
         if x != len(arrays.axes) - 1:
             raise ValueError(f"{what}: a split layout keeps ny, nx last")
     else:
@@ -270,9 +270,12 @@ def _specs(arrays: RampArrays) -> tuple[ArraySpec, ...]:
                 "pixeldq", arrays.pixel_dq, np.dtype(np.uint32), 2, "(ny, nx)", False
             )
         )
-        specs.append(
-            ArraySpec("groupdq", arrays.group_dq, np.dtype(np.uint8), ndim, cube, False)
-        )
+        if arrays.group_dq:
+            specs.append(
+                ArraySpec(
+                    "groupdq", arrays.group_dq, np.dtype(np.uint8), ndim, cube, False
+                )
+            )
     else:
         specs.append(ArraySpec("dq", arrays.dq, arrays.dq_dtype, ndim, cube, False))
     return tuple(specs)

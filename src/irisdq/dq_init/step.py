@@ -37,6 +37,7 @@ import numpy as np
 from irisdq import crds, profiles
 from irisdq.datamodels import RampModel, TMTMaskModel, inplace, open_ramp
 from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.hdu_io import image_encoding
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.image import read_flag_image
 from irisdq.datamodels.mask_reader import mask_flags, read_mask_flags
@@ -149,22 +150,22 @@ class DQInitStep(Step):
     # -- the decision, shared by models and files ----------------------------
 
     def _plan(
-        self, exposure: Exposure, shape: tuple[int, int], label: str
+        self, exposure: Exposure, shape: tuple[int, int], label: str, layout=None
     ) -> DQInitPlan:
-        profile = exposure.profile
+        layout = layout or exposure.profile.ramp
         choice = self._choose_mask(exposure, label)
         plan = plan_dq_init(
             exposure.keywords,
             shape,
             choice,
             self._user_flags(),
-            dq_bits=profile.ramp.dq_bits,
+            dq_bits=layout.dq_bits,
             narrow=self.narrow_dq,
         )
         if plan.status is Status.SKIPPED:
             self.log.warning("%s: no MASK applies (N/A); step skipped", label)
         if plan.dropped:
-            self.log.warning("%s: %s", label, _dropped_text(plan, profile))
+            self.log.warning("%s: %s", label, _dropped_text(plan, layout))
         return plan
 
     def _keywords(self, plan: DQInitPlan, profile) -> dict[str, Any]:
@@ -268,7 +269,7 @@ class DQInitStep(Step):
             return ReferenceChoice(os.fspath(override), os.fspath(override))
         if override is not None:
             raise TypeError(
-                "override_mask must be a path, a TMTMaskModel or 'N/A', not "
+                "override_mask must be a path, a mask model or 'N/A', not "
                 f"{type(override).__name__}"
             )
         context = exposure.context()
@@ -291,7 +292,7 @@ class DQInitStep(Step):
     def _choose_mask(self, exposure: Exposure, label: str) -> MaskChoice:
         profile = exposure.profile
         override = self._override()
-        if isinstance(override, TMTMaskModel):
+        if isinstance(override, TMTMaskModel) or _is_mask_model(override):
             record = _model_name(override)
             return MaskChoice(*_placed(mask_flags(override, record)), record)
         chosen = self.reference
@@ -397,13 +398,25 @@ class DQInitStep(Step):
             check_output(path, target, overwrite=self.overwrite)
         self._repair_interrupted(path, label)
         exposure = self._file_exposure(path, label)
-        profile = exposure.profile
-        with open_ramp(path, profile.ramp, verify_checksums=False) as ramp:
+        profile, keywords = exposure.profile, exposure.keywords
+        refusal = profile.refusal(keywords)
+        if refusal:
+            raise DataModelError(f"{label}: {refusal}")
+        layout = profile.ramp_for(keywords)
+        with open_ramp(path, layout, verify_checksums=False) as ramp:
             shape = ramp.shape
+            science = _science_dtype(ramp, layout)
         if shape is None:
-            raise DataModelError(f"{label}: no {profile.ramp.science} extension")
-        plane = tuple(shape[axis] for axis in profile.ramp.plane_axes())
-        plan = self._plan(exposure, plane, label)
+            raise DataModelError(f"{label}: no {layout.science} extension")
+        if layout.science_kinds and science.kind not in layout.science_kinds:
+            raise DataModelError(
+                f"{label}: {layout.science} is {science} (DATAMODL = "
+                f"{keywords.get('DATAMODL')!r}); profile {profile.name} takes a "
+                f"floating-point {layout.science}, as its pipeline's RampModel "
+                "does: convert the ramp to a RampModel first"
+            )
+        plane = tuple(shape[axis] for axis in layout.plane_axes())
+        plan = self._plan(exposure, plane, label, layout)
         options = self.recorded_options
         if options is None:
             options = self.option_keywords()
@@ -415,7 +428,7 @@ class DQInitStep(Step):
                 plan.group_flags,
                 target=target,
                 overwrite=self.overwrite,
-                layout=profile.ramp,
+                layout=layout,
             )
         except OSError as exc:
             if exc.filename is not None or isinstance(exc, IrisDQError):
@@ -506,15 +519,32 @@ def _placed(flags) -> tuple[np.ndarray, Subarray]:
 
 
 def _model_name(model) -> str:
-    return str(model.path) if getattr(model, "path", None) else "<TMTMaskModel>"
+    if getattr(model, "path", None):
+        return str(model.path)
+    # stdatamodels keeps the name of the file a model came from here.
+    filename = getattr(getattr(model, "meta", None), "filename", None)
+    return str(filename) if filename else f"<{type(model).__name__}>"
 
 
-def _dropped_text(plan: DQInitPlan, profile) -> str:
+def _is_mask_model(value: Any) -> bool:
+    """A mask model of another pipeline in memory (stdatamodels' MaskModel):
+    ``dq`` and ``meta.subarray``."""
+    meta = getattr(value, "meta", None)
+    return hasattr(value, "dq") and hasattr(meta, "subarray")
+
+
+def _dropped_text(plan: DQInitPlan, layout) -> str:
     listed = ", ".join(f"{name} ({count})" for name, count in plan.dropped.items())
     return (
-        f"{profile.ramp.dq} is {profile.ramp.dq_dtype}: flags left out, with "
+        f"{layout.dq} is {layout.dq_dtype}: flags left out, with "
         f"their pixel counts: {listed}"
     )
+
+
+def _science_dtype(ramp, layout) -> np.dtype:
+    """The dtype of the values of a ramp file's science array."""
+    hdu = next(h for h in ramp.hdu_layout[1:] if h.name == layout.science.upper())
+    return image_encoding(hdu.header).values
 
 
 def _explain_no_date(exposure: Exposure, label: str, exc: NoMatchError) -> None:
