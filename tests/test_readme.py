@@ -81,6 +81,7 @@ def test_the_readme_has_checked_blocks():
         "delivery",
     }
     assert {setup for setup, _ in checked_blocks("python")} == {
+        "jwst-offline",
         "slurm",
         "mask-recipe",
         "mask-recipe-fixed",

@@ -39,7 +39,7 @@ from typing import Any
 from irisdq import profiles
 from irisdq.profiles import Profile
 
-__all__ = ["Exposure", "merge_keywords", "resolve"]
+__all__ = ["Exposure", "keyword_path", "merge_keywords", "resolve"]
 
 #: What a dataset is: a raw ramp of its profile, a bad-pixel mask, or other.
 RAMP, MASK, OTHER = "ramp", "mask", "other"
@@ -383,6 +383,20 @@ def _schema_entries(schema: Mapping) -> tuple[list, dict[str, str]]:
                 if isinstance(child, Mapping):
                     stack.append((child, (*where, str(name))))
     return keywords, arrays
+
+
+def keyword_path(schema: Mapping, keyword: str) -> tuple[str, ...] | None:
+    """Where a stdatamodels schema keeps the primary-header `keyword`, as a
+    path of attribute names, or None.
+
+    Examples
+    --------
+    >>> keyword_path({"properties": {"meta": {"properties": {"instrument": {
+    ...     "properties": {"detector": {"fits_keyword": "DETECTOR"}}}}}}}, "DETECTOR")
+    ('meta', 'instrument', 'detector')
+    """
+    entries, _ = _schema_entries(schema)
+    return next((where for where, name in entries if name == keyword.upper()), None)
 
 
 def _tree_value(tree: Mapping, where: tuple[str, ...]) -> Any:

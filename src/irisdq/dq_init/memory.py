@@ -13,8 +13,9 @@ model's arrays and recorded where the model's own pipeline records it:
   given its flags;
 - the status in ``meta.cal_step.dq_init`` (jwst) or ``meta.drs_step.dq_init``
   (Liger/IRIS), whichever the model's schema has;
-- the reference in ``meta.ref_file.<reftype>.name`` under the reference type
-  the model's pipeline names it (``mask`` for jwst, ``dq`` for Liger/IRIS).
+- the reference in the entry the model's schema writes as the profile's
+  reference keyword (jwst: ``meta.ref_file.mask.name``, ``R_MASK``;
+  Liger/IRIS: ``meta.ref_file.data_quality.name``, ``R_DQ``).
 
 Nothing here reads or writes a file.
 """
@@ -26,6 +27,7 @@ import numpy as np
 
 from irisdq.dq_init.core import apply_mask
 from irisdq.dq_init.plan import DQInitPlan, Status
+from irisdq.exposure import keyword_path
 from irisdq.profiles import Profile
 
 __all__ = ["apply_plan", "is_stdatamodel", "record_plan"]
@@ -73,12 +75,20 @@ def record_plan(model: Any, plan: DQInitPlan, profile: Profile) -> None:
         if _has(meta, record):
             getattr(meta, record).dq_init = plan.status.value
             break
-    if not _has(meta, "ref_file"):
-        return
-    for reftype in profile.reftypes:
-        if _has(meta.ref_file, reftype):
-            getattr(meta.ref_file, reftype).name = plan.mask
-            break
+    # The entry the schema writes as the profile's reference keyword (jwst:
+    # meta.ref_file.mask.name, R_MASK; Liger: meta.ref_file.data_quality.name,
+    # R_DQ), else one named by the reference type.
+    where = keyword_path(model.schema, profile.reference_keyword)
+    if where is None and _has(meta, "ref_file"):
+        for reftype in profile.reftypes:
+            if _has(meta.ref_file, reftype):
+                where = ("meta", "ref_file", reftype, "name")
+                break
+    if where is not None:
+        node = model
+        for name in where[:-1]:
+            node = getattr(node, name)
+        setattr(node, where[-1], plan.mask)
 
 
 def apply_plan(
