@@ -342,3 +342,17 @@ def test_an_earlier_useafter_or_a_full_frame_mask_agrees_with_its_rule(shipped):
         hdus[0].header.update({"USEAFTER": "2000-01-01T00:00:00", "SUBARRAY": "FULL"})
         hdus[0].add_checksum()
     assert check_cache().findings == []
+
+
+def test_crds_context_names_the_observatory_checked(shipped, monkeypatch):
+    monkeypatch.setenv("CRDS_CONTEXT", "tmt_0001.pmap")
+    result = check_cache()
+    assert (result.context, result.source) == ("tmt_0001.pmap", "CRDS_CONTEXT")
+
+
+def test_a_useafter_that_is_no_date_is_not_compared(shipped):
+    path = shipped / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    with fits.open(path, mode="update") as hdus:
+        hdus[0].header["USEAFTER"] = "soon"
+        hdus[0].add_checksum()
+    assert check_cache().findings == []

@@ -821,3 +821,46 @@ def test_a_reference_named_like_a_mapping_is_refused(cache, tmp_path, name):
     mask = write_dated_mask(tmp_path / name, "2021-01-01")
     with pytest.raises(DeliveryError, match="a reference named like a mapping"):
         deliver([mask], dry_run=True)
+
+
+def test_rules_of_other_detectors_and_patterns_are_not_probed(
+    cache, tmp_path, write_mapping
+):
+    """Only rules whose exposures the new rule could serve are tried: an
+    IRIS2 rule is not, nor a pattern key (no probe stands for it)."""
+    from irisdq.crds.delivery import rules_naming
+
+    shipped = shipped_mapping_folder()
+    for name in ("tmt_0001.pmap", "tmt_iris_0003.imap"):
+        write_mapping(name, (shipped / name).read_text())
+    text = (shipped / "tmt_iris_mask_0001.rmap").read_text()
+    rules = (
+        "selector = Match({\n    ('IRIS2', 'GENERIC') : UseAfter({\n"
+        "        '2018-01-01 00:00:00' : 'iris2_2018.fits',\n    }),\n"
+        "    ('(IRIS.*)', 'SUB64') : UseAfter({\n"
+        "        '2018-01-01 00:00:00' : 'any_sub64_2018.fits',\n    }),\n"
+    )
+    rmap = write_mapping(
+        "tmt_iris_mask_0001.rmap", text.replace("selector = Match({\n", rules)
+    )
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", "FULL")
+    assert deliver([mask], dry_run=True).left_behind == []
+    loaded = mapping_from_text(rmap.read_text(), rmap.name, path=rmap)
+    assert rules_naming(loaded, "iris2_2018.fits") == [
+        (("IRIS2", None), "2018-01-01 00:00:00")
+    ]
+    assert rules_naming(loaded, "any_sub64_2018.fits") == []  # a pattern key
+    loaded.path = None
+    assert rules_naming(loaded, "iris2_2018.fits") == []
+
+
+def test_rules_naming_of_an_rmap_of_another_shape_is_empty():
+    from irisdq.crds.delivery import rules_naming
+
+    rmap = mapping_from_text(
+        "header = {'mapping': 'REFERENCE', 'parkey': (('DETECTOR',),)}\n"
+        "selector = Match({'IRIS1': 'a.fits'})\n",
+        "flat.rmap",
+        verify=False,
+    )
+    assert rules_naming(rmap, "a.fits") == []
