@@ -3,6 +3,7 @@
 import pytest
 
 from irisdq.crds import condition_value, mapping_from_text, update_checksum
+from irisdq.crds.values import ABSENT
 
 
 @pytest.fixture
@@ -38,21 +39,24 @@ def write_mapping(cache):
 def choose():
     """Build an rmap selector from text and choose for dataset parameters.
 
-    ``choose(selector_text, parkey, params, substitutions=None)`` returns the
-    choice, or raises SelectionFailed / MappingError.
+    ``choose(selector_text, parkey, params, substitutions=None,
+    observatory=None)`` returns the choice, or raises SelectionFailed /
+    MappingError. A parameter missing from `params` is absent.
     """
 
-    def run(selector_text, parkey, params, substitutions=None):
+    def run(selector_text, parkey, params, substitutions=None, observatory=None):
         header = {"mapping": "REFERENCE", "filekind": "TEST", "parkey": parkey}
         if substitutions is not None:
             header["substitutions"] = substitutions
+        if observatory is not None:
+            header["observatory"] = observatory
         rmap = mapping_from_text(
             f"header = {header!r}\nselector = {selector_text}\n",
             "test.rmap",
             verify=False,
         )
         values = {
-            name: condition_value(params.get(name, "UNDEFINED"))
+            name: condition_value(params[name]) if name in params else ABSENT
             for name in rmap.parameters
         }
         return rmap.selector.choose(values)

@@ -295,3 +295,36 @@ selector = Bracket({1024 : 'small.fits', 4096 : 'large.fits'})
     selection = select_reference(header, "mask")
     assert selection.uri == "crds://small.fits crds://large.fits"
     assert "keys 1024.0 and 4096.0" in selection.explain()
+
+
+def test_table_choice_gives_a_dict_of_paths(cache, write_mapping):
+    # A rule may choose a table of files by name (the stock client's own
+    # tobs_tinstr_tfilekind.rmap does): each is located in the cache.
+    write_mapping(
+        "tmt_iris_mask_0001.rmap",
+        """header = {
+    'filekind' : 'MASK',
+    'mapping' : 'REFERENCE',
+    'parkey' : (('META.INSTRUMENT.DETECTOR',),),
+    'sha1sum' : '',
+}
+selector = Match({'IRIS1' : {'short' : 'short.fits', 'long' : 'long.fits'}})
+""",
+    )
+    folder = cache / "references" / "tmt" / "iris"
+    header = _header()
+    with pytest.raises(ReferenceFileError) as error:
+        bestref(header, "mask")
+    assert str(folder / "short.fits") in str(error.value)
+    (folder / "short.fits").write_bytes(b"")
+    (folder / "long.fits").write_bytes(b"")
+    assert bestref(header, "mask") == {
+        "short": str(folder / "short.fits"),
+        "long": str(folder / "long.fits"),
+    }
+    selection = select_reference(header, "mask")
+    assert selection.uri == "crds://short.fits crds://long.fits"
+    assert f"path       {folder / 'long.fits'} (present)" in selection.explain()
+    inventory = get_context().inventory()
+    references = {item.name for item in inventory if item.kind == "reference"}
+    assert references == {"short.fits", "long.fits"}

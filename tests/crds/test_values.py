@@ -120,7 +120,6 @@ def test_parse_version(text, expected):
         (("20200713:123001",), (2020, 7, 13, 12, 30, 1, 0)),
         (("2020-07-13", "01:02 PM"), (2020, 7, 13, 13, 2, 0, 0)),
         (("2020-07-13T01:02:03",), (2020, 7, 13, 1, 2, 3, 0)),
-        (("2020-07-13T01:02:03", "UNDEFINED"), (2020, 7, 13, 1, 2, 3, 0)),
         (("Jul 13 2020", "01:02 pm"), (2020, 7, 13, 13, 2, 0, 0)),
         (("13 July 2020",), (2020, 7, 13, 0, 0, 0, 0)),
         (("2020-07-13 01:02:03 UT",), (2020, 7, 13, 1, 2, 3, 0)),
@@ -131,10 +130,20 @@ def test_dataset_date(parts, expected):
     assert dataset_date(*parts) == expected
 
 
+def test_dataset_date_iso_moment_without_time():
+    # TMT and Liger mappings only: the moment stands without its time.
+    assert dataset_date("2020-07-13T01:02:03", "UNDEFINED", iso_moment=True) == (
+        2020, 7, 13, 1, 2, 3, 0,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="UNDEFINED"):
+        dataset_date("2020-07-13", "UNDEFINED", iso_moment=True)
+
+
 @pytest.mark.parametrize(
     "parts",
     [
         ("2020-07-13", "UNDEFINED"),
+        ("2020-07-13T01:02:03", "UNDEFINED"),
         ("UNDEFINED", "00:00:00"),
         ("2020-7-13", "00:00:00"),
         ("2020-07-32",),

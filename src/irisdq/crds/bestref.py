@@ -63,7 +63,7 @@ def select_reference(
 
 def bestref(
     dataset: Any, reftype: str, context: str | None = None
-) -> str | tuple[str, ...]:
+) -> str | tuple[str, ...] | dict[str, str]:
     """Return the path of the best reference file, or ``'N/A'``.
 
     Parameters
@@ -77,10 +77,11 @@ def bestref(
 
     Returns
     -------
-    str or tuple of str
+    str, tuple of str or dict
         The file's path in the cache, or ``'N/A'`` when the reference type
         does not apply to the dataset (the step is then skipped). A selector
-        that picks several files (Bracket) gives a tuple of paths.
+        that picks several files (Bracket) gives a tuple of paths, a rule
+        whose choice is a table of files a dict of paths.
 
     Raises
     ------

@@ -30,7 +30,7 @@ from irisdq.crds.mapping import (
     load_mapping,
 )
 from irisdq.crds.selectors import SelectionFailed
-from irisdq.crds.values import UNDEFINED, condition_value
+from irisdq.crds.values import ABSENT, UNDEFINED, condition_value
 from irisdq.errors import MappingError, NoMatchError, ReferenceFileError
 
 __all__ = ["Context", "ContextItem", "Selection", "clear_cache", "get_context"]
@@ -53,9 +53,10 @@ class Selection:
     imap, rmap : str or None
         The instrument and reference mappings used (None when the type does
         not apply before reaching them).
-    filename : str or tuple of str
-        The chosen file name, or ``'N/A'`` when the type does not apply.
-    path : pathlib.Path, tuple of Path, or None
+    filename : str, tuple of str or dict
+        The chosen file name, or ``'N/A'`` when the type does not apply; a
+        rule may choose a pair (Bracket) or a table of names.
+    path : pathlib.Path, tuple of Path, dict of Path, or None
         Where the file is, or is expected, in the cache; None for ``N/A``.
     exists : bool
         True if every chosen file is in the cache (False for ``N/A``).
@@ -83,8 +84,13 @@ class Selection:
     @property
     def uri(self) -> str:
         """``crds://<filename>``, as recorded in headers (``R_MASK``)."""
-        if isinstance(self.filename, tuple):
-            return " ".join(f"crds://{name}" for name in self.filename)
+        if isinstance(self.filename, tuple | dict):
+            names = (
+                self.filename.values()
+                if isinstance(self.filename, dict)
+                else self.filename
+            )
+            return " ".join(f"crds://{name}" for name in names)
         return "N/A" if self.not_applicable else f"crds://{self.filename}"
 
     def explain(self) -> str:
@@ -108,7 +114,7 @@ class Selection:
             lines.extend(trace)
         lines.append(f"result     {self.filename}")
         if not self.not_applicable:
-            paths = self.path if isinstance(self.path, tuple) else (self.path,)
+            paths = _paths(self.path)
             for path in paths:
                 state = "present" if path.is_file() else "missing"
                 lines.append(f"path       {path} ({state})")
@@ -265,7 +271,7 @@ class Context:
         if not isinstance(rmap, ReferenceMapping):
             raise MappingError(f"{imap.name}: {rmap_name} is not a reference mapping")
         values = {
-            name: condition_value(parameters.get(name, UNDEFINED))
+            name: condition_value(parameters[name]) if name in parameters else ABSENT
             for name in rmap.parameters
         }
         try:
@@ -283,6 +289,12 @@ class Context:
             located = [self._locate(name, instrument) for name in choice]
             path = tuple(found for found, _ in located)
             exists = all(present for _, present in located)
+        elif isinstance(choice, dict):
+            table = {
+                key: self._locate(name, instrument) for key, name in choice.items()
+            }
+            path = {key: found for key, (found, _) in table.items()}
+            exists = all(present for _, present in table.values())
         else:
             path, exists = self._locate(choice, instrument)
         selection = Selection(
@@ -336,7 +348,9 @@ class Context:
     def _context_line(self) -> str:
         return f"context    {self.name} ({self.source}); cache {self.root.path}"
 
-    def bestref(self, dataset: Any, reftype: str) -> str | tuple[str, ...]:
+    def bestref(
+        self, dataset: Any, reftype: str
+    ) -> str | tuple[str, ...] | dict[str, str]:
         """Return the path of the best reference file, or ``'N/A'``.
 
         Like :meth:`select`, and also raises
@@ -350,6 +364,8 @@ class Context:
             raise _missing_reference_error(selection, self.root)
         if isinstance(selection.path, tuple):
             return tuple(str(path) for path in selection.path)
+        if isinstance(selection.path, dict):
+            return {key: str(path) for key, path in selection.path.items()}
         return str(selection.path)
 
     def inventory(self) -> list[ContextItem]:
@@ -415,6 +431,13 @@ class Context:
         return ContextItem(mapping.kind, mapping.name, status, mapping.path, label)
 
 
+def _paths(path: Any) -> tuple:
+    """The paths of a selection's one file, pair or table, as a tuple."""
+    if isinstance(path, dict):
+        return tuple(path.values())
+    return path if isinstance(path, tuple) else (path,)
+
+
 def _flatten(choice: Any):
     for item in choice:
         if isinstance(item, tuple):
@@ -427,7 +450,7 @@ def _missing_reference_error(
     selection: Selection, root: CacheRoot
 ) -> ReferenceFileError:
     """Return the error for a chosen reference file that is not in the cache."""
-    paths = selection.path if isinstance(selection.path, tuple) else (selection.path,)
+    paths = _paths(selection.path)
     missing = [str(path) for path in paths if not Path(path).is_file()]
     message = (
         f"{selection.reftype} reference {selection.filename} (chosen by "

@@ -21,7 +21,7 @@ from irisdq.crds.parser import (
     read_mapping_bytes,
 )
 from irisdq.crds.selectors import Selector, build_selector
-from irisdq.crds.values import condition_value
+from irisdq.crds.values import ABSENT, condition_value
 from irisdq.errors import MappingError
 
 __all__ = [
@@ -33,6 +33,12 @@ __all__ = [
     "load_mapping",
     "mapping_from_text",
 ]
+
+#: Observatories whose mappings let a full ISO moment in the date parameter
+#: stand without the time parameter (IRIS files write DATE-OBS that way
+#: with no TIME-OBS); the stock client, and irisdq for every other
+#: observatory, find no match.
+ISO_MOMENT_OBSERVATORIES = frozenset({"tmt", "ligeriri"})
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*")
 _KINDS = {"PIPELINE": ".pmap", "INSTRUMENT": ".imap", "REFERENCE": ".rmap"}
@@ -216,7 +222,11 @@ class ReferenceMapping(Mapping):
                 "selector call such as Match({...}) or UseAfter({...})"
             )
         self.selector: Selector = build_selector(
-            parsed.selector, self.parkey, header.get("substitutions"), name
+            parsed.selector,
+            self.parkey,
+            header.get("substitutions"),
+            name,
+            iso_moment=self.observatory in ISO_MOMENT_OBSERVATORIES,
         )
         relevance = _condition(header, "rmap_relevance", self.parameters, name)
         omit = _condition(header, "rmap_omit", self.parameters, name)
@@ -308,7 +318,7 @@ class HeaderCondition:
             return node.value
         if isinstance(node, ast.Name):
             parameter = self._names.get(node.id)
-            if parameter is None or parameter not in values:
+            if parameter is None or values.get(parameter, ABSENT) is ABSENT:
                 raise _EvaluationFailed(f"name {node.id!r} is not defined")
             return values[parameter]
         if isinstance(node, ast.Tuple | ast.List):

@@ -139,9 +139,9 @@ def parse_mapping(text: str, filename: str = "<mapping>") -> ParsedMapping:
     MappingError
         If the text is larger than :data:`MAX_MAPPING_BYTES` or nested
         deeper than :data:`MAX_NESTING`, is not valid mapping syntax, uses
-        anything outside the whitelist, repeats a dict key or an assignment,
-        or lacks ``header`` or ``selector``. The message names `filename`
-        and the line.
+        anything outside the whitelist, repeats an assignment, or lacks
+        ``header`` or ``selector``. The message names `filename` and the
+        line.
 
     Examples
     --------
@@ -364,6 +364,10 @@ def _convert(node: ast.AST, filename: str, calls: bool) -> Any:
 def _dict_entries(
     node: ast.Dict, filename: str, calls: bool
 ) -> Iterator[tuple[Any, Any, int]]:
+    # A key written twice keeps its first place and its last value, as the
+    # dict the stock client builds by running the text does (CRDS loads such
+    # mappings: jwst_miri_flat_0022.rmap repeats a UseAfter date).
+    entries: list[tuple[Any, Any, int]] = []
     seen: dict[Any, int] = {}
     for key_node, value_node in zip(node.keys, node.values, strict=True):
         if key_node is None:
@@ -371,14 +375,13 @@ def _dict_entries(
         key = _convert(key_node, filename, calls=False)
         if not _hashable(key):
             _fail(filename, key_node, "a dict key must be a string, number or tuple")
+        value = _convert(value_node, filename, calls)
         if key in seen:
-            _fail(
-                filename,
-                key_node,
-                f"duplicate key {key!r} (first at line {seen[key]})",
-            )
-        seen[key] = key_node.lineno
-        yield key, _convert(value_node, filename, calls), key_node.lineno
+            entries[seen[key]] = (entries[seen[key]][0], value, key_node.lineno)
+            continue
+        seen[key] = len(entries)
+        entries.append((key, value, key_node.lineno))
+    return iter(entries)
 
 
 def _hashable(value: Any) -> bool:

@@ -31,8 +31,10 @@ from irisdq.crds.matchers import (
 )
 from irisdq.crds.parser import SelectorCall
 from irisdq.crds.values import (
+    ABSENT,
     Timestamp,
     condition_value,
+    crds_date_text,
     dataset_date,
     date_seconds,
     format_date,
@@ -143,6 +145,8 @@ class Selector:
                 yield from choice.leaves()
             elif isinstance(choice, tuple):
                 yield from choice
+            elif isinstance(choice, dict):
+                yield from choice.values()
             else:
                 yield choice
 
@@ -207,6 +211,23 @@ class MatchSelector(Selector):
         self._merged: dict[tuple[int, ...], Choice] = {}
         self._substitutions = substitutions or {}
         self._valid = self._valid_values()
+        self._required = self._required_positions()
+
+    def _required_positions(self) -> tuple[int, ...]:
+        """The parameters a dataset must have: as in CRDS, those that no
+        rule key names ``N/A`` (or that an esoteric key makes unchecked)."""
+        required = []
+        for position in range(len(self.parameters)):
+            names: set[str] = set()
+            for candidate in self.candidates:
+                key = candidate.key[position]
+                if _esoteric(key):
+                    names = set()
+                    break
+                names.update(glob_parts(key))
+            if "N/A" not in names:
+                required.append(position)
+        return tuple(required)
 
     def _valid_values(self) -> list[frozenset | None]:
         """Per parameter, the values the rules name, or None if any value
@@ -227,7 +248,16 @@ class MatchSelector(Selector):
         return valid
 
     def _check_values(self, dataset, values) -> None:
-        """Refuse a value no rule names, as CRDS does before matching."""
+        """Refuse a missing parameter or a value no rule names, as CRDS does
+        before matching."""
+        for position in self._required:
+            if dataset[position] is ABSENT:
+                keys = "; ".join(str(candidate.key) for candidate in self.candidates)
+                raise InvalidDataset(
+                    f"{self._show(values)}: the dataset has no "
+                    f"{self.parameters[position]} and no rule key of it is N/A; "
+                    f"rule keys: {keys}"
+                )
         for name, allowed, value in zip(
             self.parameters, self._valid, dataset, strict=True
         ):
@@ -364,15 +394,26 @@ class MatchSelector(Selector):
 
 
 class _DatedSelector(Selector):
-    """Selectors keyed by date and time: UseAfter and ClosestTime."""
+    """Selectors keyed by date and time: UseAfter and ClosestTime.
+
+    As in CRDS, the keys are kept as written and sorted as text; `stamps`
+    holds the moment each one names.
+    """
 
     def __init__(
-        self, parameters, filename, line, entries: list[tuple[Timestamp, Choice]]
+        self,
+        parameters,
+        filename,
+        line,
+        entries: list[tuple[str, Timestamp, Choice]],
+        iso_moment: bool = False,
     ):
         super().__init__(parameters, filename, line)
         entries.sort(key=lambda entry: entry[0])
-        self.stamps = [stamp for stamp, _ in entries]
-        self.values = [choice for _, choice in entries]
+        self.keys = [key for key, _, _ in entries]
+        self.stamps = [stamp for _, stamp, _ in entries]
+        self.values = [choice for _, _, choice in entries]
+        self.iso_moment = iso_moment
 
     def choices(self) -> Iterator[Choice]:
         yield from self.values
@@ -380,7 +421,7 @@ class _DatedSelector(Selector):
     def _stamp(self, values: dict[str, str]) -> Timestamp:
         dataset = self._values(values)
         try:
-            return dataset_date(*dataset)
+            return dataset_date(*dataset, iso_moment=self.iso_moment)
         except ValueError as exc:
             joined = " ".join(dataset)
             raise InvalidDataset(
@@ -389,13 +430,18 @@ class _DatedSelector(Selector):
 
     def merged(self, others: list["_DatedSelector"]) -> "_DatedSelector":
         """Return one selector of this kind holding the dates of this and
-        `others`; where two give the same date, the greater file name wins
+        `others`; where two write the same key, the greater file name wins
         (CRDS's rule: later files have greater names)."""
+        stamps = dict(zip(self.keys, self.stamps, strict=True))
+        for other in others:
+            stamps.update(zip(other.keys, other.stamps, strict=True))
+        merged = _merge_entries(self, self.keys, self.values, others)
         return type(self)(
             self.parameters,
             self.filename,
             self.line,
-            _merge_entries(self, self.stamps, self.values, others),
+            [(key, stamps[key], choice) for key, choice in merged],
+            self.iso_moment,
         )
 
 
@@ -418,7 +464,7 @@ def _as_written(choice: str) -> str:
 def _merge_entries(first, keys, choices, others) -> list[tuple[Any, Choice]]:
     table: dict[Any, Choice] = dict(zip(keys, choices, strict=True))
     for other in others:
-        other_keys = other.stamps if hasattr(other, "stamps") else other.versions
+        other_keys = other.keys if hasattr(other, "stamps") else other.versions
         for key, choice in zip(other_keys, other.values, strict=True):
             if key in table and _as_written(table[key]) != _as_written(choice):
                 if not isinstance(choice, str) or not isinstance(table[key], str):
@@ -433,34 +479,41 @@ def _merge_entries(first, keys, choices, others) -> list[tuple[Any, Choice]]:
 
 
 class UseAfterSelector(_DatedSelector):
-    """UseAfter: the latest date on or before the dataset's date and time."""
+    """UseAfter: the latest key on or before the dataset's date and time.
+
+    As the stock client does, the dataset's moment is written
+    ``YYYY-MM-DD HH:MM:SS[.ffffff]`` and compared with the keys as written,
+    as text: a key ``'2020-01-01T00:00:00'`` sorts after
+    ``'2020-01-01 00:00:00'``, so a dataset at that very moment is before
+    it.
+    """
 
     kind = "UseAfter"
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
         stamp = self._stamp(values)
-        index = bisect.bisect_right(self.stamps, stamp) - 1
+        text = crds_date_text(stamp)
+        index = bisect.bisect_right(self.keys, text) - 1
         if index < 0:
-            earliest = (
-                f" (earliest {format_date(self.stamps[0])})" if self.stamps else ""
-            )
+            earliest = f" (earliest {self.keys[0]})" if self.keys else ""
             raise SelectionFailed(
-                f"{self._show(values)}: {format_date(stamp)} is earlier than every "
+                f"{self._show(values)}: {text} is earlier than every "
                 f"use-after date{earliest}"
             )
         if trace is not None:
             trace.extend(
                 (
                     f"{self._head()} {format_date(stamp)}",
-                    f"  chose {format_date(self.stamps[index])}, the latest of "
-                    f"{len(self.stamps)} use-after date(s) on or before it",
+                    f"  chose {self.keys[index]}, the latest of "
+                    f"{len(self.keys)} use-after date(s) on or before it",
                 )
             )
         return _resolve(self.values[index], values, trace)
 
 
 class ClosestTimeSelector(_DatedSelector):
-    """ClosestTime: the date nearest to the dataset's, earlier on a tie.
+    """ClosestTime: the date nearest to the dataset's; on a tie, the key
+    that sorts first as written.
 
     Distances are compared in single precision, as CRDS does, so dates a
     few seconds apart tie when the dataset is years away.
@@ -468,8 +521,8 @@ class ClosestTimeSelector(_DatedSelector):
 
     kind = "ClosestTime"
 
-    def __init__(self, parameters, filename, line, entries):
-        super().__init__(parameters, filename, line, entries)
+    def __init__(self, parameters, filename, line, entries, iso_moment=False):
+        super().__init__(parameters, filename, line, entries, iso_moment)
         self._seconds = [date_seconds(stamp) for stamp in self.stamps]
 
     def choose(self, values: dict[str, str], trace: list[str] | None = None) -> Any:
@@ -482,7 +535,7 @@ class ClosestTimeSelector(_DatedSelector):
             trace.extend(
                 (
                     f"{self._head()} {format_date(stamp)}",
-                    f"  chose {format_date(self.stamps[index])}, the closest of "
+                    f"  chose {self.keys[index]}, the closest of "
                     f"{len(self.stamps)} date(s)",
                 )
             )
@@ -659,6 +712,7 @@ def build_selector(
     substitutions: dict[str, dict[str, str]] | None = None,
     filename: str = "<rmap>",
     level: int = 0,
+    iso_moment: bool = False,
 ) -> Selector:
     """Build the selector tree of an rmap from its parsed selector call.
 
@@ -675,6 +729,9 @@ def build_selector(
         The rmap name for error messages.
     level : int, optional
         The parkey level of `call` (nested selectors use the next one).
+    iso_moment : bool, optional
+        Let a full ISO moment in a date parameter stand without its time
+        parameter (TMT and Liger mappings; the stock client refuses it).
 
     Returns
     -------
@@ -706,7 +763,9 @@ def build_selector(
     UseAfter at line 3 on DATE='2015-09-13', TIME='00:00:00': 2015-09-13 00:00:00
     is earlier than every use-after date (earliest 2015-10-01 00:00:00)
     """
-    builder = _Builder(parkey, _merge_substitutions(substitutions), filename)
+    builder = _Builder(
+        parkey, _merge_substitutions(substitutions), filename, iso_moment
+    )
     return builder.build(call, level)
 
 
@@ -740,10 +799,11 @@ _OMIT = frozenset({"OMIT", "TEMP_OMIT", "omit"})
 
 
 class _Builder:
-    def __init__(self, parkey, substitutions, filename):
+    def __init__(self, parkey, substitutions, filename, iso_moment=False):
         self.parkey = parkey
         self.substitutions = substitutions
         self.filename = filename
+        self.iso_moment = iso_moment
 
     def fail(self, line: int, reason: str):
         raise MappingError(f"{self.filename}:{line}: {reason}")
@@ -775,8 +835,17 @@ class _Builder:
             and all(isinstance(v, str) for v in value)
         ):
             return tuple(item.strip() for item in value)
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            # A table of files by name: the stock client returns it as is.
+            return dict(value)
         self.fail(
-            line, f"a choice must be a file name, N/A or a selector, not {value!r}"
+            line,
+            "a choice must be a file name, N/A, a tuple or table of file names, "
+            f"or a selector, not {value!r}",
         )
 
     def _build_Match(self, call, parameters, level):
@@ -853,8 +922,10 @@ class _Builder:
     def _dated(self, call, parameters, level):
         if not parameters:
             self.fail(call.line, f"{call.name} needs date parameters in parkey")
-        entries = {}
+        entries = []
         for key, value, line in call.entries:
+            # Keys stay as written: CRDS compares them as text. One that is
+            # not a date is refused (CRDS would compare it as text too).
             stamp = parse_date(condition_value(key)) if isinstance(key, str) else None
             if stamp is None:
                 self.fail(line, f"{call.name} key {key!r} is not a date and time")
@@ -862,18 +933,20 @@ class _Builder:
                 datetime.date(*stamp[:3])
             except ValueError as exc:
                 self.fail(line, f"{call.name} key {key!r}: {exc}")
-            if stamp in entries:
-                self.fail(line, f"{call.name} date {key!r} appears twice")
-            entries[stamp] = self.choice(value, line, level)
-        return list(entries.items())
+            entries.append((key, stamp, self.choice(value, line, level)))
+        return entries
 
     def _build_UseAfter(self, call, parameters, level):
         entries = self._dated(call, parameters, level)
-        return UseAfterSelector(parameters, self.filename, call.line, entries)
+        return UseAfterSelector(
+            parameters, self.filename, call.line, entries, self.iso_moment
+        )
 
     def _build_ClosestTime(self, call, parameters, level):
         entries = self._dated(call, parameters, level)
-        return ClosestTimeSelector(parameters, self.filename, call.line, entries)
+        return ClosestTimeSelector(
+            parameters, self.filename, call.line, entries, self.iso_moment
+        )
 
     def _single(self, call, parameters):
         if len(parameters) != 1:

@@ -10,6 +10,7 @@ import functools
 import re
 
 __all__ = [
+    "ABSENT",
     "UNDEFINED",
     "condition_value",
     "dataset_date",
@@ -19,6 +20,23 @@ __all__ = [
 
 #: The value of a parameter the dataset does not have.
 UNDEFINED = "UNDEFINED"
+
+
+class _Absent(str):
+    """``'UNDEFINED'`` for a parameter the dataset lacks altogether.
+
+    It compares equal to ``'UNDEFINED'`` (the stock client matches a missing
+    parameter as that value), but a selector can tell it from a dataset
+    whose value is the text ``'UNDEFINED'`` by identity: the stock client
+    refuses a missing parameter where no rule key of it is ``N/A``.
+    """
+
+    __slots__ = ()
+
+
+#: The conditioned value of a parameter absent from the dataset (test it
+#: with ``is``); equal to :data:`UNDEFINED`.
+ABSENT = _Absent(UNDEFINED)
 
 # The number syntax and don't-care values of CRDS's own conditioning
 # (crds.core.utils): `[0-9]`, not `\d`, so other scripts' digits stay text;
@@ -196,7 +214,7 @@ _DAY_FORMATS = (
 _COMPACT = re.compile(r"\d\d\d\d\d\d\d\d:\d\d\d\d\d\d")
 
 
-def dataset_date(*parts: str) -> Timestamp:
+def dataset_date(*parts: str, iso_moment: bool = False) -> Timestamp:
     """Return the timestamp of a dataset's date parameters, as CRDS reads them.
 
     The conditioned values are joined with spaces and read the way the stock
@@ -205,13 +223,17 @@ def dataset_date(*parts: str) -> Timestamp:
     ``MM/DD/YYYY``, ``DD/MM/YY`` or ``YYYYMMDD:HHMMSS``, then
     ``HH:MM[:SS[.ffffff]]`` with an optional AM/PM; no time is midnight.
     Month names work too (``Feb 08 2006 01:02AM``, ``08 Feb 2006``).
-    An ``UNDEFINED`` part is an error, unless the date is a full ISO moment
-    (``2020-07-13T01:02:03``): then the time parameter may be undefined.
+    An ``UNDEFINED`` part is an error, as in CRDS; with `iso_moment`, a
+    full ISO moment in the date (``2020-07-13T01:02:03``) needs no time
+    parameter (IRIS and Liger files write ``DATE-OBS`` that way).
 
     Parameters
     ----------
     *parts : str
         The date, then the time, as conditioned strings.
+    iso_moment : bool, optional
+        Accept an undefined time after a full ISO moment (the TMT and Liger
+        mappings' convention; the stock client refuses it).
 
     Returns
     -------
@@ -229,25 +251,28 @@ def dataset_date(*parts: str) -> Timestamp:
     (2020, 7, 13, 1, 2, 3, 500000000)
     >>> dataset_date("2020-07-13T01:02")
     (2020, 7, 13, 1, 2, 0, 0)
+    >>> dataset_date("2020-07-13T01:02", "UNDEFINED", iso_moment=True)
+    (2020, 7, 13, 1, 2, 0, 0)
     >>> dataset_date("2020-07-13", "UNDEFINED")
     Traceback (most recent call last):
     ...
     ValueError: a date parameter is UNDEFINED
     """
     # A batch reads the same few dates over and over: parse each once.
-    return _dataset_date(parts)
+    return _dataset_date(parts, iso_moment)
 
 
 @functools.lru_cache(maxsize=4096)
-def _dataset_date(parts: tuple[str, ...]) -> Timestamp:
+def _dataset_date(parts: tuple[str, ...], iso_moment: bool) -> Timestamp:
     import datetime
 
-    given = [part.strip() for part in parts if part.strip() != UNDEFINED]
-    if len(given) == 1 < len(parts) and _T_SEPARATED.fullmatch(given[0]):
-        # A full ISO moment in the date parameter needs no time parameter.
-        # CRDS refuses any UNDEFINED date parameter; IRIS files may write
-        # DATE-OBS this way without TIME-OBS (a documented difference).
-        parts = tuple(given)
+    if iso_moment:
+        given = [part.strip() for part in parts if part.strip() != UNDEFINED]
+        if len(given) == 1 < len(parts) and _T_SEPARATED.fullmatch(given[0]):
+            # A full ISO moment in the date parameter needs no time parameter
+            # in TMT and Liger mappings; CRDS refuses any UNDEFINED date
+            # parameter (a documented difference, for those mappings only).
+            parts = tuple(given)
     text = " ".join(part.strip() for part in parts).strip()
     if UNDEFINED in text:
         raise ValueError("a date parameter is UNDEFINED")
@@ -340,6 +365,25 @@ def _clock(text: str) -> tuple[int, int, int, int]:
     elif half == "AM" and hour == 12:
         hour -= 12
     return hour, minute, whole, micro
+
+
+def crds_date_text(stamp: Timestamp) -> str:
+    """Return `stamp` as the stock client writes a dataset's date.
+
+    ``datetime.isoformat(' ')``: ``YYYY-MM-DD HH:MM:SS``, then
+    ``.ffffff`` when there are microseconds. UseAfter compares this text
+    with its keys as written, character by character, as CRDS does.
+
+    Examples
+    --------
+    >>> crds_date_text((2015, 10, 1, 0, 0, 0, 250000000))
+    '2015-10-01 00:00:00.250000'
+    >>> crds_date_text((999, 1, 2, 3, 4, 5, 0))
+    '0999-01-02 03:04:05'
+    """
+    text = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*stamp[:6])
+    micro = stamp[6] // 1000
+    return f"{text}.{micro:06d}" if micro else text
 
 
 def format_date(stamp: Timestamp) -> str:
