@@ -1,19 +1,26 @@
-"""irisdq.crds against the stock CRDS client, on generated and shipped rmaps.
+"""irisdq.crds against the stock CRDS client, on generated and real rmaps.
 
 The stock ``crds`` package (the oracle; irisdq never imports it) and irisdq
 each read the same rmap text and choose for the same dataset. Their answers
-(a file name, a tuple of file names, ``N/A``, no match, or the rmap refused)
-must be equal, except for the few documented exceptions named in
+(a file name, a tuple or table of file names, ``N/A``, no match, or the rmap
+refused) must be equal, except for the few documented exceptions named in
 :func:`_exception`.
+
+The rmaps: generated ones (hypothesis), those installed inside the ``crds``
+package, the crds 14.0.3 sdist's own ``test/data`` (its path in
+``IRISDQ_CRDS_SDIST``, which ``.ci/run`` sets after ``pip download``), and
+the crds-cache-test mappings kept in ``tests/data/crds-cache-test``.
 """
 
 import functools
 import importlib.util
+import os
 import random
 import re
 import socket
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +29,7 @@ from hypothesis import strategies as st
 
 from irisdq.crds import UNDEFINED, condition_value, mapping_from_text, parse_mapping
 from irisdq.crds.selectors import SelectionFailed
+from irisdq.crds.values import ABSENT
 from irisdq.errors import MappingError
 
 # Many hypothesis examples or large arrays: left out of the fast subset.
@@ -77,9 +85,12 @@ def _stock_mapping(text: str):
 
 def stock_answer(text: str, header: dict):
     """The stock client's answer: a file, a tuple, 'N/A', NO_MATCH or REFUSED."""
+    return _stock_choose(_stock_mapping(text), header)
+
+
+def _stock_choose(mapping, header: dict):
     import crds.core.utils
 
-    mapping = _stock_mapping(text)
     if mapping is None:
         return REFUSED
     result = mapping.get_best_ref(crds.core.utils.condition_header(header))
@@ -100,11 +111,15 @@ def _irisdq_mapping(text: str):
 
 def irisdq_answer(text: str, header: dict):
     """irisdq's answer, in the same terms as :func:`stock_answer`."""
-    rmap = _irisdq_mapping(text)
+    return _irisdq_choose(_irisdq_mapping(text), header)
+
+
+def _irisdq_choose(rmap, header: dict):
     if rmap is None:
         return REFUSED
     values = {
-        name: condition_value(header.get(name, UNDEFINED)) for name in rmap.parameters
+        name: condition_value(header[name]) if name in header else ABSENT
+        for name in rmap.parameters
     }
     try:
         return rmap.selector.choose(values)
@@ -143,16 +158,9 @@ def _exception(text: str, header: dict, ours, theirs) -> str | None:
         or str(header_fields.get("reffile_required", "")).upper() == "NO"
     ):
         return "hst-relevance-conditions"
-    # A full ISO moment in the date parameter and no time parameter: CRDS
-    # refuses any UNDEFINED date parameter; irisdq takes the moment, because
-    # IRIS files may write DATE-OBS that way without TIME-OBS.
-    if (
-        theirs == NO_MATCH
-        and ours != NO_MATCH
-        and header.get(TIME) == UNDEFINED
-        and re.fullmatch(r"\d{4}[-/]\d\d[-/]\d\dT[\d:.]+", header.get(DATE, ""))
-    ):
-        return "iso-moment-without-time"
+    # (A full ISO moment without its time parameter is taken in TMT and
+    # Liger mappings only, which the stock client cannot load: see
+    # test_selectors.py. Here, as everywhere else, irisdq refuses it.)
     # A relational key of three terms, or mixing 'and' with 'or': CRDS
     # silently reads only part of it; irisdq refuses the rmap.
     if ours == REFUSED and _MISREAD.search(text):
@@ -174,9 +182,12 @@ def _spelling(choice):
 _MISREAD = re.compile(r"'#[^#']*\s(and|or)\s[^#']*\s(and|or)\s[^#']*#'", re.IGNORECASE)
 
 
-def assert_same(text: str, header: dict) -> None:
-    theirs = stock_answer(text, header)
-    ours = irisdq_answer(text, header)
+def assert_same(text: str, header: dict, stock_rmap=None, irisdq_rmap=None) -> None:
+    if stock_rmap is None:
+        theirs, ours = stock_answer(text, header), irisdq_answer(text, header)
+    else:
+        theirs = _stock_choose(stock_rmap, header)
+        ours = _irisdq_choose(irisdq_rmap, header)
     if ours != theirs and _exception(text, header, ours, theirs) is None:
         pytest.fail(
             f"irisdq {ours!r} != stock crds {theirs!r}\ndataset {header!r}\n{text}"
@@ -190,6 +201,7 @@ FILES = ["a.fits", "b.fits", "c.fits", "d.fits", "N/A", "n/a", "OMIT"]
 files = st.sampled_from(FILES)
 DATES = [
     "2015-10-01 00:00:00",
+    "2016-01-01T12:30:00",
     "2016-01-01 12:30:00",
     "2016-01-01 12:30:01",
     "2017-06-15 00:00:00",
@@ -246,6 +258,7 @@ OTHER_VALUES = [
     "0",
     "3",
     "",
+    None,  # the parameter is absent from the dataset
 ]
 
 
@@ -272,6 +285,9 @@ OTHER_DATES = [
     ("2030-01-01", "00:00:00"),
     ("2016-01-01", UNDEFINED),
     (UNDEFINED, UNDEFINED),
+    ("2016-01-01T12:30:00", None),
+    ("2016-01-01", None),
+    (None, None),
     ("2016-01-01", "12:30"),
     ("2016-1-1", "00:00:00"),
     ("2016-01-01", "NOON"),
@@ -373,7 +389,9 @@ def match_rmaps(draw):
         pools[EXP + ".INNER"].extend(OTHER_VALUES)
     elif nested == "numbers":
         parkey.append((WAVE,))
-        pools[WAVE] = ["1", "2", "2.5", "2.50", "10", "15", "25", "0", "-1", "X", "N/A"]
+        pools[WAVE] = [
+            *("1", "2", "2.5", "2.50", "10", "15", "25", "0", "-1", "X", "N/A", None)
+        ]
     substitutions = draw(
         st.sampled_from(
             [None, {SUB: {"GENERIC": "N/A"}}, {DET: {"A*": "N/A", "ALL": "A1|B1"}}]
@@ -403,13 +421,21 @@ def single_rmaps(draw):
     )
     if kind in ("UseAfter", "ClosestTime"):
         text, dates = draw(use_after(kind=kind))
-        pools = {
-            (DATE, TIME): [
-                *OTHER_DATES,
-                *(pair for date in dates for pair in _date_variants(date)),
-            ]
-        }
-        return Spec(((DATE, TIME),), text, pools)
+        pairs = [
+            *OTHER_DATES,
+            *(pair for date in dates for pair in _date_variants(date)),
+        ]
+        if draw(st.booleans()):
+            return Spec(((DATE, TIME),), text, {(DATE, TIME): pairs})
+        # One parameter holding the whole moment, as Roman's START_TIME.
+        moments = [day for day, _ in pairs if day is not None]
+        moments += [
+            f"{day}{sep}{clock}"
+            for day, clock in pairs
+            if day is not None and clock is not None
+            for sep in " T"
+        ]
+        return Spec(((DATE,),), text, {DATE: moments})
     if kind == "VersionAfter":
         keys = draw(st.lists(st.sampled_from(["1.0", "1.2.3", "2", "10.1", "0.9rc1"]),
                              min_size=1, max_size=3, unique=True))  # fmt: skip
@@ -419,7 +445,7 @@ def single_rmaps(draw):
                              min_size=1, max_size=3, unique=True))  # fmt: skip
     text = _render(kind, [(key, repr(draw(files))) for key in keys])
     pools = {VER: ["1", "1.0", "1.0.0", "1.2.3", "1.10", "2", "3.1", "5", "0.5",
-                   "10.1", "12", "X", "N/A", "1.2.3.dev4", "INF"]}  # fmt: skip
+                   "10.1", "12", "X", "N/A", "1.2.3.dev4", "INF", None]}  # fmt: skip
     return Spec(((VER,),), text, pools)
 
 
@@ -430,8 +456,12 @@ def _datasets(draw, spec: Spec, count: int) -> list[dict]:
         for names, pool in spec.pools.items():
             value = draw(st.sampled_from(pool))
             if isinstance(names, tuple):
-                header.update(zip(names, value, strict=True))
-            else:
+                header.update(
+                    (name, item)
+                    for name, item in zip(names, value, strict=True)
+                    if item is not None
+                )
+            elif value is not None:
                 header[names] = value
         datasets.append(header)
     return datasets
@@ -475,6 +505,13 @@ def _rule_values(selector, values: dict, dates: dict) -> None:
                     pool.add(part.replace("*", "X").strip())
         elif isinstance(selector, selectors.UseAfterSelector) and len(names) == 2:
             dates.setdefault(names, set()).update(_date_variants(str(key)))
+        elif type(selector) is selectors.UseAfterSelector and len(names) == 1:
+            # One parameter holds the whole moment: the date alone, or the
+            # date and time joined by a space or a 'T'.
+            pool = values.setdefault(names[0], set())
+            for day, clock in _date_variants(str(key).replace("T", " ")):
+                if clock != UNDEFINED:
+                    pool.update((day, f"{day} {clock}", f"{day}T{clock}"))
         elif names:
             values.setdefault(names[0], set()).add(str(key))
         if isinstance(choice, selectors.Selector):
@@ -500,6 +537,11 @@ def _shipped_datasets(path: Path, mapping, count: int = 12) -> list[dict]:
         for names, pairs in dates.items():
             pair = rng.choice([*sorted(pairs), ("2000-01-01", "00:00:00")])
             header.update(zip(names, pair, strict=True))
+        # A parameter the dataset lacks: absent, which is not the same as
+        # the value 'UNDEFINED' to the stock client.
+        for name in parameters:
+            if rng.random() < 0.08:
+                header.pop(name, None)
         datasets.append(header)
     return datasets
 
@@ -520,6 +562,213 @@ def test_crds_rmaps_are_shipped():
     if importlib.util.find_spec("crds") is None:
         pytest.skip("the stock crds package is not installed")
     assert len(SHIPPED) > 100
+
+
+# -- the crds project's own test mappings -------------------------------------
+
+#: The crds 14.0.3 sdist (the .tar.gz, a folder holding it, or its unpacked
+#: source folder); .ci/run downloads it and sets this variable.
+SDIST_VARIABLE = "IRISDQ_CRDS_SDIST"
+CACHE_TEST = Path(__file__).parents[1] / "data" / "crds-cache-test" / "mappings"
+#: Datasets drawn per rmap; a run by hand may ask for more.
+DATASETS_PER_RMAP = int(os.environ.get("IRISDQ_CRDS_DIFF_DATASETS", "12"))
+
+
+def _sdist_archive() -> Path | None:
+    where = os.environ.get(SDIST_VARIABLE, "").strip()
+    if not where:
+        return None
+    path = Path(where)
+    if path.is_dir() and not (path / "test" / "data").is_dir():
+        found = sorted(path.glob("crds-*.tar.gz"))
+        return found[-1] if found else None
+    return path if path.exists() else None
+
+
+def _sdist_rmaps() -> list[tuple[str, str]]:
+    """The JWST and Roman rmaps of the sdist's test/data, by name.
+
+    Its HST rmaps are left out: they rely on HST-only plugins (see the
+    exceptions above), and JWST, Roman and TMT mappings use none."""
+    archive = _sdist_archive()
+    if archive is None:
+        return []
+    found = []
+    if archive.is_dir():
+        for path in sorted((archive / "test" / "data").glob("*/*.rmap")):
+            if path.parent.name != "hst":
+                found.append((path.parent.name + "/" + path.name, path.read_text()))
+        return found
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            folders = member.name.split("/")
+            if (
+                member.isfile()
+                and member.name.endswith(".rmap")
+                and folders[-4:-2] == ["test", "data"]
+                and folders[-2] != "hst"
+            ):
+                text = tar.extractfile(member).read().decode("utf-8")
+                found.append((f"{folders[-2]}/{folders[-1]}", text))
+    return sorted(found)
+
+
+def _test_mappings() -> list[tuple[str, str]]:
+    sdist = [(f"sdist/{name}", text) for name, text in _sdist_rmaps()]
+    vendored = [
+        (f"crds-cache-test/{path.parent.name}/{path.name}", path)
+        for path in sorted(CACHE_TEST.glob("*/*.rmap"))
+    ]
+    return sdist + vendored
+
+
+TEST_MAPPINGS = _test_mappings()
+
+
+def test_crds_sdist_test_data_is_present():
+    """Without the sdist the differential runs on the vendored mappings
+    only: say so (a skip -ra prints), and fail under CI."""
+    archive = _sdist_archive()
+    if archive is None:
+        reason = (
+            f"{SDIST_VARIABLE} names no crds 14.0.3 sdist: the differential test "
+            "skips the crds package's own test/data rmaps (get them with 'pip "
+            "download --no-deps --no-binary :all: crds==14.0.3 -d DIR' and set "
+            f"{SDIST_VARIABLE}=DIR)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    assert len(_sdist_rmaps()) == 7, "the sdist's JWST and Roman test rmaps"
+
+
+def test_crds_cache_test_mappings_are_vendored():
+    names = {name for name, _ in TEST_MAPPINGS if name.startswith("crds-cache")}
+    assert len(names) == 1259
+    assert "crds-cache-test/tobs/tobs_tinstr_tfilekind.rmap" in names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "source"), TEST_MAPPINGS, ids=[name for name, _ in TEST_MAPPINGS]
+)
+def test_crds_test_mappings_choose_as_stock_crds(stock, name, source):
+    import crds.core.rmap
+
+    text = source if isinstance(source, str) else source.read_text(encoding="utf-8")
+    try:
+        stock_rmap = crds.core.rmap.ReferenceMapping.from_string(
+            text, "oracle.rmap", ignore_checksum=True
+        )
+    except Exception:
+        stock_rmap = None
+    try:
+        ours = mapping_from_text(text, "oracle.rmap", verify=False)
+    except MappingError as exc:
+        ours = None
+        refusal = str(exc)
+    # The stock client's own test data holds rmaps it refuses on purpose.
+    if stock_rmap is None:
+        assert ours is None, "the stock client refuses this rmap; irisdq reads it"
+        return
+    assert ours is not None, f"irisdq refuses an rmap the stock client reads: {refusal}"
+    for header in _shipped_datasets(Path(name), stock_rmap, DATASETS_PER_RMAP):
+        assert_same(text, header, stock_rmap, ours)
+
+
+MIRI_SLITLESS = {
+    DET: "MIRIMAGE",
+    "META.INSTRUMENT.FILTER": "F1000W",
+    "META.INSTRUMENT.BAND": "N/A",
+    "META.EXPOSURE.READPATT": "FAST",
+    SUB: "SLITLESSPRISM",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "header", "expected"),
+    [
+        # A UseAfter key written with 'T' is compared as text: every moment
+        # of its day is before it ('2013-09-26 05:00:01' < '2013-09-26T05').
+        (
+            "jwst/jwst_miri_flat_0021.rmap",
+            {
+                "META.INSTRUMENT.DETECTOR": "MIRIMAGE",
+                "META.INSTRUMENT.FILTER": "F560W",
+                "META.INSTRUMENT.BAND": "N/A",
+                "META.EXPOSURE.READPATT": "FAST",
+                "META.SUBARRAY.NAME": "SLITLESSPRISM",
+                "META.OBSERVATION.DATE": "2013-09-26",
+                "META.OBSERVATION.TIME": "05:00:01",
+            },
+            "jwst_miri_flat_0014.fits",
+        ),
+        # A parameter the dataset lacks, and no N/A key of it: no match.
+        ("jwst/jwst_fgs_amplifier_0000.rmap", {DET: "FGS2"}, NO_MATCH),
+        (
+            "jwst/jwst_miri_area_0004.rmap",
+            {
+                DET: "MIRIMAGE",
+                "META.INSTRUMENT.FILTER": "F560W",
+                DATE: "2016-01-01",
+                TIME: "00:00:00",
+            },
+            NO_MATCH,
+        ),
+        (
+            "roman/roman_wfi_distortion_0001.rmap",
+            {
+                "ROMAN.META.INSTRUMENT.DETECTOR": "WFI01",
+                "ROMAN.META.INSTRUMENT.OPTICAL_ELEMENT": "F062",
+                "ROMAN.META.EXPOSURE.START_TIME": "2020-01-01",
+            },
+            NO_MATCH,
+        ),
+        # A full ISO date with no time parameter, in a JWST rmap.
+        (
+            "jwst/jwst_fgs_dark_0004.rmap",
+            {DET: "GUIDER2", SUB: "FULL", DATE: "2014-11-04T09:06:48"},
+            NO_MATCH,
+        ),
+        # Loaded as the stock client loads them: one moment written as two
+        # keys (both kept, compared as text), a table of files as a choice.
+        (
+            "jwst/jwst_miri_flat_0022.rmap",
+            {**MIRI_SLITLESS, DATE: "2013-09-26", TIME: "12:00:00"},
+            "jwst_miri_flat_0116.fits",
+        ),
+        (
+            "jwst/jwst_miri_flat_0022.rmap",
+            {**MIRI_SLITLESS, DATE: "2013-09-27", TIME: "00:00:00"},
+            "jwst_miri_flat_0073.fits",
+        ),
+        (
+            "sdist/roman/roman_wfi_flat_0004_duplicate.rmap",
+            {
+                "ROMAN.META.INSTRUMENT.DETECTOR": "WFI01",
+                "ROMAN.META.INSTRUMENT.OPTICAL_ELEMENT": "F158",
+                "ROMAN.META.EXPOSURE.START_TIME": "2021-01-01 00:00:00",
+            },
+            "roman_wfi_flat_0003.asdf",
+        ),
+        (
+            "tobs/tobs_tinstr_tfilekind.rmap",
+            {"TEST_CASE": "USE_AFTER", "PARAMETER": "2004-04-25 21:31:02"},
+            {"foo": "foo_bia1.fits", "bar": "bar_bia2.fits"},
+        ),
+    ],
+)
+def test_crds_test_mapping_cases(stock, name, header, expected):
+    if name.startswith("sdist/"):
+        text = dict(_sdist_rmaps()).get(name[len("sdist/") :])
+        if text is None:
+            pytest.skip(f"{SDIST_VARIABLE} names no crds sdist")
+    else:
+        text = (CACHE_TEST / name).read_text(encoding="utf-8")
+    theirs = stock_answer(text, header)
+    if expected is not None:
+        assert theirs == expected
+    assert irisdq_answer(text, header) == theirs
 
 
 def test_irisdq_never_imports_crds():
