@@ -355,3 +355,32 @@ def test_large_arrays_match_astropy(dtype, layout, ignore_flags):
     actual = bitmask.bitfield_to_boolean_mask(array, ignore_flags, dtype=int)
     assert actual.dtype == expected.dtype
     np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("map_kind", [None, "class", "dict"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("~3+ ", "3+", "3,", "1+2+", ",3", "3,,4", "(3|)", ",", "+"),
+        *("3+NOPE", "NOPE+3", "CR+", "CR,,CR", "~(CR|)", "NOPE"),
+    ],
+)
+def test_bad_tokens_raise_what_astropy_raises(text, map_kind):
+    # A trailing or empty token, or an unknown name: astropy raises
+    # ValueError when the first token is a number, AttributeError (KeyError
+    # with a dict) otherwise; irisdq's error is an instance of that type, so
+    # code catching astropy's error catches irisdq's.
+    astropy_map, irisdq_map = _maps(map_kind)
+    expected = _run(
+        astropy_bitmask.interpret_bit_flags, text, flag_name_map=astropy_map
+    )
+    actual = _run(bitmask.interpret_bit_flags, text, flag_name_map=irisdq_map)
+    assert expected[0] == "raise"
+    _assert_same_outcome(expected, actual)
+    masked = _run(
+        bitmask.bitfield_to_boolean_mask,
+        np.zeros(3, np.uint32),
+        ignore_flags=text,
+        flag_name_map=irisdq_map,
+    )
+    assert isinstance(masked[1], type(expected[1]))

@@ -411,6 +411,17 @@ def _split_flag_string(text: str) -> tuple[list[str], bool]:
     return [token.strip() for token in tokens], flip
 
 
+class _UnknownFlagToken(_UnknownFlagName, ValueError):
+    """A token of a flag string that is neither a number nor a defined name.
+
+    astropy reads a whole string as numbers when its first token is one
+    (then ``int('')`` or ``int('DEAD')`` raises ValueError) and as names
+    otherwise (then the map raises AttributeError). irisdq reads each token
+    as either, so its error is an instance of both, and code catching what
+    astropy raises catches it.
+    """
+
+
 def _token_value(token: str, flag_name_map) -> tuple[int, bool]:
     """Return a token's value and whether it came from a flag name."""
     try:
@@ -418,7 +429,14 @@ def _token_value(token: str, flag_name_map) -> tuple[int, bool]:
     except ValueError:
         if flag_name_map is None:
             raise
-    return int(flag_name_map[token]), True
+    try:
+        value = flag_name_map[token]
+    except _UnknownFlagName as exc:
+        raise _UnknownFlagToken(str(exc)) from None
+    except (AttributeError, KeyError) as exc:
+        # A plain dict, or another map type, that lacks the name.
+        raise _UnknownFlagToken(f"Flag '{token}' not defined") from exc
+    return int(value), True
 
 
 def _combine(values: list[int], named: list[bool], allow_non_flags: bool) -> int:
