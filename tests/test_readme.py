@@ -86,9 +86,12 @@ def test_the_readme_has_checked_blocks():
         "mask-recipe",
         "mask-recipe-fixed",
     }
-    # The newcomer's README to be and the site's pages are checked too.
+    # The README's first run and the site's pages are checked (and the
+    # README to be, docs/README.next.md, while there is one).
     documents = {document for document, _, _ in _located_blocks("console")}
-    assert {"docs/README.next.md", "docs/crds.md", "docs/dq_init.md"} <= documents
+    assert {"README.md", "docs/crds.md", "docs/masks.md"} <= documents
+    if (ROOT / "docs/README.next.md").exists():
+        assert "docs/README.next.md" in documents
 
 
 def test_a_python_setup_block_says_the_same_everywhere():
