@@ -39,6 +39,7 @@ def _by_input(results):
     return {Path(r.input).name: r for r in results}
 
 
+@pytest.mark.slow
 def test_a_local_cluster_leaves_the_default_http_port_alone():
     # A dashboard, another run or any server on 8787 must not make a run
     # warn: the scheduler's HTTP server takes a free loopback port.
@@ -685,6 +686,7 @@ def test_a_scheduler_that_does_not_answer_is_waited_for(files, quick_notice, cap
     assert "--wait" not in said[0]
 
 
+@pytest.mark.slow
 def test_a_scheduler_file_is_waited_for(files, tmp_path, quick_notice, caplog):
     """The file a job has not written yet is waited for; once written, its
     scheduler runs the files."""

@@ -263,6 +263,7 @@ def test_the_verbatim_mask_recipe_flags_whole_rows(home):
     assert not (dq & 1).any()  # no DO_NOT_USE
 
 
+@pytest.mark.slow
 def test_the_seed_story_groupdq_gets_do_not_use(tmp_path, monkeypatch):
     """The corrected recipe: GROUPDQ has DO_NOT_USE on the 10 dead pixels."""
     monkeypatch.chdir(tmp_path)

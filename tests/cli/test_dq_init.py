@@ -135,6 +135,7 @@ def _cli(*arguments, stdin=None):
     )
 
 
+@pytest.mark.slow
 def test_input_from_a_pipe_is_one_line(tmp_path):
     """case 12: 'irisdq dq-init /dev/stdin' fed by a pipe: one line naming
     the file and what to do (was '[Errno 29] Illegal seek', twice)."""
@@ -150,6 +151,7 @@ def test_input_from_a_pipe_is_one_line(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_a_garbage_header_card_is_one_warning_line(tmp_path):
     """case 12: astropy's warning about a garbage card is one line naming
     the file (was four lines), and a failure is printed once."""

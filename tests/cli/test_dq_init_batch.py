@@ -48,6 +48,7 @@ def check_report(report: Path) -> dict:
     return document
 
 
+@pytest.mark.slow
 def test_local_workers_one_corrupt_exit_1(night, tmp_path, capsys):
     mask, paths = night
     report = tmp_path / "report.json"

@@ -38,6 +38,7 @@ def test_an_error_without_a_file_names_the_file(
         main(["mask", "info", str(given), "--debug"])
 
 
+@pytest.mark.slow
 def test_a_warning_is_one_line(tmp_path):
     """case 12: a Python warning (a checksum mismatch) is one logged line,
     not the message and then the source line that raised it; astropy's

@@ -95,6 +95,7 @@ def test_info_of_a_file_that_is_not_fits(tmp_path, capsys):
     assert "notes.txt: not a FITS file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_plot_writes_a_png(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     out = tmp_path / "mask.fits"
@@ -221,6 +222,7 @@ def test_plot_without_matplotlib_is_one_line(tmp_path, capsys, monkeypatch):
     assert not png.exists()
 
 
+@pytest.mark.slow
 def test_check_exit_codes(tmp_path, capsys):
     clean = tmp_path / "clean.fits"
     assert main(["mask", "create", str(clean), "--flag", "DEAD+DO_NOT_USE:1,1"]) == 0

@@ -47,6 +47,7 @@ def inputs(tmp_path):
     return flats, darks
 
 
+@pytest.mark.slow
 def test_build_writes_the_mask_the_report_and_the_picture(tmp_path, inputs, capsys):
     pytest.importorskip("matplotlib")
     flats, darks = inputs

@@ -229,6 +229,7 @@ def test_stdatamodels_opens_an_output(tmp_path):
     np.testing.assert_array_equal(tree["pixeldq"][3, 4], 1025)
 
 
+@pytest.mark.slow
 def test_writing_a_tree_loads_no_other_packages_asdf_plugins():
     """asdf loads the plugins of every package that registers one (stpipe
     among them): seconds of imports per process, and stpipe 0.8 took over

@@ -15,6 +15,7 @@ from irisdq.datamodels.mask_stored import read_stored_mask
 from irisdq.errors import DataModelError
 
 
+@pytest.mark.slow
 def test_seed_recipe_runs_unchanged(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     # The recipe, with only its import changed.

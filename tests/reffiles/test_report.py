@@ -38,6 +38,7 @@ def test_report_gives_counts_thresholds_and_noise(small_build):
     assert "note" not in text
 
 
+@pytest.mark.slow
 def test_picture_is_written_once(small_build, tmp_path):
     pytest.importorskip("matplotlib")
     out = plot_report(small_build, tmp_path / "report.png")
