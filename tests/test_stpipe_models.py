@@ -215,6 +215,12 @@ def test_jwsts_detector1_with_irisdqs_dq_init_gives_jwsts_dq(offline, tmp_path):
     assert ours.meta.cal_step.dq_init == "COMPLETE"
     assert ours.meta.ref_file.mask.name == f"crds://{MASK}"
     assert DQInitStep.reference_file_types == ["mask"]
+    # irisdq's lines go through stpipe's logger names, which jwst's log
+    # configuration covers: they are in the pipeline's log records.
+    logged = "\n".join(ours.cal_logs.calwebb_detector1)
+    assert "Using MASK reference file" in logged, logged[-3000:]
+    assert f"crds://{MASK}" in logged
+    assert "- stpipe.WithIrisdq.dq_init - INFO - Using MASK reference" in logged
 
 
 # -- the Liger/IRIS pipeline's RampModel ---------------------------------------

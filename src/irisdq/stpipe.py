@@ -656,6 +656,17 @@ class DQInitStep(LocalCRDSMixin, Step):
             parameters[name] = str(value) if value else None
         return parameters
 
+    def _inner(self, **parameters: Any) -> _DQInitStep:
+        """irisdq's step with this step's parameters, logging under this
+        step's stpipe logger name (``stpipe.dq_init``, or
+        ``stpipe.<pipeline>.dq_init`` in a pipeline), which every stpipe log
+        configuration covers (jwst's configures ``stpipe`` and ``jwst``
+        only, not ``irisdq``)."""
+        inner = _DQInitStep(**self._irisdq_parameters(), **parameters)
+        name = getattr(self, "qualified_name", None) or f"stpipe.{self.name}"
+        inner.log = logging.getLogger(name)
+        return inner
+
     def process(self, input: Any = None) -> StpipeModelMixin | None:
         """Run irisdq's DQ initialization on a ramp file or model.
 
@@ -675,7 +686,7 @@ class DQInitStep(LocalCRDSMixin, Step):
         elif isinstance(input, StpipeModelMixin) and input.is_unchanged_file():
             result = self._process_file(input.path)
         elif isinstance(input, _datamodels.RampModel):
-            inner = _DQInitStep(**self._irisdq_parameters())
+            inner = self._inner()
             result = RampModel.adopt(inner.run(input))
             self._record(inner, result)
         elif isinstance(input, _datamodels.LigerRampModel):
@@ -684,7 +695,7 @@ class DQInitStep(LocalCRDSMixin, Step):
             # jwst's or the Liger/IRIS pipeline's model: changed in memory
             # (a copy) and returned as its own class, as its pipeline's step
             # would.
-            inner = _DQInitStep(**self._irisdq_parameters())
+            inner = self._inner()
             result = inner.run(input)
             self._record(inner, result)
             return result
@@ -725,9 +736,7 @@ class DQInitStep(LocalCRDSMixin, Step):
             folder.mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(prefix=".irisdq-", dir=folder))
             target, overwrite = scratch / path.name, False
-        inner = _DQInitStep(
-            **self._irisdq_parameters(), output_file=target, overwrite=overwrite
-        )
+        inner = self._inner(output_file=target, overwrite=overwrite)
         try:
             try:
                 written = inner.run(path)
