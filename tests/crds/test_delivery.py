@@ -864,3 +864,42 @@ def test_rules_naming_of_an_rmap_of_another_shape_is_empty():
         verify=False,
     )
     assert rules_naming(rmap, "a.fits") == []
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        (
+            '"""Mask rules; the detector is "IRIS1\\""""',
+            'Mask rules; the detector is "IRIS1"',
+        ),
+        ("'''Cooled to 77 \\\\N{DEGREE SIGN}K'''", "Cooled to 77 \\N{DEGREE SIGN}K"),
+        ("r'''Raw C:\\N{x} and \\d'''", "Raw C:\\N{x} and \\d"),
+        ("'''carriage\\rreturn\\\\'''", "carriage\rreturn\\"),
+    ],
+)
+def test_an_existing_rmap_is_read_and_written_faithfully(
+    cache, tmp_path, write_mapping, comment, expected
+):
+    """A valid rmap's comment (ending in a quote, holding a backslash) and a
+    header value of 1e999 are carried into the new rmap as they read."""
+    shipped = shipped_mapping_folder()
+    for name in ("tmt_0001.pmap", "tmt_iris_0003.imap"):
+        write_mapping(name, (shipped / name).read_text())
+    text = (shipped / "tmt_iris_mask_0001.rmap").read_text()
+    text = text.replace("header = {\n", "header = {\n    'limit' : 1e999,\n", 1)
+    text = text.replace("\nselector = ", f"\ncomment = {comment}\n\nselector = ", 1)
+    write_mapping("tmt_iris_mask_0001.rmap", text)
+    assert parse_mapping(text).comment == expected
+    mask = write_dated_mask(tmp_path / "mask_2021.fits", "2021-01-01", "FULL")
+    delivery = deliver([mask])
+    written = parse_mapping(delivery.mappings[0].text)
+    assert written.comment == expected
+    assert written.header["limit"] == float("inf")
+    assert get_context().select(dataset("2022-01-01"), "mask").filename == mask.name
+
+
+def test_a_useafter_before_the_year_1000_is_the_masks_fault(cache, tmp_path):
+    mask = write_dated_mask(tmp_path / "old.fits", "0999-01-01T00:00:00", "FULL")
+    with pytest.raises(DeliveryError, match=r"old\.fits: USEAFTER .* before the year"):
+        deliver([mask])

@@ -10,6 +10,8 @@ from irisdq.crds.parser import (
     MAX_MAPPING_BYTES,
     MAX_NESTING,
     SelectorCall,
+    comment_text,
+    literal_text,
     parse_literal,
     parse_mapping,
 )
@@ -235,3 +237,49 @@ def test_a_key_written_twice_keeps_its_place_and_last_value():
     )
     assert parsed.header == {"a": 3, "b": 2}
     assert parsed.selector.entries == [("A", "z", 5), ("B", "y", 4), (1, "q", 6)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        'ends in "',
+        "C:\\temp \\N{DEGREE SIGN}",
+        float("inf"),
+        -float("inf"),
+        1e300,
+        -3,
+        True,
+        None,
+        ("x",),
+        (),
+        (("A", 1.5), {"GENERIC": "N/A", "k": (float("inf"),)}),
+    ],
+)
+def test_literal_text_reads_back_as_the_value(value):
+    assert parse_literal(literal_text(value)) == value
+
+
+@pytest.mark.parametrize("value", [float("nan"), [1], object()])
+def test_literal_text_refuses_what_a_mapping_cannot_hold(value):
+    with pytest.raises(ValueError, match="cannot be written in a mapping"):
+        literal_text(value)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "",
+        "two\nlines",
+        'ends in "',
+        "ends in '",
+        "both \"\"\" and ''' inside",
+        "a \\N{DEGREE SIGN} and \\d",
+        "ends in a backslash \\",
+        "carriage\rreturn, tab\t, nul\x00",
+        "degree \N{DEGREE SIGN}",
+    ],
+)
+def test_comment_text_reads_back_as_the_comment(comment):
+    text = f"header = {{}}\ncomment = {comment_text(comment)}\nselector = {{}}\n"
+    assert parse_mapping(text).comment == comment

@@ -45,7 +45,12 @@ from irisdq.crds.mapping import (
     check_name,
     mapping_from_text,
 )
-from irisdq.crds.parser import SelectorCall, parse_mapping
+from irisdq.crds.parser import (
+    SelectorCall,
+    comment_text,
+    literal_text,
+    parse_mapping,
+)
 from irisdq.crds.selectors import DEFAULT_SUBSTITUTIONS, SelectionFailed
 from irisdq.crds.values import condition_value
 from irisdq.errors import IrisDQError, MappingError
@@ -208,10 +213,7 @@ def format_mapping(header: dict, selector: Any, comment: str | None = None) -> s
     header = {**header, "sha1sum": "0" * 40}
     parts = [f"header = {_format_value(dict(sorted(header.items())), 0)}\n\n"]
     if comment is not None:
-        if '"""' in comment or comment.endswith("\\"):
-            parts.append(f"comment = {comment!r}\n\n")
-        else:
-            parts.append(f'comment = """{comment}"""\n\n')
+        parts.append(f"comment = {comment_text(comment)}\n\n")
     parts.append(f"selector = {_format_value(selector, 0)}\n")
     text = "".join(parts)
     placeholder = f"'sha1sum' : '{'0' * 40}',"
@@ -223,16 +225,20 @@ def _format_value(value: Any, indent: int) -> str:
     if isinstance(value, SelectorCall):
         lines = [f"{value.name}({{"]
         for key, item, _ in value.entries:
-            lines.append(f"{inner}{key!r} : {_format_value(item, indent + 4)},")
+            lines.append(
+                f"{inner}{literal_text(key)} : {_format_value(item, indent + 4)},"
+            )
         lines.append(" " * indent + "})")
         return "\n".join(lines)
     if isinstance(value, dict):
         lines = ["{"]
         for key, item in value.items():
-            lines.append(f"{inner}{key!r} : {_format_value(item, indent + 4)},")
+            lines.append(
+                f"{inner}{literal_text(key)} : {_format_value(item, indent + 4)},"
+            )
         lines.append(" " * indent + "}")
         return "\n".join(lines)
-    return repr(value)
+    return literal_text(value)
 
 
 def useafter_key(value: Any, where: str) -> str:
@@ -282,6 +288,13 @@ def useafter_key(value: Any, where: str) -> str:
                 f"{where}: USEAFTER {text!r} falls outside the years 1-9999 in "
                 "UTC; give a date in range"
             ) from None
+    if moment.year < 1000:
+        # CRDS writes and compares four-digit years; strftime would write
+        # '999-...', a key no reader takes for a date.
+        raise DeliveryError(
+            f"{where}: USEAFTER {text!r} is before the year 1000; give the "
+            "date the mask applies from, e.g. 2021-01-01T00:00:00"
+        )
     key = moment.strftime("%Y-%m-%d %H:%M:%S")
     if moment.microsecond:
         key += f".{moment.microsecond:06d}".rstrip("0")

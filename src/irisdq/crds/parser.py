@@ -30,6 +30,8 @@ __all__ = [
     "ParsedMapping",
     "SelectorCall",
     "check_mapping_size",
+    "comment_text",
+    "literal_text",
     "parse_literal",
     "parse_mapping",
     "read_mapping_bytes",
@@ -214,6 +216,70 @@ def parse_literal(text: str, filename: str = "<text>") -> Any:
     """
     expression = _parse(text, filename, "eval")
     return _literal(expression.body, filename, calls=False)
+
+
+def literal_text(value: Any) -> str:
+    r"""Return mapping text that :func:`parse_literal` reads back as `value`.
+
+    Strings, numbers, booleans, None, tuples and dicts of them, as
+    :func:`parse_literal` returns them; an infinite float (the value of
+    ``1e999`` in a header) is written ``1e999``, since ``inf`` is a name.
+
+    Raises
+    ------
+    ValueError
+        For a value no mapping text can hold (NaN, a list, an object).
+
+    Examples
+    --------
+    >>> print(literal_text(("a", float("inf"), -float("inf"))), literal_text(("x",)))
+    ('a', 1e999, -1e999) ('x',)
+    >>> parse_literal(literal_text("C:\\temp \\N{x}")) == "C:\\temp \\N{x}"
+    True
+    """
+    if isinstance(value, float) and value != value:
+        raise ValueError("NaN cannot be written in a mapping")
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "1e999" if value > 0 else "-1e999"
+    if isinstance(value, tuple):
+        items = [literal_text(item) for item in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(value, dict):
+        items = [f"{literal_text(k)}: {literal_text(v)}" for k, v in value.items()]
+        return "{" + ", ".join(items) + "}"
+    if value is None or type(value) in (str, int, float, bool):
+        return repr(value)
+    raise ValueError(f"{type(value).__name__} values cannot be written in a mapping")
+
+
+# Text a triple-quoted string keeps as it is: no backslash (an escape), no
+# carriage return (read back as a newline), no other control character.
+_PLAIN_COMMENT = re.compile(r"[^\\\r\x00-\x08\x0b-\x1f\x7f]*")
+
+
+def comment_text(comment: str) -> str:
+    r"""Return a ``comment`` string as mapping text that reads back the same.
+
+    A triple-quoted block when the text allows one (the way CRDS writes
+    comments), else the string's escaped form: a comment ending in a
+    quote, or holding a backslash (``\N{...}``, ``C:\dir``), would
+    otherwise end early or be read as an escape.
+
+    Examples
+    --------
+    >>> comment_text("two\nlines") == '"' * 3 + "two\nlines" + '"' * 3
+    True
+    >>> comment_text('ends in "') == "'" * 3 + 'ends in "' + "'" * 3
+    True
+    >>> print(comment_text("a \\N{DEGREE SIGN}"))
+    'a \\N{DEGREE SIGN}'
+    """
+    if _PLAIN_COMMENT.fullmatch(comment):
+        if '"""' not in comment and not comment.endswith('"'):
+            return f'"""{comment}"""'
+        if "'''" not in comment and not comment.endswith("'"):
+            return f"'''{comment}'''"
+    return repr(comment)
 
 
 def check_mapping_size(size: int, filename: str) -> None:
