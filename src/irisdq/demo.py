@@ -89,10 +89,11 @@ class DemoResult:
 def build_mask(seed: int = 2024) -> np.ndarray:
     """The demo's full-frame 4096 x 4096 mask, as uint32 flags.
 
-    A border of ``REFERENCE_PIXEL`` 4 pixels wide; 400 dead pixels
-    (``DEAD | DO_NOT_USE``); 600 hot pixels (``HOT``); a dead column at
-    x = 1500; a 12 x 12 hot cluster (``HOT | DO_NOT_USE``) at x = 2200,
-    y = 1500. The same ``seed`` gives the same mask.
+    A border of ``REFERENCE_PIXEL`` 4 pixels wide; 400 dead pixels; 600
+    hot pixels; a dead column at x = 1500; a 12 x 12 hot cluster at
+    x = 2200, y = 1500. Every one of them also has ``DO_NOT_USE``, as
+    ``irisdq mask create`` and ``mask build`` give it and ``irisdq mask
+    check`` expects. The same ``seed`` gives the same mask.
 
     Parameters
     ----------
@@ -111,7 +112,7 @@ def build_mask(seed: int = 2024) -> np.ndarray:
     ((4096, 4096), dtype('uint32'))
     >>> from irisdq import dqflags
     >>> dqflags.decode_flags(int(dq[0, 0]))
-    ['REFERENCE_PIXEL']
+    ['DO_NOT_USE', 'REFERENCE_PIXEL']
     >>> dqflags.decode_flags(int(dq[2000, 1500]))
     ['DO_NOT_USE', 'DEAD']
     """
@@ -122,12 +123,12 @@ def build_mask(seed: int = 2024) -> np.ndarray:
     rows, columns = rng.integers(BORDER, FULL - BORDER, size=(2, 400))
     dq[rows, columns] |= np.uint32(flag["DEAD"] | flag["DO_NOT_USE"])
     rows, columns = rng.integers(BORDER, FULL - BORDER, size=(2, 600))
-    dq[rows, columns] |= np.uint32(flag["HOT"])
+    dq[rows, columns] |= np.uint32(flag["HOT"] | flag["DO_NOT_USE"])
     dq[inside, DEAD_COLUMN] |= np.uint32(flag["DEAD"] | flag["DO_NOT_USE"])
     dq[HOT_CLUSTER] |= np.uint32(flag["HOT"] | flag["DO_NOT_USE"])
     border = np.ones((FULL, FULL), dtype=bool)
     border[inside, inside] = False
-    dq[border] = np.uint32(flag["REFERENCE_PIXEL"])
+    dq[border] = np.uint32(flag["REFERENCE_PIXEL"] | flag["DO_NOT_USE"])
     return dq
 
 
@@ -394,7 +395,7 @@ def _plot(mask_path: Path, results, folder: Path, out: TextIO) -> list[Path]:
         )
         if chosen is not None:
             with RampModel(chosen.output) as ramp:
-                # The subarray is drawn where it lies on the detector.
+                # The subarray in its detector coordinates.
                 start, detector = placement(ramp.get_fits_keywords())
                 title = f"{Path(chosen.output).name}: PIXELDQ"
                 written.append(

@@ -1,8 +1,9 @@
 """Pictures of DQ arrays: where each flag is on the detector, and how often.
 
-A picture shows the DQ array as an image at true pixel scale, in detector
-coordinates (1-based, as FITS and SUBSTRT1/2 count), with a subarray placed
-where it lies on the detector and the detector's outline drawn. Left: every
+A picture shows the DQ array as an image at its own extent, in detector
+coordinates (1-based, as FITS and SUBSTRT1/2 count: a subarray's axes are
+where it lies on the detector), a full frame with the detector's outline
+drawn. Left: every
 flag but DO_NOT_USE, one colour per flag; middle: DO_NOT_USE alone; right:
 the number of pixels with each flag, in the same colours.
 

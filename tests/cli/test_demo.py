@@ -35,15 +35,18 @@ def test_demo_end_to_end(tmp_path, monkeypatch, capsys):
         assert header["CRDS_CTX"] == "tmt_0001.pmap"
         pixeldq = hdus["PIXELDQ"].data
         assert pixeldq.shape == (4096, 4096)
-        assert pixeldq[0, 0] == flag["REFERENCE_PIXEL"]
-        assert pixeldq[4095, 2000] == flag["REFERENCE_PIXEL"]
+        # Reference pixels carry DO_NOT_USE, as mask build gives it.
+        border = flag["REFERENCE_PIXEL"] | flag["DO_NOT_USE"]
+        assert pixeldq[0, 0] == border
+        assert pixeldq[4095, 2000] == border
         assert pixeldq[4, 4] & flag["REFERENCE_PIXEL"] == 0
         assert pixeldq[2000, DEAD_COLUMN] & dead == dead
         assert np.all(pixeldq[HOT_CLUSTER] & flag["HOT"])
         groupdq = hdus["GROUPDQ"].data
         assert groupdq.shape == (1, 2, 4096, 4096)
         assert np.all(groupdq[0, :, 2000, DEAD_COLUMN] == 1)
-        assert groupdq[0, 0, 0, 0] == 0  # reference pixels are not DO_NOT_USE
+        assert groupdq[0, 0, 0, 0] == 1  # reference pixels: DO_NOT_USE
+        assert groupdq[0, 0, 4, 4] == 0
     with fits.open(folder / "out" / "iris_centre_dqinit.fits") as hdus:
         pixeldq = hdus["PIXELDQ"].data
         assert pixeldq.shape == (2048, 2048)

@@ -15,7 +15,7 @@ def test_create_flags_pixels_x_column_y_row(tmp_path, capsys):
                  "--flag", "HOT+DO_NOT_USE:4095,0"]) == 0  # fmt: skip
     assert "wrote" in capsys.readouterr().out
     mask = TMTMaskModel(out)
-    assert mask.dq[34, 12] == 1024
+    assert mask.dq[34, 12] == 1024 | 1  # DEAD gets DO_NOT_USE, as mask build does
     assert mask.dq[0, 4095] == 2049
     assert np.count_nonzero(mask.dq) == 2
     assert mask.meta.detector == "IRIS1"
@@ -28,8 +28,8 @@ def test_create_from_csv_one_based(tmp_path):
     args = ["mask", "create", str(out), "--from-csv", str(table), "--one-based"]
     assert main([*args, "--detector", "IRIS2"]) == 0
     mask = TMTMaskModel(out)
-    assert mask.dq[0, 0] == 1024 | 2048
-    assert mask.dq[4095, 4095] == 4096
+    assert mask.dq[0, 0] == 1024 | 2048 | 1
+    assert mask.dq[4095, 4095] == 4096  # WARM: usable
     assert mask.meta.detector == "IRIS2"
 
 
@@ -70,7 +70,7 @@ def test_create_refuses_to_overwrite(tmp_path, capsys):
     assert main(["mask", "create", str(out), "--flag", "DEAD:1,1"]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main(["mask", "create", str(out), "--flag", "DEAD:1,1", "--overwrite"]) == 0
-    assert TMTMaskModel(out).dq[1, 1] == 1024
+    assert TMTMaskModel(out).dq[1, 1] == 1024 | 1
 
 
 def test_info_prints_pixels_per_flag(tmp_path, capsys):
@@ -230,7 +230,8 @@ def test_check_exit_codes(tmp_path, capsys):
     assert main(["mask", "check", str(clean), "--context", "tmt_0001.pmap"]) == 0
     assert capsys.readouterr().out == f"{clean}: no problems found\n"
     bad = tmp_path / "bad.fits"
-    assert main(["mask", "create", str(bad), "--flag", "HOT:1,2"]) == 0
+    argv = ["mask", "create", str(bad), "--flag", "HOT:1,2", "--do-not-use", "none"]
+    assert main(argv) == 0
     capsys.readouterr()
     assert main(["mask", "check", str(bad)]) == 1
     out = capsys.readouterr().out.splitlines()
@@ -441,3 +442,67 @@ def test_create_and_plot_refuse_an_output_that_is_their_input(tmp_path, capsys, 
         code = main([a.replace("{out}", str(out)) for a in argv] + ["--overwrite"])
         _one_line_error(capsys, code, "is the ", str(source), "name of its own")
         assert source.read_bytes() == before
+
+
+def test_one_do_not_use_policy_for_create_build_demo_and_check(tmp_path, capsys):
+    """The README's ``mask create --flag DEAD:12,34`` and the demo's own
+    mask once failed ``mask check`` (DEAD, HOT, REFERENCE_PIXEL without
+    DO_NOT_USE)."""
+    from irisdq import demo
+    from irisdq.reffiles.check import DEFAULT_SEVERE, check_mask
+    from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
+
+    assert DEFAULT_SEVERE == DEFAULT_DO_NOT_USE
+    out = tmp_path / "mask.fits"
+    assert main(["mask", "create", str(out), "--flag", "DEAD:12,34"]) == 0
+    capsys.readouterr()
+    assert main(["mask", "check", str(out), "--context", "tmt_0001.pmap"]) == 0
+    assert capsys.readouterr().out == f"{out}: no problems found\n"
+    keywords = {"DETECTOR": "IRIS1", "SUBARRAY": "FULL"}
+    assert check_mask(demo.build_mask(), None, keywords) == []
+    # Each flag of the policy, alone, gets DO_NOT_USE; the others do not.
+    flags = [f"--flag={name}:{i},0" for i, name in enumerate(DEFAULT_DO_NOT_USE)]
+    assert (
+        main(["mask", "create", str(out), *flags, "--flag=WARM:9,9", "--overwrite"])
+        == 0
+    )
+    with TMTMaskModel(out) as mask:
+        assert (mask.dq[0, : len(flags)] & 1 == 1).all()
+        assert mask.dq[9, 9] == 4096
+
+
+@pytest.mark.parametrize("cache", ["missing", "empty"])
+def test_check_without_a_context_checks_the_content(
+    tmp_path, capsys, monkeypatch, cache
+):
+    """``mask check`` once exited 2 without a CRDS context, checking nothing."""
+    from irisdq.cli.mask import mask_file_layout
+    from irisdq.crds import clear_cache
+
+    root = tmp_path / "cache"
+    if cache == "empty":
+        root.mkdir()
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    clear_cache()
+    mask = TMTMaskModel()
+    mask.file_layout = mask_file_layout("liger")
+    mask.meta.instrument.detector = "IMG1"
+    mask.dq = np.zeros((16, 16), dtype=np.uint32)
+    mask.dq[3, 4] = 1024  # DEAD without DO_NOT_USE
+    out = mask.write(tmp_path / "liger.fits")
+    assert main(["mask", "check", str(out)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{out}: do_not_use: 1 pixel(s) flagged DEAD")
+    assert lines[1].startswith(f"{out}: note: CRDS selection not checked")
+    assert "give --context" in lines[1]
+    mask.dq[3, 4] = 1024 | 1
+    mask.write(out, overwrite=True)
+    assert main(["mask", "check", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{out}: no problems found"
+    # A context asked for and missing is still an error.
+    assert main(["mask", "check", str(out), "--context", "ligeriri_0009.pmap"]) == 2
+    assert ("ligeriri_0009.pmap" if cache == "empty" else "does not exist") in (
+        capsys.readouterr().err
+    )

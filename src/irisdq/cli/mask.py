@@ -5,6 +5,9 @@ import sys
 
 
 def register(subparsers) -> None:
+    # Not reffiles.check: the defaults are shown without loading numpy.
+    from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
+
     parser = subparsers.add_parser(
         "mask",
         help="create, inspect and plot bad-pixel masks",
@@ -52,6 +55,7 @@ def register(subparsers) -> None:
         help="X and Y count from 1 (as in ds9) instead of 0",
     )
     add_profile_option(create)
+    add_do_not_use_option(create)
     create.add_argument(
         "--overwrite", action="store_true", help="replace OUT.fits if it exists"
     )
@@ -101,7 +105,8 @@ def register(subparsers) -> None:
         description="Check a mask: DQ values the file does not name, DQ_DEF "
         "rows that are not single bits or clash with the flag convention, "
         "severe flags without DO_NOT_USE, shape and SUBSTRT/SUBSIZE, the "
-        "keywords the context's mask rmap selects on, checksums. One line per "
+        "keywords the context's mask rmap selects on (when there is a context, "
+        "or with --context), checksums. One line per "
         "problem; exit status 1 when there is any, 0 when none, 2 when the "
         "file cannot be read. Example: irisdq mask check mask.fits",
     )
@@ -112,9 +117,11 @@ def register(subparsers) -> None:
     )
     check.add_argument(
         "--severe",
-        default="DEAD,HOT,OPEN",
+        default=",".join(DEFAULT_DO_NOT_USE),
         metavar="FLAGS",
-        help="flags that need DO_NOT_USE, comma-separated (default DEAD,HOT,OPEN)",
+        help="flags that need DO_NOT_USE, comma-separated (default "
+        f"{','.join(DEFAULT_DO_NOT_USE)}, the flags mask create and mask build "
+        "give DO_NOT_USE)",
     )
     check.set_defaults(func=_check)
 
@@ -129,6 +136,35 @@ def add_profile_option(parser: argparse.ArgumentParser) -> None:
         "(REFTYPE MASK); jwst, a JWST MaskModel (TELESCOP JWST, DQ_DEF VALUE "
         "uint32); liger, a Liger/IRIS DQModel (REFTYPE dq, DQ_DEF VALUE int32). "
         "Default tmt",
+    )
+
+
+def add_do_not_use_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--do-not-use``: the flags whose pixels also get DO_NOT_USE."""
+    from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
+
+    parser.add_argument(
+        "--do-not-use",
+        default=",".join(DEFAULT_DO_NOT_USE),
+        metavar="NAMES",
+        help="flags that also get DO_NOT_USE, comma-separated, or 'none' "
+        f"(default {','.join(DEFAULT_DO_NOT_USE)}, what 'mask check' expects)",
+    )
+
+
+def do_not_use_flags(text: str) -> tuple[str, ...]:
+    """The flag names of a ``--do-not-use`` value (``'none'``: no flag).
+
+    Examples
+    --------
+    >>> do_not_use_flags("DEAD,hot+OPEN"), do_not_use_flags("none")
+    (('DEAD', 'hot', 'OPEN'), ())
+    """
+    names = text.strip()
+    if names.lower() == "none":
+        return ()
+    return tuple(
+        name.strip() for name in names.replace("+", ",").split(",") if name.strip()
     )
 
 
@@ -203,7 +239,12 @@ def _create(args) -> int:
     pixels = [parse_pixel_flag(spec) for spec in args.flag]
     if args.from_csv:
         pixels += read_pixel_csv(args.from_csv)
-    mask = mask_from_pixels(pixels, detector=args.detector, one_based=args.one_based)
+    mask = mask_from_pixels(
+        pixels,
+        detector=args.detector,
+        one_based=args.one_based,
+        do_not_use=do_not_use_flags(args.do_not_use),
+    )
     mask.file_layout = layout
     if useafter is not None:
         mask.meta.useafter = useafter
@@ -348,15 +389,31 @@ def _plot(args) -> int:
 
 
 def _check(args) -> int:
+    from irisdq.errors import IrisDQError
     from irisdq.exposure import resolve
     from irisdq.reffiles.check import check_mask_file
 
     severe = [flag for flag in args.severe.split(",") if flag.strip()]
     # The context of the mask's own pipeline's observatory, unless given.
-    context = resolve(args.file, role="a mask").context(args.context)
+    exposure = resolve(args.file, role="a mask")
+    if args.context is not None:
+        context, unchecked = exposure.context(args.context), None
+    else:
+        # Without a context, the content is still checked; only the
+        # selection waits for one.
+        try:
+            context, unchecked = exposure.context(), None
+        except IrisDQError as exc:
+            context, unchecked = None, " ".join(str(exc).split())
     findings = check_mask_file(args.file, context=context, severe=severe)
     for finding in findings:
         print(f"{args.file}: {finding}")
+    if unchecked is not None:
+        print(
+            f"{args.file}: note: CRDS selection not checked, no "
+            f"{exposure.profile.observatory} "
+            f"context: {unchecked}; give --context to check it"
+        )
     if not findings:
         print(f"{args.file}: no problems found")
     return 1 if findings else 0

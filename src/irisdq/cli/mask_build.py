@@ -34,8 +34,8 @@ when matplotlib is installed (pip install 'irisdq[plot]').
 def register_build(subparsers) -> argparse.ArgumentParser:
     """Add the ``build`` action to ``subparsers`` and return its parser."""
     # Not badpix: the defaults are shown without loading numpy.
-    from irisdq.cli.mask import add_profile_option
-    from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE, Thresholds
+    from irisdq.cli.mask import add_do_not_use_option, add_profile_option
+    from irisdq.reffiles.thresholds import Thresholds
 
     defaults = Thresholds()
     parser = subparsers.add_parser(
@@ -76,13 +76,7 @@ def register_build(subparsers) -> argparse.ArgumentParser:
         help="reference-pixel border on each detector edge, flagged "
         "REFERENCE_PIXEL (default 4; 0 for none)",
     )
-    parser.add_argument(
-        "--do-not-use",
-        default=",".join(DEFAULT_DO_NOT_USE),
-        metavar="NAMES",
-        help="flags that also get DO_NOT_USE, comma-separated, or 'none' "
-        f"(default {','.join(DEFAULT_DO_NOT_USE)})",
-    )
+    add_do_not_use_option(parser)
     parser.add_argument(
         "--noisy-flag",
         default="UNRELIABLE_SLOPE",
@@ -158,7 +152,7 @@ def run_build(args: argparse.Namespace) -> int:
         If the mask or the picture exists and ``--overwrite`` was not given
         (checked before any work).
     """
-    from irisdq.cli.mask import mask_file_layout
+    from irisdq.cli.mask import do_not_use_flags, mask_file_layout
     from irisdq.datamodels.files import refuse_output_over_input
     from irisdq.errors import IrisDQError
     from irisdq.profiles import get_profile
@@ -184,12 +178,7 @@ def run_build(args: argparse.Namespace) -> int:
     for path in (*args.flats, *args.darks):
         if not Path(path).is_file():
             raise IrisDQError(f"{path}: no such file; give existing FITS files")
-    names = args.do_not_use.strip()
-    do_not_use = (
-        ()
-        if names.lower() == "none"
-        else tuple(name for name in names.replace("+", ",").split(",") if name.strip())
-    )
+    do_not_use = do_not_use_flags(args.do_not_use)
     thresholds = Thresholds(
         dead=args.dead,
         low_qe=args.low_qe,

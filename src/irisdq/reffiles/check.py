@@ -15,7 +15,8 @@ What is checked:
   bit's number, whose NAME is not a pipeline flag, that repeat a value or a
   name, or that give a pipeline flag another flag's bit (a row named DEAD
   with HOT's value);
-- ``do_not_use``: pixels with a severe flag (DEAD, HOT, OPEN by default)
+- ``do_not_use``: pixels with a severe flag (DEAD, HOT, OPEN,
+  REFERENCE_PIXEL by default: :data:`DEFAULT_SEVERE`)
   but not DO_NOT_USE: the pipeline would still use them, a known cause of
   bad science in JWST data;
 - ``dq_bits``: flags the DQ of the ramps the mask is for cannot hold (a
@@ -43,12 +44,14 @@ from irisdq.crds.check import Finding
 from irisdq.datamodels.mask import detector_shape
 from irisdq.dqflags import DQDefRow
 from irisdq.errors import IrisDQError
+from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
 
 __all__ = ["DEFAULT_SEVERE", "Finding", "check_mask", "check_mask_file"]
 
 #: Flags that make a pixel unusable on their own: a pixel with one of them
-#: must also carry DO_NOT_USE, or later steps still use it.
-DEFAULT_SEVERE = ("DEAD", "HOT", "OPEN")
+#: must also carry DO_NOT_USE, or later steps still use it. The one policy
+#: of ``mask create``, ``mask build`` and the demo.
+DEFAULT_SEVERE = DEFAULT_DO_NOT_USE
 
 _DO_NOT_USE = int(dqflags.pixel["DO_NOT_USE"])
 _DATE = re.compile(r"\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}:\d{2}))?")
@@ -83,7 +86,8 @@ def check_mask(
         The CRDS context whose mask rmap must be able to select this mask;
         None skips the selection checks.
     severe : iterable of str, optional
-        Flags that must come with DO_NOT_USE (default DEAD, HOT, OPEN).
+        Flags that must come with DO_NOT_USE (default :data:`DEFAULT_SEVERE`:
+        DEAD, HOT, OPEN, REFERENCE_PIXEL).
     flag_map : BitFlagNameMap, optional
         The pipeline flags (:data:`irisdq.dqflags.pixel`).
     dq_bits : int, optional

@@ -8,12 +8,13 @@ Examples
 --------
 >>> pixels = [parse_pixel_flag("DEAD:12,34"), parse_pixel_flag("hot:12,34")]
 >>> mask = mask_from_pixels(pixels)
->>> int(mask.dq[34, 12])
-3072
+>>> int(mask.dq[34, 12])                  # DEAD, HOT and DO_NOT_USE
+3073
 >>> print(format_mask_info(mask))
 shape     4096 x 4096 (ny x nx), uint32
 ...
 flag                value     pixels
+DO_NOT_USE              1          1
 DEAD                 1024          1
 HOT                  2048          1
 any flag                            1 of 16777216 pixels
@@ -31,6 +32,7 @@ from irisdq import dqflags
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.mask import TMTMaskModel, detector_shape
 from irisdq.errors import DataModelError, FlagError
+from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
 
 __all__ = [
     "PixelFlag",
@@ -149,10 +151,13 @@ def mask_from_pixels(
     detector: str = "IRIS1",
     one_based: bool = False,
     shape: tuple[int, int] | None = None,
+    do_not_use: Iterable[str] = DEFAULT_DO_NOT_USE,
 ) -> TMTMaskModel:
     """Return a full-frame mask with the given pixels flagged.
 
-    Flags given twice for one pixel are ORed.
+    Flags given twice for one pixel are ORed. A pixel with a flag of
+    ``do_not_use`` also gets DO_NOT_USE, as ``irisdq mask build`` does and
+    ``irisdq mask check`` expects.
 
     Parameters
     ----------
@@ -164,6 +169,10 @@ def mask_from_pixels(
         Coordinates count from 1 (as in ds9 and FITS) instead of 0.
     shape : tuple, optional
         (ny, nx) for a detector whose size irisdq does not know.
+    do_not_use : iterable of str, optional
+        Flags that also get DO_NOT_USE (default
+        :data:`~irisdq.reffiles.thresholds.DEFAULT_DO_NOT_USE`: DEAD, HOT,
+        OPEN, REFERENCE_PIXEL); empty for none.
 
     Raises
     ------
@@ -187,6 +196,8 @@ def mask_from_pixels(
                 f"{shape[1] - 1 + low}, {low}..{shape[0] - 1 + low})"
             )
         dq[y, x] |= np.uint32(pixel.value)
+    severe = np.uint32(dqflags.encode_flags(",".join(do_not_use) or "GOOD"))
+    dq[(dq & severe) != 0] |= np.uint32(dqflags.pixel.DO_NOT_USE)
     mask = TMTMaskModel()
     mask.meta.instrument.name = "IRIS"
     mask.meta.instrument.detector = detector
