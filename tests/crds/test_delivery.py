@@ -903,3 +903,11 @@ def test_a_useafter_before_the_year_1000_is_the_masks_fault(cache, tmp_path):
     mask = write_dated_mask(tmp_path / "old.fits", "0999-01-01T00:00:00", "FULL")
     with pytest.raises(DeliveryError, match=r"old\.fits: USEAFTER .* before the year"):
         deliver([mask])
+
+
+def test_any_subarray_is_for_full_frame_masks_only(cache, tmp_path):
+    sub16 = write_dated_mask(tmp_path / "sub16.fits", "2021-01-01", subarray="SUB16")
+    with pytest.raises(DeliveryError, match="but this is a SUB16 mask, which cov"):
+        deliver([sub16], dry_run=True, subarray="any")
+    rmap = deliver([sub16], dry_run=True, subarray="SUB16").mappings[0]
+    assert "    ('IRIS1', 'SUB16') : UseAfter({\n" in rmap.text

@@ -805,6 +805,13 @@ def _file_subarray(
     full_frame = own in _FULL_FRAME
     if subarray is not None:
         choice = str(subarray).strip().upper()
+        if choice == "ANY" and not full_frame:
+            raise DeliveryError(
+                f"{where}: --subarray any files a mask for every subarray, but "
+                f"this is a {own} mask, which covers only its own part of the "
+                "detector; give --subarray with its own name, or deliver a "
+                "full-frame mask"
+            )
         if choice == "ANY":
             choice = _any_subarray_key(header, parameter)
         elif not _PLAIN_NAME.fullmatch(choice):
