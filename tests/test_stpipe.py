@@ -2,6 +2,7 @@
 files) and the local-CRDS mixin serving other steps."""
 
 import importlib.metadata
+import logging
 import os
 import pickle
 import shutil
@@ -226,7 +227,10 @@ def test_existing_output_needs_overwrite(raw, tmp_path):
     DQInitStep.call(
         str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
     ).close()
-    with pytest.raises(StepError, match="already exists; use --overwrite") as info:
+    with pytest.raises(
+        StepError,
+        match=r"already exists; replace it with overwrite=True \(strun: --overwrite=",
+    ) as info:
         DQInitStep.call(
             str(raw), override_mask=mask, save_results=True, output_dir=str(tmp_path)
         )
@@ -848,3 +852,44 @@ def test_another_step_of_a_liger_pipeline_gets_its_reference_the_liger_way(
     result = pipeline.run(str(liger_raw))  # EXPDTST 2025-03-14: the 2025 dark
     assert pipeline.dark.dark_used == str(dark)
     result.close()
+
+
+@pytest.mark.slow
+def test_strun_says_how_to_overwrite_in_its_own_syntax(raw, console, tmp_path):
+    """strun takes --overwrite=True only (its options all take a value):
+    the message for an existing output says so."""
+    write_mask(tmp_path / "my_mask.fits")
+    args = ("strun", "irisdq::dq_init", raw.name, "--override_mask=my_mask.fits")
+    assert console(*args).returncode == 0
+    again = console(*args)
+    assert again.returncode == 2
+    assert (
+        "raw_dqinit.fits: output already exists; replace it with overwrite=True "
+        "(strun: --overwrite=True)"
+    ) in again.stderr
+    assert "use --overwrite" not in again.stdout + again.stderr
+    bare = console(*args, "--overwrite")
+    assert bare.returncode == 2
+    assert "--overwrite: expected one argument" in bare.stderr
+    assert console(*args, "--overwrite=True").returncode == 0
+
+
+def test_a_pipeline_logs_its_inputs_not_scratch_files(
+    raw, liger_raw, tmp_path, monkeypatch, caplog
+):
+    """An unsaved result lives in a scratch folder until saved; the log
+    names the input the user gave (or the model), never the scratch file."""
+    monkeypatch.chdir(tmp_path)
+    mask = str(write_mask(tmp_path / "my_mask.fits"))
+    caplog.set_level(logging.INFO)
+    with DQInitStep.call(str(raw), override_mask=mask) as result:
+        assert result.path.parent.name.startswith(".irisdq-")
+    reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
+    with open_model(liger_raw) as ramp:
+        # Changed in memory: streamed from a scratch copy.
+        ramp.dq = np.full(LIGER_SHAPE, 4, dtype=np.uint16)
+        DQInitStep.call(ramp, override_dq=reference).close()
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [m for m in messages if ".irisdq-" in m], messages
+    assert f"{raw}: COMPLETE mask={mask}" in "\n".join(messages)
+    assert f"{liger_raw}: COMPLETE mask={reference}" in "\n".join(messages)

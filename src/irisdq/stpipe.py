@@ -587,6 +587,32 @@ class LocalCRDSMixin:
 # -- the DQ initialization step ---------------------------------------------------
 
 
+class _NamingLogger(logging.LoggerAdapter):
+    """A logger that names files as the user knows them: each ``(path,
+    shown)`` pair's path, in the message and its arguments, is logged as
+    ``shown`` (a scratch output as its input, a model's scratch copy as the
+    model)."""
+
+    def __init__(self, logger: logging.Logger, names: Sequence[tuple[str, str]]):
+        super().__init__(logger, {})
+        # The longest first: a scratch output may contain a scratch input.
+        self.names = sorted(names, key=lambda pair: -len(pair[0]))
+
+    def _named(self, value: Any) -> Any:
+        if not isinstance(value, str | os.PathLike):
+            return value
+        text = os.fspath(value)
+        for path, shown in self.names:
+            text = text.replace(path, shown)
+        return text
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        """Log as the wrapped logger does, with the files renamed."""
+        if self.names:
+            msg, args = self._named(msg), tuple(self._named(a) for a in args)
+        super().log(level, msg, *args, **kwargs)
+
+
 class DQInitStep(LocalCRDSMixin, Step):
     """Initialize the DQ arrays of a raw ramp from the bad-pixel reference.
 
@@ -619,7 +645,7 @@ class DQInitStep(LocalCRDSMixin, Step):
     user_supplied_dq = string(default=None)  # FITS image of flags ORed into the mask
     profile = option('tmt', 'jwst', 'liger', default=None)  # default: the file's
     narrow_dq = option('drop', 'do-not-use', default=None)  # flags 16..31 in uint16 DQ
-    overwrite = boolean(default=False)  # replace an existing output file
+    overwrite = boolean(default=False)  # replace an existing output (--overwrite=True)
     override_dq = is_string_or_datamodel(default=None)  # override_mask by Liger's name
     """
     #: The bad-pixel reference, by the name the tmt and jwst observatories
@@ -656,15 +682,18 @@ class DQInitStep(LocalCRDSMixin, Step):
             parameters[name] = str(value) if value else None
         return parameters
 
-    def _inner(self, **parameters: Any) -> _DQInitStep:
+    def _inner(
+        self, names: Sequence[tuple[str, str]] = (), **parameters: Any
+    ) -> _DQInitStep:
         """irisdq's step with this step's parameters, logging under this
         step's stpipe logger name (``stpipe.dq_init``, or
         ``stpipe.<pipeline>.dq_init`` in a pipeline), which every stpipe log
         configuration covers (jwst's configures ``stpipe`` and ``jwst``
-        only, not ``irisdq``)."""
+        only, not ``irisdq``); each ``(path, shown)`` of `names` is logged
+        as ``shown``."""
         inner = _DQInitStep(**self._irisdq_parameters(), **parameters)
         name = getattr(self, "qualified_name", None) or f"stpipe.{self.name}"
-        inner.log = logging.getLogger(name)
+        inner.log = _NamingLogger(logging.getLogger(name), names)
         return inner
 
     def process(self, input: Any = None) -> StpipeModelMixin | None:
@@ -736,10 +765,24 @@ class DQInitStep(LocalCRDSMixin, Step):
             folder.mkdir(parents=True, exist_ok=True)
             scratch = Path(tempfile.mkdtemp(prefix=".irisdq-", dir=folder))
             target, overwrite = scratch / path.name, False
-        inner = self._inner(output_file=target, overwrite=overwrite)
+        # The log names the input (the model's file) and no scratch file:
+        # a scratch output is not a result until saved.
+        shown = os.fspath(label) if label is not None else str(path)
+        names = [(str(target), shown)] if scratch is not None else []
+        if label is not None:
+            names.append((str(path), shown))
+        inner = self._inner(names, output_file=target, overwrite=overwrite)
         try:
             try:
                 written = inner.run(path)
+            except FileExistsError as exc:
+                # strun's options take a value: --overwrite alone is refused.
+                raise FileExistsError(
+                    exc.errno,
+                    "output already exists; replace it with overwrite=True "
+                    "(strun: --overwrite=True)",
+                    exc.filename,
+                ) from None
             except IrisDQError as exc:
                 if label is None:
                     raise
