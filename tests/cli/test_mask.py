@@ -506,3 +506,29 @@ def test_check_without_a_context_checks_the_content(
     assert ("ligeriri_0009.pmap" if cache == "empty" else "does not exist") in (
         capsys.readouterr().err
     )
+
+
+def test_create_for_a_detector_irisdq_does_not_know_takes_a_shape(tmp_path, capsys):
+    """Liger's IMG1 once said "give the shape", and no option took one."""
+    out = tmp_path / "img1.fits"
+    argv = ["mask", "create", str(out), "--detector", "IMG1", "--flag", "HOT:5,6"]
+    _one_line_error(capsys, main(argv), "'IMG1' is unknown", "--shape NYxNX")
+    assert main([*argv, "--shape", "32x64", "--profile", "liger"]) == 0
+    with TMTMaskModel(out) as mask:
+        assert mask.dq.shape == (32, 64)
+        assert mask.dq[6, 5] == 2048 | 1
+        keywords = mask.get_fits_keywords()
+    assert keywords["DETECTOR"] == "IMG1"
+    assert (keywords["SUBSIZE1"], keywords["SUBSIZE2"]) == (64, 32)
+    capsys.readouterr()
+    assert main(["mask", "check", str(out), "--context", "tmt_0001.pmap"]) in (0, 1)
+    assert "placement" not in capsys.readouterr().out
+    # A pixel outside the given shape, and shapes that are not shapes.
+    code = main([*argv[:-1], "HOT:70,1", "--shape", "32x64", "--overwrite"])
+    _one_line_error(capsys, code, "outside the 64 x 32 detector")
+    for bad in ("0x5", "32", "ax4", "5x5x5", "70000x2"):
+        code = main([*argv, "--shape", bad, "--overwrite"])
+        _one_line_error(capsys, code, f"--shape {bad!r} is not a detector shape")
+    # A known detector keeps its own size.
+    code = main(["mask", "create", str(out), "--shape", "2048x2048", "--overwrite"])
+    _one_line_error(capsys, code, "'IRIS1' is 4096 x 4096", "leave the shape out")

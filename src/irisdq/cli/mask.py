@@ -31,6 +31,13 @@ def register(subparsers) -> None:
         "--detector", default="IRIS1", help="DETECTOR keyword (default IRIS1)"
     )
     create.add_argument(
+        "--shape",
+        metavar="NYxNX",
+        help="rows x columns of a detector whose size irisdq does not know "
+        "(a Liger detector such as IMG1: e.g. 2048x2048); an IRIS detector is "
+        "4096x4096",
+    )
+    create.add_argument(
         "--flag",
         action="append",
         default=[],
@@ -228,6 +235,7 @@ def _create(args) -> int:
     from irisdq.reffiles.pixels import (
         mask_from_pixels,
         parse_pixel_flag,
+        parse_shape,
         read_pixel_csv,
     )
 
@@ -243,6 +251,7 @@ def _create(args) -> int:
         pixels,
         detector=args.detector,
         one_based=args.one_based,
+        shape=None if args.shape is None else parse_shape(args.shape),
         do_not_use=do_not_use_flags(args.do_not_use),
     )
     mask.file_layout = layout

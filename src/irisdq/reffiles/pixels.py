@@ -39,6 +39,7 @@ __all__ = [
     "format_mask_info",
     "mask_from_pixels",
     "parse_pixel_flag",
+    "parse_shape",
     "read_pixel_csv",
 ]
 
@@ -145,6 +146,32 @@ def read_pixel_csv(path: str | os.PathLike) -> list[PixelFlag]:
     return pixels
 
 
+def parse_shape(text: str) -> tuple[int, int]:
+    """Read a detector shape written ``NYxNX`` (rows x columns).
+
+    Raises
+    ------
+    DataModelError
+        If it is not two whole numbers from 1 to 65536 joined by ``x``.
+
+    Examples
+    --------
+    >>> parse_shape("2048x2048"), parse_shape(" 32 X 64 ")
+    ((2048, 2048), (32, 64))
+    """
+    parts = text.strip().lower().split("x")
+    try:
+        ny, nx = (int(part) for part in parts)
+    except ValueError:
+        ny = nx = 0
+    if not (1 <= ny <= 65536 and 1 <= nx <= 65536):
+        raise DataModelError(
+            f"--shape {text!r} is not a detector shape; give NYxNX, rows by "
+            "columns, each 1 to 65536 (e.g. 2048x2048)"
+        )
+    return ny, nx
+
+
 def mask_from_pixels(
     pixels: Iterable[PixelFlag],
     *,
@@ -168,7 +195,8 @@ def mask_from_pixels(
     one_based : bool, optional
         Coordinates count from 1 (as in ds9 and FITS) instead of 0.
     shape : tuple, optional
-        (ny, nx) for a detector whose size irisdq does not know.
+        (ny, nx) for a detector whose size irisdq does not know (a Liger
+        detector, a test array); a known detector's own size otherwise.
     do_not_use : iterable of str, optional
         Flags that also get DO_NOT_USE (default
         :data:`~irisdq.reffiles.thresholds.DEFAULT_DO_NOT_USE`: DEAD, HOT,
@@ -177,12 +205,21 @@ def mask_from_pixels(
     Raises
     ------
     DataModelError
-        If a pixel is outside the detector.
+        If a pixel is outside the detector, the size of the detector is
+        unknown and no shape is given, or the shape is not the size of a
+        known detector.
     """
-    shape = shape or detector_shape(detector)
+    known = detector_shape(detector)
+    if shape is not None and known is not None and tuple(shape) != known:
+        raise DataModelError(
+            f"detector {detector!r} is {known[0]} x {known[1]} (ny x nx), not "
+            f"{shape[0]} x {shape[1]}; leave the shape out for it"
+        )
+    shape = shape or known
     if shape is None:
         raise DataModelError(
-            f"the size of detector {detector!r} is unknown; give the shape"
+            f"the size of detector {detector!r} is unknown; give the shape "
+            "(--shape NYxNX, e.g. --shape 2048x2048)"
         )
     dq = np.zeros(shape, dtype=np.uint32)
     offset = 1 if one_based else 0
