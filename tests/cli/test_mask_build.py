@@ -303,3 +303,128 @@ def test_a_liger_mask_holds_only_what_a_liger_dq_can(tmp_path, inputs, caplog):
     assert main(["mask", "build", "--darks", *darks, "-o", str(tmt), "--no-plot"]) == 0
     with TMTMaskModel(tmt) as mask:
         assert mask.dq[0, 0] == (1 << 31) | 1
+
+
+def _one_line(capsys, code, *words):
+    captured = capsys.readouterr()
+    assert code == 2, captured
+    assert captured.err.count("\n") == 1, captured.err
+    assert "RuntimeWarning" not in captured.err
+    for word in words:
+        assert word in captured.err, captured.err
+
+
+@pytest.mark.parametrize(
+    ("plot", "words"),
+    [
+        ("report.txt", [".txt is not an image format"]),
+        ("{dark}/report.png", ["cannot be written", "is not a folder"]),
+    ],
+    ids=["format", "unwritable"],
+)
+def test_a_bad_plot_name_is_found_before_the_mask_is_written(
+    tmp_path, inputs, capsys, plot, words
+):
+    from irisdq.cli.main import main
+
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    plot = plot.replace("{dark}", darks[0])
+    argv = ["mask", "build", "--darks", *darks, "-o", str(out), "--plot", plot]
+    _one_line(capsys, main(argv), *words)
+    assert not out.exists()
+
+
+def test_the_same_file_twice_is_refused(tmp_path, inputs, capsys):
+    from irisdq.cli.main import main
+
+    flats, darks = inputs
+    link = tmp_path / "link.fits"
+    link.symlink_to(darks[1])
+    out = tmp_path / "mask.fits"
+    for given in ([darks[0], darks[0]], [*darks, str(link)]):
+        argv = ["mask", "build", "--darks", *given, "-o", str(out), "--no-plot"]
+        _one_line(capsys, main(argv), "given again", "give every file once")
+    argv = ["mask", "build", "--flats", flats[0], "--darks", flats[0], darks[1]]
+    _one_line(capsys, main([*argv, "-o", str(out)]), f"{flats[0]} is the file")
+    assert not out.exists()
+
+
+def test_nan_and_infinity_are_treated_alike(tmp_path):
+    """NaN once flagged the pixel while inf was absorbed by the median."""
+    flats, darks = [], []
+    for i in range(3):
+        flat = np.full((40, 40), 5000.0 + 100 * i, dtype=np.float32)
+        dark = np.full((40, 40), 0.01, dtype=np.float32)
+        if i == 0:
+            flat[10, 12], flat[20, 22], flat[21, 22] = np.nan, np.inf, -np.inf
+            dark[10, 12], dark[20, 22], dark[21, 22] = np.nan, np.inf, -np.inf
+        flats.append(tmp_path / f"flat{i}.fits")
+        fits.PrimaryHDU(flat).writeto(flats[-1])
+        darks.append(tmp_path / f"dark{i}.fits")
+        fits.PrimaryHDU(dark).writeto(darks[-1])
+    for kind, files in (("flats", flats), ("darks", darks)):
+        out = tmp_path / f"{kind}.fits"
+        argv = [f"--{kind}", *map(str, files), "-o", str(out), "--no-plot"]
+        assert run_build(_parse(argv)) == 0
+        with TMTMaskModel(out) as mask:
+            nan = int(mask.dq[10, 12])
+            assert nan != 0
+            assert int(mask.dq[20, 22]) == nan
+            assert int(mask.dq[21, 22]) == nan
+
+
+@pytest.mark.parametrize(
+    ("kind", "make", "words"),
+    [
+        ("flats", "nan", ["frame 0 has no finite value"]),
+        ("darks", "nan", ["frame 0 has no finite value"]),
+        ("flats", "tiny", ["1 x 1 frames lie all in the 4-pixel reference border"]),
+        ("darks", "tiny", ["1 x 1 frames lie all in the 4-pixel reference border"]),
+        ("flats", "huge", ["frame 0 has values beyond the float32 range"]),
+        ("darks", "huge", ["frame 0 has values beyond the float32 range"]),
+    ],
+)
+def test_a_frame_that_cannot_be_used_is_one_line_naming_it(
+    tmp_path, capsys, kind, make, words
+):
+    from irisdq.cli.main import main
+
+    files = []
+    for i in range(2):
+        if make == "nan":
+            frame = np.full((40, 40), np.nan if i == 0 else 1.0, dtype=np.float32)
+        elif make == "tiny":
+            frame = np.ones((1, 1), dtype=np.float32)
+        else:
+            frame = np.ones((40, 40), dtype=np.float64)
+            frame[20, 20] = 1e300 if i == 0 else 1.0
+        files.append(str(tmp_path / f"{make}{i}.fits"))
+        fits.PrimaryHDU(frame).writeto(files[-1])
+    out = tmp_path / "mask.fits"
+    argv = ["mask", "build", f"--{kind}", *files, "-o", str(out), "--no-plot"]
+    _one_line(capsys, main(argv), files[0], *words)
+    assert not out.exists()
+
+
+def test_too_few_darks_for_the_noise_test_are_said(tmp_path, inputs, capsys, caplog):
+    """Two darks once built a mask with no noisy search, said only in a note
+    that did not say what the mask lacks."""
+    from irisdq.cli.main import main
+
+    _, darks = inputs
+    out = tmp_path / "mask.fits"
+    argv = ["mask", "build", "--darks", *darks[:2], "-o", str(out), "--no-plot"]
+    assert main(argv) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any(
+        "only 2 dark frames" in text and "no UNRELIABLE_SLOPE" in text
+        for text in warned
+    ), warned
+    note = [line for line in capsys.readouterr().out.splitlines() if "only 2" in line]
+    assert len(note) == 1
+    assert "no pixel has UNRELIABLE_SLOPE" in note[0]
+    assert "HOT and WARM come from the lower of the 2 frames" in note[0]
+    caplog.clear()
+    assert main([*argv[:3], *darks, *argv[5:], "--overwrite"]) == 0
+    assert not [r for r in caplog.records if "dark frames" in r.getMessage()]

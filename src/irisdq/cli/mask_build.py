@@ -153,7 +153,7 @@ def run_build(args: argparse.Namespace) -> int:
         (checked before any work).
     """
     from irisdq.cli.mask import do_not_use_flags, mask_file_layout
-    from irisdq.datamodels.files import refuse_output_over_input
+    from irisdq.datamodels.files import file_identity, refuse_output_over_input
     from irisdq.errors import IrisDQError
     from irisdq.profiles import get_profile
     from irisdq.reffiles.build import build_mask
@@ -175,9 +175,24 @@ def run_build(args: argparse.Namespace) -> int:
             raise FileExistsError(
                 17, "already exists; pass --overwrite to replace it", str(path)
             )
+        if path is not None:
+            _check_writable(path)
+    if picture is not None:
+        from irisdq.plots import check_output
+
+        # A name matplotlib cannot save is found before the mask is written.
+        check_output(picture, overwrite=True)
+    seen: dict[tuple, str] = {}
     for path in (*args.flats, *args.darks):
         if not Path(path).is_file():
             raise IrisDQError(f"{path}: no such file; give existing FITS files")
+        key = file_identity(path)
+        if key in seen:
+            raise IrisDQError(
+                f"{path} is the file {seen[key]} given again; each frame must "
+                "count once: give every file once"
+            )
+        seen[key] = path
     do_not_use = do_not_use_flags(args.do_not_use)
     thresholds = Thresholds(
         dead=args.dead,
@@ -214,6 +229,13 @@ def run_build(args: argparse.Namespace) -> int:
             args.profile,
             listed,
         )
+    if 0 < result.dark_frames < 3:
+        logging.getLogger("irisdq").warning(
+            "only %d dark frames: no noisy-pixel search, so no %s flags (see "
+            "the note); give 3 or more darks",
+            result.dark_frames,
+            result.noisy_flag,
+        )
     print(f"wrote {path}")
     print(format_report(result))
     if picture is not None:
@@ -227,6 +249,27 @@ def run_build(args: argparse.Namespace) -> int:
             )
     sys.stdout.flush()
     return 0
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse, before any work, an output whose folder cannot be made or
+    written (the nearest existing folder above it decides)."""
+    import os
+
+    from irisdq.errors import IrisDQError
+
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise IrisDQError(
+            f"{path}: cannot be written, {folder} is not a folder; give another name"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise IrisDQError(
+            f"{path}: cannot be written, the folder {folder} is not writable; "
+            "give another name"
+        )
 
 
 def _have_matplotlib() -> bool:

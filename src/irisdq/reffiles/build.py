@@ -141,15 +141,34 @@ class _Frames:
                 raise IrisDQError(f"{path}: {exc}") from None
 
     def read(self, frame: int, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` of a frame as float32 rates; ±inf is NaN, a
+        value that cannot be measured, as NaN is."""
         leading = self.planes.leading_shape
-        if not leading:
-            return self.planes.read((), start, stop)
-        if self.weights is None:
-            return self.planes.read((frame,), start, stop)
-        slope = np.zeros((stop - start, self.planes.shape[1]), dtype=np.float64)
-        for group, weight in enumerate(self.weights):
-            slope += weight * self.planes.read((frame, group), start, stop)
-        return slope.astype(np.float32)
+        try:
+            # A value beyond float32 (1e300 in a float64 image) is not a
+            # rate: refused by name rather than silently made infinite.
+            with np.errstate(over="raise", invalid="ignore"):
+                if not leading:
+                    values = self.planes.read((), start, stop)
+                elif self.weights is None:
+                    values = self.planes.read((frame,), start, stop)
+                else:
+                    slope = np.zeros(
+                        (stop - start, self.planes.shape[1]), dtype=np.float64
+                    )
+                    for group, weight in enumerate(self.weights):
+                        slope += weight * self.planes.read((frame, group), start, stop)
+                    values = slope.astype(np.float32)
+        except FloatingPointError:
+            raise IrisDQError(
+                f"{self.path}: frame {frame} has values beyond the float32 range "
+                f"(rows {start}-{stop - 1}); count rates are far smaller: is it "
+                "the right file?"
+            ) from None
+        infinite = np.isinf(values)
+        if infinite.any():
+            values = np.where(infinite, np.float32(np.nan), values)
+        return values
 
     def close(self) -> None:
         self.planes.close()
@@ -278,6 +297,12 @@ def build_mask(
         origin = _common_origin(sources)
         full = detector_shape(detector) or shape
         science = ~_reference_border(full, origin, shape, refpix)
+        if not science.any():
+            raise IrisDQError(
+                f"{sources[0].path}: its {shape[0]} x {shape[1]} frames lie all "
+                f"in the {refpix}-pixel reference border; no pixel is left to "
+                "judge: give larger frames (or --refpix 0)"
+            )
         dark_frames = sum(source.count for source in dark_sources)
         if dark_sources and dark_frames < 2:
             raise IrisDQError(
@@ -328,8 +353,11 @@ def build_mask(
         rate[~science] = np.nan
         if scatter is None:
             notes.append(
-                f"{dark_frames} dark frames: the noisy-pixel search needs 3 or "
-                "more, so it was not run"
+                f"only {dark_frames} dark frames: the noisy-pixel search needs 3 "
+                f"or more and was not run, so no pixel has {noisy_flag} (noisy "
+                "pixels look good); HOT and WARM come from the lower of the 2 "
+                "frames (a pixel hot in one frame only is taken for a cosmic "
+                "ray): give 3 or more darks"
             )
         else:
             scatter[~science] = np.nan
@@ -514,7 +542,13 @@ def _flat_level(source: _Frames, frame: int, science: np.ndarray) -> float:
     for row in range(step // 2, ny, step):
         values = source.read(frame, row, row + 1)[0]
         samples.append(values[science[row] & np.isfinite(values)])
-    level = float(np.median(np.concatenate(samples))) if samples else math.nan
+    values = np.concatenate(samples) if samples else np.empty(0, np.float32)
+    if not values.size:
+        raise IrisDQError(
+            f"{source.path}: frame {frame} has no finite value (all NaN or "
+            "infinite); give flat fields with light in them"
+        )
+    level = float(np.median(values))
     if not level > 0:
         raise IrisDQError(
             f"{source.path}: frame {frame} has a median level of {level:g}; a "
@@ -537,6 +571,7 @@ def _combine(
     rate = np.empty(shape, dtype=np.float32) if dark_frames else None
     scatter = np.empty(shape, dtype=np.float32) if with_scatter else None
     kept = np.empty(shape, dtype=np.uint16) if with_scatter else None
+    measured = [False] * len(dark_frames)
     for start in range(0, ny, block_rows):
         stop = min(start + block_rows, ny)
         if combined is not None:
@@ -548,11 +583,18 @@ def _combine(
             stack = np.empty((len(dark_frames), stop - start, nx), dtype=np.float32)
             for index, (source, frame) in enumerate(dark_frames):
                 stack[index] = source.read(frame, start, stop)
+                measured[index] |= bool(np.isfinite(stack[index]).any())
             rate[start:stop] = lower_median(stack)
             if scatter is not None:
                 scatter[start:stop], kept[start:stop] = robust_scatter(
                     stack, return_count=True
                 )
+    for (source, frame), seen in zip(dark_frames, measured, strict=True):
+        if not seen:
+            raise IrisDQError(
+                f"{source.path}: frame {frame} has no finite value (all NaN or "
+                "infinite); give darks that were read out"
+            )
     return combined, rate, scatter, kept
 
 

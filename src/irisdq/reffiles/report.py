@@ -45,7 +45,7 @@ def format_report(result: MaskBuild) -> str:
     border      4 px REFERENCE_PIXEL; DO_NOT_USE with DEAD, HOT, OPEN, REFERENCE_PIXEL
     pixels      DO_NOT_USE 241, HOT 1, REFERENCE_PIXEL 240
     note        no flats: DEAD, LOW_QE, OPEN and ADJ_OPEN were not searched
-    note        2 dark frames: the noisy-pixel search needs 3 or more, so it was not run
+    note        only 2 dark frames: the noisy-pixel search needs 3 or more and...
     """
     t = result.thresholds
     lines = [
