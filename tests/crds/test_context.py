@@ -4,7 +4,7 @@ of mapping."""
 import pytest
 
 from irisdq.crds import get_context, select_reference
-from irisdq.errors import MappingError
+from irisdq.errors import MappingError, NoMatchError
 
 HEADER = {
     "TELESCOP": "TMT",
@@ -87,3 +87,57 @@ def test_a_context_must_be_a_pipeline_mapping(cache, write_mapping):
     )
     with pytest.raises(MappingError, match="the context must be a PIPELINE mapping"):
         get_context("tmt_0004.pmap")
+
+
+def _tmt_pmap(name):
+    return (
+        f"header = {{'mapping': 'PIPELINE', 'name': '{name}', 'observatory': 'TMT', "
+        "'sha1sum': ''}\nselector = {'IRIS': 'tmt_iris_0003.imap'}\n"
+    )
+
+
+def test_the_default_context_follows_every_change_of_the_cache(
+    cache, write_mapping, monkeypatch
+):
+    # The default is remembered between calls (a pipeline asks per
+    # exposure), but a new pmap, a server_config written or edited in place,
+    # and CRDS_CONTEXT are each seen by the next call.
+    assert get_context().name == "tmt_0001.pmap"
+    write_mapping("tmt_0007.pmap", _tmt_pmap("tmt_0007.pmap"))
+    assert get_context().name == "tmt_0007.pmap"
+    write_mapping("tmt_0003.pmap", _tmt_pmap("tmt_0003.pmap"))
+    config = cache / "config" / "tmt" / "server_config"
+    config.parent.mkdir(parents=True)
+    config.write_text("{'operational_context': 'tmt_0003.pmap'}")
+    assert get_context().name == "tmt_0003.pmap"
+    with config.open("r+") as stream:  # edited in place, same size
+        stream.write("{'operational_context': 'tmt_0007.pmap'}")
+    assert get_context().name == "tmt_0007.pmap"
+    monkeypatch.setenv("CRDS_CONTEXT", "tmt_0003.pmap")
+    assert get_context().name == "tmt_0003.pmap"
+    monkeypatch.delenv("CRDS_CONTEXT")
+    other = cache.parent / "other"
+    (other / "mappings" / "tmt").mkdir(parents=True)
+    monkeypatch.setenv("CRDS_PATH", str(other))
+    assert get_context().name == "tmt_0001.pmap"
+
+
+def test_remembered_choices_tell_absent_from_undefined(cache, write_mapping):
+    write_mapping("tmt_0001.pmap", _tmt_pmap("tmt_0001.pmap"))
+    write_mapping(
+        "tmt_iris_0003.imap",
+        "header = {'mapping': 'INSTRUMENT', 'instrument': 'IRIS', 'sha1sum': ''}\n"
+        "selector = {'MASK': 'tmt_iris_mask_0001.rmap'}\n",
+    )
+    write_mapping(
+        "tmt_iris_mask_0001.rmap",
+        "header = {'mapping': 'REFERENCE', 'filekind': 'MASK', 'sha1sum': '', "
+        "'parkey': (('META.INSTRUMENT.DETECTOR',),)}\n"
+        "selector = Match({'UNDEFINED': 'undefined.fits', 'IRIS1': 'a.fits'})\n",
+    )
+    context = get_context("tmt_0001.pmap")
+    header = {"INSTRUME": "IRIS", "DETECTOR": "UNDEFINED"}
+    for _ in range(2):
+        assert context.select(header, "mask").filename == "undefined.fits"
+        with pytest.raises(NoMatchError, match=r"has no META\.INSTRUMENT\.DETECTOR"):
+            context.select({"INSTRUME": "IRIS"}, "mask")

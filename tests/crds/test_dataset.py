@@ -108,3 +108,85 @@ def test_unreadable_card_is_one_error(tmp_path):
     assert str(error.value).startswith(
         f"{path}: a primary header card is not valid FITS (Unparsable card (DETECTOR)"
     )
+
+
+def _fits_headers(tmp_path):
+    from astropy.io import fits
+
+    header = fits.Header()
+    header["INSTRUME"] = "IRIS"
+    header["DETECTOR"] = "IRIS1   "
+    header["SUBARRAY"] = None  # undefined: absent
+    header["NGROUPS"] = 5
+    header["EXPTIME"] = 1.5
+    header["SUBSTRT1"] = True
+    header["DETECTOR"] = "IRIS1"
+    header.append(("DETECTOR", "IRIS2"))  # a second card: the first counts
+    header["HIERARCH ESO DET CHIP"] = "CHIP1"
+    header["COMMENT"] = "a comment"
+    header["DP1"] = "AXIS.1: 1"  # a record-valued card
+    path = tmp_path / "h.fits"
+    fits.PrimaryHDU(header=header).writeto(path)
+    read = fits.getheader(path)  # cards not parsed yet
+    return [header, read]
+
+
+NAMES = [
+    "META.INSTRUMENT.NAME",
+    "META.INSTRUMENT.DETECTOR",
+    "META.SUBARRAY.NAME",
+    "META.EXPOSURE.NGROUPS",
+    "META.SUBARRAY.XSTART",
+    "META.OBSERVATION.DATE",
+    "NGROUPS",
+    "EXPTIME",
+    "ESO DET CHIP",
+    "DP1",
+    "DP1.AXIS.1",
+    "COMMENT",
+    "",
+    "instrume",
+]
+
+
+def test_a_fits_header_lookup_gives_what_dataset_parameters_gives(tmp_path):
+    from irisdq.crds.dataset import parameter_lookup
+
+    for header in _fits_headers(tmp_path):
+        full = dataset_parameters(header)
+        # A record-valued card's keyword ('DP1.AXIS.1') holds a dot: the
+        # header was taken for CRDS parameter names, and INSTRUME was lost.
+        assert full["META.INSTRUMENT.NAME"] == "IRIS"
+        assert full["META.INSTRUMENT.DETECTOR"] == "IRIS1"
+        lookup = parameter_lookup(header)
+        for name in NAMES:
+            assert (name in lookup) is (name in full), name
+            if name in full:
+                assert lookup[name] == full[name], name
+                assert lookup.get(name) == full[name]
+            else:
+                assert lookup.get(name, "none") == "none"
+                with pytest.raises(KeyError):
+                    lookup[name]
+
+
+@pytest.mark.parametrize(
+    "keywords",
+    [
+        {"INSTRUME": "IRIS", "DETECTOR": "IRIS1", "SUBARRAY": None},
+        {"instrume": "IRIS", "Detector": "IRIS1"},
+        {"INSTRUME": "IRIS", 7: "x"},
+        {"META.INSTRUMENT.NAME": "IRIS", "meta.instrument.detector": "IRIS1"},
+        {"INSTRUME": "IRIS", "COMMENT": "x", "": "y"},
+    ],
+)
+def test_a_dict_lookup_gives_what_dataset_parameters_gives(keywords):
+    from irisdq.crds.dataset import parameter_lookup
+
+    full = dataset_parameters(keywords)
+    lookup = parameter_lookup(keywords)
+    for name in [*NAMES, "DETECTOR", "SUBARRAY"]:
+        assert lookup.get(name, "none") == full.get(name, "none"), name
+        assert (name in lookup) is (name in full)
+    with pytest.raises(KeyError):
+        lookup["META.OBSERVATION.TIME"]

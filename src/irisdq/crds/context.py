@@ -20,7 +20,7 @@ from irisdq.crds.cache import (
     find_mapping,
     locate_reference,
 )
-from irisdq.crds.dataset import dataset_parameters
+from irisdq.crds.dataset import parameter_lookup
 from irisdq.crds.mapping import (
     InstrumentMapping,
     Mapping,
@@ -36,6 +36,9 @@ from irisdq.errors import MappingError, NoMatchError, ReferenceFileError
 __all__ = ["Context", "ContextItem", "Selection", "clear_cache", "get_context"]
 
 _INSTRUMENT = "META.INSTRUMENT.NAME"
+# The most choices a context remembers (see Context.select).
+_CHOICES_MAX = 4096
+_MISSING = object()
 
 
 @dataclass(slots=True, eq=False)
@@ -189,6 +192,7 @@ class Context:
         self._mappings: dict[str, Mapping] = {}
         self._candidates: dict[tuple[str, str], list[tuple[str, Path]]] = {}
         self._inside_cache: set[tuple[str, int, int, str]] = set()
+        self._choices: dict[tuple, Any] = {}
 
     def __repr__(self) -> str:
         return f"Context({self.name!r}, root={str(self.root.path)!r})"
@@ -253,7 +257,7 @@ class Context:
         MappingError
             A mapping is missing, malformed, unsafe or ambiguous.
         """
-        parameters = dataset_parameters(dataset)
+        parameters = parameter_lookup(dataset)
         wanted = str(reftype).strip().upper()
         instrument = condition_value(parameters.get(_INSTRUMENT, UNDEFINED))
         imap = self._instrument_mapping(instrument)
@@ -270,12 +274,24 @@ class Context:
         rmap = self._load(rmap_name)
         if not isinstance(rmap, ReferenceMapping):
             raise MappingError(f"{imap.name}: {rmap_name} is not a reference mapping")
-        values = {
-            name: condition_value(parameters[name]) if name in parameters else ABSENT
-            for name in rmap.parameters
-        }
+        get = parameters.get
+        values = {}
+        for name in rmap.parameters:
+            value = get(name, _MISSING)
+            values[name] = ABSENT if value is _MISSING else condition_value(value)
+        # A choice depends only on the rmap and the values: a batch's
+        # exposures share them, so each combination is chosen once.
+        key = (rmap, *[None if value is ABSENT else value for value in values.values()])
         try:
-            choice = rmap.selector.choose(values)
+            choice = self._choices[key]
+        except KeyError:
+            choice = None
+        try:
+            if choice is None:
+                choice = rmap.selector.choose(values)
+                if len(self._choices) >= _CHOICES_MAX:
+                    self._choices.clear()
+                self._choices[key] = choice
         except SelectionFailed as exc:
             shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
             raise NoMatchError(
@@ -290,6 +306,7 @@ class Context:
             path = tuple(found for found, _ in located)
             exists = all(present for _, present in located)
         elif isinstance(choice, dict):
+            choice = dict(choice)
             table = {
                 key: self._locate(name, instrument) for key, name in choice.items()
             }
@@ -472,6 +489,48 @@ def _missing_reference_error(
 
 # (cache folder, context name) -> Context
 _CONTEXTS: dict[tuple[str, str], Context] = {}
+# (cache folder, observatory, what the default depends on) -> (name, source)
+_DEFAULTS: dict[tuple, tuple[str, str]] = {}
+_DEFAULT_VARIABLES = ("CRDS_CONTEXT", "CRDS_OBSERVATORY")
+
+
+# (CRDS_PATH, HOME) -> CacheRoot: the folder's path is built once.
+_ROOTS: dict[tuple[str | None, str | None], CacheRoot] = {}
+
+
+def _cache_root() -> CacheRoot:
+    key = (os.environ.get("CRDS_PATH"), os.environ.get("HOME"))
+    root = _ROOTS.get(key)
+    if root is None:
+        if len(_ROOTS) >= 64:
+            _ROOTS.clear()
+        root = _ROOTS[key] = cache_root()
+    return root
+
+
+def _default_stamp(root: CacheRoot) -> tuple:
+    """What the default context depends on, cheaply: the variables, and the
+    times the cache's mappings and config folders, each observatory's
+    folder in them and its server_config last changed. Resolving the
+    default reads and lists files; a pipeline asks for it per exposure."""
+    marks: list[Any] = [os.environ.get(name) for name in _DEFAULT_VARIABLES]
+    for part in ("mappings", "config"):
+        top = os.path.join(root.path, part)
+        try:
+            marks.append(os.stat(top).st_mtime_ns)
+            with os.scandir(top) as entries:
+                for entry in entries:
+                    marks.append((entry.name, entry.stat().st_mtime_ns))
+                    if part == "config":
+                        config = os.path.join(entry.path, "server_config")
+                        with contextlib.suppress(OSError):
+                            status = os.stat(config)
+                            marks.append(
+                                (status.st_mtime_ns, status.st_size, status.st_ino)
+                            )
+        except OSError:
+            marks.append(None)
+    return tuple(marks)
 
 
 def get_context(context: str | None = None, observatory: str | None = None) -> Context:
@@ -506,7 +565,7 @@ def get_context(context: str | None = None, observatory: str | None = None) -> C
     >>> ctx.name, ctx.instruments(), ctx.reftypes("iris")
     ('tmt_0001.pmap', ['IRIS'], ['dflat', 'mask'])
     """
-    root = cache_root()
+    root = _cache_root()
     if root.source == "CRDS_PATH" and not root.exists:
         raise ReferenceFileError(
             f"the CRDS cache folder {root.path} does not exist ({root.describe()}); "
@@ -514,7 +573,14 @@ def get_context(context: str | None = None, observatory: str | None = None) -> C
             "unset CRDS_PATH to use ~/crds_cache"
         )
     if context is None:
-        name, source = default_context(root, observatory)
+        stamp = (str(root.path), observatory, *_default_stamp(root))
+        remembered = _DEFAULTS.get(stamp)
+        if remembered is None:
+            remembered = default_context(root, observatory)
+            if len(_DEFAULTS) >= 64:
+                _DEFAULTS.clear()
+            _DEFAULTS[stamp] = remembered
+        name, source = remembered
     else:
         name, source = str(context).strip(), "given"
     key = (str(root.path), name)
@@ -548,4 +614,5 @@ def clear_cache() -> None:
     False
     """
     _CONTEXTS.clear()
+    _DEFAULTS.clear()
     forget_loaded()
