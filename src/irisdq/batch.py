@@ -1023,11 +1023,16 @@ def _warnings_as_lines(path: str, lines: list[str]) -> Iterator[None]:
 
 class _WarningCollector(logging.Handler):
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.NOTSET)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(" ".join(record.getMessage().split()))
+        if record.levelno >= logging.WARNING:
+            self.messages.append(" ".join(record.getMessage().split()))
+        else:
+            # INFO and DEBUG lines (-v, --debug) go where they would have
+            # gone; only warnings become part of the file's result.
+            logging.getLogger().handle(record)
 
 
 def _verified_output(

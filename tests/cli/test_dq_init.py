@@ -256,3 +256,22 @@ def test_running_on_an_output_says_in_place_first(tmp_path, capsys, extra):
         "--in-place (inplace=True) or choose another output\n"
     )
     assert output.read_bytes() == before
+
+
+def test_verbose_shows_the_step_s_info_lines(tmp_path):
+    """``irisdq -v dq-init`` once showed no INFO line, although the README
+    says the "created as zeros" line appears with -v."""
+    raw = write_full_frame_ramp(tmp_path / "r_uncal.fits")
+    mask = write_mask(tmp_path / "mask.fits")
+    argv = [sys.executable, "-m", "irisdq.cli.main"]
+    run = ["dq-init", str(raw), "--override-mask", str(mask), "--overwrite"]
+    for verbose in (True, False):
+        done = subprocess.run(
+            [*argv, *(["-v"] if verbose else []), *run],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert ("no PIXELDQ; created as zeros" in done.stderr) == verbose, done
+        assert "COMPLETE" in done.stdout
