@@ -263,7 +263,8 @@ def test_create_useafter_and_info_says_which_rule_selects_it(tmp_path, capsys):
     assert last == (
         "crds      tmt_0001.pmap selects tmt_iris_mask_0001.fits (MASK) for an "
         "exposure "
-        "of IRIS1 FULL taken at the USEAFTER (2015-10-01T00:00:00): this file"
+        "of IRIS1 FULL taken at the USEAFTER (2015-10-01T00:00:00): this file, "
+        "by its name (the cache does not hold it yet)"
     )
 
 
@@ -532,3 +533,40 @@ def test_create_for_a_detector_irisdq_does_not_know_takes_a_shape(tmp_path, caps
     # A known detector keeps its own size.
     code = main(["mask", "create", str(out), "--shape", "2048x2048", "--overwrite"])
     _one_line_error(capsys, code, "'IRIS1' is 4096 x 4096", "leave the shape out")
+
+
+def test_info_compares_content_with_the_cache_s_file_of_that_name(
+    tmp_path, capsys, monkeypatch
+):
+    """``mask info`` once said "this file" by name alone, although the
+    cache's file of that name had other flags (CRDS would use that one)."""
+    from builders import write_shipped_cache
+    from irisdq.crds import clear_cache
+
+    root = tmp_path / "cache"
+    cached = write_shipped_cache(root)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    clear_cache()
+    argv = ["mask", "create", str(cached), "--flag", "HOT:3,3", "--overwrite"]
+    assert main([*argv, "--useafter", "2015-10-01"]) == 0
+
+    def verdict(path):
+        capsys.readouterr()
+        assert main(["mask", "info", str(path)]) == 0
+        return capsys.readouterr().out.splitlines()[-1].split(": ", 1)[1]
+
+    assert verdict(cached) == "this file"
+    local = tmp_path / "mine" / "tmt_iris_mask_0001.fits"
+    local.parent.mkdir()
+    argv = ["mask", "create", str(local), "--flag", "DEAD:1,1"]
+    assert main([*argv, "--useafter", "2015-10-01"]) == 0
+    said = verdict(local)
+    assert "NOT this file" in said
+    assert f"the cache's {cached} has this name but other flags" in said
+    local.unlink()
+    local.write_bytes(cached.read_bytes())
+    with fits.open(local, mode="update") as hdus:
+        hdus[0].header["AUTHOR"] = "someone else"  # other bytes, same flags
+    assert "this file (the cache's copy" in verdict(local)
+    cached.unlink()
+    assert "this file, by its name (the cache does not hold it yet)" in verdict(local)

@@ -325,7 +325,8 @@ def crds_selection(path: str, keywords) -> str:
         context = resolve(dataset, profile).context()
         reftype = profile.reftype_in(context, dataset)
         # Selected by name: the file need not be in the cache (yet).
-        chosen = context.select(dataset, reftype).filename
+        selection = context.select(dataset, reftype)
+        chosen = selection.filename
     except IrisDQError as exc:
         # The line says why no mask is chosen (no rule so early, no context).
         reason = " ".join(str(exc).split())
@@ -338,14 +339,52 @@ def crds_selection(path: str, keywords) -> str:
     if isinstance(chosen, tuple):
         chosen = ", ".join(Path(name).name for name in chosen)
     name = Path(chosen).name
-    verdict = (
-        "this file"
-        if name == Path(path).name
-        else f"not this file ({Path(path).name}): CRDS selects by file name"
-    )
+    if name != Path(path).name:
+        verdict = f"not this file ({Path(path).name}): CRDS selects by file name"
+    elif not selection.exists or not isinstance(selection.path, Path):
+        verdict = "this file, by its name (the cache does not hold it yet)"
+    else:
+        verdict = _same_mask(path, selection.path)
     return (
         f"crds      {context.name} selects {name} ({reftype.upper()}) for {where}: "
         f"{verdict}"
+    )
+
+
+def _same_mask(path: str, cached) -> str:
+    """Whether the cache's file of a mask's name is that mask: the same
+    file, or the same flags; CRDS selects by name alone."""
+    import warnings
+
+    import numpy as np
+
+    from irisdq.datamodels import DataModelWarning
+    from irisdq.datamodels.files import file_identity
+    from irisdq.errors import IrisDQError
+
+    if file_identity(path) == file_identity(cached):
+        return "this file"
+    try:
+        with warnings.catch_warnings():
+            # Checksum problems are info's own lines, not this comparison's.
+            warnings.simplefilter("ignore", DataModelWarning)
+            with (
+                _open_mask(path, accept_bad_checksums=True) as mine,
+                _open_mask(str(cached), accept_bad_checksums=True) as theirs,
+            ):
+                same = mine.dq.shape == theirs.dq.shape and bool(
+                    np.array_equal(mine.dq, theirs.dq)
+                )
+    except IrisDQError as exc:
+        return (
+            f"a file of this name, {cached}, which cannot be compared "
+            f"({' '.join(str(exc).split())})"
+        )
+    if same:
+        return f"this file (the cache's copy, {cached}, has the same flags)"
+    return (
+        f"NOT this file: the cache's {cached} has this name but other flags, "
+        "and CRDS would use that one; rename this mask before delivering it"
     )
 
 
