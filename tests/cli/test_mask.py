@@ -570,3 +570,25 @@ def test_info_compares_content_with_the_cache_s_file_of_that_name(
     assert "this file (the cache's copy" in verdict(local)
     cached.unlink()
     assert "this file, by its name (the cache does not hold it yet)" in verdict(local)
+
+
+def test_info_names_a_cache_file_of_that_name_it_cannot_compare(
+    tmp_path, capsys, monkeypatch
+):
+    from builders import write_full_frame_ramp, write_shipped_cache
+    from irisdq.crds import clear_cache
+
+    root = tmp_path / "cache"
+    cached = write_shipped_cache(root)
+    monkeypatch.setenv("CRDS_PATH", str(root))
+    clear_cache()
+    cached.unlink()
+    write_full_frame_ramp(cached)  # a ramp under the mask's name
+    local = tmp_path / "tmt_iris_mask_0001.fits"
+    argv = ["mask", "create", str(local), "--flag", "DEAD:1,1"]
+    assert main([*argv, "--useafter", "2015-10-01"]) == 0
+    capsys.readouterr()
+    assert main(["mask", "info", str(local)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert f"a file of this name, {cached}, which cannot be compared" in last
+    assert "not a mask" in last

@@ -227,3 +227,11 @@ def test_groupdq_bits_the_group_flags_do_not_name(tmp_path, capsys, value):
     labels = [label.get_text() for label in figure.axes[2].get_yticklabels()]
     assert "16 (unnamed)" in labels
     assert ("CHARGELOSS" in labels) == (value == 255)
+
+
+def test_a_liger_ramp_without_dq_is_one_line(tmp_path, capsys):
+    raw = write_liger_ramp(tmp_path / "raw.fits", 8, 8, 2, 2)
+    assert main(["plot", str(raw), "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "LigerRampModel has no DQ extension; run DQ initialization first" in err
