@@ -274,14 +274,20 @@ class Context:
         rmap = self._load(rmap_name)
         if not isinstance(rmap, ReferenceMapping):
             raise MappingError(f"{imap.name}: {rmap_name} is not a reference mapping")
-        get = parameters.get
-        values = {}
-        for name in rmap.parameters:
-            value = get(name, _MISSING)
-            values[name] = ABSENT if value is _MISSING else condition_value(value)
         # A choice depends only on the rmap and the values: a batch's
         # exposures share them, so each combination is chosen once.
-        key = (rmap, *[None if value is ABSENT else value for value in values.values()])
+        get = parameters.get
+        values = {}
+        remembered: list[Any] = [rmap]
+        for name in rmap.parameters:
+            value = get(name, _MISSING)
+            if value is _MISSING:
+                values[name] = ABSENT
+                remembered.append(None)
+            else:
+                remembered.append(condition_value(value))
+                values[name] = remembered[-1]
+        key = tuple(remembered)
         try:
             choice = self._choices[key]
         except KeyError:

@@ -179,8 +179,12 @@ class _KeywordParameters:
         return _ABSENT if value is None else value
 
     def get(self, name: str, default: Any = None) -> Any:
-        value = self._value(name)
-        return default if value is _ABSENT else value
+        # _value inlined: a selection calls this for every parameter.
+        keyword = KEYWORDS.get(name, name)
+        value = self._keywords.get(keyword)
+        if value is None or keyword in _COMMENTARY:
+            return default
+        return value
 
     def __contains__(self, name: str) -> bool:
         return self._value(name) is not _ABSENT
