@@ -141,3 +141,23 @@ def test_remembered_choices_tell_absent_from_undefined(cache, write_mapping):
         assert context.select(header, "mask").filename == "undefined.fits"
         with pytest.raises(NoMatchError, match=r"has no META\.INSTRUMENT\.DETECTOR"):
             context.select({"INSTRUME": "IRIS"}, "mask")
+
+
+def test_remembered_choices_defaults_and_roots_are_bounded(cache, monkeypatch):
+    from irisdq.crds import context as context_module
+
+    monkeypatch.setattr(context_module, "_CHOICES_MAX", 1)
+    monkeypatch.setattr(
+        context_module, "_DEFAULTS", {("x", index): ("a", "b") for index in range(64)}
+    )
+    monkeypatch.setattr(
+        context_module, "_ROOTS", {(str(index), None): None for index in range(64)}
+    )
+    context = get_context()
+    assert len(context_module._DEFAULTS) == 1
+    assert len(context_module._ROOTS) == 1
+    header = {"INSTRUME": "IRIS", **HEADER}
+    for date in ("2020-07-13", "2021-07-13", "2020-07-13"):
+        selection = context.select({**header, "DATE-OBS": date}, "mask")
+        assert selection.filename == "tmt_iris_mask_0001.fits"
+        assert len(context._choices) == 1
