@@ -208,6 +208,12 @@ def test_jwsts_detector1_with_irisdqs_dq_init_gives_jwsts_dq(offline, tmp_path):
 
     theirs = pipeline.call(str(raw), steps=skip)
     ours = WithIrisdq.call(str(raw), steps=skip)
+    # Inside a pipeline the step changes the model it is given, as jwst's
+    # steps do (no copy of the ramp).
+    in_pipeline = WithIrisdq(steps=skip)
+    given = _ramp()
+    assert in_pipeline.dq_init.run(given) is given
+    assert given.meta.cal_step.dq_init == "COMPLETE"
     assert type(ours) is type(theirs)
     np.testing.assert_array_equal(ours.pixeldq, theirs.pixeldq)
     np.testing.assert_array_equal(ours.groupdq, theirs.groupdq)

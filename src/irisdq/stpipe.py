@@ -722,9 +722,10 @@ class DQInitStep(LocalCRDSMixin, Step):
             result = self._process_liger_model(input)
         elif is_stdatamodel(input):
             # jwst's or the Liger/IRIS pipeline's model: changed in memory
-            # (a copy) and returned as its own class, as its pipeline's step
-            # would.
-            inner = self._inner()
+            # and returned as its own class, as its pipeline's step would: a
+            # copy when called alone, the model itself inside a pipeline
+            # (jwst's steps copy only when they have no parent).
+            inner = self._inner(inplace=self.parent is not None)
             result = inner.run(input)
             self._record(inner, result)
             return result
