@@ -418,7 +418,12 @@ def _info(args) -> int:
     for problem in problems:
         print(f"checksum  BAD: {problem}")
     print(text)
-    print(crds_selection(args.file, keywords))
+    with warnings.catch_warnings():
+        # The file's header was read above, its warnings shown once: the
+        # profile and selection read it again.
+        warnings.simplefilter("ignore")
+        line = crds_selection(args.file, keywords)
+    print(line)
     return 0
 
 
