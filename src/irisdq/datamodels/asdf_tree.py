@@ -150,13 +150,10 @@ class ArrayRef(NamedTuple):
 
     def node(self) -> Any:
         """The tagged ``ndarray`` node stdatamodels resolves to the data."""
-        import asdf
-        from asdf.tagged import TaggedDict
-
         # The tag stdatamodels writes: the ndarray version of the ASDF
         # standard asdf writes by default (1.1.0 from standard 1.6.0).
-        version = "1.1.0" if asdf.versioning.default_version > "1.5.0" else "1.0.0"
-        return TaggedDict(
+        version = "1.1.0" if _asdf_writes_standard() > (1, 5) else "1.0.0"
+        return _Tagged(
             {
                 "source": f"{_FITS_SOURCE}{self.name},{self.ver}",
                 "shape": [int(n) for n in self.shape],
@@ -166,6 +163,30 @@ class ArrayRef(NamedTuple):
             },
             f"tag:stsci.edu:asdf/core/ndarray-{version}",
         )
+
+
+class _Tagged(dict):
+    """A tagged mapping made here (an ``ndarray`` node), without importing
+    asdf: its ``_tag`` is what asdf's ``TaggedDict`` has."""
+
+    def __init__(self, data: Mapping[str, Any], tag: str) -> None:
+        super().__init__(data)
+        self._tag = tag
+
+
+@functools.cache
+def _versions() -> tuple[str, str]:
+    """The versions of the asdf and asdf-standard distributions installed."""
+    from importlib.metadata import version
+
+    return version("asdf"), version("asdf_standard")
+
+
+def _asdf_writes_standard() -> tuple[int, int]:
+    """The ASDF standard version asdf writes by default: 1.6 from asdf 4
+    on, 1.5 before."""
+    major = int(_versions()[0].split(".")[0])
+    return (1, 6) if major >= 4 else (1, 5)
 
 
 def read_tree(data: bytes, source: str = "") -> dict | None:
@@ -392,8 +413,9 @@ def asdf_hdu_bytes(tree: dict) -> bytes:
     from astropy.io import fits
 
     buffer = io.BytesIO()
-    with _core_asdf() as asdf:
-        asdf.AsdfFile(tree).write_to(buffer)
+    if not _write_plain(tree, buffer):
+        with _core_asdf() as asdf:
+            asdf.AsdfFile(_asdf_tagged(tree)).write_to(buffer)
     data = buffer.getvalue()
     data += b"\0" * (-len(data) % BLOCK)
     size = len(buffer.getvalue())
@@ -418,3 +440,151 @@ def asdf_hdu_bytes(tree: dict) -> bytes:
     header_sum = word_sum(header.tostring().encode("ascii"))
     header["CHECKSUM"] = encode_checksum(~add_sums(header_sum, datasum) & ALL_ONES)
     return header.tostring().encode("ascii") + data
+
+
+# -- writing a plain tree without asdf ----------------------------------------
+#
+# Importing asdf, loading its core extensions and validating against the
+# standard's schemas cost about a third of a second: as much as the rest of
+# an `irisdq dq-init` process on a small ramp. A tree made of plain values
+# and irisdq's own ndarray nodes (every new ramp's) is written here with
+# PyYAML exactly as asdf writes it, byte for byte (the tests compare the
+# two); any other tree (one carried over from the input, with other
+# libraries' tags) is written by asdf.
+
+_STANDARD_TAG = "tag:stsci.edu:asdf/"
+# asdf's schemas put these keys first, in this order (``propertyOrder``).
+_PROPERTY_ORDER = {
+    "tag:stsci.edu:asdf/core/asdf-1.1.0": ("asdf_library", "history"),
+    "tag:stsci.edu:asdf/core/ndarray-1.1.0": (
+        "source",
+        "data",
+        "mask",
+        "datatype",
+        "byteorder",
+        "shape",
+        "offset",
+        "strides",
+    ),
+}
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_plain(node: Any, depth: int = 0) -> bool:
+    """Whether ``node`` holds only plain values and irisdq's ndarray nodes."""
+    if depth > _MAX_NESTING:
+        return False
+    if isinstance(node, _Tagged):
+        return node._tag in _PROPERTY_ORDER and _is_plain(dict(node), depth + 1)
+    if type(node) is dict:
+        return all(
+            type(key) is str and _is_plain(value, depth + 1)
+            for key, value in node.items()
+        )
+    if type(node) is list:
+        return all(_is_plain(item, depth + 1) for item in node)
+    if type(node) is int:
+        # The integers asdf writes as literals (it refuses others).
+        return -(2**63 - 2) <= node <= 2**63 - 1
+    return type(node) in _PLAIN_SCALARS
+
+
+def _write_plain(tree: dict, stream: io.BytesIO) -> bool:
+    """Write a plain tree as asdf would, and return True; False (nothing
+    written) for any other tree or an asdf that writes another standard."""
+    if _asdf_writes_standard() != (1, 6) or not _is_plain(tree):
+        return False
+    import yaml
+
+    asdf_version, standard_version = _versions()
+
+    def software(name: str, version: str, **more: str) -> _Tagged:
+        return _Tagged(
+            {"name": name, "version": version, **more},
+            f"{_STANDARD_TAG}core/software-1.0.0",
+        )
+
+    extension = _Tagged(
+        {
+            "extension_class": "asdf.extension._manifest.ManifestExtension",
+            "extension_uri": "asdf://asdf-format.org/core/extensions/core-1.6.0",
+            "manifest_software": software("asdf_standard", standard_version),
+            "software": software("asdf", asdf_version),
+        },
+        f"{_STANDARD_TAG}core/extension_metadata-1.0.0",
+    )
+    root = _Tagged(
+        {
+            **tree,
+            "asdf_library": software(
+                "asdf",
+                asdf_version,
+                homepage="http://github.com/asdf-format/asdf",
+                author="The ASDF Developers",
+            ),
+            "history": {"extensions": [extension]},
+        },
+        f"{_STANDARD_TAG}core/asdf-1.1.0",
+    )
+    stream.write(b"#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n")
+    yaml.dump_all(
+        [root],
+        stream=stream,
+        Dumper=_dumper(),
+        explicit_start=True,
+        explicit_end=True,
+        version=(1, 1),
+        allow_unicode=True,
+        encoding="utf-8",
+        tags={"!": _STANDARD_TAG},
+    )
+    return True
+
+
+@functools.cache
+def _dumper() -> type:
+    """asdf's YAML dumper for plain values and tagged mappings: libyaml's
+    safe dumper, leaf collections in flow style, keys sorted except those
+    a schema orders."""
+    import yaml
+
+    base = (
+        yaml.CSafeDumper
+        if getattr(yaml, "__with_libyaml__", False)
+        else yaml.SafeDumper
+    )
+
+    class Dumper(base):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["default_flow_style"] = None
+            super().__init__(*args, **kwargs)
+
+    def represent_tagged(dumper: Any, node: _Tagged) -> Any:
+        mapping = dumper.represent_mapping(node._tag, dict(node))
+        first = _PROPERTY_ORDER.get(node._tag, ())
+        rank = {key: index for index, key in enumerate(first)}
+        mapping.value.sort(key=lambda item: rank.get(item[0].value, len(first)))
+        return mapping
+
+    Dumper.add_representer(_Tagged, represent_tagged)
+    return Dumper
+
+
+def _asdf_tagged(node: Any) -> Any:
+    """The tree with irisdq's tagged nodes as asdf's ``TaggedDict``, also
+    inside nodes carried over from the input (changed in place there)."""
+    if isinstance(node, _Tagged):
+        from asdf.tagged import TaggedDict
+
+        return TaggedDict({k: _asdf_tagged(v) for k, v in node.items()}, node._tag)
+    if type(node) is dict:
+        return {key: _asdf_tagged(value) for key, value in node.items()}
+    if type(node) is list:
+        return [_asdf_tagged(item) for item in node]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = _asdf_tagged(value)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            node[index] = _asdf_tagged(item)
+    return node
