@@ -1,69 +1,102 @@
-"""Benchmark of irisdq.batch: 2 local Dask workers against sequential runs.
+"""Benchmark of irisdq.batch: sequential, 2 local workers, and an external
+Dask scheduler, alternated.
 
-Run by hand: ``python benchmarks/batch.py [--files 16] [--repeat 5]``.
+Run by hand: ``python benchmarks/batch.py [--small 200] [--full 20]
+[--repeat 3] [--dir DIR]``.
 
-- throughput on 16 ramps of 1 x 5 x 2048 x 2048 (a subarray of a 4096 x
-  4096 mask): sequential in one process, then 2 local workers (cluster
-  already started; and once including its start), medians of ``--repeat``
-  runs; ratio against sequential (target >= 1.5x on 2 cores);
-- per-file overhead of the Dask path over a direct ``DQInitStep`` call, on
-  tiny ramps submitted one at a time (target < 50 ms);
-- the machine's own ceilings: how much faster 2 processes run a pure-CPU
-  loop than 1, and 2 threads copy memory than 1 (writing an output is a
-  copy into the page cache); a 2-worker run cannot beat them;
-- peak resident memory of each worker, and its growth over the idle worker
-  (the single-file bound of DQ initialization is 300 MiB).
+Two sets of raw IRIS ramps, their full-frame 4096 x 4096 mask chosen through
+CRDS from a temporary cache (``CRDS_PATH`` of this process, the client):
 
-Everything is written under a temporary folder (``--dir`` to choose), about
-2.6 GiB, and removed at the end.
+- ``--small`` ramps of 1 x 2 x 64 x 64 (fixed costs dominate);
+- ``--full`` full-frame ramps of 1 x 2 x 4096 x 4096 (128 MiB of SCI each).
+
+Each set runs through ``batch.run`` three ways, alternated within each of
+``--repeat`` rounds so that a change in the machine's state hits all alike:
+
+- sequential, in this process;
+- 2 local workers (``workers=2``; the cluster started once, before);
+- an external scheduler: a ``dask scheduler`` and two ``dask worker``
+  processes (no nanny, one thread each) started apart, in their own folder,
+  with another HOME and no ``CRDS_PATH``; the run is given their scheduler
+  file, as ``--scheduler-file`` does.
+
+Printed: files/s (medians), each parallel run against sequential, and the
+per-file overhead of the Dask path: a tiny ramp submitted alone, one at a
+time, to a worker of each cluster, against the same call in this process
+(medians of 40).
+
+Everything is written under a temporary folder (about 4 GiB with the
+defaults) and removed at the end.
 """
 
 import argparse
+import contextlib
+import json
+import os
 import shutil
+import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+import irisdq
 from irisdq import batch
 from irisdq.datamodels import RampModel, TMTMaskModel
-from irisdq.dq_init import DQInitStep
 
-SHAPE = (1, 5, 2048, 2048)
+SMALL = (1, 2, 64, 64)
+FULL = (1, 2, 4096, 4096)
 
 
-def write_inputs(folder: Path, count: int, shape=SHAPE) -> tuple[Path, list[Path]]:
+def write_cache(folder: Path) -> Path:
+    """A CRDS cache with irisdq's shipped TMT mappings and a full-frame
+    mask; returns the cache folder."""
+    from irisdq.crds.cache import shipped_mapping_folder
+
+    mappings = folder / "mappings" / "tmt"
+    mappings.mkdir(parents=True)
+    for mapping in shipped_mapping_folder().glob("*.?map"):
+        shutil.copy(mapping, mappings / mapping.name)
+    references = folder / "references" / "tmt" / "iris"
+    references.mkdir(parents=True)
     mask = TMTMaskModel()
-    mask.meta.name = "IRIS"
-    mask.meta.detector = "IRIS1"
+    mask.meta.instrument.detector = "IRIS1"
+    mask.meta.subarray.name = "GENERIC"
     dq = np.zeros((4096, 4096), dtype=np.uint32)
-    rng = np.random.default_rng(1)
-    rows, columns = rng.integers(0, 4096, size=(2, 5000))
+    rows, columns = np.random.default_rng(1).integers(0, 4096, size=(2, 5000))
     dq[rows, columns] = 1024 | 1
     mask.dq = dq
-    mask_path = mask.write(folder / "mask.fits", overwrite=True)
-    data = rng.standard_normal(shape, dtype=np.float32)
+    mask.write(references / "tmt_iris_mask_0001.fits")
+    return folder
+
+
+def write_ramps(folder: Path, count: int, shape: tuple[int, ...]) -> list[Path]:
+    folder.mkdir(parents=True)
+    data = np.random.default_rng(2).standard_normal(shape, dtype=np.float32)
     paths = []
     for index in range(count):
         ramp = RampModel()
-        ramp.meta.name = "IRIS"
-        ramp.meta.detector = "IRIS1"
-        ramp.meta.subarray.name = "CUSTOM"
-        ramp.meta.subarray.xstart = ramp.meta.subarray.ystart = 1025
+        ramp.meta.instrument.detector = "IRIS1"
+        ramp.meta.subarray.name = "FULL" if shape[-1] == 4096 else "CUSTOM"
+        ramp.meta.subarray.xstart = ramp.meta.subarray.ystart = 1
         ramp.meta.subarray.xsize, ramp.meta.subarray.ysize = shape[-1], shape[-2]
         ramp.meta.observation.date = "2026-01-01"
         ramp.meta.observation.time = "00:00:00"
         ramp.data = data
-        paths.append(ramp.write(folder / f"r{index:03d}_uncal.fits", overwrite=True))
-    return mask_path, paths
+        paths.append(ramp.write(folder / f"r{index:03d}_uncal.fits"))
+    return paths
 
 
-def timed_run(paths, out: Path, **kwargs) -> float:
+def timed_run(paths: list[Path], out: Path, **where) -> float:
     shutil.rmtree(out, ignore_errors=True)
+    os.sync()  # no run pays for the previous one's write-back
     start = time.perf_counter()
-    results = batch.run(paths, output_dir=out, **kwargs)
+    results = batch.run(paths, output_dir=out, progress=False, **where)
     seconds = time.perf_counter() - start
     failed = [r for r in results if r.status != "COMPLETE"]
     if failed:
@@ -71,153 +104,158 @@ def timed_run(paths, out: Path, **kwargs) -> float:
     return seconds
 
 
-def worker_memory() -> dict[str, float]:
-    """Peak and current resident memory of this process, MiB."""
-    import resource
+@contextlib.contextmanager
+def external_cluster(folder: Path, workers: int = 2) -> Iterator[Path]:
+    """A scheduler and ``workers`` single-threaded workers, each its own
+    process started apart: another folder and HOME, no CRDS variables."""
+    folder.mkdir(parents=True)
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(folder),
+        "PYTHONPATH": str(Path(irisdq.__file__).resolve().parents[1]),
+        "LANG": "C.UTF-8",
+    }
+    scheduler_file = folder / "scheduler.json"
+    commands = [
+        ["dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+         "--scheduler-file", str(scheduler_file)],
+    ] + [
+        ["dask_worker", "--scheduler-file", str(scheduler_file), "--host",
+         "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
+         "--name", f"apart-{number}"]
+        for number in range(workers)
+    ]  # fmt: skip
+    processes = []
+    try:
+        for command in commands:
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        f"distributed.cli.{command[0]}",
+                        *command[1:],
+                    ],
+                    cwd=folder,
+                    env=environ,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        from distributed import Client
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with open("/proc/self/statm") as stream:
-        pages = int(stream.read().split()[1])
-    import os
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield scheduler_file
+    finally:
+        for process in reversed(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
-    return {"peak": peak, "now": pages * os.sysconf("SC_PAGE_SIZE") / 2**20}
 
-
-def _spin(_: int) -> float:
-    start = time.perf_counter()
-    total = 0
-    for value in range(5_000_000):
-        total += value
-    return time.perf_counter() - start
-
-
-def machine_ceiling() -> float:
-    """How much faster 2 processes do pure-CPU work than 1: the best any
-    2-worker run can do on this machine."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    start = time.perf_counter()
-    _spin(0), _spin(1)
-    one = time.perf_counter() - start
-    with ProcessPoolExecutor(2) as pool:
-        list(pool.map(_spin, [0, 0]))  # start both processes first
+def overhead(client, tiny: list[Path], out: Path) -> tuple[float, float]:
+    """Median seconds of one tiny file in this process and through a
+    worker of ``client``, submitted alone: (direct, via the worker)."""
+    params = {"output_dir": str(out), "overwrite": True}
+    direct, remote = [], []
+    for path in tiny:
         start = time.perf_counter()
-        list(pool.map(_spin, [0, 1]))
-        two = time.perf_counter() - start
-    return one / two
-
-
-def bandwidth_ceiling() -> float:
-    """How much faster 2 threads copy memory than 1 (256 MiB, median of 9).
-
-    Writing an output file is a copy into the page cache, so this bounds a
-    2-worker run of DQ initialization the way ``machine_ceiling`` bounds
-    pure computation.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    size = 256 * 2**20
-    source, target = np.ones(size, np.uint8), np.zeros(size, np.uint8)
-    half = size // 2
-
-    def copy(start: int, stop: int) -> None:
-        np.copyto(target[start:stop], source[start:stop])
-
-    one, two = [], []
-    with ThreadPoolExecutor(2) as pool:
-        for _ in range(9):
-            start = time.perf_counter()
-            copy(0, size)
-            one.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            list(pool.map(copy, (0, half), (half, size)))
-            two.append(time.perf_counter() - start)
-    return statistics.median(one) / statistics.median(two)
+        request = batch.make_request(str(path), params)
+        result = batch.process_file(str(path), params, False, request)
+        direct.append(time.perf_counter() - start)
+        assert result.status == "COMPLETE", result.error
+        start = time.perf_counter()
+        request = batch.make_request(str(path), params)
+        future = client.submit(batch.process_file, str(path), params, False, request)
+        result = future.result()
+        remote.append(time.perf_counter() - start)
+        assert result.status == "COMPLETE", result.error
+    return statistics.median(direct), statistics.median(remote)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=16)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--small", type=int, default=200)
+    parser.add_argument("--full", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", default=None, help="scratch folder")
     args = parser.parse_args()
-
     folder = Path(tempfile.mkdtemp(prefix="irisdq-batch-", dir=args.dir))
     try:
-        run(folder, args.files, args.repeat)
+        run(folder, args.small, args.full, args.repeat)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run(folder: Path, count: int, repeat: int) -> None:
-    mask, paths = write_inputs(folder, count)
-    size = paths[0].stat().st_size / 2**20
-    print(f"{count} ramps of {' x '.join(map(str, SHAPE))} ({size:.0f} MiB each)")
-    params = {"override_mask": mask}
+def run(folder: Path, small: int, full: int, repeat: int) -> None:
+    from distributed import Client
 
-    sequential, parallel = [], []
-    with batch._client(2, None) as client:
-        address = client.scheduler.address
-        idle = client.run(worker_memory)
-        # Alternated, so that a change in the machine's state (load from
-        # elsewhere, how fast fresh page-cache memory comes) hits both alike.
-        for _ in range(repeat):
-            sequential.append(timed_run(paths, folder / "seq", **params))
-            parallel.append(
-                timed_run(paths, folder / "par", scheduler=address, **params)
-            )
-        busy = client.run(worker_memory)
-
-        tiny_mask, tiny = write_inputs(folder / "tiny", 40, shape=(1, 2, 32, 32))
-        tiny_params = {"override_mask": str(tiny_mask), "overwrite": True}
-        direct, via_dask = [], []
-        for path in tiny:
-            start = time.perf_counter()
-            DQInitStep(output_dir=folder / "tiny" / "d", **tiny_params).run(path)
-            direct.append(time.perf_counter() - start)
-        params_dask = {**tiny_params, "output_dir": str(folder / "tiny" / "k")}
-        for path in tiny:
-            start = time.perf_counter()
-            future = client.submit(batch.process_file, str(path), params_dask, False)
-            result = future.result()
-            via_dask.append(time.perf_counter() - start)
-            assert result.status == "COMPLETE", result.error
-    cold = timed_run(paths, folder / "cold", workers=2, **params)
-
-    ceiling = machine_ceiling()
-    bandwidth = bandwidth_ceiling()
-    seq, par = statistics.median(sequential), statistics.median(parallel)
-    print(f"sequential, one process      {seq:6.2f} s  {count / seq:5.2f} files/s")
-    ratios = sorted(s / p for s, p in zip(sequential, parallel, strict=True))
-    print(
-        f"2 local workers (started)    {par:6.2f} s  {count / par:5.2f} files/s  "
-        f"{seq / par:.2f}x sequential (target >= 1.5x); pairs "
-        f"{ratios[0]:.2f}-{ratios[-1]:.2f}x"
-    )
-    print(
-        f"machine ceiling: 2 processes of pure CPU work run at {ceiling:.2f}x "
-        "one process"
-    )
-    print(
-        f"machine ceiling: 2 threads copy memory at {bandwidth:.2f}x one thread "
-        "(the job is mostly copies into the page cache)"
-    )
-    print(
-        f"2 local workers, with start  {cold:6.2f} s  {count / cold:5.2f} files/s  "
-        f"{seq / cold:.2f}x sequential"
-    )
-    overhead = (statistics.median(via_dask) - statistics.median(direct)) * 1000
-    print(
-        f"per-file overhead of Dask    {overhead:6.1f} ms  (direct call "
-        f"{statistics.median(direct) * 1000:.1f} ms, via a worker "
-        f"{statistics.median(via_dask) * 1000:.1f} ms; target < 50 ms)"
-    )
-    for name in sorted(busy):
-        grown = busy[name]["peak"] - idle[name]["now"]
+    os.environ["CRDS_PATH"] = str(write_cache(folder / "cache"))
+    os.environ.pop("CRDS_CONTEXT", None)
+    sets = {
+        f"{small} ramps of {' x '.join(map(str, SMALL))}": write_ramps(
+            folder / "small", small, SMALL
+        ),
+        f"{full} ramps of {' x '.join(map(str, FULL))}": write_ramps(
+            folder / "full", full, FULL
+        ),
+    }
+    tiny = write_ramps(folder / "tiny", 40, (1, 2, 32, 32))
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; medians")
+    start = time.perf_counter()
+    with batch._client(2, None) as local:
+        started = time.perf_counter() - start
+        with external_cluster(folder / "apart") as scheduler_file:
+            backends = {
+                "sequential": {},
+                "2 local workers": {"scheduler": local.scheduler.address},
+                "external scheduler": {"scheduler_file": scheduler_file},
+            }
+            for name, paths in sets.items():
+                seconds = {backend: [] for backend in backends}
+                for round_ in range(repeat):
+                    # Alternated, the order turned each round.
+                    order = list(backends)[round_ % 3 :] + list(backends)[: round_ % 3]
+                    for backend in order:
+                        seconds[backend].append(
+                            timed_run(paths, folder / "out", **backends[backend])
+                        )
+                report(name, len(paths), seconds)
+            address = json.loads(scheduler_file.read_text())["address"]
+            with Client(address) as external:
+                figures = {
+                    "2 local workers": overhead(local, tiny, folder / "tiny-out"),
+                    "external scheduler": overhead(external, tiny, folder / "t-out"),
+                }
+    print(f"starting the 2-worker local cluster: {started:.2f} s (once per run)")
+    for backend, (direct, remote) in figures.items():
         print(
-            f"worker {name.rsplit(':', 1)[-1]:>5} peak RSS        "
-            f"{busy[name]['peak']:6.0f} MiB  (idle {idle[name]['now']:.0f} MiB, "
-            f"+{grown:.0f} MiB for the files; single-file bound 300 MiB)"
+            f"per-file overhead, {backend:<18} {(remote - direct) * 1000:6.1f} ms "
+            f"(a tiny file: {direct * 1000:.1f} ms here, {remote * 1000:.1f} ms "
+            "through a worker, one at a time)"
+        )
+
+
+def report(name: str, files: int, seconds: dict[str, list[float]]) -> None:
+    print(name)
+    base = statistics.median(seconds["sequential"])
+    for backend, runs in seconds.items():
+        wall = statistics.median(runs)
+        ratios = [s / r for s, r in zip(seconds["sequential"], runs, strict=True)]
+        print(
+            f"  {backend:<20} {wall:7.2f} s {files / wall:8.1f} files/s  "
+            f"{base / wall:5.2f}x sequential (rounds {min(ratios):.2f}-"
+            f"{max(ratios):.2f}x)"
         )
 
 

@@ -650,10 +650,10 @@ def test_no_worker_says_what_it_waits_for_and_wait_ends_it(
                 output_dir=tmp_path / "out",
                 override_mask=mask,
                 scheduler=address,
-                wait=0.6,
+                wait=3,
             )
     assert str(raised.value) == (
-        f"no Dask worker connected to the scheduler at {address} in 0.6 s "
+        f"no Dask worker connected to the scheduler at {address} in 3 s "
         f"(--wait); start one (dask worker {address})"
     )
     said = [r.getMessage() for r in caplog.records if r.name == "irisdq.batch"]
@@ -663,7 +663,7 @@ def test_no_worker_says_what_it_waits_for_and_wait_ends_it(
         "(2 file(s) to run) ("
     )
     assert said[0].endswith(
-        f"s so far); start one (dask worker {address}); the run ends after 0.6 s"
+        f"s so far); start one (dask worker {address}); the run ends after 3 s"
     )
     assert not (tmp_path / "out").exists()
 

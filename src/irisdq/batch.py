@@ -5,7 +5,9 @@ cluster, or on any existing Dask scheduler.
 and returns one :class:`FileResult` per input, in input order. A file that
 fails is reported with its one-line reason and the others go on. With
 ``resume=True`` an input whose output already exists and passes its FITS
-checksums is not processed again; a missing or corrupt output is redone.
+checksums and records what this run would (the same mask, context and
+options) is not processed again; a missing, corrupt or different output is
+redone.
 
 Backends:
 
@@ -17,14 +19,18 @@ Backends:
   share of the machine's memory (of the container's limit when lower): a
   worker that passes 95 % of its share is restarted by its nanny, and the
   file it was processing is reported ``FAILED`` rather than retried;
-- ``scheduler='tcp://host:port'`` (or the path of a scheduler file): an
-  existing Dask scheduler, e.g. one started by dask-jobqueue on an HPC
-  cluster. Its workers need irisdq installed and see their own files and
-  ``CRDS_PATH``: they are sent absolute paths, which must name the same
-  files on every worker.
+- ``scheduler='tcp://host:port'`` (or ``scheduler_file``, the file a
+  scheduler, dask-mpi or a batch job writes): an existing Dask scheduler,
+  e.g. one started by dask-jobqueue on an HPC cluster. Its workers need
+  irisdq installed; they are sent absolute paths, which must name the same
+  files on every worker. The run waits for the scheduler and a first
+  worker, says so after a few seconds, and gives up after ``wait`` seconds.
 
-Only paths and a small parameter dict travel to the workers; each task
-opens its own files. Outputs are written to a temporary file and renamed,
+The client (this process) decides: it chooses each file's mask and context
+from its own ``CRDS_PATH`` and ``CRDS_CONTEXT`` (:func:`make_request`), and
+the worker applies that choice and selects nothing, so a result never
+depends on a worker's environment. Only paths, that choice and a small
+parameter dict travel to the workers; each task opens its own files. Outputs are written to a temporary file and renamed,
 so an interrupted run never leaves a partial output under its final name;
 temporary files left by killed workers are removed when the run ends (a
 temporary file still being written, by another run for instance, is not).
@@ -133,8 +139,9 @@ def run(
         it waits as long as it takes, and after a few seconds says what it
         waits for.
     resume : bool, optional
-        Keep outputs that exist and pass their FITS checksums (status
-        ``'VERIFIED'``); redo the missing and the corrupt ones.
+        Keep outputs that exist, pass their FITS checksums and record what
+        this run would record (status ``'VERIFIED'``); redo the missing,
+        the corrupt and those made by another request (a warning says why).
     progress : callable or bool, optional
         Called as ``progress(result, done, total)`` as each file finishes.
         True draws a tqdm bar (a widget in a Jupyter notebook, text on

@@ -543,7 +543,7 @@ def test_wait_ends_a_run_with_no_worker(night, tmp_path, capsys, caplog, monkeyp
         scheduler_file = tmp_path / "scheduler.json"
         scheduler_file.write_text(json.dumps({"address": address}))
         code = _run(night, tmp_path, "--scheduler-file", str(scheduler_file),
-                    "--wait", "0.5")  # fmt: skip
+                    "--wait", "3")  # fmt: skip
     err = capsys.readouterr().err.splitlines()
     assert code == 2
     said = [
@@ -559,7 +559,7 @@ def test_wait_ends_a_run_with_no_worker(night, tmp_path, capsys, caplog, monkeyp
     )
     assert err == [
         f"irisdq: error: no Dask worker connected to the scheduler at {address} "
-        f"in 0.5 s (--wait); start one (dask worker {address})"
+        f"in 3 s (--wait); start one (dask worker {address})"
     ]
 
 
