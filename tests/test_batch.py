@@ -724,3 +724,35 @@ def test_a_scheduler_file_is_waited_for(files, tmp_path, quick_notice, caplog):
     never = tmp_path / "never.json"
     with pytest.raises(IrisDQError, match=f"^the scheduler file {never} did not "):
         batch.run(paths[:1], scheduler_file=never, wait=0.3)
+
+
+def test_a_skipped_step_on_a_scheduler_records_what_this_process_does(
+    files, tmp_path, dask_scheduler
+):
+    """override_mask='N/A' travels as is (not made a path): SKIPPED there
+    as here, the same record."""
+    _, paths = files
+    here = batch.run(paths[:1], output_dir=tmp_path / "here", override_mask="n/a")
+    there = batch.run(
+        paths[:1],
+        output_dir=tmp_path / "there",
+        override_mask="n/a",
+        scheduler=dask_scheduler,
+    )
+    assert [(str(r.status), r.mask) for r in here + there] == [("SKIPPED", "N/A")] * 2
+    with fits.open(tmp_path / "there" / "r0_dqinit.fits") as hdus:
+        assert hdus[0].header["S_DQINIT"] == "SKIPPED"
+        assert hdus[0].header["R_MASK"] == "N/A"
+
+
+def test_an_empty_scheduler_file_is_one_being_written(files, tmp_path, quick_notice):
+    """A scheduler file still empty (its scheduler is writing it) is waited
+    for like a missing one; one that is not JSON is an error at once."""
+    _, paths = files
+    empty = tmp_path / "scheduler.json"
+    empty.write_text("")
+    with pytest.raises(IrisDQError, match=f"^the scheduler file {empty} did not "):
+        batch.run(paths[:1], scheduler_file=empty, wait=0.3)
+    empty.write_text("{not json")
+    with pytest.raises(IrisDQError, match="not a Dask scheduler file"):
+        batch.run(paths[:1], scheduler_file=empty, wait=0.3)
