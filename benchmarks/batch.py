@@ -81,6 +81,7 @@ def write_ramps(folder: Path, count: int, shape: tuple[int, ...]) -> list[Path]:
     paths = []
     for index in range(count):
         ramp = RampModel()
+        ramp.meta.instrument.name = "IRIS"
         ramp.meta.instrument.detector = "IRIS1"
         ramp.meta.subarray.name = "FULL" if shape[-1] == 4096 else "CUSTOM"
         ramp.meta.subarray.xstart = ramp.meta.subarray.ystart = 1
