@@ -30,10 +30,11 @@ The client (this process) decides: it chooses each file's mask and context
 from its own ``CRDS_PATH`` and ``CRDS_CONTEXT`` (:func:`make_request`), and
 the worker applies that choice and selects nothing, so a result never
 depends on a worker's environment. Only paths, that choice and a small
-parameter dict travel to the workers; each task opens its own files. Outputs are written to a temporary file and renamed,
-so an interrupted run never leaves a partial output under its final name;
-temporary files left by killed workers are removed when the run ends (a
-temporary file still being written, by another run for instance, is not).
+parameter dict travel to the workers; each task opens its own files.
+Outputs are written to a temporary file and renamed, so an interrupted
+run never leaves a partial output under its final name; temporary files
+left by killed workers are removed when the run ends (a temporary file
+still being written, by another run for instance, is not).
 Before anything runs, two inputs that would write the same output, or an
 output that would replace another input, are an error.
 """
