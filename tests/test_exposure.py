@@ -323,3 +323,19 @@ def test_a_real_selection_loads_no_astropy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_exposure_selects_and_models_of_every_kind(files):
+    path, _, mask = files["tmt"]
+    assert Path(resolve(path).bestref()).name == mask
+    liger_path = files["liger"][0]
+    with datamodels.open(liger_path) as liger:
+        assert resolve(liger).is_ramp
+        forced = resolve(liger, "tmt")
+        assert (forced.profile.name, forced.kind) == ("tmt", "other")
+    # A jwst model says nothing of its telescope: its pipeline's observatory
+    # (crds_observatory) names the profile.
+    bare = stdatamodels.RampModel((1, 2, 4, 4))
+    exposure = resolve(bare)
+    assert (exposure.profile.name, exposure.kind) == ("jwst", "ramp")
+    assert resolve(bare, "liger").kind == "other"

@@ -139,6 +139,8 @@ def _ramp(dq: str = "default"):
     if dq == "flags":
         ramp.pixeldq[1, 1] = 4
         ramp.groupdq[0, 1, 6, 6] = 2
+    elif dq == "read-only":
+        ramp.pixeldq.flags.writeable = False
     elif dq == "wrong shape":
         ramp.pixeldq = np.full((4, 4), 8, dtype=np.uint32)
         ramp.groupdq = np.full((1, 1, 4, 4), 8, dtype=np.uint8)
@@ -153,7 +155,7 @@ def _ramp(dq: str = "default"):
     return ramp
 
 
-@pytest.mark.parametrize("dq", ["default", "flags", "wrong shape"])
+@pytest.mark.parametrize("dq", ["default", "flags", "read-only", "wrong shape"])
 def test_a_jwst_ramp_in_memory_is_changed_as_jwsts_own_step_changes_it(offline, dq):
     ramp = _ramp(dq)
     before = ramp.copy()
@@ -358,3 +360,28 @@ def test_the_readmes_offline_jwst_block(offline, home, tmp_path, monkeypatch, ca
     shown = [line.removeprefix("# ") for line in block.splitlines()[-1:]]
     assert capsys.readouterr().out.splitlines()[-1:] == shown
     assert os.environ["CRDS_PATH"] == str(home / "crds_cache")
+
+
+def test_a_model_without_a_reference_entry_records_the_status_only():
+    from irisdq.dq_init.memory import record_plan
+    from irisdq.dq_init.plan import DQInitPlan, Status
+    from irisdq.profiles import PROFILES
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "meta": {
+                "type": "object",
+                "properties": {
+                    "cal_step": {
+                        "type": "object",
+                        "properties": {"dq_init": {"type": "string"}},
+                    }
+                },
+            }
+        },
+    }
+    model = DataModel(schema=schema)
+    record_plan(model, DQInitPlan(Status.SKIPPED, "N/A"), PROFILES["jwst"])
+    assert model.meta.cal_step.dq_init == "SKIPPED"
+    assert "ref_file" not in model.instance["meta"]

@@ -68,7 +68,7 @@ def record_plan(model: Any, plan: DQInitPlan, profile: Profile) -> None:
     plan : DQInitPlan
         Its ``status`` and ``mask`` (``crds://<file>``, a path, ``N/A``).
     profile : Profile
-        Whose reference type names are tried, the observatory's own first.
+        Its ``reference_keyword`` says where the reference goes.
     """
     meta = model.meta
     for record in STEP_RECORDS:
@@ -77,13 +77,8 @@ def record_plan(model: Any, plan: DQInitPlan, profile: Profile) -> None:
             break
     # The entry the schema writes as the profile's reference keyword (jwst:
     # meta.ref_file.mask.name, R_MASK; Liger: meta.ref_file.data_quality.name,
-    # R_DQ), else one named by the reference type.
+    # R_DQ); a schema without one records no reference.
     where = keyword_path(model.schema, profile.reference_keyword)
-    if where is None and _has(meta, "ref_file"):
-        for reftype in profile.reftypes:
-            if _has(meta.ref_file, reftype):
-                where = ("meta", "ref_file", reftype, "name")
-                break
     if where is not None:
         node = model
         for name in where[:-1]:
