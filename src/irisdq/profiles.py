@@ -219,6 +219,15 @@ class Profile:
     unsupported : callable or None
         ``keywords -> reason or None``: exposures of this profile that
         irisdq refuses rather than process differently from the pipeline.
+    date_check : callable or None
+        ``keywords -> phrase or None``: what is wrong with the keywords
+        that date a dataset when they give no date (Liger's EXPDTST and
+        EXPJDST), naming each keyword and value.
+    tree_records : mapping
+        Recorded keyword -> where under ``meta`` the pipeline's data models
+        keep it in the ASDF tree (jwst: ``cal_step.dq_init``,
+        ``ref_file.mask.name``; Liger: ``drs_step.dq_init``,
+        ``ref_file.dq.name``), so that its readers find the record.
     """
 
     name: str
@@ -242,6 +251,16 @@ class Profile:
     exposure_layouts: Mapping[str, RampLayout] = field(default_factory=dict)
     unsupported: Callable[[Mapping[str, Any]], str | None] | None = field(
         default=None, repr=False
+    )
+    date_check: Callable[[Mapping[str, Any]], str | None] | None = field(
+        default=None, repr=False
+    )
+    tree_records: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "S_DQINIT": "cal_step.dq_init",
+            "R_MASK": "ref_file.mask.name",
+            "CRDS_CTX": "ref_file.crds.context_used",
+        }
     )
     _by_keyword: dict[str, list[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -310,6 +329,23 @@ class Profile:
         True
         """
         return None if self.unsupported is None else self.unsupported(keywords)
+
+    def date_problem(self, keywords: Mapping[str, Any]) -> str | None:
+        """Why the keywords give no observation date, naming each keyword
+        and its value; None when they give one, or when the profile's date
+        comes from one keyword of its own (``DATE-OBS``).
+
+        Examples
+        --------
+        >>> print(PROFILES["liger"].date_problem({"EXPJDST": 60857.0}))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        EXPJDST = 60857.0 is not a Julian date of years 1..9999; it looks
+        like a Modified Julian Date: the Julian date is MJD + 2400000.5
+        (2460857.5)
+        >>> PROFILES["liger"].date_problem({"EXPDTST": "20250314093000"}) is None
+        True
+        """
+        return None if self.date_check is None else self.date_check(keywords)
 
     def keyword_of(self, parameter: str) -> str | None:
         """The FITS keyword a CRDS parameter comes from; None when it is
@@ -518,6 +554,39 @@ def _liger_date(keywords: Mapping[str, Any]) -> str | None:
     return None
 
 
+# Modified Julian dates of years 1858..9999 (MJD 0 is 1858-11-17): a
+# Julian date never is one of them, as it would be before 4713 BC + 6600 y.
+_MJD_OFFSET = 2400000.5
+_MJD_RANGE = (0.0, 3000000.0 - _MJD_OFFSET)
+
+
+def _liger_date_problem(keywords: Mapping[str, Any]) -> str | None:
+    """EXPDTST or EXPJDST that is not a date"""
+    if _liger_date(keywords) is not None:
+        return None
+    problems = []
+    if "EXPDTST" in keywords and keywords["EXPDTST"] is not None:
+        problems.append(
+            f"EXPDTST = {keywords['EXPDTST']!r} is not a date and time 'YYYYMMDDHHMMSS'"
+        )
+    value = keywords.get("EXPJDST")
+    if value is not None:
+        problem = f"EXPJDST = {value!r} is not a Julian date of years 1..9999"
+        try:
+            days = float(value)
+        except (TypeError, ValueError):
+            days = math.nan
+        if _MJD_RANGE[0] < days < _MJD_RANGE[1]:
+            problem += (
+                "; it looks like a Modified Julian Date: the Julian date is "
+                f"MJD + {_MJD_OFFSET} ({days + _MJD_OFFSET})"
+            )
+        problems.append(problem)
+    if not problems:
+        return "neither EXPDTST nor EXPJDST is in the primary header"
+    return "; ".join(problems)
+
+
 def _liger_day(keywords: Mapping[str, Any]) -> str | None:
     """the date of META.DATE"""
     date = _liger_date(keywords)
@@ -673,6 +742,13 @@ LIGER = Profile(
         "EXPDTST": day.replace("-", "") + time.replace(":", ""),
     },
     date_keywords="EXPDTST = 'YYYYMMDDHHMMSS' (or EXPJDST, the Julian date)",
+    date_check=_liger_date_problem,
+    # liger_iris_pipeline's schemas: drs_steps and reference_files.
+    tree_records={
+        "S_DQINIT": "drs_step.dq_init",
+        "R_DQ": "ref_file.dq.name",
+        "CRDS_CTX": "ref_file.crds.context_used",
+    },
 )
 
 #: Every profile by name; the first is the default.

@@ -79,9 +79,12 @@ def test_a_flagged_pixel_lands_in_every_read_of_that_pixel_only(tmp_path, in_pla
 
 def test_in_place_and_copy_write_the_same_bytes(tmp_path):
     raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
-    update_ramp_dq(raw, KEYWORDS, _flags(), target=tmp_path / "out.fits", layout=LIGER)
+    # The same name: the tree records the output's name (meta.filename).
+    copy = tmp_path / "copy" / "raw.fits"
+    copy.parent.mkdir()
+    update_ramp_dq(raw, KEYWORDS, _flags(), target=copy, layout=LIGER)
     update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
-    assert raw.read_bytes() == (tmp_path / "out.fits").read_bytes()
+    assert raw.read_bytes() == copy.read_bytes()
 
 
 @pytest.mark.parametrize("in_place", [False, True])

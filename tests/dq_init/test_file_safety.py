@@ -213,7 +213,9 @@ def test_copy_mode_refuses_an_interrupted_in_place_file(tmp_path, crds_mask, bui
     """Case 1: after a killed in-place run, copy mode does not read the
     half-changed file; in-place mode repairs it and completes."""
     ramp = build.ramp(tmp_path / "r.fits")
-    done = tmp_path / "done.fits"
+    # The same name elsewhere: the ASDF tree records the file's name.
+    done = tmp_path / "done" / "r.fits"
+    done.parent.mkdir()
     done.write_bytes(ramp.read_bytes())
     DQInitStep.call(done, inplace=True)
     _killed_while_appending(ramp)

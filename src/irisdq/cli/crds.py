@@ -141,7 +141,7 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def _bestref(args) -> int:
-    from irisdq.errors import IrisDQError
+    from irisdq.errors import IrisDQError, NoMatchError
     from irisdq.exposure import resolve
 
     failed = 0
@@ -156,7 +156,11 @@ def _bestref(args) -> int:
                     print()
                 print(f"file       {path} (profile {exposure.profile.name})")
                 print(context.select(dataset, reftype).explain())
-            result = context.bestref(dataset, reftype)
+            try:
+                result = context.bestref(dataset, reftype)
+            except NoMatchError as exc:
+                _name_date_problem(exposure, path, exc)
+                raise
         except (IrisDQError, OSError) as exc:
             if len(args.files) == 1:
                 raise
@@ -167,6 +171,19 @@ def _bestref(args) -> int:
             shown = " ".join(result) if isinstance(result, tuple) else result
             print(shown if len(args.files) == 1 else f"{path}: {shown}")
     return 1 if failed else 0
+
+
+def _name_date_problem(exposure, path, exc) -> None:
+    """Raise the no-match error again, first naming the file's date
+    keywords that are not a date, when the profile derives its date."""
+    from irisdq.crds import UNDEFINED
+    from irisdq.errors import NoMatchError
+
+    profile = exposure.profile
+    date = str(exposure.parameters.get(profile.date_parameter, UNDEFINED))
+    problem = profile.date_problem(exposure.keywords)
+    if date.strip() in ("", UNDEFINED) and problem:
+        raise NoMatchError(f"{path}: {problem}; {exc}") from exc
 
 
 def _list(args) -> int:

@@ -11,9 +11,12 @@ from the primary header through :data:`irisdq.datamodels.meta.KEYWORDS`,
 ERR), updates the tree a file already has, and encodes the extension as
 bytes ready to be written, ``CHECKSUM`` and ``DATASUM`` included.
 
-The tree carries no ``_fits_hash``: stdatamodels then reads the FITS
-keywords its schema knows and lets them win over the tree, so the headers
-stay the authority whoever changes them later.
+``_fits_hash`` tells stdatamodels that the headers and the tree agree, so
+it takes the tree as it is instead of mapping every FITS keyword through
+its schema (which Liger's schema cannot do). :func:`fits_hash` computes it
+exactly as stdatamodels does; a tree irisdq writes carries one only when
+the input's did and matched the input's headers (the writer then changes
+both alike), else none: the headers stay the authority.
 
 ``asdf`` is imported on first use, not with irisdq, and works here with
 its own extensions and the ASDF standard's schemas only. By default it
@@ -45,6 +48,7 @@ b'#ASDF 1.0.0'
 
 import contextlib
 import functools
+import hashlib
 import io
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,13 +59,15 @@ import numpy as np
 from irisdq.datamodels.checksum import ALL_ONES, add_sums, encode_checksum, word_sum
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.layout import BLOCK
-from irisdq.datamodels.meta import from_keywords
+from irisdq.datamodels.meta import KEYWORDS, from_keywords
 
 __all__ = [
     "ASDF_EXTENSION",
+    "FITS_HASH",
     "RAMP_ARRAYS",
     "ArrayRef",
     "asdf_hdu_bytes",
+    "fits_hash",
     "ramp_tree",
     "read_tree",
 ]
@@ -71,7 +77,7 @@ _COLUMN = "ASDF_METADATA"
 _FITS_SOURCE = "fits:"
 # stdatamodels compares this with a hash of the headers to skip reading
 # them; a tree that irisdq rewrites must not claim the old headers.
-_FITS_HASH = "_fits_hash"
+FITS_HASH = "_fits_hash"
 
 #: Tree attribute -> extension, as jwst's ``RampModel`` names them.
 RAMP_ARRAYS = {"data": "SCI", "pixeldq": "PIXELDQ", "groupdq": "GROUPDQ", "err": "ERR"}
@@ -339,11 +345,42 @@ def _relink(node: Any, refs: Mapping[str, ArrayRef]) -> None:
         del node[key]
 
 
+def fits_hash(headers: Iterable[bytes]) -> str:
+    """stdatamodels' ``_fits_hash`` of a FITS file: the SHA-256 of the
+    header blocks of every HDU but ``ASDF``, in order, as stored.
+
+    stdatamodels (``fits_support.fits_hash``) hashes ``str(hdu.header)``,
+    which astropy gives as the stored 80-character cards, ``END`` and the
+    blank fill to 2880 bytes; the stored bytes are hashed here, without
+    parsing them.
+
+    Parameters
+    ----------
+    headers : iterable of bytes
+        The header blocks (from each HDU's first card to its data), ASDF's
+        left out.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> block = fits.PrimaryHDU().header.tostring().encode()
+    >>> fits_hash([block])[:16]
+    '25b057a996b52aad'
+    """
+    digest = hashlib.sha256()
+    for block in headers:
+        digest.update(block)
+    return digest.hexdigest()
+
+
 def ramp_tree(
     header,
     arrays: Iterable[ArrayRef],
     previous: dict | None = None,
     attributes: Mapping[str, str] = RAMP_ARRAYS,
+    *,
+    records: Mapping[str, str] | None = None,
+    filename: str | None = None,
 ) -> dict:
     """Return the ASDF tree of a ramp file.
 
@@ -362,6 +399,13 @@ def ramp_tree(
         Tree attribute -> extension name of the arrays the tree points to
         when the file has them: :data:`RAMP_ARRAYS` by default; a Liger
         ramp's are ``{'data': 'DATA', 'dq': 'DQ', 'times': 'TIMES'}``.
+    records : mapping, optional
+        FITS keyword -> where under ``meta`` its pipeline keeps it, for the
+        keywords a profile records elsewhere than
+        :data:`irisdq.datamodels.meta.KEYWORDS` says (Liger:
+        ``{'S_DQINIT': 'drs_step.dq_init', 'R_DQ': 'ref_file.dq.name'}``).
+    filename : str, optional
+        ``meta.filename``: the name of the file the tree is written into.
 
     Returns
     -------
@@ -373,15 +417,31 @@ def ramp_tree(
     >>> tree = ramp_tree({"S_DQINIT": "SKIPPED"}, [], old)
     >>> tree
     {'meta': {'cal_step': {'assign_wcs': 'COMPLETE', 'dq_init': 'SKIPPED'}}}
+    >>> ramp_tree({"S_DQINIT": "COMPLETE", "R_DQ": "crds://d.fits"}, [],
+    ...           records={"S_DQINIT": "drs_step.dq_init",
+    ...                    "R_DQ": "ref_file.dq.name"}, filename="x_dqinit.fits")
+    {'meta': {'drs_step': {'dq_init': 'COMPLETE'}, 'ref_file': {'dq': {'name': \
+'crds://d.fits'}}, 'filename': 'x_dqinit.fits'}}
     """
     tree = dict(previous) if previous else {}
-    tree.pop(_FITS_HASH, None)
+    tree.pop(FITS_HASH, None)
     refs = {f"{ref.name},{ref.ver}": ref for ref in arrays}
     _relink(tree, refs)
     meta = tree.get("meta")
     if not isinstance(meta, dict):
         meta = tree["meta"] = {}
-    for path, value in from_keywords(header).to_dict().items():
+    values = from_keywords(header).to_dict()
+    records = records or {}
+    # A keyword the profile records elsewhere goes only there.
+    for entry in KEYWORDS:
+        if entry.keyword in records:
+            values.pop(entry.path, None)
+    for keyword, path in records.items():
+        if keyword in header:
+            values[path] = header[keyword]
+    if filename:
+        values["filename"] = filename
+    for path, value in values.items():
         node = meta
         *groups, leaf = path.split(".")
         for group in groups:

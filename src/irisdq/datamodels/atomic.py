@@ -272,7 +272,7 @@ def _create_locked(path: Path) -> tuple[Path, int]:
         # os.open with mode 0o666 honours the umask, as a plain open() would,
         # unlike tempfile's 0o600.
         try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            descriptor = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue  # the same random tag: draw another
         except OSError as exc:

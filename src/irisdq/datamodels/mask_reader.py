@@ -36,13 +36,15 @@ __all__ = ["MaskFlags", "mask_flags", "read_mask_flags"]
 
 class MaskFlags(NamedTuple):
     """A mask's DQ array and where it lies on the detector (1-based starts;
-    sizes None when the header does not give them)."""
+    sizes None when the header does not give them), and its DETECTOR (None
+    when it names none)."""
 
     dq: np.ndarray
     xstart: int
     ystart: int
     xsize: int | None
     ysize: int | None
+    detector: str | None = None
 
 
 def mask_flags(mask: Any, label: str) -> MaskFlags:
@@ -77,6 +79,7 @@ def mask_flags(mask: Any, label: str) -> MaskFlags:
         _start(where, "ystart", label),
         getattr(where, "xsize", None),
         getattr(where, "ysize", None),
+        getattr(getattr(mask.meta, "instrument", None), "detector", None),
     )
 
 

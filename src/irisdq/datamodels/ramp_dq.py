@@ -87,7 +87,7 @@ from irisdq.datamodels.hdu_io import (
     write_image_hdu_blocks,
 )
 from irisdq.datamodels.header import header_text
-from irisdq.datamodels.layout import HDULayout
+from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.model import _without
 from irisdq.datamodels.ramp import RampModel
 from irisdq.datamodels.ramp_layouts import RampArrays, open_ramp, resolve_layout
@@ -177,6 +177,7 @@ def update_ramp_dq(
     target: str | os.PathLike | None = None,
     overwrite: bool = False,
     layout: Any = None,
+    records: Mapping[str, str] | None = None,
 ) -> RampDQUpdate:
     """Record ``keywords`` and OR DQ flags into a ramp file, streaming.
 
@@ -207,10 +208,21 @@ def update_ramp_dq(
         The ramp layout (``profile.ramp``; see
         :func:`~irisdq.datamodels.ramp_layouts.resolve_layout`); None is
         the TMT IRIS layout (SCI, PIXELDQ, GROUPDQ).
+    records : mapping, optional
+        FITS keyword -> where under ``meta`` the file's pipeline keeps it in
+        the ASDF tree (``profile.tree_records``; see
+        :func:`~irisdq.datamodels.asdf_tree.ramp_tree`).
 
     Returns
     -------
     RampDQUpdate
+
+    Notes
+    -----
+    The ASDF tree records ``meta.filename``, the output's name. It carries
+    stdatamodels' ``_fits_hash`` of the output's headers when the input's
+    tree carried one that matched the input's headers (headers and tree
+    agreed, and both get the same changes); in place, it carries none.
 
     Raises
     ------
@@ -229,10 +241,11 @@ def update_ramp_dq(
         ramp = RampModel(source, verify_checksums=False)
     else:
         ramp = open_ramp(source, arrays, verify_checksums=False)
+    name = Path(target if target is not None else source).name
     with ramp:
         plan = _Plan.build(
             ramp.hdu_layout, tuple(ramp.shape), arrays, source, keywords,
-            pixel_flags, group_flags,
+            pixel_flags, group_flags, records=records, filename=name,
         )  # fmt: skip
     if target is None:
         return plan.write_in_place(source)
@@ -328,11 +341,15 @@ class _Plan:
     dq: list[_DQArray] = field(default_factory=list)
     created: list[DQArrayChange] = field(default_factory=list)
     asdf_hdu: bytes = b""
+    tree: dict = field(default_factory=dict)
+    # The input's tree had a _fits_hash matching its headers: the output's
+    # tree gets the hash of the output's headers.
+    hashed: bool = False
 
     @classmethod
     def build(
         cls, hdus, shape, arrays: RampArrays, source: Path, keywords,
-        pixel_flags, group_flags,
+        pixel_flags, group_flags, *, records=None, filename=None,
     ) -> "_Plan":  # fmt: skip
         primary = hdus[0]
         if primary.data_size:
@@ -355,10 +372,13 @@ class _Plan:
             # A long value (a path) goes without its comment, so that astropy
             # need not cut one.
             header[keyword] = (value, comment) if comment else value
+        if filename and "FILENAME" in header:
+            # stdatamodels writes the file's own name there, as in the tree.
+            header["FILENAME"] = header_text(filename)
         plan = cls(hdus, arrays, source, header, pixel_flags is not None)
         if plan.updating:
             plan._plan_dq(shape, pixel_flags, group_flags)
-        plan.asdf_hdu = plan._asdf_hdu()
+        plan.asdf_hdu = plan._asdf_hdu(records, filename)
         return plan
 
     def _plan_dq(self, shape, pixel_flags, group_flags) -> None:
@@ -389,7 +409,7 @@ class _Plan:
                 self.created.append(_change(name, found, dq_shape))
             self.dq.append(dq)
 
-    def _asdf_hdu(self) -> bytes:
+    def _asdf_hdu(self, records=None, filename=None) -> bytes:
         """The output's ASDF extension: the input's tree (if readable)
         updated, or a new one."""
         previous = None
@@ -397,12 +417,19 @@ class _Plan:
         if old:
             with open(self.source, "rb", buffering=0) as stream:
                 data = os.pread(stream.fileno(), old[0].data_size, old[0].data_offset)
-            previous = asdf_tree.read_tree(data, str(self.source))
-        return asdf_tree.asdf_hdu_bytes(
-            asdf_tree.ramp_tree(
-                self.header, self._array_refs(), previous, self.arrays.tree_arrays()
-            )
+                previous = asdf_tree.read_tree(data, str(self.source))
+                if previous is not None and asdf_tree.FITS_HASH in previous:
+                    digest = _headers_hash(stream.fileno(), self.hdus)
+                    self.hashed = previous[asdf_tree.FITS_HASH] == digest
+        self.tree = asdf_tree.ramp_tree(
+            self.header,
+            self._array_refs(),
+            previous,
+            self.arrays.tree_arrays(),
+            records=records,
+            filename=filename,
         )
+        return asdf_tree.asdf_hdu_bytes(self.tree)
 
     def _array_refs(self) -> list[asdf_tree.ArrayRef]:
         """The image extensions of the output that the tree can point to."""
@@ -465,7 +492,20 @@ class _Plan:
                         self._write_dq(out, source, dq)
                     missing = []
             # Last, as stdatamodels places it.
-            out.write(self.asdf_hdu)
+            if self.hashed:
+                out.write(self._hashed_asdf_hdu(out))
+            else:
+                out.write(self.asdf_hdu)
+
+    def _hashed_asdf_hdu(self, out) -> bytes:
+        """The ASDF extension with the hash of the headers written to
+        ``out`` so far (every HDU but ASDF)."""
+        position = out.tell()
+        with open(out.fileno(), "rb", buffering=0, closefd=False) as reader:
+            written = read_hdu_layout(reader)
+        out.seek(position)
+        digest = _headers_hash(out.fileno(), written)
+        return asdf_tree.asdf_hdu_bytes({**self.tree, asdf_tree.FITS_HASH: digest})
 
     # -- the input file itself ---------------------------------------------------
 
@@ -558,6 +598,15 @@ class _Plan:
                 f"{path}: another process is changing this file in place"
             )
         self.write_copy(real, real, overwrite=True)
+
+
+def _headers_hash(fd: int, hdus) -> str:
+    """stdatamodels' ``_fits_hash`` of a file's HDUs (ASDF left out)."""
+    return asdf_tree.fits_hash(
+        os.pread(fd, hdu.data_offset - hdu.header_offset, hdu.header_offset)
+        for hdu in hdus
+        if hdu.name != asdf_tree.ASDF_EXTENSION
+    )
 
 
 def _change(name: str, found, shape) -> DQArrayChange:

@@ -294,7 +294,9 @@ class DQInitStep(Step):
         override = self._override()
         if isinstance(override, TMTMaskModel) or _is_mask_model(override):
             record = _model_name(override)
-            return MaskChoice(*_placed(mask_flags(override, record)), record)
+            flags = mask_flags(override, record)
+            self._check_detector(flags, exposure, label, record)
+            return MaskChoice(*_placed(flags), record)
         chosen = self.reference
         if chosen is None:
             chosen = self._reference(override, exposure, label)
@@ -302,7 +304,25 @@ class DQInitStep(Step):
             return MaskChoice.not_applicable(chosen.context)
         self.log.info("Using %s reference file %s", profile.mask.reftype, chosen.path)
         flags = read_mask_flags(Path(chosen.path))
+        if override is not None:
+            self._check_detector(flags, exposure, label, chosen.record)
         return MaskChoice(*_placed(flags), chosen.record, chosen.context)
+
+    def _check_detector(self, flags, exposure: Exposure, label: str, mask) -> None:
+        """Warn when a mask given by the user is another detector's (CRDS
+        chooses by detector; an override is taken as given)."""
+        ours = str(exposure.keywords.get("DETECTOR") or "").strip()
+        theirs = str(flags.detector or "").strip()
+        if ours and theirs and ours.upper() != theirs.upper():
+            self.log.warning(
+                "%s: the mask %s is for DETECTOR %s but the ramp's DETECTOR is "
+                "%s; its flags are applied as given: check that it is the mask "
+                "you meant",
+                label,
+                mask,
+                theirs,
+                ours,
+            )
 
     def _user_flags(self) -> np.ndarray | None:
         supplied = self.user_supplied_dq
@@ -429,6 +449,7 @@ class DQInitStep(Step):
                 target=target,
                 overwrite=self.overwrite,
                 layout=layout,
+                records=profile.tree_records,
             )
         except OSError as exc:
             if exc.filename is not None or isinstance(exc, IrisDQError):
@@ -568,6 +589,9 @@ def _explain_no_date(exposure: Exposure, label: str, exc: NoMatchError) -> None:
             if isinstance(value, str | int | float) and str(value).strip():
                 given.append(f"{name} = {value!r}")
     unusable = f" ({' and '.join(given)}: not a date)" if given else ""
+    problem = profile.date_problem(keywords)
+    if problem and given:
+        unusable = f" ({problem})"
     raise NoMatchError(
         f"{label}: no observation date{unusable}: CRDS chooses the mask by date; add "
         f"{profile.date_keywords} to the primary header, or give the mask "
