@@ -366,7 +366,9 @@ class TestInPlace:
             groupdq=np.zeros((1, 4, 10, 10), np.uint8),
             extra_hdus=[build.asdf_table()],
         )
-        copy_out = DQInitStep.call(ramp, output_file=tmp_path / "copy.fits")
+        # The same name elsewhere: the ASDF tree records the output's name.
+        (tmp_path / "copy").mkdir()
+        copy_out = DQInitStep.call(ramp, output_file=tmp_path / "copy" / "r.fits")
         size, inode = ramp.stat().st_size, ramp.stat().st_ino
         assert DQInitStep.call(ramp, inplace=True) == ramp
         assert ramp.stat().st_ino == inode  # the same file, not a replacement
