@@ -1,6 +1,7 @@
 """Fixtures shared by every test."""
 
 import os
+import signal
 
 import pytest
 from hypothesis import settings
@@ -43,6 +44,26 @@ def home(tmp_path_factory, monkeypatch):
     clear_cache()
     yield home
     clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def signal_handlers_kept():
+    """Fail a test that leaves another SIGINT or SIGTERM handler behind.
+
+    The interrupt tests need Python's own handlers; a handler left by one
+    test (a library that installs its own on import) made them fail far
+    from the cause. The handlers are put back either way.
+    """
+    numbers = (signal.SIGINT, signal.SIGTERM)
+    before = {number: signal.getsignal(number) for number in numbers}
+    yield
+    left = []
+    for number, handler in before.items():
+        if signal.getsignal(number) is not handler:
+            left.append(signal.Signals(number).name)
+            signal.signal(number, handler)
+    if left:
+        pytest.fail(f"the test left its own {' and '.join(left)} handler installed")
 
 
 @pytest.fixture(scope="session")

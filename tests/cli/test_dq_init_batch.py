@@ -706,9 +706,13 @@ def test_the_readme_slurm_recipe_runs_with_a_local_stand_in(
     monkeypatch.setenv("CRDS_PATH", str(tmp_path / "crds_cache"))
     monkeypatch.chdir(tmp_path)
     _write_raw(tmp_path / "raw")
+    # Importing dask_jobqueue replaces the SIGINT handler of the whole
+    # process (its runner module exits on SIGINT); later tests need Python's.
+    sigint = signal.getsignal(signal.SIGINT)
     try:
         exec(_readme_block("python", "slurm"), {})
     finally:
+        signal.signal(signal.SIGINT, sigint)
         ids = (jobs / "ids").read_text().split() if (jobs / "ids").exists() else []
         ended = []
         for job in ids:
