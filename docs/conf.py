@@ -28,8 +28,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-# README.next.md is the README-to-be, kept here until it replaces README.md.
-exclude_patterns = ["_build", "README.next.md"]
+exclude_patterns = ["_build"]
 
 # The API reference: one page per module, generated at build time.
 autosummary_generate = True

@@ -1,8 +1,8 @@
 """README.md and the documentation's Markdown pages: the examples marked
 ``<!-- checked -->`` print what they show.
 
-The documents are README.md, every ``docs/**/*.md`` page (the Sphinx site)
-and ``docs/README.next.md`` (the newcomer's README to be).
+The documents are README.md (the newcomer's page) and every
+``docs/**/*.md`` page (the Sphinx site).
 
 A console block after ``<!-- checked -->`` or ``<!-- checked: SETUP -->``
 is run command by command (``$ irisdq ...``; a ``# comment`` is dropped)
@@ -86,12 +86,9 @@ def test_the_readme_has_checked_blocks():
         "mask-recipe",
         "mask-recipe-fixed",
     }
-    # The README's first run and the site's pages are checked (and the
-    # README to be, docs/README.next.md, while there is one).
+    # The README's first run and the site's pages are checked.
     documents = {document for document, _, _ in _located_blocks("console")}
     assert {"README.md", "docs/crds.md", "docs/masks.md"} <= documents
-    if (ROOT / "docs/README.next.md").exists():
-        assert "docs/README.next.md" in documents
 
 
 def test_a_python_setup_block_says_the_same_everywhere():

@@ -1,6 +1,6 @@
 """irisdq: data-quality initialization for the TMT IRIS calibration pipeline.
 
-The package is organised in layers (see the README):
+The package is organised in layers (see docs/layout.md):
 
 - :mod:`irisdq.bitmask`: bit fields to boolean masks (astropy-compatible);
 - :mod:`irisdq.dqflags`: the IRIS (JWST) flag convention, with names;
