@@ -893,3 +893,32 @@ def test_a_pipeline_logs_its_inputs_not_scratch_files(
     assert not [m for m in messages if ".irisdq-" in m], messages
     assert f"{raw}: COMPLETE mask={mask}" in "\n".join(messages)
     assert f"{liger_raw}: COMPLETE mask={reference}" in "\n".join(messages)
+
+
+@pytest.mark.slow
+def test_substrt_places_a_ramp_without_substrt(console, tmp_path):
+    """``substrt`` is the dq-init option --substrt: a ramp smaller than the
+    mask and without SUBSTRT1/2 is placed, and the output records it."""
+    mask = str(write_mask(tmp_path / "m.fits"))
+    raw = write_full_frame_ramp(tmp_path / "sample_uncal.fits", shape=(1, 2, 8, 8))
+    with pytest.raises(StepError, match="--substrt COL,ROW"):
+        DQInitStep.call(str(raw), override_mask=mask)
+    with DQInitStep.call(str(raw), override_mask=mask, substrt=[2, 1]) as result:
+        # Mask pixel (row 3, col 4) is ramp pixel (3 - 1 + 1, 4 - 2 + 1) - 1.
+        assert result.pixeldq[3, 3] == 1024 | 1
+        assert (result.meta.subarray.xstart, result.meta.subarray.ystart) == (2, 1)
+    done = console(
+        "strun", "irisdq::dq_init", raw.name, "--override_mask=m.fits", "--substrt=2,1"
+    )
+    assert done.returncode == 0, done.stderr
+    with fits.open(tmp_path / "sample_dqinit.fits") as hdul:
+        assert hdul["PIXELDQ"].data[3, 3] == 1024 | 1
+        assert np.all(hdul["PIXELDQ"].data[5] == 2048)
+        header = hdul[0].header
+        assert (header["SUBSTRT1"], header["SUBSTRT2"]) == (2, 1)
+        assert "given with --substrt" in header.comments["SUBSTRT1"]
+    refused = console(
+        "strun", "irisdq::dq_init", raw.name, "--override_mask=m.fits", "--substrt=0,1"
+    )
+    assert refused.returncode != 0
+    assert "two positive integers" in refused.stderr

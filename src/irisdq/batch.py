@@ -871,10 +871,13 @@ class Request:
         records and the CRDS context.
     options : dict
         The option keywords to record (``R_USERDQ``, ``NARROWDQ``).
+    substrt : tuple of int or None
+        The position given for ramps without SUBSTRT1/2 (``substrt``).
     """
 
     reference: Any
     options: dict[str, str]
+    substrt: tuple[int, int] | None = None
 
     def mismatch(self, recorded: Any, header: Any) -> str | None:
         """What differs between an output's record and this request, or
@@ -886,12 +889,28 @@ class Request:
         }
         for keyword in ("R_USERDQ", "NARROWDQ"):
             expected[keyword] = (header.get(keyword), self.options.get(keyword))
+        wanted = None if self.substrt is None else "{},{}".format(*self.substrt)
+        expected["--substrt"] = (_given_position(header, wanted), wanted)
         for what, (found, wanted) in expected.items():
             if found != wanted:
                 found = "none" if found is None else repr(str(found))
                 wanted = "none" if wanted is None else repr(str(wanted))
                 return f"{what} {found}, this run {wanted}"
         return None
+
+
+def _given_position(header: Any, wanted: str | None) -> str | None:
+    """The position an output records, as ``"COL,ROW"``, to compare with
+    ``wanted``: its SUBSTRT1/2 when a position is wanted (the ramp's own or
+    the one given), else only one that was given (their comment says so),
+    else None."""
+    from irisdq.dq_init.plan import GIVEN_COMMENT
+
+    if "SUBSTRT1" not in header or "SUBSTRT2" not in header:
+        return None
+    if wanted is None and GIVEN_COMMENT not in header.comments["SUBSTRT1"]:
+        return None
+    return f"{header['SUBSTRT1']},{header['SUBSTRT2']}"
 
 
 def make_request(path: str, params: dict[str, Any]) -> Request:
@@ -923,7 +942,7 @@ def make_request(path: str, params: dict[str, Any]) -> Request:
     from irisdq.dq_init import DQInitStep
 
     step = DQInitStep(**params)
-    return Request(step.choose_reference(path), step.option_keywords())
+    return Request(step.choose_reference(path), step.option_keywords(), step.position())
 
 
 def process_file(

@@ -6,6 +6,7 @@ registers its step in stpipe's ``stpipe.steps`` entry-point group, so
 
     strun irisdq::dq_init raw_uncal.fits [--override_mask=PATH|N/A] [--output_dir=DIR]
     strun irisdq::dq_init liger_raw.fits [--override_dq=PATH|N/A] [--narrow_dq=drop]
+    strun irisdq::dq_init sample_ramp.fits --override_mask=PATH --substrt=1025,1
     strun irisdq::dq_init --save-parameters dq_init.asdf     # a parameter file
     strun dq_init.asdf raw_uncal.fits
 
@@ -627,7 +628,9 @@ class DQInitStep(LocalCRDSMixin, Step):
     (``R_MASK``, or ``R_DQ`` for Liger, ``= crds://<file>``; ``CRDS_CTX``).
     ``user_supplied_dq`` is a FITS image of extra flags ORed into the mask.
     ``narrow_dq`` says what becomes of flags 16..31 in a uint16 DQ (Liger):
-    refused by default, ``drop`` or ``do-not-use``.
+    refused by default, ``drop`` or ``do-not-use``. ``substrt`` (``COL,ROW``,
+    1-based) places a ramp without SUBSTRT1/SUBSTRT2 on the detector and is
+    recorded in the output.
 
     A file in is streamed into ``<base>_dqinit.fits`` (``_uncal``,
     ``_ramp``... replaced) in ``output_dir`` (default: the current folder, as
@@ -645,6 +648,7 @@ class DQInitStep(LocalCRDSMixin, Step):
     user_supplied_dq = string(default=None)  # FITS image of flags ORed into the mask
     profile = option('tmt', 'jwst', 'liger', default=None)  # default: the file's
     narrow_dq = option('drop', 'do-not-use', default=None)  # flags 16..31 in uint16 DQ
+    substrt = int_list(min=2, max=2, default=None)  # COL,ROW: a ramp without SUBSTRT
     overwrite = boolean(default=False)  # replace an existing output (--overwrite=True)
     override_dq = is_string_or_datamodel(default=None)  # override_mask by Liger's name
     """
@@ -680,6 +684,8 @@ class DQInitStep(LocalCRDSMixin, Step):
         for name in ("user_supplied_dq", "profile", "narrow_dq"):
             value = getattr(self, name)
             parameters[name] = str(value) if value else None
+        substrt = getattr(self, "substrt", None)
+        parameters["substrt"] = None if substrt is None else tuple(substrt)
         return parameters
 
     def _inner(

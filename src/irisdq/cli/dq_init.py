@@ -69,6 +69,14 @@ def register(subparsers) -> None:
         "were (do-not-use); without it such flags are an error naming them",
     )
     parser.add_argument(
+        "--substrt",
+        type=_position,
+        metavar="COL,ROW",
+        help="where ramps without SUBSTRT1/SUBSTRT2 lie on the detector: the "
+        "1-based column and row of their first pixel; recorded in the outputs "
+        "as SUBSTRT1/2 (and SUBSIZE1/2); a ramp with SUBSTRT1/2 must agree",
+    )
+    parser.add_argument(
         "--user-dq",
         metavar="PATH",
         help="a FITS image of extra flags, the shape of the (cut) mask, ORed "
@@ -125,8 +133,8 @@ def register(subparsers) -> None:
         "--resume",
         action="store_true",
         help="keep outputs that exist, pass their FITS checksums and record "
-        "what this run would (mask, CRDS context, --user-dq, --narrow-dq); "
-        "redo the others and say why",
+        "what this run would (mask, CRDS context, --user-dq, --narrow-dq, "
+        "--substrt); redo the others and say why",
     )
     scale.add_argument(
         "--report",
@@ -155,6 +163,21 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
     return value
+
+
+def _position(text: str) -> tuple[int, int]:
+    import argparse
+
+    from irisdq.dq_init.step import parse_substrt
+    from irisdq.errors import DataModelError
+
+    try:
+        return parse_substrt(text)
+    except DataModelError:
+        raise argparse.ArgumentTypeError(
+            f"must be the 1-based column and row of the first pixel, two "
+            f"integers >= 1 as COL,ROW (SUBSTRT1,SUBSTRT2), not {text!r}"
+        ) from None
 
 
 def _seconds(text: str) -> float:
@@ -204,6 +227,7 @@ def run(args) -> int:
         "override_dq": args.override_dq,
         "profile": args.profile,
         "narrow_dq": args.narrow_dq,
+        "substrt": args.substrt,
         "user_supplied_dq": args.user_dq,
         "output_file": args.output,
         "inplace": args.in_place,

@@ -136,7 +136,9 @@ def cut_subarray(
         raise SubarrayError(
             f"the science array is {ny}x{nx} but the mask is {mask_ny}x{mask_nx}, "
             "and the science file has no SUBSTRT1/SUBSTRT2 keywords to say "
-            "where it lies; add them to its primary header"
+            "where it lies; give its 1-based first column and row with "
+            "--substrt COL,ROW (substrt=(COL, ROW)), or add the keywords to its "
+            "primary header"
         )
     y0 = science.ystart - reference.ystart
     x0 = science.xstart - reference.xstart

@@ -66,7 +66,8 @@ def record_plan(model: Any, plan: DQInitPlan, profile: Profile) -> None:
     model : stdatamodels.DataModel
         Changed in place.
     plan : DQInitPlan
-        Its ``status`` and ``mask`` (``crds://<file>``, a path, ``N/A``).
+        Its ``status``, ``mask`` (``crds://<file>``, a path, ``N/A``) and
+        ``placement`` (a position given for the ramp).
     profile : Profile
         Its ``reference_keyword`` says where the reference goes.
     """
@@ -78,12 +79,24 @@ def record_plan(model: Any, plan: DQInitPlan, profile: Profile) -> None:
     # The entry the schema writes as the profile's reference keyword (jwst:
     # meta.ref_file.mask.name, R_MASK; Liger: meta.ref_file.data_quality.name,
     # R_DQ); a schema without one records no reference.
-    where = keyword_path(model.schema, profile.reference_keyword)
+    # The entry the schema writes as the profile's reference keyword (jwst:
+    # meta.ref_file.mask.name, R_MASK; Liger: meta.ref_file.data_quality.name,
+    # R_DQ).
+    _set_keyword(model, profile.reference_keyword, plan.mask)
+    # A position given for a ramp without one (meta.subarray.xstart...).
+    for keyword, (value, _comment) in plan.placement.items():
+        _set_keyword(model, keyword, value)
+
+
+def _set_keyword(model: Any, keyword: str, value: Any) -> None:
+    """Set the entry the model's schema writes as ``keyword``; a schema
+    without one records nothing."""
+    where = keyword_path(model.schema, keyword)
     if where is not None:
         node = model
         for name in where[:-1]:
             node = getattr(node, name)
-        setattr(node, where[-1], plan.mask)
+        setattr(node, where[-1], value)
 
 
 def apply_plan(

@@ -33,9 +33,19 @@ from typing import Any
 import numpy as np
 
 from irisdq.dq_init.core import Subarray, cut_subarray, group_flags, narrow_flags
-from irisdq.errors import DataModelError
+from irisdq.errors import DataModelError, SubarrayError
 
-__all__ = ["DQInitPlan", "MaskChoice", "Status", "plan_dq_init", "science_subarray"]
+__all__ = [
+    "DQInitPlan",
+    "MaskChoice",
+    "Status",
+    "given_subarray",
+    "plan_dq_init",
+    "science_subarray",
+]
+
+# The comment of the position cards recorded from the substrt option.
+GIVEN_COMMENT = "given with --substrt"
 
 NOT_APPLICABLE = "N/A"
 
@@ -105,6 +115,10 @@ class DQInitPlan:
     dropped : dict
         ``{flag name: pixels}`` of the flags a narrow DQ array could not
         hold and the narrow policy left out (empty when none).
+    placement : dict
+        The SUBSTRT1/2 (and SUBSIZE1/2) cards to record when the position
+        of an exposure without them was given (``substrt``); empty
+        otherwise.
     """
 
     status: Status
@@ -113,6 +127,7 @@ class DQInitPlan:
     pixel_flags: np.ndarray | None = None
     group_flags: np.ndarray | None = None
     dropped: dict[str, int] = field(default_factory=dict)
+    placement: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_keywords(
@@ -150,6 +165,7 @@ class DQInitPlan:
         }
         if self.context:
             keywords["CRDS_CTX"] = (self.context, "CRDS context")
+        keywords.update(self.placement)
         return keywords
 
 
@@ -172,13 +188,91 @@ def science_subarray(keywords: Mapping[str, Any]) -> Subarray | None:
     values = []
     for keyword in ("SUBSTRT1", "SUBSTRT2", "SUBSIZE1", "SUBSIZE2"):
         value = keywords.get(keyword)
-        try:
-            values.append(None if value is None else int(value))
-        except (TypeError, ValueError):
-            raise DataModelError(
-                f"{keyword} = {value!r} is not an integer; fix the header"
-            ) from None
+        values.append(None if value is None else _integer(keyword, value))
     return Subarray(*values)
+
+
+def _integer(keyword: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise DataModelError(
+            f"{keyword} = {value!r} is not an integer; fix the header"
+        ) from None
+
+
+def given_subarray(
+    keywords: Mapping[str, Any],
+    shape: tuple[int, int],
+    substrt: tuple[int, int] | None = None,
+) -> tuple[Subarray | None, dict[str, Any]]:
+    """Where an exposure lies: its SUBSTRT1/2, or the position given for it.
+
+    A given position applies only to an exposure without SUBSTRT1/2; one
+    with them must agree with it.
+
+    Parameters
+    ----------
+    keywords : mapping
+        The exposure's primary-header keywords.
+    shape : tuple of int
+        ``(ny, nx)`` of the science array.
+    substrt : tuple of int, optional
+        ``(SUBSTRT1, SUBSTRT2)`` given by the user (1-based column, row).
+
+    Returns
+    -------
+    subarray : Subarray or None
+        Where the science array lies; None when neither says.
+    placement : dict
+        The cards to record for a given position the keywords lacked:
+        SUBSTRT1/2, and SUBSIZE1/2 when absent (``(value, comment)``);
+        empty otherwise.
+
+    Raises
+    ------
+    SubarrayError
+        If the keywords' SUBSTRT1/2 differ from `substrt`.
+
+    Examples
+    --------
+    >>> sub, cards = given_subarray({}, (32, 64), (1025, 9))
+    >>> sub
+    Subarray(xstart=1025, ystart=9, xsize=64, ysize=32)
+    >>> sorted(cards)
+    ['SUBSIZE1', 'SUBSIZE2', 'SUBSTRT1', 'SUBSTRT2']
+    >>> given_subarray({"SUBSTRT1": 1025, "SUBSTRT2": 9}, (32, 64), (1025, 9))[1]
+    {}
+    >>> given_subarray({"SUBSTRT1": 1, "SUBSTRT2": 9}, (32, 64), (1025, 9))
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.SubarrayError: the header has SUBSTRT1=1 SUBSTRT2=9 but ...
+    """
+    science = science_subarray(keywords)
+    if substrt is None:
+        return science, {}
+    xstart, ystart = (int(value) for value in substrt)
+    given = {"SUBSTRT1": xstart, "SUBSTRT2": ystart}
+    # Both, or only one (a half-edited header): each must agree.
+    own = {k: keywords.get(k) for k in given if keywords.get(k) is not None}
+    if any(_integer(k, v) != given[k] for k, v in own.items()):
+        has = " ".join(f"{k}={v}" for k, v in own.items())
+        raise SubarrayError(
+            f"the header has {has} but --substrt (substrt) gives "
+            f"{xstart},{ystart}; drop the option or make it agree"
+        )
+    if science is not None:
+        return science, {}
+    ny, nx = (int(n) for n in shape)
+    placement: dict[str, Any] = {
+        "SUBSTRT1": (xstart, f"start column, 1-based, {GIVEN_COMMENT}"),
+        "SUBSTRT2": (ystart, f"start row, 1-based, {GIVEN_COMMENT}"),
+    }
+    if keywords.get("SUBSIZE1") is None:
+        placement["SUBSIZE1"] = (nx, f"columns, {GIVEN_COMMENT}")
+    if keywords.get("SUBSIZE2") is None:
+        placement["SUBSIZE2"] = (ny, f"rows, {GIVEN_COMMENT}")
+    return Subarray(xstart, ystart, nx, ny), placement
 
 
 def plan_dq_init(
@@ -189,6 +283,7 @@ def plan_dq_init(
     *,
     dq_bits: int = 32,
     narrow: str | None = None,
+    substrt: tuple[int, int] | None = None,
 ) -> DQInitPlan:
     """Decide what DQ initialization does to one exposure.
 
@@ -210,6 +305,11 @@ def plan_dq_init(
     narrow : {None, 'drop', 'do-not-use'}, optional
         What to do with flags a narrow DQ array cannot hold (see
         :func:`irisdq.dq_init.core.narrow_flags`); None refuses them.
+    substrt : tuple of int, optional
+        ``(SUBSTRT1, SUBSTRT2)``, 1-based column and row of the science
+        array's first pixel on the detector, for an exposure whose keywords
+        do not say (see :func:`given_subarray`); recorded in
+        :attr:`DQInitPlan.placement`.
 
     Returns
     -------
@@ -218,16 +318,28 @@ def plan_dq_init(
     Raises
     ------
     SubarrayError
-        If the mask does not cover the science array.
+        If the mask does not cover the science array, or `substrt` differs
+        from the exposure's own SUBSTRT1/2.
     DataModelError
         If the user flags have another shape than the cut mask.
     NarrowDQError
         If flags do not fit ``dq_bits`` and no `narrow` policy is given.
     """
     if choice.dq is None:
-        return DQInitPlan(Status.SKIPPED, choice.record, choice.context)
-    science = science_subarray(keywords)
-    cut = cut_subarray(choice.dq, shape, science, choice.reference)
+        # Skipped: a given position is still checked and recorded.
+        placement = given_subarray(keywords, shape, substrt)[1] if substrt else {}
+        return DQInitPlan(
+            Status.SKIPPED, choice.record, choice.context, placement=placement
+        )
+    science, placement = given_subarray(keywords, shape, substrt)
+    try:
+        cut = cut_subarray(choice.dq, shape, science, choice.reference)
+    except SubarrayError as exc:
+        if not placement:
+            raise
+        raise SubarrayError(
+            f"{exc}; the position was given with --substrt (substrt): check it"
+        ) from None
     if user_flags is not None:
         if user_flags.shape != cut.shape:
             raise DataModelError(
@@ -243,4 +355,5 @@ def plan_dq_init(
         pixel,
         group_flags(pixel),
         dropped,
+        placement,
     )

@@ -52,7 +52,7 @@ from irisdq.errors import DataModelError, IrisDQError, NoMatchError
 from irisdq.exposure import Exposure, resolve
 from irisdq.step import NOT_APPLICABLE, Step
 
-__all__ = ["DQInitStep", "ReferenceChoice"]
+__all__ = ["DQInitStep", "ReferenceChoice", "parse_substrt"]
 
 # Errors of a write, which name the output rather than the input.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
@@ -82,6 +82,12 @@ class DQInitStep(Step):
         What to do with flags 16..31 when the DQ array is uint16 (Liger):
         by default they are refused with an error naming them; ``'drop'``
         leaves them out, ``'do-not-use'`` sets DO_NOT_USE where they were.
+    substrt : (int, int) or str, optional
+        Where a ramp without SUBSTRT1/SUBSTRT2 lies on the detector: the
+        1-based column and row of its first pixel, as those keywords count
+        (``(1025, 1)`` or ``"1025,1"``). Recorded in the output as
+        SUBSTRT1/2 (and SUBSIZE1/2 when absent); a ramp that has SUBSTRT1/2
+        must agree with it.
     inplace : bool, optional
         Change the input file (only its header and DQ extensions are
         rewritten) or the input model, instead of writing a new one.
@@ -112,6 +118,7 @@ class DQInitStep(Step):
         "override_dq": None,
         "profile": None,
         "narrow_dq": None,
+        "substrt": None,
     }
     reference_file_types = ("mask",)
     output_suffix = "dqinit"
@@ -161,6 +168,7 @@ class DQInitStep(Step):
             self._user_flags(),
             dq_bits=layout.dq_bits,
             narrow=self.narrow_dq,
+            substrt=self.position(),
         )
         if plan.status is Status.SKIPPED:
             self.log.warning("%s: no MASK applies (N/A); step skipped", label)
@@ -170,6 +178,30 @@ class DQInitStep(Step):
 
     def _keywords(self, plan: DQInitPlan, profile) -> dict[str, Any]:
         return plan.keywords(self.status_keyword, profile.reference_keyword)
+
+    def position(self) -> tuple[int, int] | None:
+        """The ``substrt`` parameter as ``(SUBSTRT1, SUBSTRT2)``, checked.
+
+        Returns
+        -------
+        tuple of int or None
+            The 1-based column and row; None when not given.
+
+        Raises
+        ------
+        DataModelError
+            If it is not two positive integers.
+
+        Examples
+        --------
+        >>> DQInitStep(substrt="1025, 9").position()
+        (1025, 9)
+        >>> DQInitStep(substrt=(0, 9)).position()
+        Traceback (most recent call last):
+        ...
+        irisdq.errors.DataModelError: --substrt (substrt) (0, 9): ...
+        """
+        return parse_substrt(self.substrt)
 
     def option_keywords(self) -> dict[str, str]:
         """The keywords that record the options which change the flags: the
@@ -413,6 +445,7 @@ class DQInitStep(Step):
 
     def _process_file(self, path: Path) -> Path:
         label = str(path)
+        self.position()  # a bad parameter is said before anything else
         target = None if self.inplace else self.output_path(path)
         if target is not None:
             check_output(path, target, overwrite=self.overwrite)
@@ -526,6 +559,50 @@ class ReferenceChoice:
     def status(self) -> Status:
         """What the step records with this choice: COMPLETE, or SKIPPED."""
         return Status.SKIPPED if self.path is None else Status.COMPLETE
+
+
+def parse_substrt(value: Any) -> tuple[int, int] | None:
+    """``(SUBSTRT1, SUBSTRT2)`` from ``"COL,ROW"`` or a pair of integers.
+
+    Parameters
+    ----------
+    value : str, sequence of int or None
+        The 1-based column and row of an array's first pixel.
+
+    Returns
+    -------
+    tuple of int or None
+        None when `value` is None.
+
+    Raises
+    ------
+    DataModelError
+        If it is not two positive integers.
+
+    Examples
+    --------
+    >>> parse_substrt("1025,1")
+    (1025, 1)
+    >>> parse_substrt("1.5,2")
+    Traceback (most recent call last):
+    ...
+    irisdq.errors.DataModelError: --substrt (substrt) '1.5,2': ...
+    """
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else value
+    try:
+        parts = list(parts)
+        if len(parts) == 2 and not any(isinstance(p, bool | float) for p in parts):
+            pair = tuple(int(str(part).strip()) for part in parts)
+            if min(pair) >= 1:
+                return pair
+    except (TypeError, ValueError):
+        pass
+    raise DataModelError(
+        f"--substrt (substrt) {value!r}: give the 1-based column and row of the "
+        "array's first pixel as two positive integers, COL,ROW (SUBSTRT1, SUBSTRT2)"
+    )
 
 
 def _naming(exc: IrisDQError, name: str) -> IrisDQError:
