@@ -155,3 +155,17 @@ def test_batch_passes_the_position_to_workers(tmp_path, dask_scheduler, backend)
         with fits.open(result.output) as hdus:
             assert hdus["PIXELDQ"].data[_at(DEAD)] == 1025
             assert hdus[0].header["SUBSTRT1"] == COL
+
+
+def test_resume_keeps_an_output_of_a_ramp_with_its_own_position(tmp_path, capsys):
+    """A ramp's own SUBSTRT1/2 are not a given position: --resume keeps its
+    output without the option, and with an option that agrees."""
+    source = sample(tmp_path / "s_uncal.fits", SUBSTRT1=COL, SUBSTRT2=ROW)
+    run = ["dq-init", str(source), "--output-dir", str(tmp_path / "out"), "--resume"]
+    assert main(run) == 0
+    assert main(run) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    assert main([*run, "--substrt", f"{COL},{ROW}"]) == 0
+    assert "VERIFIED" in capsys.readouterr().out
+    assert main([*run, "--substrt", "1,1"]) == 1
+    assert "the header has SUBSTRT1=98 SUBSTRT2=200" in capsys.readouterr().err
