@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 
 import pytest
 from hypothesis import settings
@@ -64,6 +65,27 @@ def signal_handlers_kept():
             signal.signal(number, handler)
     if left:
         pytest.fail(f"the test left its own {' and '.join(left)} handler installed")
+
+
+@pytest.fixture(autouse=True)
+def no_stpipe_delegation():
+    """Keep stpipe 0.8's log delegation out of tests that run no step.
+
+    Once imported, stpipe 0.8 hands every record of the main thread's other
+    loggers to its own logger as well, renamed ``stpipe`` (its
+    ``DelegationHandler``, which later stpipe releases dropped), so a test
+    that counts irisdq's log records saw each one twice, under another name,
+    whenever an earlier test had imported stpipe. A step that runs sets its
+    own delegation and puts this back when it ends.
+    """
+    delegator = getattr(sys.modules.get("stpipe.log"), "delegator", None)
+    if delegator is None:
+        yield
+        return
+    saved = delegator.log
+    delegator.log = None
+    yield
+    delegator.log = saved
 
 
 @pytest.fixture(scope="session")
