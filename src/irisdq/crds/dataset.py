@@ -107,7 +107,27 @@ _STANDARD_KEYWORD = re.compile(r"[A-Z0-9_-]{1,8}")
 _ABSENT = object()
 
 
-class _FitsHeaderParameters:
+class _LazyParameters:
+    """A read-only mapping of CRDS parameters over ``_value(name)``, which
+    gives a parameter's value or ``_ABSENT``."""
+
+    __slots__ = ()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._value(name)
+        return default if value is _ABSENT else value
+
+    def __contains__(self, name: str) -> bool:
+        return self._value(name) is not _ABSENT
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._value(name)
+        if value is _ABSENT:
+            raise KeyError(name)
+        return value
+
+
+class _FitsHeaderParameters(_LazyParameters):
     """The CRDS parameters of an ``astropy.io.fits.Header``, read on demand.
 
     :func:`dataset_parameters` reads every card (a FITS header has hundreds,
@@ -147,21 +167,8 @@ class _FitsHeaderParameters:
         value = self._header.get(keyword)
         return _ABSENT if value is None else value
 
-    def get(self, name: str, default: Any = None) -> Any:
-        value = self._value(name)
-        return default if value is _ABSENT else value
 
-    def __contains__(self, name: str) -> bool:
-        return self._value(name) is not _ABSENT
-
-    def __getitem__(self, name: str) -> Any:
-        value = self._value(name)
-        if value is _ABSENT:
-            raise KeyError(name)
-        return value
-
-
-class _KeywordParameters:
+class _KeywordParameters(_LazyParameters):
     """The CRDS parameters of a plain dict of upper-case FITS keywords, read
     on demand: the values :func:`dataset_parameters` gives, without
     building them all for the few a selection asks for."""
@@ -184,15 +191,6 @@ class _KeywordParameters:
         value = self._keywords.get(keyword)
         if value is None or keyword in _COMMENTARY:
             return default
-        return value
-
-    def __contains__(self, name: str) -> bool:
-        return self._value(name) is not _ABSENT
-
-    def __getitem__(self, name: str) -> Any:
-        value = self._value(name)
-        if value is _ABSENT:
-            raise KeyError(name)
         return value
 
 

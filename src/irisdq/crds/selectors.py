@@ -216,31 +216,29 @@ class MatchSelector(Selector):
     def _required_positions(self) -> tuple[int, ...]:
         """The parameters a dataset must have: as in CRDS, those that no
         rule key names ``N/A`` (or that an esoteric key makes unchecked)."""
-        required = []
-        for position in range(len(self.parameters)):
-            names: set[str] = set()
-            for candidate in self.candidates:
-                key = candidate.key[position]
-                if _esoteric(key):
-                    names = set()
-                    break
-                names.update(glob_parts(key))
-            if "N/A" not in names:
-                required.append(position)
-        return tuple(required)
+        return tuple(
+            position
+            for position in range(len(self.parameters))
+            if "N/A" not in self._key_names(position)
+        )
+
+    def _key_names(self, position: int) -> set[str]:
+        """The values the rule keys name for one parameter; empty when an
+        esoteric key leaves the parameter unchecked."""
+        names: set[str] = set()
+        for candidate in self.candidates:
+            key = candidate.key[position]
+            if _esoteric(key):
+                return set()
+            names.update(glob_parts(key))
+        return names
 
     def _valid_values(self) -> list[frozenset | None]:
         """Per parameter, the values the rules name, or None if any value
         may be looked up (a wildcard, ``N/A`` or an esoteric key)."""
         valid = []
         for position in range(len(self.parameters)):
-            names: set[str] = set()
-            for candidate in self.candidates:
-                key = candidate.key[position]
-                if _esoteric(key):
-                    names = set()
-                    break
-                names.update(glob_parts(key))
+            names = self._key_names(position)
             if not names or names & {"*", "ANY", "N/A"}:
                 valid.append(None)
             else:
