@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from irisdq.crds.mapping import check_name
-from irisdq.crds.parser import MAX_NESTING
+from irisdq.crds.parser import MAX_NESTING, signed_number
 from irisdq.errors import MappingError, ReferenceFileError
 
 __all__ = [
@@ -455,14 +455,9 @@ def _config_value(node: ast.AST, depth: int) -> Any:
         node.value is None or type(node.value) in (str, int, float, bool)
     ):
         return node.value
-    if (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.USub | ast.UAdd)
-        and isinstance(node.operand, ast.Constant)
-        and type(node.operand.value) in (int, float)
-    ):
-        value = node.operand.value
-        return -value if isinstance(node.op, ast.USub) else value
+    number = signed_number(node)
+    if number is not None:
+        return number
     if isinstance(node, ast.List | ast.Tuple):
         items = [_config_value(item, depth + 1) for item in node.elts]
         return items if isinstance(node, ast.List) else tuple(items)

@@ -35,6 +35,7 @@ __all__ = [
     "parse_literal",
     "parse_mapping",
     "read_mapping_bytes",
+    "signed_number",
 ]
 
 #: The selector calls a mapping may contain.
@@ -389,6 +390,20 @@ def _literal(node: ast.AST, filename: str, calls: bool) -> Any:
         ) from None
 
 
+def signed_number(node: ast.AST) -> int | float | None:
+    """The value of a literal ``-5`` or ``+2.5`` (Python parses the sign as an
+    operator on a constant), or None when `node` is not one."""
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Constant)
+        and type(node.operand.value) in (int, float)
+    ):
+        value = node.operand.value
+        return -value if isinstance(node.op, ast.USub) else value
+    return None
+
+
 def _convert(node: ast.AST, filename: str, calls: bool) -> Any:
     if isinstance(node, ast.Constant):
         if type(node.value) in (str, int, float, bool) or node.value is None:
@@ -398,14 +413,9 @@ def _convert(node: ast.AST, filename: str, calls: bool) -> Any:
         return tuple(_convert(item, filename, calls) for item in node.elts)
     if isinstance(node, ast.Dict):
         return {key: value for key, value, _ in _dict_entries(node, filename, calls)}
-    if (
-        isinstance(node, ast.UnaryOp)
-        and isinstance(node.op, ast.USub | ast.UAdd)
-        and isinstance(node.operand, ast.Constant)
-        and type(node.operand.value) in (int, float)
-    ):
-        value = node.operand.value
-        return -value if isinstance(node.op, ast.USub) else value
+    number = signed_number(node)
+    if number is not None:
+        return number
     if isinstance(node, ast.Call):
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if not calls or name not in SELECTOR_NAMES:
