@@ -15,6 +15,12 @@ The public API has the names, parameters, defaults and results of
 - adds :func:`decode_bit_flags` (a value to flag names) and
   :func:`count_bit_flags` (an array to a count of elements per flag).
 
+It is one module, longer than the project's usual 600 lines, because it is
+a drop-in for one astropy module: code written for
+``astropy.nddata.bitmask`` changes its import line only, and finds every
+name (maps, exceptions, functions) here. The array engine it drives is
+apart, in :mod:`irisdq._bitfield_engine`.
+
 Examples
 --------
 >>> from irisdq import bitmask

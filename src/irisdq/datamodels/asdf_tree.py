@@ -27,6 +27,11 @@ root logger and :func:`logging.captureWarnings`), which printed each
 warning of the command three times. Tags of those packages are kept as
 raw tagged nodes, which is all a tree that is carried over needs.
 
+Reading a tree, building one, updating it and encoding it (with the plain
+YAML writer that spares new ramps asdf's import) are kept in one module,
+over the project's usual 600 lines, because each must agree with the others
+on the array references and the tags kept raw.
+
 Examples
 --------
 >>> import io

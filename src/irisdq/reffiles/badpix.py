@@ -4,7 +4,8 @@ These functions take arrays and thresholds and return boolean maps, one per
 kind of bad pixel; :func:`combine_flags` turns the maps into DQ flags with a
 flag convention given as an argument (the IRIS flags by default). Nothing
 here reads or writes files: :mod:`irisdq.reffiles.build` streams the inputs
-through these functions.
+through these functions. Each rule is a short function beside the
+statistics it uses, which keeps the module (just over 600 lines) whole.
 
 The rules follow the JWST reference-file working group's algorithm as
 implemented in ``jwst_reffiles`` (``bad_pixel_mask/bad_pixel_mask.py`` for
