@@ -9,7 +9,7 @@ import pytest
 
 # irisdq.stpipe needs the optional stpipe extra; its doctests run when the
 # extra is installed (tests/test_stpipe.py says when it is not).
-collect_ignore = [] if importlib.util.find_spec("stpipe") else ["src/irisdq/stpipe.py"]
+collect_ignore = [] if importlib.util.find_spec("stpipe") else ["src/irisdq/stpipe"]
 
 
 # numpy 2 shows a scalar as np.uint32(12), numpy 1.x as 12.

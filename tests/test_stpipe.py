@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import asdf
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -164,7 +165,9 @@ def test_parameter_file_round_trip(raw, console, tmp_path):
         "--output_dir=out",
     )
     assert saved.returncode == 0, saved.stderr
-    assert (tmp_path / "dq_init.asdf").is_file()
+    with asdf.open(tmp_path / "dq_init.asdf") as saved_file:
+        # The public name, which the entry point and get_steps() give too.
+        assert saved_file.tree["class"] == "irisdq.stpipe.DQInitStep"
 
     done = console("strun", "dq_init.asdf", raw.name)
     assert done.returncode == 0, done.stderr
