@@ -27,8 +27,9 @@ import numpy as np
 
 from irisdq import dqflags
 from irisdq.datamodels.atomic import atomic_output
-from irisdq.datamodels.mask import TMTMaskModel, detector_shape
+from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.errors import IrisDQError
+from irisdq.layouts import detector_shape
 
 __all__ = [
     "IMAGE_FORMATS",

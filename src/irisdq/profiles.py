@@ -18,6 +18,13 @@ Three are declared:
 :func:`detect_profile` chooses one from a file's primary header and
 extension names; a user may force one (``--profile``).
 
+The layouts a profile names are :mod:`irisdq.layouts`' types, and the
+Liger dates it derives come from :mod:`irisdq.liger_dates`. The module is
+still one piece past 600 lines: the :class:`Profile` type, the three
+profiles declared with it and the functions that choose among them
+(:func:`detect_profile`, :func:`mask_profile`, :func:`check_layout`) read
+each other's fields, and a reader checks a profile against them here.
+
 Examples
 --------
 >>> profile = PROFILES["liger"]
@@ -31,14 +38,21 @@ Examples
 'jwst'
 """
 
-import datetime
-import math
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from irisdq.errors import DataModelError
+from irisdq.layouts import LIGER_RAMP, TMT_MASK, TMT_RAMP, MaskLayout, RampLayout
+from irisdq.liger_dates import (
+    date_from_expdtst,
+    date_from_julian,
+    liger_date,
+    liger_date_problem,
+    liger_day,
+    liger_time,
+)
 
 __all__ = [
     "JWST_STYLE_PARAMETERS",
@@ -59,117 +73,6 @@ __all__ = [
 
 class ProfileError(DataModelError):
     """A profile is unknown, or a file does not have what its profile needs."""
-
-
-@dataclass(frozen=True)
-class RampLayout:
-    """Where a raw ramp keeps its arrays.
-
-    Attributes
-    ----------
-    science : str
-        The extension of the science ramp (``SCI``, ``DATA``).
-    axes : tuple of str
-        The names of the science array's numpy axes, slowest first. ``ny``
-        and ``nx`` are the detector rows and columns; the others are
-        repeated readings of the same pixels.
-    pixel_dq, group_dq : str or None
-        The extensions of the 2-D pixel DQ (uint32, ``(ny, nx)``) and of
-        the per-group DQ (uint8, the science array's shape), when the
-        layout splits them (JWST's convention).
-    dq : str or None
-        The one DQ extension of a layout that does not split them: the
-        science array's shape, every reading of a pixel gets its flags.
-    dq_dtype : str
-        The dtype of ``dq`` (``uint16`` holds flags 0..15 only).
-    science_kinds : str
-        The numpy dtype kinds the science array may have (``'f'``: floating
-        point only, as jwst's RampModel); empty for any.
-    """
-
-    science: str
-    axes: tuple[str, ...]
-    pixel_dq: str | None = None
-    group_dq: str | None = None
-    dq: str | None = None
-    dq_dtype: str = "uint32"
-    science_kinds: str = ""
-
-    @property
-    def dq_extensions(self) -> tuple[str, ...]:
-        """The DQ extensions DQ initialization writes."""
-        return tuple(n for n in (self.pixel_dq, self.group_dq, self.dq) if n)
-
-    @property
-    def dq_bits(self) -> int:
-        """How many flag bits the pixel flags can keep (32, or 16 for a
-        ``uint16`` DQ array)."""
-        import numpy as np  # not at the top: ``irisdq --help`` lists profiles
-
-        if self.dq is None:
-            return 32
-        return 8 * np.dtype(self.dq_dtype).itemsize
-
-    def plane_axes(self) -> tuple[int, int]:
-        """The positions of ``ny`` and ``nx`` in :attr:`axes`."""
-        return self.axes.index("ny"), self.axes.index("nx")
-
-    def arrays(self) -> list[str]:
-        """The science array and the DQ arrays, each with its type and axes.
-
-        Examples
-        --------
-        >>> RampLayout("DATA", ("ny", "nx", "nreads"), dq="DQ").arrays()
-        ['DATA (ny, nx, nreads)', 'DQ uint32 (ny, nx, nreads)']
-        """
-        shape = ", ".join(self.axes)
-        if self.dq:
-            return [f"{self.science} ({shape})", f"{self.dq} {self.dq_dtype} ({shape})"]
-        listed = [f"{self.science} ({shape})", f"{self.pixel_dq} uint32 (ny, nx)"]
-        if self.group_dq:
-            listed.append(f"{self.group_dq} uint8 ({shape})")
-        return listed
-
-
-@dataclass(frozen=True)
-class MaskLayout:
-    """The bad-pixel reference file of a profile.
-
-    Attributes
-    ----------
-    datamodel : str
-        ``DATAMODL`` of the reference (``TMTMaskModel``, ``MaskModel``,
-        ``DQModel``).
-    reftype : str
-        ``REFTYPE`` written in its header (``MASK``, ``DQ``).
-    telescopes : mapping
-        ``TELESCOP`` written, by ``INSTRUME`` (upper case); ``'*'`` for any
-        other instrument (none written when absent).
-    value_dtype : str
-        The type of the flag table's VALUE column as that pipeline writes
-        it (``int32`` stores bit 31 as -2**31).
-    dq, dq_def : str
-        The extensions of the flags (uint32, ``(ny, nx)``) and of the table
-        naming them (columns BIT, VALUE, NAME, DESCRIPTION).
-    """
-
-    datamodel: str
-    reftype: str
-    telescopes: Mapping[str, str] = field(default_factory=dict)
-    value_dtype: str = "int64"
-    dq: str = "DQ"
-    dq_def: str = "DQ_DEF"
-
-    def telescope_for(self, instrument: str) -> str | None:
-        """``TELESCOP`` of a mask of `instrument`, or None.
-
-        Examples
-        --------
-        >>> PROFILES["liger"].mask.telescope_for("Liger")
-        'Keck-I'
-        """
-        telescopes = self.telescopes
-        return telescopes.get(str(instrument).strip().upper(), telescopes.get("*"))
 
 
 #: A CRDS parameter's source: a FITS keyword, or a function of the keywords
@@ -484,121 +387,6 @@ def _derived(source: Callable) -> str:
     return (source.__doc__ or source.__name__).strip().splitlines()[0].rstrip(".")
 
 
-# -- derived parameters ---------------------------------------------------------
-
-_UNIX_EPOCH_JD = 2440587.5  # 1970-01-01T00:00:00 as a Julian date
-
-
-def date_from_expdtst(value: Any) -> str | None:
-    """'YYYY-MM-DD HH:MM:SS' from an EXPDTST value 'YYYYMMDDHHMMSS', or
-    None when it is not one.
-
-    Examples
-    --------
-    >>> date_from_expdtst("20250314093005")
-    '2025-03-14 09:30:05'
-    >>> date_from_expdtst("2025-03-14") is None
-    True
-    """
-    text = str(value).strip()
-    try:
-        moment = datetime.datetime.strptime(text, "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-    if len(text) != 14:
-        return None
-    return moment.isoformat(sep=" ")
-
-
-def date_from_julian(value: Any) -> str | None:
-    """'YYYY-MM-DD HH:MM:SS' (UTC, to the nearest second) from a Julian
-    date, or None when the value is not a number in years 1..9999.
-
-    Examples
-    --------
-    >>> date_from_julian(2460748.89583333)
-    '2025-03-14 09:30:00'
-    >>> date_from_julian("soon") is None, date_from_julian("nan") is None
-    (True, True)
-    """
-    try:
-        days = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(days):
-        # 'nan' and 'inf' are numbers to float(), not to timedelta().
-        return None
-    try:
-        moment = datetime.datetime(1970, 1, 1) + datetime.timedelta(
-            days=days - _UNIX_EPOCH_JD
-        )
-    except OverflowError:
-        return None
-    try:
-        moment += datetime.timedelta(microseconds=500_000)
-    except OverflowError:
-        return None
-    return moment.isoformat(sep=" ", timespec="seconds")
-
-
-def _liger_date(keywords: Mapping[str, Any]) -> str | None:
-    """from EXPDTST, else EXPJDST (Julian date)"""
-    for keyword, convert in (
-        ("EXPDTST", date_from_expdtst),
-        ("EXPJDST", date_from_julian),
-    ):
-        if keyword in keywords:
-            value = convert(keywords[keyword])
-            if value is not None:
-                return value
-    return None
-
-
-# Modified Julian dates of years 1858..9999 (MJD 0 is 1858-11-17): a
-# Julian date never is one of them, as it would be before 4713 BC + 6600 y.
-_MJD_OFFSET = 2400000.5
-_MJD_RANGE = (0.0, 3000000.0 - _MJD_OFFSET)
-
-
-def _liger_date_problem(keywords: Mapping[str, Any]) -> str | None:
-    """EXPDTST or EXPJDST that is not a date"""
-    if _liger_date(keywords) is not None:
-        return None
-    problems = []
-    if "EXPDTST" in keywords and keywords["EXPDTST"] is not None:
-        problems.append(
-            f"EXPDTST = {keywords['EXPDTST']!r} is not a date and time 'YYYYMMDDHHMMSS'"
-        )
-    value = keywords.get("EXPJDST")
-    if value is not None:
-        problem = f"EXPJDST = {value!r} is not a Julian date of years 1..9999"
-        try:
-            days = float(value)
-        except (TypeError, ValueError):
-            days = math.nan
-        if _MJD_RANGE[0] < days < _MJD_RANGE[1]:
-            problem += (
-                "; it looks like a Modified Julian Date: the Julian date is "
-                f"MJD + {_MJD_OFFSET} ({days + _MJD_OFFSET})"
-            )
-        problems.append(problem)
-    if not problems:
-        return "neither EXPDTST nor EXPJDST is in the primary header"
-    return "; ".join(problems)
-
-
-def _liger_day(keywords: Mapping[str, Any]) -> str | None:
-    """the date of META.DATE"""
-    date = _liger_date(keywords)
-    return None if date is None else date.split(" ")[0]
-
-
-def _liger_time(keywords: Mapping[str, Any]) -> str | None:
-    """the time of META.DATE"""
-    date = _liger_date(keywords)
-    return None if date is None else date.split(" ")[1]
-
-
 # -- the profiles -------------------------------------------------------------------
 
 #: CRDS parameters of the JWST-style data models (TMT IRIS 2020 and JWST),
@@ -620,21 +408,14 @@ JWST_STYLE_PARAMETERS: dict[str, str] = {
     "META.TELESCOPE": "TELESCOP",
 }
 
-_JWST_RAMP = RampLayout(
-    science="SCI",
-    axes=("nints", "ngroups", "ny", "nx"),
-    pixel_dq="PIXELDQ",
-    group_dq="GROUPDQ",
-)
-
 TMT = Profile(
     name="tmt",
     title="TMT IRIS data models (2020): TMTMaskModel, RampModel",
     observatory="tmt",
     reftypes=("mask", "dq"),
     parameters=JWST_STYLE_PARAMETERS,
-    ramp=_JWST_RAMP,
-    mask=MaskLayout("TMTMaskModel", "MASK", {"*": "TMT"}),
+    ramp=TMT_RAMP,
+    mask=TMT_MASK,
     reference_keyword="R_MASK",
     telescopes=frozenset({"TMT"}),
     instruments=frozenset({"IRIS"}),
@@ -714,9 +495,9 @@ LIGER = Profile(
         "META.INSTRUMENT.ERA": "INSTERA",
         "META.EXPOSURE.READMODE": "READMODE",
         "META.EXPOSURE.IMTYPE": "IMTYPE",
-        "META.DATE": _liger_date,
-        "META.OBSERVATION.DATE": _liger_day,
-        "META.OBSERVATION.TIME": _liger_time,
+        "META.DATE": liger_date,
+        "META.OBSERVATION.DATE": liger_day,
+        "META.OBSERVATION.TIME": liger_time,
         "META.SUBARRAY.NAME": "SUBARRAY",
         "META.SUBARRAY.XSTART": "SUBSTRT1",
         "META.SUBARRAY.YSTART": "SUBSTRT2",
@@ -724,12 +505,7 @@ LIGER = Profile(
         "META.SUBARRAY.YSIZE": "SUBSIZE2",
         "META.TELESCOPE": "TELESCOP",
     },
-    ramp=RampLayout(
-        science="DATA",
-        axes=("ny", "nx", "ngroups", "nreads"),
-        dq="DQ",
-        dq_dtype="uint16",
-    ),
+    ramp=LIGER_RAMP,
     # TELESCOP as liger_iris_pipeline's own test files give it.
     mask=MaskLayout("DQModel", "dq", {"IRIS": "TMT", "LIGER": "Keck-I"}, "int32"),
     reference_keyword="R_DQ",
@@ -742,7 +518,7 @@ LIGER = Profile(
         "EXPDTST": day.replace("-", "") + time.replace(":", ""),
     },
     date_keywords="EXPDTST = 'YYYYMMDDHHMMSS' (or EXPJDST, the Julian date)",
-    date_check=_liger_date_problem,
+    date_check=liger_date_problem,
     # liger_iris_pipeline's schemas: drs_steps and reference_files.
     tree_records={
         "S_DQINIT": "drs_step.dq_init",

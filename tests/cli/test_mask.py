@@ -339,13 +339,22 @@ def test_create_an_unknown_profile_is_one_line_and_writes_nothing(tmp_path, caps
     assert not out.exists()
 
 
-def test_a_liger_mask_telescope_follows_its_instrument():
-    from irisdq.cli.mask import mask_file_layout
+@pytest.mark.parametrize(
+    ("profile", "instrument", "telescope"),
+    [
+        ("liger", "Liger", "Keck-I"),
+        ("liger", "IRIS", "TMT"),
+        ("liger", "OTHER", None),
+        ("jwst", "IRIS", "JWST"),
+    ],
+)
+def test_a_mask_telescope_follows_its_instrument(profile, instrument, telescope):
+    from irisdq.profiles import PROFILES
 
-    assert mask_file_layout("liger", "Liger").telescope == "Keck-I"
-    assert mask_file_layout("liger", "IRIS").telescope == "TMT"
-    assert mask_file_layout("liger", "OTHER").telescope is None
-    assert mask_file_layout("jwst", "IRIS").telescope == "JWST"
+    mask = TMTMaskModel()
+    mask.file_layout = PROFILES[profile].mask
+    mask.meta.instrument.name = instrument
+    assert mask.get_fits_keywords().get("TELESCOP") == telescope
 
 
 @pytest.mark.parametrize("imap_reftype", ["dq", "mask"])
@@ -354,13 +363,13 @@ def test_check_a_liger_mask_against_a_ligeriri_context(
 ):
     """A dq mask is looked up under the imap's dq rmap, or its mask rmap."""
     from builders import write_ligeriri_cache
-    from irisdq.cli.mask import mask_file_layout
+    from irisdq.profiles import PROFILES
 
     cache = tmp_path / "cache"
     write_ligeriri_cache(cache, imap_reftype)
     monkeypatch.setenv("CRDS_PATH", str(cache))
     mask = TMTMaskModel()
-    mask.file_layout = mask_file_layout("liger")
+    mask.file_layout = PROFILES["liger"].mask
     mask.meta.instrument.detector = "IMG1"
     mask.meta.useafter = "2021-01-01T00:00:00"
     mask.dq = np.zeros((16, 16), dtype=np.uint32)
@@ -477,8 +486,8 @@ def test_check_without_a_context_checks_the_content(
     tmp_path, capsys, monkeypatch, cache
 ):
     """``mask check`` once exited 2 without a CRDS context, checking nothing."""
-    from irisdq.cli.mask import mask_file_layout
     from irisdq.crds import clear_cache
+    from irisdq.profiles import PROFILES
 
     root = tmp_path / "cache"
     if cache == "empty":
@@ -486,7 +495,7 @@ def test_check_without_a_context_checks_the_content(
     monkeypatch.setenv("CRDS_PATH", str(root))
     clear_cache()
     mask = TMTMaskModel()
-    mask.file_layout = mask_file_layout("liger")
+    mask.file_layout = PROFILES["liger"].mask
     mask.meta.instrument.detector = "IMG1"
     mask.dq = np.zeros((16, 16), dtype=np.uint32)
     mask.dq[3, 4] = 1024  # DEAD without DO_NOT_USE

@@ -18,6 +18,7 @@ from irisdq.crds.delivery import (
 )
 from irisdq.crds.parser import parse_literal
 from irisdq.errors import DataModelError
+from irisdq.profiles import PROFILES
 
 OLD_MASK = "tmt_iris_mask_0001.fits"
 
@@ -379,13 +380,12 @@ def test_a_liger_dq_mask_is_delivered_into_a_ligeriri_cache(
     under the imap's dq rmap, or under mask when that is what the imap has."""
     import numpy as np
 
-    from irisdq.cli.mask import mask_file_layout
     from irisdq.datamodels import TMTMaskModel, read_keywords
 
     write_ligeriri_cache(cache, imap_reftype)
     monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
     model = TMTMaskModel()
-    model.file_layout = mask_file_layout("liger")
+    model.file_layout = PROFILES["liger"].mask
     model.meta.instrument.detector = "IMG1"
     model.meta.useafter = "2021-01-01T00:00:00"
     model.dq = np.zeros((16, 16), dtype=np.uint32)
@@ -606,13 +606,12 @@ def test_a_full_frame_mask_also_takes_over_a_rule_keyed_by_full(
     keep the old mask."""
     import numpy as np
 
-    from irisdq.cli.mask import mask_file_layout
     from irisdq.datamodels import TMTMaskModel
 
     write_ligeriri_cache(cache, "dq")
     monkeypatch.setenv("CRDS_OBSERVATORY", "ligeriri")
     model = TMTMaskModel()
-    model.file_layout = mask_file_layout("liger")
+    model.file_layout = PROFILES["liger"].mask
     model.meta.instrument.detector = "IMG1"
     model.meta.subarray.name = "FULL"
     model.meta.useafter = "2021-01-01T00:00:00"

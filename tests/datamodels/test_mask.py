@@ -9,10 +9,10 @@ from astropy.io import fits
 from builders import write_declared_mask, write_foreign_mask
 from irisdq import datamodels, dqflags
 from irisdq.datamodels import DataModelWarning, TMTMaskModel
-from irisdq.datamodels.mask import MaskFileLayout
 from irisdq.datamodels.mask_reader import read_mask_flags
 from irisdq.datamodels.mask_stored import read_stored_mask
 from irisdq.errors import DataModelError
+from irisdq.layouts import TMT_MASK, MaskLayout
 
 
 @pytest.mark.slow
@@ -453,8 +453,8 @@ def test_huge_declared_dq_is_refused_before_allocating(tmp_path):
 
 # -- the three mask layouts: TMT IRIS, JWST (stdatamodels), Liger/IRIS -----------
 
-JWST_LAYOUT = MaskFileLayout("MaskModel", "MASK", "JWST", "uint32")
-LIGER_LAYOUT = MaskFileLayout("DQModel", "dq", None, "int32")
+JWST_LAYOUT = MaskLayout("MaskModel", "MASK", {"*": "JWST"}, "uint32")
+LIGER_LAYOUT = MaskLayout("DQModel", "dq", {}, "int32")
 
 # A file's own bits: 8 is DEAD, 4 HOT, bit 31 REFERENCE_PIXEL.
 OWN_ROWS = [
@@ -485,7 +485,7 @@ def _pipeline_flags_of_own_bits():
 @pytest.mark.parametrize(
     ("layout", "value_dtype", "telescope"),
     [
-        (MaskFileLayout(), np.int64, "TMT"),
+        (TMT_MASK, np.int64, "TMT"),
         (JWST_LAYOUT, np.uint32, "JWST"),
         (LIGER_LAYOUT, np.int32, None),
     ],
@@ -571,8 +571,9 @@ def test_the_stored_reader_gives_liger_bit_31_unsigned(tmp_path):
 @pytest.mark.parametrize(
     ("layout", "message"),
     [
-        (MaskFileLayout(value_dtype="float32"), "value_dtype is 'float32'"),
-        (MaskFileLayout(dq_def="dq"), "dq_def is 'dq'"),
+        (MaskLayout("M", "MASK", value_dtype="float32"), "value_dtype is 'float32'"),
+        (MaskLayout("M", "MASK", dq_def="dq"), "dq_def is 'dq'"),
+        (MaskLayout("M", "MASK", dq="FLAGS"), "dq is 'FLAGS'"),
     ],
 )
 def test_an_unusable_file_layout_is_refused_before_writing(tmp_path, layout, message):

@@ -2,7 +2,6 @@
 layout with other names and axes, and the TMT layout given explicitly."""
 
 import shutil
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,17 +11,11 @@ from builders import read_asdf_tree, write_full_frame_ramp, write_liger_ramp
 from irisdq.datamodels import ramp_dq, read_hdu_layout
 from irisdq.datamodels.ramp_dq import DQArrayChange, update_ramp_dq
 from irisdq.errors import DataModelError, FlagValueError
+from irisdq.layouts import RampLayout
 from irisdq.profiles import PROFILES
 
 LIGER = PROFILES["liger"].ramp
-LNEW = SimpleNamespace(
-    science="DATA",
-    axes=("nreads", "ny", "nx"),
-    pixel_dq="DQ",
-    group_dq="DQ_RAW",
-    dq=None,
-    dq_dtype="uint32",
-)
+LNEW = RampLayout("DATA", ("nreads", "ny", "nx"), pixel_dq="DQ", group_dq="DQ_RAW")
 KEYWORDS = {"S_DQINIT": ("COMPLETE", "DQ initialization"), "R_DQ": "N/A"}
 NY, NX, NGROUPS, NREADS = 9, 11, 3, 2
 SHAPE = (NY, NX, NGROUPS, NREADS)
@@ -172,10 +165,7 @@ def test_blocks_of_rows_give_the_same_result(tmp_path, monkeypatch):
 
 def test_a_uint32_single_dq_with_planes_last(tmp_path):
     """A single-DQ layout may keep its planes last and hold 32 bits."""
-    layout = SimpleNamespace(
-        science="DATA", axes=("ngroups", "ny", "nx"), pixel_dq=None, group_dq=None,
-        dq="DQ", dq_dtype="uint32",
-    )  # fmt: skip
+    layout = RampLayout("DATA", ("ngroups", "ny", "nx"), dq="DQ", dq_dtype="uint32")
     existing = np.zeros((2, NY, NX), np.uint32)
     existing[1, 3, 7] = 2**31
     hdus = [

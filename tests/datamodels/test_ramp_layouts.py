@@ -1,4 +1,4 @@
-from types import SimpleNamespace
+import dataclasses
 
 import numpy as np
 import pytest
@@ -6,20 +6,13 @@ from astropy.io import fits
 
 from builders import write_full_frame_ramp, write_liger_ramp
 from irisdq.datamodels import LayoutRampModel, LigerRampModel, RampModel, open_ramp
-from irisdq.datamodels.ramp_layouts import resolve_layout
 from irisdq.errors import DataModelError
+from irisdq.layouts import RampLayout
 from irisdq.profiles import PROFILES
 
 LIGER = PROFILES["liger"].ramp
 # The later Liger pipeline: a split layout with its own names and axes.
-LNEW = SimpleNamespace(
-    science="DATA",
-    axes=("nreads", "ny", "nx"),
-    pixel_dq="DQ",
-    group_dq="DQ_RAW",
-    dq=None,
-    dq_dtype="uint32",
-)
+LNEW = RampLayout("DATA", ("nreads", "ny", "nx"), pixel_dq="DQ", group_dq="DQ_RAW")
 
 
 def write_lnew_ramp(path, nreads=3, ny=5, nx=4, *, dq=True):
@@ -128,12 +121,10 @@ def test_a_dq_wider_than_the_layout_is_refused(tmp_path):
     ],
 )
 def test_a_layout_that_cannot_describe_a_ramp_is_refused(changes, problem):
-    layout = SimpleNamespace(**{**LIGER.__dict__, **changes})
     if problem is None:
-        assert resolve_layout(layout).planes_first
+        assert dataclasses.replace(LIGER, **changes).planes_first
         return
     with pytest.raises(ValueError, match=problem):
-        resolve_layout(layout)
-    split = SimpleNamespace(**{**LNEW.__dict__, "axes": ("ny", "nx", "nreads")})
+        dataclasses.replace(LIGER, **changes)
     with pytest.raises(ValueError, match="keeps ny, nx last"):
-        resolve_layout(split)
+        dataclasses.replace(LNEW, axes=("ny", "nx", "nreads"))

@@ -175,52 +175,6 @@ def do_not_use_flags(text: str) -> tuple[str, ...]:
     )
 
 
-def mask_file_layout(profile_name: str, instrument: str = "IRIS"):
-    """The layout of a mask written for a profile's pipeline.
-
-    Parameters
-    ----------
-    profile_name : str
-        ``tmt``, ``jwst`` or ``liger`` (any case).
-    instrument : str, optional
-        ``INSTRUME`` of the mask; a Liger/IRIS mask's ``TELESCOP`` follows
-        it (IRIS: TMT, Liger: Keck-I).
-
-    Returns
-    -------
-    irisdq.datamodels.mask.MaskFileLayout
-
-    Raises
-    ------
-    ProfileError
-        If there is no such profile, or its masks keep their flags in an
-        extension other than ``DQ``.
-
-    Examples
-    --------
-    >>> mask_file_layout("liger")
-    MaskFileLayout(datamodel='DQModel', reftype='dq', telescope='TMT', \
-value_dtype='int32', dq_def='DQ_DEF')
-    """
-    from irisdq.datamodels.mask import MaskFileLayout
-    from irisdq.profiles import ProfileError, get_profile
-
-    profile = get_profile(profile_name)
-    layout = profile.mask
-    if layout.dq.strip().upper() != "DQ":
-        raise ProfileError(
-            f"profile {profile.name} keeps a mask's flags in {layout.dq!r}; "
-            "irisdq writes them in a DQ extension only"
-        )
-    return MaskFileLayout(
-        layout.datamodel,
-        layout.reftype,
-        layout.telescope_for(instrument),
-        layout.value_dtype,
-        layout.dq_def,
-    )
-
-
 def _missing_action(parser: argparse.ArgumentParser) -> int:
     parser.print_usage(sys.stderr)
     print(
@@ -232,6 +186,7 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 def _create(args) -> int:
     from irisdq.datamodels.files import refuse_output_over_input
+    from irisdq.profiles import get_profile
     from irisdq.reffiles.pixels import (
         mask_from_pixels,
         parse_pixel_flag,
@@ -239,7 +194,7 @@ def _create(args) -> int:
         read_pixel_csv,
     )
 
-    layout = mask_file_layout(args.profile)
+    layout = get_profile(args.profile).mask
     useafter = _useafter(args.useafter) if args.useafter is not None else None
     refuse_output_over_input(
         [("OUT.fits", args.output)], [("--from-csv", args.from_csv)]

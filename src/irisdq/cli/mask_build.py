@@ -152,7 +152,7 @@ def run_build(args: argparse.Namespace) -> int:
         If the mask or the picture exists and ``--overwrite`` was not given
         (checked before any work).
     """
-    from irisdq.cli.mask import do_not_use_flags, mask_file_layout
+    from irisdq.cli.mask import do_not_use_flags
     from irisdq.datamodels.files import file_identity, refuse_output_over_input
     from irisdq.errors import IrisDQError
     from irisdq.profiles import get_profile
@@ -160,7 +160,7 @@ def run_build(args: argparse.Namespace) -> int:
     from irisdq.reffiles.report import format_report
     from irisdq.reffiles.thresholds import Thresholds
 
-    layout = mask_file_layout(args.profile)
+    layout = get_profile(args.profile).mask
     output = Path(args.output)
     picture = None
     if not args.no_plot:

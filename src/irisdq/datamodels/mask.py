@@ -15,7 +15,7 @@ names are compared in any case):
   ``REFTYPE = 'dq'``, DQ_DEF VALUE int32 (bit 31 stored as -2**31).
 
 A mask is written in one of them by setting its :attr:`~TMTMaskModel.file_layout`
-(a :class:`MaskFileLayout`).
+to that pipeline's :class:`irisdq.layouts.MaskLayout` (a profile's ``mask``).
 
 A mask read from a file is checked like one built in Python, before its
 array is allocated: ``DQ`` 2-D, at most :data:`MAX_MASK_AXIS` pixels per
@@ -31,9 +31,8 @@ error, as in CRDS, unless the caller accepts it
 import functools
 import io
 import os
-import re
 import warnings
-from typing import Any, BinaryIO, ClassVar, NamedTuple
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
@@ -61,15 +60,14 @@ from irisdq.dqflags import (
     remap_flags,
 )
 from irisdq.errors import DataModelError
+from irisdq.layouts import TMT_MASK, detector_shape
 
 __all__ = [
     "ACCEPT_BAD_CHECKSUMS_VARIABLE",
     "DEFAULT_USEAFTER",
     "DQ_DEF_VALUE_DTYPES",
     "MAX_MASK_AXIS",
-    "MaskFileLayout",
     "TMTMaskModel",
-    "detector_shape",
 ]
 
 # Early enough that a mask made without a date applies to every exposure.
@@ -86,56 +84,9 @@ MAX_MASK_AXIS = 16384
 # More rows than any flag table needs (32 bits and their aliases).
 _MAX_DQ_DEF_ROWS = 1024
 
-_IRIS_DETECTOR = re.compile(r"IRIS\d+")
-
 #: The dtypes a ``DQ_DEF`` table's VALUE column is written with: int64
 #: (irisdq's TMT masks), uint32 (stdatamodels), int32 (liger_iris_pipeline).
 DQ_DEF_VALUE_DTYPES = ("int64", "uint32", "int32")
-
-
-class MaskFileLayout(NamedTuple):
-    """How a mask file is written: the conventions of one pipeline.
-
-    Attributes
-    ----------
-    datamodel : str
-        ``DATAMODL`` (``TMTMaskModel``, ``MaskModel``, ``DQModel``).
-    reftype : str
-        ``REFTYPE``, as that pipeline spells it (``MASK``, ``dq``).
-    telescope : str or None
-        ``TELESCOP``; None writes none (unless ``meta.telescope`` is set).
-    value_dtype : str
-        The dtype of the ``DQ_DEF`` VALUE column, one of
-        :data:`DQ_DEF_VALUE_DTYPES`.
-    dq_def : str
-        The name of the flag table's extension.
-
-    Examples
-    --------
-    >>> MaskFileLayout("MaskModel", "MASK", "JWST", "uint32").dq_def
-    'DQ_DEF'
-    """
-
-    datamodel: str = "TMTMaskModel"
-    reftype: str = "MASK"
-    telescope: str | None = "TMT"
-    value_dtype: str = "int64"
-    dq_def: str = "DQ_DEF"
-
-
-def detector_shape(detector: str | None) -> tuple[int, int] | None:
-    """Return the full-frame (ny, nx) of a detector, or None if unknown.
-
-    IRIS detectors (``IRIS1``, ``IRIS2``, ...) are 4096 x 4096 H4RG arrays.
-
-    Examples
-    --------
-    >>> detector_shape("IRIS1"), detector_shape("NRCA1")
-    ((4096, 4096), None)
-    """
-    if detector and _IRIS_DETECTOR.fullmatch(detector.strip().upper()):
-        return (4096, 4096)
-    return None
 
 
 class TMTMaskModel(DataModel):
@@ -173,8 +124,10 @@ class TMTMaskModel(DataModel):
     name, and a name the pipeline does not know is dropped with a
     :class:`DataModelWarning`.
 
-    :meth:`write` fills in ``DATAMODL``, ``TELESCOP`` and ``REFTYPE`` from
-    :attr:`file_layout` (``TMTMaskModel``, ``TMT``, ``MASK`` by default),
+    :meth:`write` fills in ``DATAMODL``, ``TELESCOP`` (the one of its
+    instrument) and ``REFTYPE`` from :attr:`file_layout` (a
+    :class:`~irisdq.layouts.MaskLayout`: ``TMTMaskModel``, ``TMT``,
+    ``MASK`` by default),
     ``INSTRUME='IRIS'``, ``SUBARRAY='FULL'``, ``SUBSTRT1/2=1``,
     ``SUBSIZE1/2`` from the shape, ``USEAFTER`` (2000-01-01), ``PEDIGREE``
     (``GROUND``), ``AUTHOR`` (the user) and ``DESCRIP`` unless ``meta``
@@ -212,7 +165,7 @@ class TMTMaskModel(DataModel):
     ) -> None:
         self._mapping: dict[int, int] | None = None
         #: How :meth:`write` lays the file out (a new mask: TMT's).
-        self.file_layout = MaskFileLayout()
+        self.file_layout = TMT_MASK
         self._named_bits = 0
         self._only_named = False
         self._accept_bad = accept_bad_checksums
@@ -346,6 +299,11 @@ class TMTMaskModel(DataModel):
                 f"TMTMaskModel.file_layout.value_dtype is {layout.value_dtype!r}; "
                 f"a DQ_DEF VALUE column is one of {', '.join(DQ_DEF_VALUE_DTYPES)}"
             )
+        if str(layout.dq).strip().upper() != "DQ":
+            raise DataModelError(
+                f"TMTMaskModel.file_layout.dq is {layout.dq!r}; irisdq writes a "
+                "mask's flags in a DQ extension only"
+            )
         if not str(layout.dq_def).strip() or str(layout.dq_def).upper() == "DQ":
             raise DataModelError(
                 f"TMTMaskModel.file_layout.dq_def is {layout.dq_def!r}; name the "
@@ -363,10 +321,11 @@ class TMTMaskModel(DataModel):
         layout = self.file_layout
         instrument = self.meta.instrument.name or "IRIS"
         detector = self.meta.instrument.detector or ""
-        if layout.telescope is None:
+        telescope = layout.telescope_for(instrument)
+        if telescope is None:
             keywords.pop("TELESCOP", None)
         else:
-            keywords["TELESCOP"] = layout.telescope
+            keywords["TELESCOP"] = telescope
         keywords.update(
             {
                 "DATAMODL": layout.datamodel,

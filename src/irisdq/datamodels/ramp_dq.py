@@ -18,7 +18,7 @@ OR into its DQ arrays, it writes the result
   owner.
 
 Where the DQ arrays are comes from the ramp layout
-(:mod:`irisdq.datamodels.ramp_layouts`): by default TMT IRIS's PIXELDQ
+(:class:`irisdq.layouts.RampLayout`): by default TMT IRIS's PIXELDQ
 (ny, nx) and GROUPDQ (every group plane gets the group flags); a split
 layout names its own pixel and per-group DQ extensions; a single-DQ layout
 (Liger's DQ uint16 (ny, nx, ngroups, nreads)) has one DQ array where every
@@ -53,15 +53,13 @@ Examples
 
 A Liger ramp, whose one DQ array gets the flags in every group and read:
 
->>> from types import SimpleNamespace
 >>> from irisdq.datamodels import LigerRampModel
->>> liger = SimpleNamespace(science="DATA", axes=("ny", "nx", "ngroups", "nreads"),
-...                         pixel_dq=None, group_dq=None, dq="DQ", dq_dtype="uint16")
+>>> from irisdq.layouts import LIGER_RAMP
 >>> ramp = LigerRampModel()
 >>> ramp.data = np.zeros((4, 4, 2, 3), dtype=np.uint16)
 >>> raw = ramp.write(folder / "liger.fits")
 >>> result = update_ramp_dq(raw, {"S_DQINIT": "COMPLETE"}, flags.astype(np.uint16),
-...                         target=folder / "liger_out.fits", layout=liger)
+...                         target=folder / "liger_out.fits", layout=LIGER_RAMP)
 >>> with LigerRampModel(folder / "liger_out.fits") as out:
 ...     out.dq[1, 2].tolist()
 [[1025, 1025, 1025], [1025, 1025, 1025]]
@@ -90,9 +88,10 @@ from irisdq.datamodels.header import header_text
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.model import _without
 from irisdq.datamodels.ramp import RampModel
-from irisdq.datamodels.ramp_layouts import RampArrays, open_ramp, resolve_layout
+from irisdq.datamodels.ramp_layouts import open_ramp
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError
+from irisdq.layouts import TMT_RAMP, RampLayout
 
 __all__ = ["DQArrayChange", "RampDQUpdate", "check_output", "update_ramp_dq"]
 
@@ -176,7 +175,7 @@ def update_ramp_dq(
     *,
     target: str | os.PathLike | None = None,
     overwrite: bool = False,
-    layout: Any = None,
+    layout: RampLayout | None = None,
     records: Mapping[str, str] | None = None,
 ) -> RampDQUpdate:
     """Record ``keywords`` and OR DQ flags into a ramp file, streaming.
@@ -204,10 +203,9 @@ def update_ramp_dq(
         The new file; None changes ``source`` in place.
     overwrite : bool, optional
         Replace an existing regular file at ``target``.
-    layout : object, optional
-        The ramp layout (``profile.ramp``; see
-        :func:`~irisdq.datamodels.ramp_layouts.resolve_layout`); None is
-        the TMT IRIS layout (SCI, PIXELDQ, GROUPDQ).
+    layout : irisdq.layouts.RampLayout, optional
+        The ramp layout (``profile.ramp``); None is the TMT IRIS layout
+        (SCI, PIXELDQ, GROUPDQ).
     records : mapping, optional
         FITS keyword -> where under ``meta`` the file's pipeline keeps it in
         the ASDF tree (``profile.tree_records``; see
@@ -233,7 +231,7 @@ def update_ramp_dq(
     FileExistsError
         If ``target`` exists and ``overwrite`` is false.
     """
-    arrays = resolve_layout(layout)
+    arrays = TMT_RAMP if layout is None else layout
     if pixel_flags is not None and group_flags is None and arrays.split:
         raise ValueError("group_flags is required with pixel_flags")
     source = Path(source)
@@ -334,7 +332,7 @@ class _Plan:
     """Everything needed to write one ramp file."""
 
     hdus: list[HDULayout]
-    arrays: RampArrays
+    arrays: RampLayout
     source: Path
     header: Any
     updating: bool
@@ -348,17 +346,17 @@ class _Plan:
 
     @classmethod
     def build(
-        cls, hdus, shape, arrays: RampArrays, source: Path, keywords,
+        cls, hdus, shape, arrays: RampLayout, source: Path, keywords,
         pixel_flags, group_flags, *, records=None, filename=None,
     ) -> "_Plan":  # fmt: skip
         primary = hdus[0]
         if primary.data_size:
             raise DataModelError(
                 f"{source}: the primary HDU holds data; a ramp keeps its arrays "
-                f"in extensions ({', '.join((arrays.science, *arrays.dq_names))})"
+                f"in extensions ({', '.join((arrays.science, *arrays.dq_extensions))})"
             )
         names = _names(hdus)
-        for name in (arrays.science, *arrays.dq_names):
+        for name in (arrays.science, *arrays.dq_extensions):
             if names.count(name) > 1:
                 raise DataModelError(
                     f"{source}: has {names.count(name)} {name} extensions; a ramp "
@@ -384,14 +382,14 @@ class _Plan:
     def _plan_dq(self, shape, pixel_flags, group_flags) -> None:
         """Which DQ arrays are updated and which are made anew."""
         arrays = self.arrays
-        y, x = arrays.plane_axes
+        y, x = arrays.plane_axes()
         planes = (shape[y], shape[x])
         if arrays.split:
             wanted = [(arrays.pixel_dq, planes, np.dtype(np.uint32), pixel_flags)]
             if arrays.group_dq:
                 wanted.append((arrays.group_dq, shape, np.dtype(np.uint8), group_flags))
         else:
-            wanted = [(arrays.dq, shape, arrays.dq_dtype, pixel_flags)]
+            wanted = [(arrays.dq, shape, np.dtype(arrays.dq_dtype), pixel_flags)]
         by_name = {hdu.name: hdu for hdu in self.hdus[1:]}
         for name, dq_shape, dtype, flags in wanted:
             flags = np.asarray(flags)

@@ -1,37 +1,16 @@
 """Raw ramps of any layout: which extensions hold what, and opening one.
 
-A *ramp layout* says where a raw ramp keeps its science array and its DQ
-arrays. It is given as any object with the attributes of
-:class:`irisdq.profiles.RampLayout` (``science``, ``axes``, ``pixel_dq``,
-``group_dq``, ``dq``, ``dq_dtype``): this layer reads those attributes and
-never imports the profiles. Two kinds exist:
-
-- *split*: a 2-D pixel DQ (uint32, ``(ny, nx)``) and a per-group DQ (uint8,
-  the science array's shape), the plane axes ``ny, nx`` last (TMT IRIS and
-  JWST: ``PIXELDQ``/``GROUPDQ``; the later Liger: ``DQ``/``DQ_RAW``); the
-  per-group DQ may be absent (JWST's guider exposures: ``DQ`` alone);
-- *single-DQ*: one DQ array of the science array's shape, of ``dq_dtype``,
-  where every reading of a pixel gets its flags (Liger 2025: ``DQ`` uint16,
-  ``(ny, nx, ngroups, nreads)``).
-
-:func:`open_ramp` opens a ramp of a given layout, headers only.
-
-Examples
---------
->>> from types import SimpleNamespace
->>> liger = SimpleNamespace(science="DATA", axes=("ny", "nx", "ngroups", "nreads"),
-...                         pixel_dq=None, group_dq=None, dq="DQ", dq_dtype="uint16")
->>> arrays = resolve_layout(liger)
->>> arrays.describe(), arrays.planes_first
-('DATA (ny, nx, ngroups, nreads), DQ uint16 (ny, nx, ngroups, nreads)', True)
->>> resolve_layout(None).dq_names
-('PIXELDQ', 'GROUPDQ')
+A *ramp layout* (:class:`irisdq.layouts.RampLayout`, a profile's
+``ramp``) says where a raw ramp keeps its science array and its DQ arrays:
+split into a pixel DQ and a per-group DQ (TMT IRIS and JWST), or one DQ of
+the science array's shape (Liger 2025). :func:`open_ramp` opens a ramp of a
+given layout, headers only.
 """
 
 import builtins
+import dataclasses
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -41,155 +20,15 @@ from irisdq.datamodels.liger_ramp import LigerRampModel
 from irisdq.datamodels.model import ArraySpec, DataModel, _check_cards
 from irisdq.datamodels.ramp import RampModel
 from irisdq.errors import DataModelError
+from irisdq.layouts import LIGER_RAMP, TMT_RAMP, RampLayout
 
-__all__ = ["LayoutRampModel", "RampArrays", "open_ramp", "resolve_layout"]
-
-
-class RampArrays(NamedTuple):
-    """A ramp layout, checked and resolved (see :func:`resolve_layout`).
-
-    Attributes
-    ----------
-    science : str
-        The science extension.
-    axes : tuple of str
-        The science array's numpy axes, slowest first.
-    pixel_dq, group_dq : str or None
-        The split layout's DQ extensions.
-    dq : str or None
-        The single-DQ layout's DQ extension.
-    dq_dtype : numpy.dtype
-        The dtype of ``dq`` (uint32 for a split layout).
-    """
-
-    science: str
-    axes: tuple[str, ...]
-    pixel_dq: str | None
-    group_dq: str | None
-    dq: str | None
-    dq_dtype: np.dtype
-
-    @property
-    def split(self) -> bool:
-        """True for a pixel DQ layout (with or without a per-group DQ)."""
-        return self.dq is None
-
-    @property
-    def dq_names(self) -> tuple[str, ...]:
-        """The DQ extensions, pixel DQ first."""
-        return tuple(n for n in (self.pixel_dq, self.group_dq, self.dq) if n)
-
-    @property
-    def plane_axes(self) -> tuple[int, int]:
-        """The positions of ``ny`` and ``nx`` in :attr:`axes`."""
-        return self.axes.index("ny"), self.axes.index("nx")
-
-    @property
-    def planes_first(self) -> bool:
-        """True when ``ny, nx`` are the first two axes (else the last two)."""
-        return self.plane_axes == (0, 1)
-
-    def axes_text(self) -> str:
-        """``'(ny, nx, ngroups, nreads)'``."""
-        return f"({', '.join(self.axes)})"
-
-    def describe(self) -> str:
-        """One line: the science array and the DQ arrays."""
-        cube = self.axes_text()
-        if self.split:
-            pixel = f"{self.science} {cube}, {self.pixel_dq} uint32 (ny, nx)"
-            return f"{pixel}, {self.group_dq} uint8 {cube}" if self.group_dq else pixel
-        return f"{self.science} {cube}, {self.dq} {self.dq_dtype} {cube}"
-
-    def tree_arrays(self) -> dict[str, str]:
-        """ASDF tree attribute -> extension, as the layout's data models
-        name them: ``data`` for the science array, each DQ extension's name
-        in lower case, and the ``err`` and ``times`` a ramp may carry."""
-        names = {"data": self.science}
-        names.update((name.lower(), name) for name in self.dq_names)
-        names.update(_EXTRA_TREE_ARRAYS)
-        return names
+__all__ = ["LayoutRampModel", "open_ramp"]
 
 
-# Arrays that DQ initialization passes through but the tree points to.
-_EXTRA_TREE_ARRAYS = {"err": "ERR", "times": "TIMES"}
-
-#: The TMT IRIS (and JWST) layout, the default.
-TMT_ARRAYS = RampArrays(
-    science="SCI",
-    axes=("nints", "ngroups", "ny", "nx"),
-    pixel_dq="PIXELDQ",
-    group_dq="GROUPDQ",
-    dq=None,
-    dq_dtype=np.dtype(np.uint32),
-)
-
-_LIGER_ARRAYS = RampArrays(
-    science="DATA",
-    axes=("ny", "nx", "ngroups", "nreads"),
-    pixel_dq=None,
-    group_dq=None,
-    dq="DQ",
-    dq_dtype=np.dtype(np.uint16),
-)
-
-
-def resolve_layout(layout: Any) -> RampArrays:
-    """Check a ramp layout and return it as :class:`RampArrays`.
-
-    Parameters
-    ----------
-    layout : object or None
-        Anything with the attributes of :class:`irisdq.profiles.RampLayout`;
-        None is the TMT IRIS layout.
-
-    Raises
-    ------
-    ValueError
-        If the layout cannot describe a ramp: no ``ny``/``nx`` axes next to
-        each other, both or neither kind of DQ, a split layout whose planes
-        are not its last two axes, a single DQ whose planes are neither
-        first nor last, or a DQ dtype that is not an unsigned integer.
-    """
-    if layout is None:
-        return TMT_ARRAYS
-    if isinstance(layout, RampArrays):
-        return layout
-    arrays = RampArrays(
-        science=str(layout.science).upper(),
-        axes=tuple(layout.axes),
-        pixel_dq=_name(layout.pixel_dq),
-        group_dq=_name(layout.group_dq),
-        dq=_name(layout.dq),
-        dq_dtype=np.dtype(layout.dq_dtype if layout.dq else np.uint32),
-    )
-    what = f"ramp layout {arrays.axes}"
-    if "ny" not in arrays.axes or "nx" not in arrays.axes:
-        raise ValueError(f"{what}: the axes must include ny and nx")
-    y, x = arrays.plane_axes
-    if x != y + 1:
-        raise ValueError(f"{what}: nx must follow ny")
-    if arrays.dq is None:
-        # A pixel DQ alone is JWST's guider layout (GuiderRawModel: SCI, DQ).
-        if not arrays.pixel_dq:
-            raise ValueError(f"{what}: give dq, or pixel_dq (and group_dq)")
-        if x != len(arrays.axes) - 1:
-            raise ValueError(f"{what}: a split layout keeps ny, nx last")
-    else:
-        if arrays.pixel_dq or arrays.group_dq:
-            raise ValueError(f"{what}: give dq, or pixel_dq and group_dq, not both")
-        if arrays.dq_dtype.kind != "u":
-            raise ValueError(f"{what}: dq_dtype {arrays.dq_dtype} is not unsigned")
-        if y != 0 and x != len(arrays.axes) - 1:
-            raise ValueError(f"{what}: ny, nx must be the first or last two axes")
-    names = (arrays.science, *arrays.dq_names)
-    if len(set(names)) != len(names):
-        raise ValueError(f"{what}: an extension name is used twice: {names}")
-    return arrays
-
-
-def _name(value: Any) -> str | None:
-    return str(value).upper() if value else None
+def _stored(layout: RampLayout) -> RampLayout:
+    """The layout without what only DQ initialization checks (the science
+    dtype kinds): two layouts that store alike open as the same model."""
+    return dataclasses.replace(layout, science_kinds="")
 
 
 class LayoutRampModel(DataModel):
@@ -205,8 +44,8 @@ class LayoutRampModel(DataModel):
     ----------
     init : str, os.PathLike or None
         The ramp file.
-    layout : object
-        The ramp layout (see :func:`resolve_layout`).
+    layout : irisdq.layouts.RampLayout
+        The ramp layout.
     verify_checksums : bool, optional
         Warn when DATASUM/CHECKSUM of an array read in full do not match.
     """
@@ -217,10 +56,10 @@ class LayoutRampModel(DataModel):
         self,
         init: str | os.PathLike | None = None,
         *,
-        layout: Any,
+        layout: RampLayout,
         verify_checksums: bool = True,
     ) -> None:
-        self.ramp_arrays = resolve_layout(layout)
+        self.ramp_arrays = layout
         self.arrays = _specs(self.ramp_arrays)
         super().__init__(init, verify_checksums=verify_checksums)
 
@@ -260,7 +99,7 @@ class LayoutRampModel(DataModel):
         return self._shape("data")
 
 
-def _specs(arrays: RampArrays) -> tuple[ArraySpec, ...]:
+def _specs(arrays: RampLayout) -> tuple[ArraySpec, ...]:
     cube = arrays.axes_text()
     ndim = len(arrays.axes)
     specs = [ArraySpec("data", arrays.science, None, ndim, cube, True)]
@@ -277,12 +116,17 @@ def _specs(arrays: RampArrays) -> tuple[ArraySpec, ...]:
                 )
             )
     else:
-        specs.append(ArraySpec("dq", arrays.dq, arrays.dq_dtype, ndim, cube, False))
+        specs.append(
+            ArraySpec("dq", arrays.dq, np.dtype(arrays.dq_dtype), ndim, cube, False)
+        )
     return tuple(specs)
 
 
 def open_ramp(
-    path: str | os.PathLike, layout: Any, *, verify_checksums: bool = True
+    path: str | os.PathLike,
+    layout: RampLayout | None,
+    *,
+    verify_checksums: bool = True,
 ) -> DataModel:
     """Open a raw ramp of the given layout, reading its headers only.
 
@@ -290,9 +134,8 @@ def open_ramp(
     ----------
     path : str or os.PathLike
         The ramp file.
-    layout : object or None
-        The ramp layout (``profile.ramp``; see :func:`resolve_layout`);
-        None is the TMT IRIS layout.
+    layout : irisdq.layouts.RampLayout or None
+        The ramp layout (``profile.ramp``); None is the TMT IRIS layout.
     verify_checksums : bool, optional
         Passed to the model.
 
@@ -319,10 +162,9 @@ def open_ramp(
     Examples
     --------
     >>> import numpy as np, tempfile, pathlib
-    >>> from types import SimpleNamespace
-    >>> split = SimpleNamespace(science="DATA", axes=("nreads", "ny", "nx"),
-    ...                         pixel_dq="DQ", group_dq="DQ_RAW", dq=None,
-    ...                         dq_dtype="uint32")
+    >>> from irisdq.layouts import RampLayout
+    >>> split = RampLayout("DATA", ("nreads", "ny", "nx"), pixel_dq="DQ",
+    ...                    group_dq="DQ_RAW")
     >>> ramp = LigerRampModel()
     >>> ramp.data = np.zeros((4, 4, 2, 3), dtype=np.uint16)
     >>> out = ramp.write(pathlib.Path(tempfile.mkdtemp()) / "liger.fits")
@@ -332,7 +174,7 @@ def open_ramp(
     irisdq.errors.DataModelError: ...: DATA has shape (4, 4, 2, 3); a ramp laid out
     as DATA (nreads, ny, nx), ... needs a 3-D DATA (nreads, ny, nx)
     """
-    arrays = resolve_layout(layout)
+    arrays = TMT_RAMP if layout is None else layout
     require_regular_file(path, "a raw ramp")
     # The model keeps the file open for lazy reads; close() releases it.
     stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115
@@ -353,9 +195,9 @@ def open_ramp(
                 f"out as {arrays.describe()} needs a {len(arrays.axes)}-D "
                 f"{arrays.science} {arrays.axes_text()}"
             )
-        if arrays == TMT_ARRAYS:
+        if _stored(arrays) == TMT_RAMP:
             return RampModel._from_open_file(Path(path), stream, hdus, verify_checksums)
-        if arrays == _LIGER_ARRAYS:
+        if _stored(arrays) == LIGER_RAMP:
             return LigerRampModel._from_open_file(
                 Path(path), stream, hdus, verify_checksums
             )

@@ -24,7 +24,6 @@ a full-frame mask:
 """
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from irisdq.dqflags import (
     remap_flags,
 )
 from irisdq.errors import DataModelError, SubarrayError
+from irisdq.layouts import Subarray
 
 __all__ = [
     "Subarray",
@@ -49,29 +49,6 @@ __all__ = [
 ]
 
 DO_NOT_USE = int(pixel.DO_NOT_USE)
-
-
-@dataclass(frozen=True)
-class Subarray:
-    """Where an array lies on the detector, as FITS headers give it.
-
-    ``xstart`` (SUBSTRT1) is the 1-based first column, numpy's last axis;
-    ``ystart`` (SUBSTRT2) the 1-based first row. ``xsize``/``ysize``
-    (SUBSIZE1/SUBSIZE2) are optional: the arrays' own shapes are what count.
-    """
-
-    xstart: int = 1
-    ystart: int = 1
-    xsize: int | None = None
-    ysize: int | None = None
-
-    def describe(self) -> str:
-        size = (
-            f", SUBSIZE1={self.xsize} SUBSIZE2={self.ysize}"
-            if self.xsize is not None or self.ysize is not None
-            else ""
-        )
-        return f"SUBSTRT1={self.xstart} SUBSTRT2={self.ystart}{size}"
 
 
 def cut_subarray(

@@ -39,8 +39,9 @@ import numpy as np
 import irisdq
 from irisdq import dqflags
 from irisdq.datamodels.image_rows import ImagePlanes
-from irisdq.datamodels.mask import TMTMaskModel, detector_shape
+from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.errors import IrisDQError
+from irisdq.layouts import detector_shape
 from irisdq.reffiles.badpix import (
     DEFAULT_DO_NOT_USE,
     Thresholds,

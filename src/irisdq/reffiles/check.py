@@ -41,9 +41,9 @@ import numpy as np
 
 from irisdq import dqflags
 from irisdq.crds.check import Finding
-from irisdq.datamodels.mask import detector_shape
 from irisdq.dqflags import DQDefRow
 from irisdq.errors import IrisDQError
+from irisdq.layouts import detector_shape
 from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
 
 __all__ = ["DEFAULT_SEVERE", "Finding", "check_mask", "check_mask_file"]

@@ -30,8 +30,9 @@ import numpy as np
 
 from irisdq import dqflags
 from irisdq.datamodels.files import require_regular_file
-from irisdq.datamodels.mask import TMTMaskModel, detector_shape
+from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.errors import DataModelError, FlagError
+from irisdq.layouts import detector_shape
 from irisdq.reffiles.thresholds import DEFAULT_DO_NOT_USE
 
 __all__ = [
