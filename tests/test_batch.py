@@ -636,6 +636,7 @@ def _scheduler_without_workers():
     )
 
 
+@pytest.mark.slow  # waits out its --wait limit by design
 def test_no_worker_says_what_it_waits_for_and_wait_ends_it(
     files, tmp_path, quick_notice, caplog
 ):

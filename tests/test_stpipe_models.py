@@ -31,7 +31,6 @@ def _require(module: str):
 
 jwst_datamodels = _require("stdatamodels.jwst.datamodels")
 dq_init_step = _require("jwst.dq_init.dq_init_step")
-detector1 = _require("jwst.pipeline")
 
 from stdatamodels import DataModel  # noqa: E402
 
@@ -192,11 +191,14 @@ def test_an_override_and_a_skip_in_memory(offline, tmp_path):
     assert int(given.groupdq[1, 2, 2, 3]) == 1
 
 
+@pytest.mark.slow
 def test_jwsts_detector1_with_irisdqs_dq_init_gives_jwsts_dq(offline, tmp_path):
     """Prefetch included: the step declares the reference type the jwst
     observatory knows (it declared ['mask', 'dq'], and the stock client was
     asked for a 'dq' that jwst has not)."""
-    pipeline = detector1.Detector1Pipeline
+    # Imported here: jwst's pipelines take seconds to import, which the
+    # fast subset (without slow tests) would pay at collection.
+    pipeline = _require("jwst.pipeline").Detector1Pipeline
     raw = tmp_path / "raw_uncal.fits"
     _ramp().save(raw)
     skip = {
@@ -341,6 +343,7 @@ def test_a_liger_ramp_in_memory_keeps_its_class_and_4d_dq(home, tmp_path):
     assert ramp.instance.get("dq") is None
 
 
+@pytest.mark.slow
 def test_the_readmes_offline_jwst_block(offline, home, tmp_path, monkeypatch, capsys):
     """The README's block runs as shown: jwst's Detector1 with irisdq's
     step, offline, on a cache as the stock client keeps it."""

@@ -527,6 +527,7 @@ def test_workers_started_apart_use_the_clients_choice(
     assert statuses == {"VERIFIED"}
 
 
+@pytest.mark.slow  # waits out its --wait limit by design
 def test_wait_ends_a_run_with_no_worker(night, tmp_path, capsys, caplog, monkeypatch):
     """No worker connects: the run says what it waits for (a warning, on
     stderr), then --wait ends it with one line and exit status 2."""
