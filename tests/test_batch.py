@@ -218,7 +218,7 @@ def test_a_worker_that_dies_fails_its_file_only(files, tmp_path, monkeypatch):
             os._exit(1)
         return real(path, params, resume, request)
 
-    monkeypatch.setattr(batch, "process_file", dies_on_r1)
+    monkeypatch.setattr(batch.dask_tasks, "process_file", dies_on_r1)
     results = batch.run(
         paths[:3], output_dir=tmp_path / "out", workers=1, override_mask=mask
     )
@@ -406,7 +406,7 @@ def test_interrupt_keeps_the_results_so_far(files, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return process(path, params, resume)
 
-    monkeypatch.setattr(batch, "process_file", interrupted_at_the_second)
+    monkeypatch.setattr(batch.task, "process_file", interrupted_at_the_second)
     with pytest.raises(batch.BatchInterrupted) as info:
         batch.run(paths[:3], output_dir=out, override_mask=mask)
     assert isinstance(info.value, KeyboardInterrupt)
@@ -622,7 +622,7 @@ def test_resume_redoes_an_output_of_another_context(tmp_path, monkeypatch):
 @pytest.fixture
 def quick_notice(monkeypatch):
     """Say what the run waits for after 0.2 s instead of a few seconds."""
-    monkeypatch.setattr(batch, "NOTICE_SECONDS", 0.2)
+    monkeypatch.setattr(batch.scheduler, "NOTICE_SECONDS", 0.2)
 
 
 def _scheduler_without_workers():

@@ -365,7 +365,7 @@ def test_interrupt_in_process_prints_the_table_exit_130(
             raise KeyboardInterrupt
         return process(path, params, resume)
 
-    monkeypatch.setattr(batch, "process_file", interrupted_at_the_second)
+    monkeypatch.setattr(batch.task, "process_file", interrupted_at_the_second)
     report = tmp_path / "report.json"
     code = main(
         ["dq-init", *map(str, paths[:3]), "--output-dir", str(tmp_path / "out"),
@@ -533,7 +533,7 @@ def test_wait_ends_a_run_with_no_worker(night, tmp_path, capsys, caplog, monkeyp
     stderr), then --wait ends it with one line and exit status 2."""
     from distributed import LocalCluster
 
-    monkeypatch.setattr(batch, "NOTICE_SECONDS", 0.2)
+    monkeypatch.setattr(batch.scheduler, "NOTICE_SECONDS", 0.2)
     with LocalCluster(
         n_workers=0,
         host="127.0.0.1",
