@@ -42,7 +42,6 @@ from irisdq.stpipe import (
     RampModel,
     StepError,
     TMTMaskModel,
-    open_model,
 )
 
 MASK = "tmt_iris_mask_0001.fits"
@@ -483,22 +482,35 @@ def test_reference_lookup_for_a_list_or_a_foreign_model(cache, raw):
         step.get_reference_file([], "mask")
 
 
-def test_open_model_adopts_files_and_irisdq_models(raw, tmp_path):
-    with open_model(raw) as ramp:
+def test_the_stpipe_models_are_irisdqs_own(raw, tmp_path):
+    assert RampModel is datamodels.RampModel
+    assert LigerRampModel is datamodels.LigerRampModel
+    assert TMTMaskModel is datamodels.TMTMaskModel
+    with datamodels.open(raw) as ramp:
         assert type(ramp) is RampModel
         assert ramp.is_unchanged_file()
-        assert open_model(ramp) is ramp
-    with open_model(write_mask(tmp_path / "m.fits")) as mask:
+        assert ramp.meta.filename == "raw_uncal.fits"
+        assert datamodels.open(ramp) is ramp
+    with datamodels.open(write_mask(tmp_path / "m.fits")) as mask:
         assert type(mask) is TMTMaskModel
         assert mask.override_handle == str(tmp_path / "m.fits")
-    memory = open_model(datamodels.RampModel())
-    assert type(memory) is RampModel
+    memory = RampModel()
     assert not memory.is_unchanged_file()
     assert memory.override_handle == "<RampModel>"
-    with pytest.raises(TypeError, match="cannot open 42"):
-        open_model(42)
-    with pytest.raises(TypeError, match="RampModel adopts a RampModel, not"):
-        RampModel.adopt(datamodels.TMTMaskModel())
+    with pytest.raises(TypeError, match="not int 42"):
+        datamodels.open(42)  # not file descriptor 42
+
+
+def test_a_copy_leaves_the_scratch_output_to_its_original(raw, tmp_path):
+    mask = str(write_mask(tmp_path / "m.fits"))
+    result = DQInitStep.call(str(raw), override_mask=mask)
+    scratch = result.path.parent
+    twin = result.copy()
+    assert twin.pixeldq[3, 4] == 1024 | 1
+    twin.close()
+    assert scratch.is_dir()  # the result's, deleted when the result closes
+    result.close()
+    assert not scratch.exists()
 
 
 def test_step_refuses_an_input_that_is_not_a_ramp():
@@ -647,7 +659,7 @@ def test_liger_model_changed_in_memory_is_streamed_from_a_scratch_copy(
     liger_cache, liger_raw, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    with open_model(liger_raw) as ramp:
+    with datamodels.open(liger_raw) as ramp:
         assert type(ramp) is LigerRampModel
         ramp.dq = np.full(LIGER_SHAPE, 4, dtype=np.uint16)  # not in the file
         result = DQInitStep.call(ramp, output_dir=str(tmp_path), save_results=True)
@@ -662,7 +674,7 @@ def test_liger_model_changed_in_memory_is_streamed_from_a_scratch_copy(
 
 
 def test_liger_error_for_a_changed_model_names_its_file(liger_raw, tmp_path):
-    with open_model(liger_raw) as ramp:
+    with datamodels.open(liger_raw) as ramp:
         ramp.meta.instrument.detector = "IMG2"
         with pytest.raises(StepError) as info:
             DQInitStep.call(ramp, override_dq=str(tmp_path / "no_dq.fits"))
@@ -888,7 +900,7 @@ def test_a_pipeline_logs_its_inputs_not_scratch_files(
     with DQInitStep.call(str(raw), override_mask=mask) as result:
         assert result.path.parent.name.startswith(".irisdq-")
     reference = str(_write_liger_dq(tmp_path / "my_dq.fits"))
-    with open_model(liger_raw) as ramp:
+    with datamodels.open(liger_raw) as ramp:
         # Changed in memory: streamed from a scratch copy.
         ramp.dq = np.full(LIGER_SHAPE, 4, dtype=np.uint16)
         DQInitStep.call(ramp, override_dq=reference).close()

@@ -30,6 +30,7 @@ from irisdq.datamodels.hdu_io import (
 )
 from irisdq.datamodels.layout import BLOCK, HDULayout, copy_hdu, read_hdu_layout
 from irisdq.datamodels.meta import KEYWORDS, Meta, from_keywords, to_keywords
+from irisdq.datamodels.stpipe_model import StpipeModelMixin
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError
 
@@ -67,8 +68,11 @@ class ArraySpec(NamedTuple):
     required: bool
 
 
-class DataModel:
+class DataModel(StpipeModelMixin):
     """Base class of the FITS data models (:class:`TMTMaskModel`, :class:`RampModel`).
+
+    Each is also a model as stpipe expects one (see
+    :class:`~irisdq.datamodels.stpipe_model.StpipeModelMixin`).
 
     Parameters
     ----------
@@ -125,6 +129,7 @@ class DataModel:
         except BaseException:
             stream.close()
             raise
+        self._opened()
 
     # -- reading ---------------------------------------------------------
 
@@ -139,6 +144,7 @@ class DataModel:
     ) -> "DataModel":
         model = cls(verify_checksums=verify, **options)
         model._attach(path, stream, layout)
+        model._opened()
         return model
 
     def _attach(self, path: Path, stream: BinaryIO, layout: list[HDULayout]) -> None:
@@ -455,6 +461,8 @@ class DataModel:
         twin._ext_headers = dict(self._ext_headers)
         twin._extra_hdus = list(self._extra_hdus)
         twin._original = self  # keeps the shared input file open
+        # A step's scratch output stays the original's to delete.
+        twin._scratch, twin._step_output = None, False
         return twin
 
     # -- files -----------------------------------------------------------
@@ -483,9 +491,11 @@ class DataModel:
         return all(results)
 
     def close(self) -> None:
-        """Close the input file. Arrays already read stay usable."""
+        """Close the input file. Arrays already read stay usable; a step's
+        scratch output that nobody saved is deleted."""
         if self._stream is not None:
             self._stream.close()
+        self._drop_scratch()
 
     def __enter__(self) -> "DataModel":
         return self

@@ -51,6 +51,8 @@ def open(
 
     Raises
     ------
+    TypeError
+        If `path` is neither a file name nor an irisdq model.
     FileNotFoundError
         If the file does not exist.
     DataModelError
@@ -72,6 +74,12 @@ def open(
     """
     if isinstance(path, DataModel):
         return path
+    if not isinstance(path, str | os.PathLike):
+        # An int would be taken for a file descriptor.
+        raise TypeError(
+            f"open() takes a FITS file name or an irisdq data model, not "
+            f"{type(path).__name__} {path!r}"
+        )
     require_regular_file(path, "a FITS input")
     # The model keeps the file open for lazy reads; close() releases it.
     stream = builtins.open(path, "rb", buffering=0)  # noqa: SIM115

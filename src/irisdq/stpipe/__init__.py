@@ -20,9 +20,11 @@ registers its step in stpipe's ``stpipe.steps`` entry-point group, so
   instead of the stock CRDS client (which refuses ``tmt``); no CRDS
   step-parameter (``pars-*``) lookup.
 - :class:`RampModel`, :class:`LigerRampModel`, :class:`TMTMaskModel`:
-  irisdq's lazy models with what stpipe expects of a model
-  (``crds_observatory``, ``get_crds_parameters``, ``save``,
-  ``meta.filename``).
+  irisdq's lazy models (:mod:`irisdq.datamodels`, the same classes), which
+  have what stpipe expects of a model (``crds_observatory``,
+  ``get_crds_parameters``, ``save``, ``meta.filename``:
+  :class:`StpipeModelMixin`). :func:`irisdq.datamodels.open` opens a file
+  as one.
 
 Errors of irisdq (a missing mask, a bad path, no CRDS match) leave a step
 or pipeline that uses the mixin as :class:`StepError`: under ``strun`` that
@@ -30,13 +32,8 @@ is one ``ERROR`` log line, stpipe's message box and exit status 2, without a
 traceback.
 """
 
-from irisdq.stpipe.models import (
-    LigerRampModel,
-    RampModel,
-    StpipeModelMixin,
-    TMTMaskModel,
-    open_model,
-)
+from irisdq.datamodels import LigerRampModel, RampModel, TMTMaskModel
+from irisdq.datamodels.stpipe_model import StpipeModelMixin
 from irisdq.stpipe.references import LocalCRDSMixin, StepError
 from irisdq.stpipe.step import DQInitStep
 
@@ -49,7 +46,6 @@ __all__ = [
     "StpipeModelMixin",
     "TMTMaskModel",
     "get_steps",
-    "open_model",
 ]
 
 # Named by their public path, as stpipe records a step's class in the

@@ -17,16 +17,12 @@ from stpipe import Step
 
 from irisdq import crds
 from irisdq import datamodels as _datamodels
+from irisdq.datamodels.stpipe_model import StpipeModelMixin
 from irisdq.dq_init import DQInitStep as _DQInitStep
 from irisdq.dq_init.memory import is_stdatamodel
 from irisdq.errors import IrisDQError
 from irisdq.exposure import resolve
 from irisdq.step import KNOWN_SUFFIXES
-from irisdq.stpipe.models import (
-    RampModel,
-    StpipeModelMixin,
-    open_model,
-)
 from irisdq.stpipe.references import LocalCRDSMixin, _profile_dataset
 
 __all__ = ["DQInitStep"]
@@ -112,7 +108,7 @@ class DQInitStep(LocalCRDSMixin, Step):
 
     @classmethod
     def _datamodels_open(cls, init: Any, **kwargs: Any) -> StpipeModelMixin:
-        return open_model(init)
+        return _datamodels.open(init)
 
     def default_suffix(self) -> str:
         """``dqinit``: outputs are ``<base>_dqinit.fits``."""
@@ -172,7 +168,7 @@ class DQInitStep(LocalCRDSMixin, Step):
             result = self._process_file(input.path)
         elif isinstance(input, _datamodels.RampModel):
             inner = self._inner()
-            result = RampModel.adopt(inner.run(input))
+            result = inner.run(input)
             self._record(inner, result)
         elif isinstance(input, _datamodels.LigerRampModel):
             result = self._process_liger_model(input)
@@ -246,7 +242,7 @@ class DQInitStep(LocalCRDSMixin, Step):
                 # A model's scratch copy: the message names the model's file.
                 message = str(exc).replace(str(path), os.fspath(label))
                 raise type(exc)(message) from None
-            result = open_model(written)
+            result = _datamodels.open(written)
         except BaseException:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
