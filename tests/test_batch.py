@@ -585,7 +585,7 @@ def test_resume_redoes_an_output_of_another_context(tmp_path, monkeypatch):
     of tmt_0001.pmap when the cache's context is tmt_0002.pmap."""
     from builders import write_shipped_cache
     from irisdq.crds import clear_cache
-    from irisdq.crds.checksum import update_checksum
+    from irisdq.crds.admin.checksum import update_checksum
 
     cache = tmp_path / "cache"
     chosen = write_shipped_cache(cache)

@@ -1,5 +1,6 @@
 """The layers of DESIGN.md, checked: what each layer may load."""
 
+import os
 import subprocess
 import sys
 
@@ -22,6 +23,37 @@ def test_pure_layers_load_no_fits(module):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_selection_loads_no_cache_administration(tmp_path):
+    """A selection from a loaded context, explained, loads neither the
+    cache administration (irisdq.crds.admin: check, checksum rewriting,
+    delivery) nor astropy."""
+    mask = tmp_path / "references" / "tmt" / "iris" / "tmt_iris_mask_0001.fits"
+    mask.parent.mkdir(parents=True)
+    mask.write_bytes(b"")
+    code = (
+        "import sys, irisdq.crds\n"
+        "header = {'INSTRUME': 'IRIS', 'DETECTOR': 'IRIS1', 'SUBARRAY': 'FULL',\n"
+        "          'DATE-OBS': '2020-07-13', 'TIME-OBS': '00:00:00'}\n"
+        "context = irisdq.crds.get_context()\n"
+        "print(context.bestref(header, 'mask'))\n"
+        "print(irisdq.crds.bestref(header, 'mask'))\n"
+        "irisdq.crds.select_reference(header, 'mask').explain()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'astropy'\n"
+        "             or m.startswith(('irisdq.crds.admin', 'irisdq.datamodels'))))\n"
+    )
+    env = {**os.environ, "CRDS_PATH": str(tmp_path)}
+    for variable in ("CRDS_CONTEXT", "CRDS_OBSERVATORY", "IRISDQ_CRDS_LINK_ROOTS"):
+        env.pop(variable, None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert done.stdout.splitlines() == [str(mask), str(mask), "[]"]
 
 
 def test_step_has_no_fits_code():

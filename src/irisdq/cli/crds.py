@@ -213,7 +213,7 @@ def _list(args) -> int:
 
 
 def _checksum(args) -> int:
-    from irisdq.crds import update_checksum
+    from irisdq.crds.admin.checksum import update_checksum
 
     for path in args.mappings:
         print(f"{path}: sha1sum {update_checksum(path)}")
@@ -221,7 +221,7 @@ def _checksum(args) -> int:
 
 
 def _add(args) -> int:
-    from irisdq.crds.delivery import deliver
+    from irisdq.crds.admin.delivery import deliver
 
     delivery = deliver(
         args.references,
@@ -247,7 +247,7 @@ def _add(args) -> int:
 
 
 def _check(args) -> int:
-    from irisdq.crds.check import check_cache
+    from irisdq.crds.admin.check import check_cache
 
     result = check_cache(args.context)
     for finding in result.findings:

@@ -10,6 +10,10 @@ process. The main entry points:
 - :func:`explain_bestref`: why a file is chosen, as text;
 - :func:`get_context`: the loaded context, for many lookups in a row.
 
+Checking a cache and writing into it is :mod:`irisdq.crds.admin`, which a
+selection never loads; :func:`update_checksum` is imported from it on
+first use.
+
 The cache is ``$CRDS_PATH`` (default ``~/crds_cache``); the context is
 ``$CRDS_CONTEXT``, else the cache's operational or newest pmap, else the TMT
 context shipped with irisdq.
@@ -27,7 +31,7 @@ Safety limits:
 
 from irisdq.crds.bestref import bestref, explain_bestref, select_reference
 from irisdq.crds.cache import CacheRoot, cache_root, default_context
-from irisdq.crds.checksum import mapping_checksum, update_checksum
+from irisdq.crds.checksum import mapping_checksum
 from irisdq.crds.context import (
     Context,
     ContextItem,
@@ -62,3 +66,13 @@ __all__ = [
     "select_reference",
     "update_checksum",
 ]
+
+
+def __getattr__(name: str):
+    # Administration stays unloaded until asked for.
+    if name == "update_checksum":
+        from irisdq.crds.admin.checksum import update_checksum
+
+        globals()[name] = update_checksum
+        return update_checksum
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

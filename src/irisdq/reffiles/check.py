@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from irisdq import dqflags
-from irisdq.crds.check import Finding
+from irisdq.crds.admin.check import Finding
 from irisdq.dqflags import DQDefRow
 from irisdq.errors import IrisDQError
 from irisdq.layouts import detector_shape

@@ -513,7 +513,11 @@ class _Walker:
                         f"({parameter}); set it in the primary header",
                     )
                 )
-        mismatch = _rule_mismatch(rmap, filename, keywords)
+        # The delivery's rules (and the profiles) load only when a
+        # reference is inspected.
+        from irisdq.crds.admin.rules import rule_mismatch
+
+        mismatch = rule_mismatch(rmap, filename, keywords)
         if mismatch:
             self.findings.append(
                 Finding(
@@ -522,49 +526,6 @@ class _Walker:
                     "it under a name of its own with irisdq crds add",
                 )
             )
-
-
-def _rule_mismatch(rmap: ReferenceMapping, filename: str, keywords: dict) -> str:
-    """What in a reference's header contradicts every rule naming it: a
-    USEAFTER later than the rule's date, or a keyword a Match key names
-    literally ('' when some rule agrees, or when the rmap is not Match over
-    UseAfter and nothing can be told)."""
-    from irisdq.crds.delivery import DeliveryError, rules_naming, useafter_key
-
-    rules = rules_naming(rmap, filename)
-    if not rules:
-        return ""
-    try:
-        useafter = useafter_key(keywords.get("USEAFTER", ""), "")
-    except DeliveryError:
-        useafter = None
-    first = ""
-    for key, date in rules:
-        wanted, found = [], []
-        for parameter, value in zip(rmap.parkey[0], key, strict=True):
-            keyword = KEYWORDS.get(parameter)
-            if keyword is None or value is None or keyword not in keywords:
-                continue
-            own = condition_value(keywords[keyword])
-            # A full-frame mask serves any subarray rule: dq-init cuts it.
-            full_frame = keyword == "SUBARRAY" and own in ("FULL", "GENERIC", "N/A")
-            if own != value and not full_frame:
-                wanted.append(f"{keyword} {value!r}")
-                found.append(f"{keyword} {own!r}")
-        # A USEAFTER before the rule's date is harmless: the file is valid
-        # from earlier. One after it serves exposures it was not made for.
-        if useafter is not None and useafter > date:
-            wanted.append(f"USEAFTER {date} or earlier")
-            found.append(f"USEAFTER {useafter}")
-        if not wanted:
-            return ""
-        if not first:
-            first = (
-                f"{rmap.name} selects it from {date} for {', '.join(wanted)}, but "
-                f"its header has {', '.join(found)}"
-            )
-    more = len(rules) - 1
-    return first + (f" (and so for its {more} other rule(s))" if more else "")
 
 
 def _inspect_reference(path: Path) -> tuple[dict, list[str]]:

@@ -6,7 +6,7 @@ import pytest
 from astropy.io import fits
 
 from builders import write_shipped_cache
-from irisdq.crds.check import check_cache
+from irisdq.crds.admin.check import check_cache
 from irisdq.errors import MappingError, ReferenceFileError
 
 IMAP = "tmt_iris_0003.imap"
@@ -46,7 +46,7 @@ def test_check_does_not_load_astropy_on_import():
     # tells whether importing it pulls astropy in.
     import subprocess
 
-    code = "import sys, irisdq.crds.check; print('astropy' in sys.modules)"
+    code = "import sys, irisdq.crds.admin.check; print('astropy' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

@@ -1,4 +1,4 @@
-"""Delivering masks into a cache as a new context (irisdq.crds.delivery)."""
+"""Delivering masks into a cache as a new context (irisdq.crds.admin)."""
 
 import re
 import socket
@@ -9,13 +9,11 @@ import pytest
 
 from builders import with_card, write_dated_mask, write_ligeriri_cache
 from irisdq.crds import cache_root, get_context, mapping_from_text, parse_mapping
-from irisdq.crds import delivery as delivery_module
+from irisdq.crds.admin import delivery as delivery_module
+from irisdq.crds.admin.delivery import deliver
+from irisdq.crds.admin.mapping_text import format_mapping
+from irisdq.crds.admin.new_context import DeliveryError
 from irisdq.crds.cache import shipped_mapping_folder
-from irisdq.crds.delivery import (
-    DeliveryError,
-    deliver,
-    format_mapping,
-)
 from irisdq.crds.parser import parse_literal
 from irisdq.errors import DataModelError
 from irisdq.profiles import PROFILES
@@ -362,7 +360,7 @@ def test_crds_check_finds_nothing_wrong_after_a_delivery(cache, mask_2021):
     """A delivered context passes the cache check: mappings, sha1sums,
     names, parents and the references they name. (The shipped context's
     own mask is put in the cache too, as a delivered cache would hold it.)"""
-    from irisdq.crds.check import check_cache
+    from irisdq.crds.admin.check import check_cache
 
     old = cache / "references" / "tmt" / "iris" / OLD_MASK
     write_dated_mask(old, "2015-10-01T00:00:00", subarray="GENERIC")
@@ -674,7 +672,8 @@ def test_a_linked_server_config_is_not_replaced(cache, tmp_path, mask_2021):
 def test_a_delivery_planned_then_redirected_is_refused_at_writing(
     cache, tmp_path, mask_2021
 ):
-    from irisdq.crds.delivery import plan_delivery, write_delivery
+    from irisdq.crds.admin.delivery import write_delivery
+    from irisdq.crds.admin.planning import plan_delivery
 
     delivery = plan_delivery([mask_2021])
     elsewhere = tmp_path / "elsewhere"
@@ -735,7 +734,8 @@ def test_a_subarray_value_never_becomes_a_pattern(cache, tmp_path, subarray):
 def test_the_second_of_two_deliveries_at_once_is_told_to_retry(cache, tmp_path):
     """Both planned tmt_0002.pmap from the cache as it was; the one that
     writes second changes nothing and says to run again."""
-    from irisdq.crds.delivery import plan_delivery, write_delivery
+    from irisdq.crds.admin.delivery import write_delivery
+    from irisdq.crds.admin.planning import plan_delivery
 
     first = plan_delivery([write_dated_mask(tmp_path / "a_2021.fits", "2021-01-01")])
     second = plan_delivery([write_dated_mask(tmp_path / "b_2022.fits", "2022-01-01")])
@@ -827,7 +827,7 @@ def test_rules_of_other_detectors_and_patterns_are_not_probed(
 ):
     """Only rules whose exposures the new rule could serve are tried: an
     IRIS2 rule is not, nor a pattern key (no probe stands for it)."""
-    from irisdq.crds.delivery import rules_naming
+    from irisdq.crds.admin.rules import rules_naming
 
     shipped = shipped_mapping_folder()
     for name in ("tmt_0001.pmap", "tmt_iris_0003.imap"):
@@ -854,7 +854,7 @@ def test_rules_of_other_detectors_and_patterns_are_not_probed(
 
 
 def test_rules_naming_of_an_rmap_of_another_shape_is_empty():
-    from irisdq.crds.delivery import rules_naming
+    from irisdq.crds.admin.rules import rules_naming
 
     rmap = mapping_from_text(
         "header = {'mapping': 'REFERENCE', 'parkey': (('DETECTOR',),)}\n"
