@@ -83,6 +83,19 @@ class RampLayout:
     science_kinds : str
         The numpy dtype kinds the science array may have (``'f'``: floating
         point only, as jwst's RampModel); empty for any.
+    science_dtype : str or None
+        The dtype the ramp's data model gives the science array (``float32``
+        for TMT IRIS's SCI, ``uint16`` for Liger's DATA); None keeps the
+        dtype the file stores.
+    err : str or None
+        The extension of the science array's errors (float32, its shape).
+    times : str or None
+        The extension of the time of each reading (float64, the science
+        axes other than ``ny`` and ``nx``).
+
+    The data models (:class:`irisdq.datamodels.LayoutRampModel`) take their
+    arrays from these fields: ``data``, ``pixeldq`` and ``groupdq`` or
+    ``dq``, ``err`` and ``times``.
 
     Raises
     ------
@@ -101,20 +114,19 @@ class RampLayout:
     dq: str | None = None
     dq_dtype: str = "uint32"
     science_kinds: str = ""
+    science_dtype: str | None = None
+    err: str | None = None
+    times: str | None = None
 
     def __post_init__(self) -> None:
-        def name(value: Any) -> str | None:
-            return str(value).strip().upper() if value else None
-
-        for attr in ("pixel_dq", "group_dq", "dq"):
-            object.__setattr__(self, attr, name(getattr(self, attr)))
-        object.__setattr__(self, "science", name(self.science) or "")
+        for attr in ("pixel_dq", "group_dq", "dq", "err", "times"):
+            object.__setattr__(self, attr, _extension(getattr(self, attr)))
+        object.__setattr__(self, "science", _extension(self.science) or "")
         object.__setattr__(self, "axes", tuple(str(axis) for axis in self.axes))
-        # numpy dtypes and types give their name; strings are taken as they are.
-        dtype = getattr(self.dq_dtype, "name", None) or getattr(
-            self.dq_dtype, "__name__", self.dq_dtype
-        )
-        object.__setattr__(self, "dq_dtype", str(dtype) if self.dq else "uint32")
+        dtype = _dtype_name(self.dq_dtype) if self.dq else "uint32"
+        object.__setattr__(self, "dq_dtype", dtype)
+        if self.science_dtype is not None:
+            object.__setattr__(self, "science_dtype", _dtype_name(self.science_dtype))
         self._check()
 
     def _check(self) -> None:
@@ -143,6 +155,7 @@ class RampLayout:
             if y != 0 and x != len(self.axes) - 1:
                 raise ValueError(f"{what}: ny, nx must be the first or last two axes")
         names = (self.science, *self.dq_extensions)
+        names += tuple(name for name in (self.err, self.times) if name)
         if len(set(names)) != len(names):
             raise ValueError(f"{what}: an extension name is used twice: {names}")
 
@@ -205,6 +218,15 @@ class RampLayout:
         return names
 
 
+def _extension(value: Any) -> str | None:
+    return str(value).strip().upper() if value else None
+
+
+def _dtype_name(value: Any) -> str:
+    """``'uint16'`` for a numpy dtype or type, or the name given."""
+    return str(getattr(value, "name", None) or getattr(value, "__name__", value))
+
+
 # Arrays that DQ initialization passes through but the tree points to.
 _EXTRA_TREE_ARRAYS = {"err": "ERR", "times": "TIMES"}
 
@@ -215,6 +237,8 @@ TMT_RAMP = RampLayout(
     axes=("nints", "ngroups", "ny", "nx"),
     pixel_dq="PIXELDQ",
     group_dq="GROUPDQ",
+    science_dtype="float32",
+    err="ERR",
 )
 
 #: The Liger/IRIS pipeline's ramp (2025): the layout of
@@ -224,6 +248,8 @@ LIGER_RAMP = RampLayout(
     axes=("ny", "nx", "ngroups", "nreads"),
     dq="DQ",
     dq_dtype="uint16",
+    science_dtype="uint16",
+    times="TIMES",
 )
 
 

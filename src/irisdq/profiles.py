@@ -38,6 +38,7 @@ Examples
 'jwst'
 """
 
+import dataclasses
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -424,13 +425,7 @@ TMT = Profile(
 
 # jwst's RampModel holds a float32 SCI: a Level1bModel's integer counts are
 # refused by jwst's step (stdatamodels cannot convert them), and here.
-_JWST_FLOAT_RAMP = RampLayout(
-    science="SCI",
-    axes=("nints", "ngroups", "ny", "nx"),
-    pixel_dq="PIXELDQ",
-    group_dq="GROUPDQ",
-    science_kinds="f",
-)
+_JWST_FLOAT_RAMP = dataclasses.replace(TMT_RAMP, science_kinds="f")
 
 # jwst.lib.exposure_types.FGS_GUIDE_EXP_TYPES: GuiderRawModel exposures,
 # whose flags jwst's dq_init ORs into DQ (ny, nx); they have no GROUPDQ.

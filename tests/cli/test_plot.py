@@ -42,9 +42,14 @@ def drawn(monkeypatch):
 
     monkeypatch.setattr(plots, "plot_dq", record)
     # SCI is never read: only DQ arrays are drawn.
-    monkeypatch.setattr(
-        RampModel, "data", property(lambda self: pytest.fail("SCI was read"))
-    )
+    load = RampModel._load
+
+    def refuse_sci(model, spec, hdu):
+        if spec.attr == "data":
+            pytest.fail("SCI was read")
+        return load(model, spec, hdu)
+
+    monkeypatch.setattr(RampModel, "_load", refuse_sci)
     return calls
 
 

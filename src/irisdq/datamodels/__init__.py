@@ -6,7 +6,9 @@
   ``ERR``, and any other extension passed through);
 - :class:`LigerRampModel`: a Liger/IRIS 2025 raw ramp (``DATA``, ``DQ``
   uint16 (ny, nx, ngroups, nreads), ``TIMES``, ``ASDF`` passed through);
-- :func:`open_ramp`: a raw ramp of any layout (``profile.ramp``);
+- :class:`LayoutRampModel`, the model of both: a raw ramp whose arrays
+  come from its :class:`~irisdq.layouts.RampLayout`, and
+  :func:`open_ramp`, a raw ramp of any layout (``profile.ramp``);
 - :func:`open`: the right model for a file, from ``DATAMODL`` or its
   extensions;
 - :func:`read_hdu_layout` and :func:`copy_hdu`: the byte offsets of every
@@ -39,13 +41,16 @@ if _astropy_log.warnings_logging_enabled():
 from irisdq.datamodels.hdu_io import DataModelWarning
 from irisdq.datamodels.header import read_keywords, read_primary_header
 from irisdq.datamodels.layout import HDULayout, copy_hdu, read_hdu_layout
-from irisdq.datamodels.liger_ramp import LigerRampModel
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.meta import Meta
 from irisdq.datamodels.model import DataModel
 from irisdq.datamodels.opener import open
-from irisdq.datamodels.ramp import RampModel
-from irisdq.datamodels.ramp_layouts import LayoutRampModel, open_ramp
+from irisdq.datamodels.ramp import (
+    LayoutRampModel,
+    LigerRampModel,
+    RampModel,
+    open_ramp,
+)
 from irisdq.dqflags import DQDefRow, remap_flags
 
 __all__ = [

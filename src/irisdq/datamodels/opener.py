@@ -6,10 +6,9 @@ from pathlib import Path
 
 from irisdq.datamodels.files import require_regular_file
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
-from irisdq.datamodels.liger_ramp import LigerRampModel
 from irisdq.datamodels.mask import TMTMaskModel
 from irisdq.datamodels.model import DataModel, _check_cards
-from irisdq.datamodels.ramp import RampModel
+from irisdq.datamodels.ramp import LigerRampModel, RampModel
 from irisdq.errors import DataModelError
 
 __all__ = ["MODEL_TYPES", "open"]

@@ -87,8 +87,7 @@ from irisdq.datamodels.hdu_io import (
 from irisdq.datamodels.header import header_text
 from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 from irisdq.datamodels.model import _without
-from irisdq.datamodels.ramp import RampModel
-from irisdq.datamodels.ramp_layouts import open_ramp
+from irisdq.datamodels.ramp import RampModel, open_ramp
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError
 from irisdq.layouts import TMT_RAMP, RampLayout
