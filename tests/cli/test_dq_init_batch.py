@@ -16,7 +16,7 @@ import pytest
 from builders import write_full_frame_ramp as write_ramp
 from builders import write_mask, write_night
 from irisdq import batch, dqflags
-from irisdq.cli.dq_init import BatchDisplay
+from irisdq.batch.progress import BatchDisplay
 from irisdq.cli.main import main
 from irisdq.datamodels import RampModel
 

@@ -1,5 +1,6 @@
-"""Progress of a batch: the callback's type and a tqdm bar counting
-files (a widget in a Jupyter notebook, text on a terminal)."""
+"""Progress of a batch: the callback's type, a tqdm bar counting files
+(a widget in a Jupyter notebook, text on a terminal), and the display of
+``irisdq dq-init`` (the bar, or one line a file, and the totals)."""
 
 import contextlib
 import sys
@@ -78,3 +79,76 @@ def _show_progress(total: int) -> Iterator[Progress]:
         yield update
     finally:
         bar.close()
+
+
+class BatchDisplay:
+    """Progress of a batch: a tqdm bar on a terminal, else one line a file."""
+
+    def __init__(self, total: int, *, live: bool, stream=None) -> None:
+        import time
+
+        self.total = total
+        self.live = live
+        self.stream = stream or sys.stderr
+        self.start = time.perf_counter()
+        self.done = 0
+        self.failed = 0
+        self.bar = None
+        if live:
+            self.bar = progress_bar(total, file=self.stream, notebook=False)
+
+    def elapsed(self) -> float:
+        import time
+
+        return time.perf_counter() - self.start
+
+    def update(self, result, done: int, total: int) -> None:
+        import logging
+
+        from irisdq.dq_init.plan import Status
+
+        self.done = done
+        self.failed += result.status is Status.FAILED
+        with self._above_the_bar():
+            # Through logging, as the step itself logs when run in this process.
+            log = logging.getLogger("irisdq.dq_init")
+            for text in result.warnings:
+                log.warning(text)
+            if result.status is Status.FAILED:
+                print(f"irisdq: error: {result.error}", file=sys.stderr)
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.failed} failed", refresh=False)
+            self.bar.update(done - self.bar.n)
+            return
+        if result.status is Status.FAILED and total == 1:
+            return  # the error line says it all
+        prefix = f"[{done}/{total}] " if total > 1 else ""
+        print(f"{prefix}{result.line()}", flush=True)
+
+    def _above_the_bar(self):
+        import contextlib
+
+        if self.bar is None:
+            return contextlib.nullcontext()
+        # The bar is cleared while the lines are written, then drawn again.
+        return type(self.bar).external_write_mode(file=self.stream)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.stream.flush()
+
+    def totals(self, results, interrupted: bool) -> str:
+        from collections import Counter
+
+        from irisdq.dq_init.plan import Status
+
+        counts = Counter(result.status for result in results)
+        parts = ", ".join(f"{n} {status.lower()}" for status, n in counts.items())
+        seconds = self.elapsed()
+        finished = sum(result.status is not Status.NOT_RUN for result in results)
+        text = (
+            f"{len(results)} file(s): {parts} in {seconds:.1f} s "
+            f"({finished / max(seconds, 1e-9):.2f} files/s)"
+        )
+        return f"interrupted; {text}" if interrupted else text
