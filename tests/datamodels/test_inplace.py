@@ -125,7 +125,7 @@ def test_journal_that_cannot_be_written_changes_nothing(data, monkeypatch):
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(inplace, "_copy_range", full)
+    monkeypatch.setattr(inplace, "_save_spans", full)
     with (
         pytest.raises(DataModelError, match=r"undo journal \(No space left"),
         inplace.update_in_place(data, [(0, 8)]) as stream,

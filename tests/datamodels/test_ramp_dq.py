@@ -303,3 +303,41 @@ def test_a_single_dq_layout_needs_no_group_flags_and_keeps_dq_when_skipped(tmp_p
     )
     assert _data_bytes(tmp_path / "out.fits", "DQ") == _data_bytes(raw, "DQ")
     assert fits.getval(tmp_path / "out.fits", "S_DQINIT") == "SKIPPED"
+
+
+def test_in_place_saves_and_writes_only_the_flagged_pixels_readings(
+    tmp_path, monkeypatch
+):
+    """The undo journal holds the headers, the ASDF tree and the readings of
+    the flagged pixels, not the whole DQ; every other byte of DQ is the
+    input's, and the result is the bytes a new file gets."""
+    from irisdq.datamodels import inplace
+
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    copy = tmp_path / "copy" / "raw.fits"
+    copy.parent.mkdir()
+    update_ramp_dq(raw, KEYWORDS, _flags(), target=copy, layout=LIGER)
+    dq = next(h for h in read_hdu_layout(raw) if h.name == "DQ")
+    before = _data_bytes(raw, "DQ")
+    saved = []
+    journal = inplace._write_journal
+
+    def spy(stream, path, real, regions):
+        saved.extend(regions)
+        return journal(stream, path, real, regions)
+
+    monkeypatch.setattr(inplace, "_write_journal", spy)
+    update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
+    assert raw.read_bytes() == copy.read_bytes()
+    in_data = [
+        (start, stop)
+        for start, stop in saved
+        if dq.data_offset <= start < dq.data_offset + dq.data_size
+    ]
+    pixel = NGROUPS * NREADS * 2  # bytes of one pixel's readings
+    first = dq.data_offset + (3 * NX + 7) * pixel
+    assert in_data == [(first, first + pixel)]
+    after = _data_bytes(raw, "DQ")
+    assert after[: first - dq.data_offset] == before[: first - dq.data_offset]
+    rest = first + pixel - dq.data_offset
+    assert after[rest:] == before[rest:]

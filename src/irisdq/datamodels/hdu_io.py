@@ -55,10 +55,12 @@ __all__ = [
     "STRUCTURAL_KEYWORDS",
     "DataModelWarning",
     "ImageEncoding",
+    "array_encoding",
     "checksum_problems",
     "copy_hdu_with_checksums",
     "data_sum",
     "image_encoding",
+    "image_header_bytes",
     "image_header_size",
     "read_image",
     "verify_hdu",
@@ -175,7 +177,15 @@ def _number(header, keyword: str, default: int):
     return value
 
 
-def _encoding_for_array(dtype: np.dtype) -> ImageEncoding:
+def array_encoding(dtype) -> ImageEncoding:
+    """Return how :func:`write_image_hdu` stores values of ``dtype``.
+
+    Examples
+    --------
+    >>> enc = array_encoding(np.uint16)
+    >>> enc.bitpix, enc.stored, hex(enc.flip)
+    (16, dtype('>i2'), '0x8000')
+    """
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         dtype = np.dtype("u1")
@@ -426,7 +436,7 @@ def image_header_size(shape, dtype, header=None, *, primary: bool = False) -> in
     >>> image_header_size((10, 10), np.uint32)
     2880
     """
-    full = _full_header(_encoding_for_array(np.dtype(dtype)), shape, header, primary)
+    full = _full_header(array_encoding(np.dtype(dtype)), shape, header, primary)
     return len(full.tostring())
 
 
@@ -482,7 +492,7 @@ def write_image_hdu_blocks(
     [0, 1, 2, 3]
     """
     dtype = np.dtype(dtype)
-    encoding = _encoding_for_array(dtype)
+    encoding = array_encoding(dtype)
     full = _full_header(encoding, shape, header, primary)
     start = stream.tell()
     stream.write(full.tostring().encode("ascii"))
@@ -517,16 +527,43 @@ def write_image_hdu_blocks(
     if nbytes % BLOCK:
         stream.write(b"\0" * (BLOCK - nbytes % BLOCK))
     end = stream.tell()
+    stream.seek(start)
+    stream.write(_summed_header(full, datasum))
+    stream.seek(end)
+
+
+def image_header_bytes(
+    shape: tuple[int, ...], dtype, header, datasum: int, *, primary: bool = False
+) -> bytes:
+    """The header :func:`write_image_hdu_blocks` writes for data of sum
+    ``datasum`` (the FITS ones' complement sum of the stored data).
+
+    Lets an array changed in place get the header a new file would have.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> data = np.arange(6, dtype=np.uint16).reshape(2, 3)
+    >>> stored = (data ^ np.uint16(0x8000)).astype(">u2").tobytes()
+    >>> block = image_header_bytes((2, 3), np.uint16,
+    ...                            fits.Header([("EXTNAME", "DQ")]), word_sum(stored))
+    >>> hdu = fits.ImageHDU.fromstring(block + stored + bytes(2880 - len(stored)))
+    >>> hdu.verify_checksum(), hdu.data.tolist()
+    (1, [[0, 1, 2], [3, 4, 5]])
+    """
+    encoding = array_encoding(np.dtype(dtype))
+    return _summed_header(_full_header(encoding, shape, header, primary), datasum)
+
+
+def _summed_header(full, datasum: int) -> bytes:
+    """``full`` with its ``DATASUM`` and ``CHECKSUM`` filled in."""
     full["DATASUM"] = (str(datasum), "data unit checksum")
-    header_bytes = full.tostring().encode("ascii")
-    header_sum = word_sum(header_bytes)
+    header_sum = word_sum(full.tostring().encode("ascii"))
     full["CHECKSUM"] = (
         encode_checksum(~add_sums(header_sum, datasum) & ALL_ONES),
         "HDU checksum",
     )
-    stream.seek(start)
-    stream.write(full.tostring().encode("ascii"))
-    stream.seek(end)
+    return full.tostring().encode("ascii")
 
 
 def _write_values(stream: BinaryIO, data: np.ndarray, encoding: ImageEncoding) -> int:

@@ -77,9 +77,12 @@ import numpy as np
 
 from irisdq.datamodels import asdf_tree, inplace
 from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.dq_patch import changed_spans, patch_spans
 from irisdq.datamodels.hdu_io import (
+    array_encoding,
     copy_hdu_with_checksums,
     image_encoding,
+    image_header_bytes,
     image_header_size,
     write_image_hdu,
     write_image_hdu_blocks,
@@ -266,6 +269,23 @@ class _DQArray:
     flags: np.ndarray
     planes_first: bool
     hdu: HDULayout | None = None  # the input's array updated; None: made anew
+    # In place, the elements the flags change, when only they are rewritten.
+    spans: np.ndarray | None = None
+
+    def patchable(self) -> bool:
+        """True when the input's array is stored as it is written, so that
+        only the elements the flags change need writing in place."""
+        if self.hdu is None:
+            return False
+        stored, written = image_encoding(self.hdu.header), array_encoding(self.dtype)
+        return not stored.scaled and (stored.bitpix, stored.flip) == (
+            written.bitpix,
+            written.flip,
+        )
+
+    @property
+    def data_bytes(self) -> int:
+        return math.prod(self.shape) * self.dtype.itemsize
 
     def blocks(self, fd: int, source: Path) -> Iterator[np.ndarray]:
         """The array's values in C order, a few MiB at a time.
@@ -514,7 +534,9 @@ class _Plan:
         with inplace.update_in_place(path, regions) as stream:
             end = self.hdus[-1].end
             for dq in self.dq:
-                if dq.hdu is not None:
+                if dq.spans is not None:
+                    self._patch_dq(stream, dq)
+                elif dq.hdu is not None:
                     stream.seek(dq.hdu.header_offset)
                     self._write_dq(stream, stream, dq)
             if self.updating:
@@ -563,11 +585,40 @@ class _Plan:
             # array stored narrower (int16, uint8) would overrun the next HDU.
             if (
                 header != hdu.data_offset - hdu.header_offset
-                or hdu.data_size != math.prod(dq.shape) * dq.dtype.itemsize
+                or hdu.data_size != dq.data_bytes
             ):
                 return None
-            regions.append((hdu.header_offset, hdu.end))
+            if not dq.patchable():
+                regions.append((hdu.header_offset, hdu.end))
+                continue
+            # Only the header, the elements of flagged pixels and the fill.
+            itemsize = dq.dtype.itemsize
+            dq.spans = changed_spans(
+                dq.flags, dq.shape, planes_first=dq.planes_first, itemsize=itemsize
+            )
+            regions.append((hdu.header_offset, hdu.data_offset))
+            at = hdu.data_offset + dq.spans * itemsize
+            regions.extend(zip(at[:, 0].tolist(), at[:, 1].tolist(), strict=True))
+            if hdu.end > hdu.data_offset + dq.data_bytes:
+                regions.append((hdu.data_offset + dq.data_bytes, hdu.end))
         return regions
+
+    def _patch_dq(self, stream, dq: _DQArray) -> None:
+        """Write the elements of ``dq.spans`` with the flags ORed in, and the
+        header a full rewrite would give (its sums over the whole array)."""
+        hdu = dq.hdu
+        fd = stream.fileno()
+        datasum = patch_spans(
+            fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags, dq.planes_first,
+            dq.spans, dq.name, self.source,
+        )  # fmt: skip
+        header = image_header_bytes(dq.shape, dq.dtype, self._dq_header(dq), datasum)
+        fill = hdu.end - hdu.data_offset - dq.data_bytes
+        if fill:
+            stream.seek(hdu.data_offset + dq.data_bytes)
+            stream.write(b"\0" * fill)
+        stream.seek(hdu.header_offset)
+        stream.write(header)
 
     def _old_asdf(self):
         return next(
