@@ -304,3 +304,105 @@ def test_a_tree_150_levels_deep_is_read():
     )
     tree = read_tree(data)
     assert isinstance(tree["meta"]["a"], list)
+
+
+# Trees read without asdf (plain values, fits: arrays) and trees left to it.
+_HEAD = "#ASDF 1.0.0\n#ASDF_STANDARD 1.6.0\n%YAML 1.1\n%TAG ! tag:stsci.edu:asdf/\n"
+_LIBRARY = (
+    "asdf_library: !core/software-1.0.0 {name: asdf, version: 5.4.0}\n"
+    "history:\n  extensions:\n  - !core/extension_metadata-1.0.0\n"
+    "    extension_class: asdf.extension._manifest.ManifestExtension\n"
+    "    software: !core/software-1.0.0 {name: asdf, version: 5.4.0}\n"
+)
+_PLAIN_TREES = {
+    "jwst-ramp": (
+        "_fits_hash: b3cc95b4\n"
+        "data: !core/ndarray-1.1.0\n  source: fits:SCI,1\n  datatype: float32\n"
+        "  byteorder: big\n  shape: [2, 4, 8, 8]\n"
+        "meta:\n  date: '2026-12-04T18:51:26.780'\n"
+        "  exposure: {ngroups: 4, nints: 2, readpatt: RAPID}\n"
+        "  instrument: {detector: NRCA1, name: NIRCAM}\n"
+        "pixeldq: !core/ndarray-1.0.0 {source: 'fits:PIXELDQ,1', datatype: uint32,"
+        " byteorder: big, shape: [8, 8]}\n"
+    ),
+    "scalars": (
+        "meta:\n  when: 2024-01-02 03:04:05\n  day: 2024-01-02\n  ok: yes\n"
+        "  none: ~\n  big: 123456789012\n  ratio: 1.5e3\n  octal: 0o17\n"
+        "  text: !!str 12\n  list: [1, [2, 3], {a: b}]\n  anchor: &a {x: 1}\n"
+        "  alias: *a\n"
+    ),
+}
+_OTHER_TREES = {
+    "other-tag": "wcs: !<tag:stsci.edu:gwcs/wcs-1.2.0> {name: ''}\n",
+    "tagged-scalar": "meta: {unit: !<tag:astropy.org:astropy/units/unit-1.0.0> m}\n",
+    "inline-array": "table: !core/ndarray-1.1.0 {data: [1, 2], datatype: int64,"
+    " shape: [2]}\n",
+    "block-array": "table: !core/ndarray-1.1.0 {source: 0, datatype: int64,"
+    " shape: [2]}\n",
+    "omap": "meta: !!omap [{b: 1}, {a: 2}]\n",
+}
+
+
+def _comparable(node):
+    if isinstance(node, dict):
+        if "source" in node or hasattr(node, "_source"):
+            return ("array", _source(node))
+        return (type(node).__name__, {k: _comparable(v) for k, v in node.items()})
+    if isinstance(node, list):
+        return [_comparable(item) for item in node]
+    if hasattr(node, "_source"):
+        return ("array", node._source)
+    return (type(node).__name__, node)
+
+
+@pytest.mark.parametrize("name", _PLAIN_TREES)
+def test_a_plain_tree_is_read_without_asdf_as_asdf_reads_it(monkeypatch, name):
+    from irisdq.datamodels import asdf_tree
+
+    data = f"{_HEAD}--- !core/asdf-1.1.0\n{_LIBRARY}{_PLAIN_TREES[name]}...\n"
+    data = data.encode()
+    plain = asdf_tree._read_plain(data)
+    assert plain is not None
+    monkeypatch.setattr(asdf_tree, "_read_plain", lambda data: None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asdf reads it without complaint
+        by_asdf = read_tree(data)
+    assert list(plain) == list(by_asdf)
+    assert _comparable(plain) == _comparable(by_asdf)
+    assert "asdf_library" not in plain
+    assert "history" not in plain
+
+
+@pytest.mark.parametrize("name", _OTHER_TREES)
+def test_other_trees_are_left_to_asdf(name):
+    from irisdq.datamodels import asdf_tree
+
+    data = f"{_HEAD}--- !core/asdf-1.1.0\n{_OTHER_TREES[name]}...\n".encode()
+    assert asdf_tree._read_plain(data) is None
+
+
+def test_a_tree_followed_by_blocks_is_left_to_asdf():
+    from irisdq.datamodels import asdf_tree
+
+    buffer = io.BytesIO()
+    asdf.AsdfFile({"table": np.arange(3.0)}).write_to(buffer)
+    assert asdf_tree._read_plain(buffer.getvalue()) is None
+    assert read_tree(buffer.getvalue())["table"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_reading_a_raw_ramps_tree_does_not_import_asdf(tmp_path):
+    code = (
+        "import sys\n"
+        "from irisdq.datamodels import asdf_tree as t\n"
+        "ref = t.ArrayRef('SCI', 1, (1, 2, 4, 4), __import__('numpy').dtype('f4'))\n"
+        "hdu = t.asdf_hdu_bytes(t.ramp_tree({'S_DQINIT': 'X'}, [ref]))\n"
+        "tree = t.read_tree(hdu[2880:].rstrip(bytes(1)))\n"
+        "assert tree['meta'] == {'cal_step': {'dq_init': 'X'}}, tree\n"
+        "assert tree['data']._source == 'fits:SCI,1', tree\n"
+        "print('asdf' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "False\n"

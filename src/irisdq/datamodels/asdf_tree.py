@@ -80,6 +80,7 @@ __all__ = [
 ASDF_EXTENSION = "ASDF"
 _COLUMN = "ASDF_METADATA"
 _FITS_SOURCE = "fits:"
+_STANDARD_TAG = "tag:stsci.edu:asdf/"
 # stdatamodels compares this with a hash of the headers to skip reading
 # them; a tree that irisdq rewrites must not claim the old headers.
 FITS_HASH = "_fits_hash"
@@ -222,6 +223,9 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
     """
     try:
         _check_aliases(data)
+        tree = _read_plain(data)
+        if tree is not None:
+            return tree
         with _core_asdf() as asdf, warnings.catch_warnings():
             # Missing extensions and unknown tags are expected: irisdq needs
             # neither gwcs nor jwst's schemas to carry the tree over.
@@ -249,6 +253,113 @@ def read_tree(data: bytes, source: str = "") -> dict | None:
         )
         return None
     return tree
+
+
+# -- reading a plain tree without asdf -------------------------------------
+#
+# The tree of a raw ramp (stdatamodels' or irisdq's) is plain values and
+# ndarray nodes that point to FITS extensions. Such a tree is read here with
+# PyYAML as asdf's loader reads it, sparing each process asdf's import and
+# its extensions' manifests (a third of a second); any other tree (other
+# tags, arrays stored in the ASDF bytes, anything asdf would judge) is left
+# to asdf. The tests compare the two on the trees read here.
+
+_ROOT_TAGS = (f"{_STANDARD_TAG}core/asdf-1.0.0", f"{_STANDARD_TAG}core/asdf-1.1.0")
+_NDARRAY_TAGS = (
+    f"{_STANDARD_TAG}core/ndarray-1.0.0",
+    f"{_STANDARD_TAG}core/ndarray-1.1.0",
+)
+# Dropped from every tree read (asdf rewrites them).
+_LIBRARY_KEYS = ("asdf_library", "history")
+
+
+class _NotPlain(Exception):
+    """The tree holds something only asdf reads as asdf does."""
+
+
+class _FitsArray:
+    """An ndarray node read without asdf: a link to a FITS extension, which
+    :func:`ramp_tree` points at the output's extension or drops."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+
+
+def _read_plain(data: bytes) -> dict | None:
+    """The tree of an ASDF file of plain values and ``fits:`` ndarray
+    nodes, as asdf reads it; None for any other file."""
+    import yaml
+
+    if not data.startswith(b"#ASDF 1.0.0\n"):
+        return None
+    end = data.find(b"\n...\n")
+    if end < 0 or data[end + 5 :].strip(b"\0 \t\r\n"):
+        return None  # binary blocks, a block index, or no end marker
+    try:
+        root = yaml.load(io.BytesIO(data[: end + 5]), Loader=_plain_loader())
+    except (_NotPlain, yaml.YAMLError):
+        return None
+    if not isinstance(root, _TaggedRead) or root.tag not in _ROOT_TAGS:
+        return None
+    tree = {key: value for key, value in root.items() if key not in _LIBRARY_KEYS}
+    return tree if _plain_node(tree) else None
+
+
+class _TaggedRead(dict):
+    """A tagged mapping as read, before :func:`_read_plain` checks it."""
+
+    tag = ""
+
+
+def _plain_node(node: Any, depth: int = 0) -> bool:
+    """Check ``node`` (replacing its ``fits:`` ndarray nodes by
+    :class:`_FitsArray`): True when asdf would read it as it is."""
+    if depth > _MAX_NESTING:
+        return False
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, _TaggedRead):
+            source = value.get("source")
+            if value.tag not in _NDARRAY_TAGS or not (
+                isinstance(source, str) and source.startswith(_FITS_SOURCE)
+            ):
+                return False
+            node[key] = _FitsArray(source)
+        elif isinstance(value, dict | list) and not _plain_node(value, depth + 1):
+            return False
+    return True
+
+
+@functools.cache
+def _plain_loader() -> type:
+    """libyaml's safe loader (as asdf's is) reading tagged mappings as
+    :class:`_TaggedRead` and refusing every other tag it does not know."""
+    import yaml
+
+    base = (
+        yaml.CSafeLoader
+        if getattr(yaml, "__with_libyaml__", False)
+        else yaml.SafeLoader
+    )
+
+    class Loader(base):
+        pass
+
+    def tagged(loader: Any, node: Any) -> Any:
+        if not isinstance(node, yaml.MappingNode):
+            raise _NotPlain(node.tag)
+        mapping = _TaggedRead()
+        mapping.tag = node.tag
+        yield mapping
+        mapping.update(loader.construct_mapping(node))
+
+    def refused(loader: Any, node: Any) -> Any:
+        raise _NotPlain(node.tag)
+
+    Loader.add_constructor(None, tagged)
+    # asdf reads an ordered map as an OrderedDict, PyYAML as pairs.
+    Loader.add_constructor("tag:yaml.org,2002:omap", refused)
+    return Loader
 
 
 # How many nodes YAML aliases may add to a tree. asdf validates a tree by
@@ -517,7 +628,6 @@ def asdf_hdu_bytes(tree: dict) -> bytes:
 # two); any other tree (one carried over from the input, with other
 # libraries' tags) is written by asdf.
 
-_STANDARD_TAG = "tag:stsci.edu:asdf/"
 # asdf's schemas put these keys first, in this order (``propertyOrder``).
 _PROPERTY_ORDER = {
     "tag:stsci.edu:asdf/core/asdf-1.1.0": ("asdf_library", "history"),
