@@ -16,7 +16,7 @@ temporary cache, measured side by side, medians of N runs:
   load, and the step alone in an interpreter that has imported it;
 - peak resident memory of that process, with 10 and with 40 groups; target:
   <= 300 MiB for both (memory does not grow with groups);
-- ``DQInitStep.call(RAMP, inplace=True)`` timed inside an interpreter that
+- ``DQInit.call(RAMP, inplace=True)`` timed inside an interpreter that
   has already imported irisdq, on a fresh copy of the raw ramp each time (the
   realistic first run, which appends PIXELDQ and GROUPDQ); target: < 0.5 s.
   A second run on the same file (DQ arrays already there, rewritten) is
@@ -135,13 +135,13 @@ def check_output(output: Path, dq: np.ndarray) -> None:
 # writes into the folder OUT, "STEP_PROBE RAMP" works in place.
 STEP_PROBE = """
 import sys, time
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 if len(sys.argv) > 2:
     params = {"output_dir": sys.argv[2], "overwrite": True}
 else:
     params = {"inplace": True}
 start = time.perf_counter()
-DQInitStep.call(sys.argv[1], **params)
+DQInit.call(sys.argv[1], **params)
 print(time.perf_counter() - start)
 """
 
@@ -388,7 +388,7 @@ def report(figures: dict, jwst: dict | None, jwst_reason: str, repeat: int) -> N
         f"{f['irisdq40'] / f['cp40']:.2f}x cp of that ramp ({f['cp40']:.3f} s)",
     )
     row(
-        "DQInitStep.call(RAMP, inplace=True), raw file",
+        "DQInit.call(RAMP, inplace=True), raw file",
         f"{f['inplace_first']:.3f} s",
         f"{f['inplace_first'] / 0.5:.2f}x the 0.5 s target (appends PIXELDQ "
         "and GROUPDQ; irisdq.dq_init already imported)",

@@ -27,7 +27,7 @@ from builders import (
 )
 from irisdq import batch, crds, datamodels
 from irisdq.cli.main import main
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.exposure import merge_keywords, resolve
 from irisdq.profiles import PROFILES, ProfileError
 
@@ -177,7 +177,7 @@ def _answers(path: Path, tmp_path: Path, capsys) -> dict[str, tuple[str, str]]:
     answers["cli"] = profile_shown, Path(capsys.readouterr().out.strip()).name
 
     out = tmp_path / "step"
-    step = DQInitStep(output_dir=out)
+    step = DQInit(output_dir=out)
     step.run(path)
     answers["step"] = _recorded(step.summary.output)
 

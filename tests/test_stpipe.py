@@ -214,9 +214,9 @@ def test_override_path_writes_into_output_dir(raw, tmp_path):
 
 
 def test_same_file_as_irisdqs_own_step(cache, raw, tmp_path):
-    from irisdq.dq_init import DQInitStep as IrisDQInitStep
+    from irisdq.dq_init import DQInit
 
-    ours = IrisDQInitStep.call(str(raw), output_dir=str(tmp_path / "irisdq"))
+    ours = DQInit.call(str(raw), output_dir=str(tmp_path / "irisdq"))
     with DQInitStep.call(
         str(raw), output_dir=str(tmp_path / "stpipe"), save_results=True
     ) as result:

@@ -1,4 +1,4 @@
-"""DQInitStep on files: nothing of the input is lost, whatever the input holds."""
+"""DQInit on files: nothing of the input is lost, whatever the input holds."""
 
 import errno
 import os
@@ -11,7 +11,7 @@ from astropy.io import fits
 
 from builders import read_asdf_tree
 from irisdq.datamodels import inplace, read_hdu_layout
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.errors import DataModelError
 
 
@@ -43,7 +43,7 @@ def test_narrow_pixeldq_in_place_keeps_next_extensions(
         groupdq=groupdq,
         extra_hdus=[build.asdf_table()],
     )
-    DQInitStep.call(ramp, inplace=True)
+    DQInit.call(ramp, inplace=True)
     hdus = _verified(ramp)
     assert hdus["PIXELDQ"].dtype == np.uint32
     assert hdus["PIXELDQ"][0, 0] == 8
@@ -74,7 +74,7 @@ def test_growing_header_refuses_hard_links(tmp_path, crds_mask, build):
     os.link(ramp, tmp_path / "link.fits")
     before = ramp.read_bytes()
     with pytest.raises(DataModelError, match=r"r\.fits: has 2 hard links"):
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
     assert ramp.read_bytes() == before
     assert (tmp_path / "link.fits").samefile(ramp)
 
@@ -89,7 +89,7 @@ def test_read_only_input_refused_in_place(tmp_path, crds_mask, build, grows):
     ramp.chmod(0o444)
     before = ramp.read_bytes()
     with pytest.raises(DataModelError, match=r"r\.fits: is read-only"):
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
     assert ramp.read_bytes() == before
     assert stat.S_IMODE(ramp.stat().st_mode) == 0o444
 
@@ -99,7 +99,7 @@ def test_in_place_through_a_symlink_changes_the_target(tmp_path, crds_mask, buil
     ramp = _full_header_ramp(tmp_path, build)
     link = tmp_path / "link.fits"
     link.symlink_to(ramp)
-    DQInitStep.call(link, inplace=True)
+    DQInit.call(link, inplace=True)
     assert link.is_symlink()
     assert _verified(ramp)["header"]["S_DQINIT"] == "COMPLETE"
 
@@ -115,7 +115,7 @@ def test_duplicate_dq_extensions_refused(tmp_path, crds_mask, build, name, in_pl
     ramp = build.ramp(tmp_path / "r.fits", extra_hdus=[first, second])
     before = ramp.read_bytes()
     with pytest.raises(DataModelError, match=rf"r\.fits: has 2 {name} extensions"):
-        DQInitStep.call(
+        DQInit.call(
             ramp, inplace=in_place, output_dir=None if in_place else tmp_path / "out"
         )
     assert ramp.read_bytes() == before
@@ -133,7 +133,7 @@ def test_every_output_hdu_has_checksums(tmp_path, crds_mask, build):
     with fits.open(tmp_path / "plain.fits") as hdul:
         assert "CHECKSUM" not in hdul["SCI"].header
         sci = hdul["SCI"].data.copy()
-    out = DQInitStep.call(tmp_path / "plain.fits", output_dir=tmp_path / "out")
+    out = DQInit.call(tmp_path / "plain.fits", output_dir=tmp_path / "out")
     hdus = _verified(out)
     np.testing.assert_array_equal(hdus["SCI"], sci)
     with fits.open(out) as hdul:
@@ -157,11 +157,11 @@ def test_non_ascii_override_path_is_recorded(tmp_path, build, mask_file):
     mask.parent.mkdir()
     shutil.copyfile(mask_file, mask)
     ramp = build.ramp(tmp_path / "r.fits")
-    out = DQInitStep.call(ramp, override_mask=mask, output_dir=tmp_path / "out")
+    out = DQInit.call(ramp, override_mask=mask, output_dir=tmp_path / "out")
     header = _verified(out)["header"]
     assert header["R_MASK"] == str(mask).replace("é", "\\xe9")
     assert header["S_DQINIT"] == "COMPLETE"
-    model = DQInitStep.call(
+    model = DQInit.call(
         __import__("irisdq.datamodels", fromlist=["RampModel"]).RampModel(ramp),
         override_mask=mask,
         output_dir=tmp_path / "models",
@@ -180,12 +180,12 @@ def test_full_disk_names_the_output(tmp_path, crds_mask, build, monkeypatch):
     ramp = build.ramp(tmp_path / "r.fits")
     before = ramp.read_bytes()
     with pytest.raises(OSError, match="No space left") as caught:
-        DQInitStep.call(ramp, output_dir=tmp_path / "out")
+        DQInit.call(ramp, output_dir=tmp_path / "out")
     assert caught.value.filename == str(tmp_path / "out" / "r_dqinit.fits")
     assert ramp.read_bytes() == before
     assert list((tmp_path / "out").iterdir()) == []
     with pytest.raises(OSError, match="No space left") as caught:
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
     assert caught.value.filename == str(ramp)
     assert ramp.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "r.fits"]
@@ -217,14 +217,14 @@ def test_copy_mode_refuses_an_interrupted_in_place_file(tmp_path, crds_mask, bui
     done = tmp_path / "done" / "r.fits"
     done.parent.mkdir()
     done.write_bytes(ramp.read_bytes())
-    DQInitStep.call(done, inplace=True)
+    DQInit.call(done, inplace=True)
     _killed_while_appending(ramp)
     assert inplace.pending(ramp)
     with pytest.raises(
         DataModelError, match="in-place run on this file was interrupted"
     ):
-        DQInitStep.call(ramp, output_dir=tmp_path / "out")
-    DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, output_dir=tmp_path / "out")
+    DQInit.call(ramp, inplace=True)
     assert ramp.read_bytes() == done.read_bytes()
     assert not inplace.pending(ramp)
 
@@ -241,7 +241,7 @@ def test_scaling_card_that_is_not_a_number(tmp_path, crds_mask, build, keyword, 
     ramp.write_bytes(bytes(blob))
     message = rf"r\.fits: .*{keyword} = '{value}' is not a number"
     with pytest.raises(DataModelError, match=message):
-        DQInitStep.call(ramp, output_dir=tmp_path / "out")
+        DQInit.call(ramp, output_dir=tmp_path / "out")
 
 
 def test_growing_header_keeps_mode(tmp_path, crds_mask, build):
@@ -249,6 +249,6 @@ def test_growing_header_keeps_mode(tmp_path, crds_mask, build):
     0644); it keeps the file's own permission bits."""
     ramp = _full_header_ramp(tmp_path, build)
     ramp.chmod(0o600)
-    DQInitStep.call(ramp, inplace=True)
+    DQInit.call(ramp, inplace=True)
     assert stat.S_IMODE(ramp.stat().st_mode) == 0o600
     assert _verified(ramp)["header"]["S_DQINIT"] == "COMPLETE"

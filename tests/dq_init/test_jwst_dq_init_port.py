@@ -21,7 +21,7 @@ from astropy.io import fits
 
 from builders import write_observatory_cache
 from irisdq.cli.main import main
-from irisdq.dq_init.step import DQInitStep
+from irisdq.dq_init.step import DQInit
 from irisdq.errors import DataModelError
 
 datamodels = pytest.importorskip(
@@ -106,7 +106,7 @@ def saved(model, path: Path) -> Path:
 
 def run_irisdq(raw: Path, out: Path, **params) -> Path:
     """irisdq's step on a file, jwst profile; returns the output."""
-    DQInitStep.call(raw, profile="jwst", output_file=out, **params)
+    DQInit.call(raw, profile="jwst", output_file=out, **params)
     return out
 
 
@@ -463,7 +463,7 @@ def test_output_is_not_input(tmp_path, monkeypatch):
     monkeypatch.setenv("CRDS_PATH", str(cache))
     monkeypatch.setenv("CRDS_CONTEXT", "jwst_0001.pmap")
 
-    out = DQInitStep.call(raw, profile="jwst")
+    out = DQInit.call(raw, profile="jwst")
 
     assert out != raw
     assert out == tmp_path / "r_dqinit.fits"
@@ -477,7 +477,7 @@ def test_missing_mask(tmp_path):
     raw = saved(miri_ramp(), tmp_path / "r_uncal.fits")
     before = raw.read_bytes()
 
-    out = DQInitStep.call(raw, profile="jwst", override_mask="N/A")
+    out = DQInit.call(raw, profile="jwst", override_mask="N/A")
 
     assert raw.read_bytes() == before
     with datamodels.open(out) as result, datamodels.open(raw) as given:

@@ -6,7 +6,7 @@ import numpy as np
 from astropy.io import fits
 
 from irisdq.datamodels import TMTMaskModel
-from irisdq.dq_init.step import DQInitStep
+from irisdq.dq_init.step import DQInit
 
 
 def test_an_override_mask_of_another_detector_is_warned_about(tmp_path, caplog):
@@ -31,7 +31,7 @@ def test_an_override_mask_of_another_detector_is_warned_about(tmp_path, caplog):
     for given in (path, mask):
         caplog.clear()
         with caplog.at_level(logging.WARNING):
-            out = DQInitStep.call(
+            out = DQInit.call(
                 raw, override_mask=given, output_file=tmp_path / "o.fits",
                 overwrite=True,
             )  # fmt: skip
@@ -44,7 +44,7 @@ def test_an_override_mask_of_another_detector_is_warned_about(tmp_path, caplog):
     mask.meta.instrument.detector = "mirimage"
     caplog.clear()
     with caplog.at_level(logging.WARNING):
-        DQInitStep.call(
+        DQInit.call(
             raw, override_mask=mask, output_file=tmp_path / "o.fits", overwrite=True
         )
     assert not [r for r in caplog.records if "DETECTOR" in r.message]

@@ -8,7 +8,7 @@ from astropy.io import fits
 
 from builders import asdf_extension, write_observatory_cache
 from irisdq.crds import clear_cache
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.dq_init.core import NarrowDQError, Subarray, narrow_flags
 from irisdq.dq_init.plan import MaskChoice, plan_dq_init
 from irisdq.errors import MappingError, NoMatchError
@@ -60,7 +60,7 @@ class TestObservatory:
         self, tmp_path, jwst_cache, jwst_ramp
     ):
         raw = jwst_ramp(tmp_path / "jw_uncal.fits")
-        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        out = DQInit.call(raw, output_dir=tmp_path / "out")
         with fits.open(out) as hdul:
             header = hdul[0].header
             assert header["R_MASK"] == "crds://jwst_nircam_mask_0042.fits"
@@ -79,7 +79,7 @@ class TestObservatory:
         with pytest.raises(
             NoMatchError, match="instrument IRIS is not in context jwst_0001"
         ):
-            DQInitStep.call(raw, output_dir=tmp_path / "out")
+            DQInit.call(raw, output_dir=tmp_path / "out")
 
     def test_the_text_none_is_no_observatory(
         self, tmp_path, jwst_cache, monkeypatch, jwst_ramp
@@ -87,7 +87,7 @@ class TestObservatory:
         # Importing the stock crds package puts CRDS_OBSERVATORY='None' there.
         monkeypatch.setenv("CRDS_OBSERVATORY", "None")
         raw = jwst_ramp(tmp_path / "jw_uncal.fits")
-        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        out = DQInit.call(raw, output_dir=tmp_path / "out")
         assert fits.getval(out, "CRDS_CTX") == "jwst_0001.pmap"
 
     def test_a_context_of_another_observatory_is_refused(
@@ -99,7 +99,7 @@ class TestObservatory:
             MappingError,
             match="is a context of observatory tmt, but a jwst context is needed",
         ):
-            DQInitStep.call(raw, output_dir=tmp_path / "out")
+            DQInit.call(raw, output_dir=tmp_path / "out")
 
     def test_no_context_of_the_observatory(self, tmp_path, monkeypatch, jwst_ramp):
         monkeypatch.setenv("CRDS_PATH", str(tmp_path))
@@ -108,7 +108,7 @@ class TestObservatory:
             MappingError,
             match=r"no jwst context: .*mappings/jwst holds no jwst_\*\.pmap",
         ):
-            DQInitStep.call(raw, output_dir=tmp_path / "out")
+            DQInit.call(raw, output_dir=tmp_path / "out")
 
     def test_operational_context_missing_from_the_cache_is_passed_over(
         self, tmp_path, jwst_cache
@@ -131,19 +131,19 @@ class TestObservatory:
         with pytest.raises(
             NoMatchError, match="add DATE-OBS = 'YYYY-MM-DD' and TIME-OBS"
         ):
-            DQInitStep.call(raw, output_dir=tmp_path / "out")
+            DQInit.call(raw, output_dir=tmp_path / "out")
 
     def test_a_forced_profile_that_does_not_fit(self, tmp_path, jwst_cache, jwst_ramp):
         raw = jwst_ramp(tmp_path / "jw_uncal.fits")
         with pytest.raises(Exception, match="profile liger needs a 4-D DATA extension"):
-            DQInitStep.call(raw, output_dir=tmp_path / "out", profile="liger")
+            DQInit.call(raw, output_dir=tmp_path / "out", profile="liger")
 
     def test_override_dq_is_override_mask(self, tmp_path, jwst_cache, jwst_ramp):
         raw = jwst_ramp(tmp_path / "jw_uncal.fits")
-        out = DQInitStep.call(raw, output_dir=tmp_path / "out", override_dq="N/A")
+        out = DQInit.call(raw, output_dir=tmp_path / "out", override_dq="N/A")
         assert fits.getval(out, "S_DQINIT") == "SKIPPED"
         with pytest.raises(Exception, match="give one of them"):
-            DQInitStep.call(
+            DQInit.call(
                 raw, output_dir=tmp_path / "o2", override_dq="N/A", override_mask="N/A"
             )
 
@@ -166,19 +166,19 @@ class TestAsdfTree:
     def test_a_value_only_the_tree_has_is_used(self, tmp_path, jwst_cache):
         tree = {"meta": {"instrument": {"name": "NIRCAM", "detector": "NRCA1"}}}
         raw = _jwst_file(tmp_path / "jw_uncal.fits", WITHOUT_DETECTOR, tree)
-        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        out = DQInit.call(raw, output_dir=tmp_path / "out")
         assert fits.getval(out, "R_MASK") == "crds://jwst_nircam_mask_0042.fits"
 
     def test_the_header_wins_over_the_tree(self, tmp_path, jwst_cache):
         tree = {"meta": {"instrument": {"detector": "NRCB4"}}}
         raw = _jwst_file(tmp_path / "jw_uncal.fits", JWST_HEADER, tree)
-        out = DQInitStep.call(raw, output_dir=tmp_path / "out")
+        out = DQInit.call(raw, output_dir=tmp_path / "out")
         assert fits.getval(out, "R_MASK") == "crds://jwst_nircam_mask_0042.fits"
 
     def test_without_either_no_rule_matches(self, tmp_path, jwst_cache):
         raw = _jwst_file(tmp_path / "jw_uncal.fits", WITHOUT_DETECTOR)
         with pytest.raises(NoMatchError, match="DETECTOR='UNDEFINED'"):
-            DQInitStep.call(raw, output_dir=tmp_path / "out")
+            DQInit.call(raw, output_dir=tmp_path / "out")
 
 
 class TestNarrow:

@@ -1,4 +1,4 @@
-"""DQInitStep on files and models: the algorithm, I/O and every bad input."""
+"""DQInit on files and models: the algorithm, I/O and every bad input."""
 
 import logging
 import os
@@ -10,7 +10,7 @@ from astropy.io import fits
 
 from builders import read_asdf_tree
 from irisdq.datamodels import RampModel, TMTMaskModel
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.errors import (
     DataModelError,
     IrisDQError,
@@ -50,7 +50,7 @@ class TestFlags:
         pixeldq[5, 7] = 4  # JUMP_DET already set where the mask says DEAD
         pixeldq[0, 0] = 2**31
         ramp = build.ramp(tmp_path / "r_uncal.fits", pixeldq=pixeldq)
-        out = DQInitStep.call(ramp)
+        out = DQInit.call(ramp)
         hdus = read(out)
         result = hdus["PIXELDQ"][1]
         assert result.dtype == np.uint32
@@ -69,7 +69,7 @@ class TestFlags:
             pixeldq=np.zeros((10, 10), np.uint32),
             groupdq=groupdq,
         )
-        result = read(DQInitStep.call(ramp))["GROUPDQ"][1]
+        result = read(DQInit.call(ramp))["GROUPDQ"][1]
         expected = groupdq.copy()
         expected[:, :, 5, 7] |= 1  # DEAD|DO_NOT_USE pixel; HOT gives nothing
         np.testing.assert_array_equal(result, expected)
@@ -77,7 +77,7 @@ class TestFlags:
     def test_subarray_rows_and_columns_not_swapped(self, tmp_path, crds_mask, build):
         # A subarray holding the dead column 2000 and the dead pixel.
         ramp = build.ramp(tmp_path / "r.fits", shape=(1, 2, 30, 1950), start=(101, 200))
-        result = read(DQInitStep.call(ramp))["PIXELDQ"][1]
+        result = read(DQInit.call(ramp))["PIXELDQ"][1]
         assert result.shape == (30, 1950)
         # 1-based column 101 and row 200 are index 0 of the subarray.
         assert (result[:, 2000 - 100] == 1025).all()
@@ -89,7 +89,7 @@ class TestFlags:
         """issue 14 item 9: a raw ramp without DQ arrays is normal: INFO."""
         ramp = build.ramp(tmp_path / "r_uncal.fits")
         with caplog.at_level(logging.INFO, logger="irisdq"):
-            out = DQInitStep.call(ramp)
+            out = DQInit.call(ramp)
         records = [(r.levelname, r.getMessage()) for r in caplog.records]
         assert ("INFO", f"{ramp}: no PIXELDQ; created as zeros (10, 10)") in records
         assert (
@@ -109,7 +109,7 @@ class TestFlags:
             groupdq=np.full((1, 1, 10, 10), 4, np.uint8),
         )
         with caplog.at_level(logging.WARNING, logger="irisdq"):
-            hdus = read(DQInitStep.call(ramp))
+            hdus = read(DQInit.call(ramp))
         assert "PIXELDQ has shape (5, 5), not (10, 10)" in caplog.text
         assert "GROUPDQ has shape (1, 1, 10, 10)" in caplog.text
         assert hdus["PIXELDQ"][1].shape == (10, 10)
@@ -117,7 +117,7 @@ class TestFlags:
         assert hdus["GROUPDQ"][1].shape == (1, 4, 10, 10)
 
     def test_records_keywords(self, tmp_path, crds_mask, build):
-        out = DQInitStep.call(build.ramp(tmp_path / "r.fits"))
+        out = DQInit.call(build.ramp(tmp_path / "r.fits"))
         header = read(out)["PRIMARY"][0]
         assert header["S_DQINIT"] == "COMPLETE"
         assert header["R_MASK"] == "crds://tmt_iris_mask_0001.fits"
@@ -145,7 +145,7 @@ class TestIrisTestRampLayout:
         mask_path = build.small_mask(tmp_path / "mask10.fits", mask)
         ramp = self.ramp(tmp_path, build, start=(1, 1))
         before = ramp.read_bytes()
-        out = DQInitStep.call(ramp, override_mask=mask_path)
+        out = DQInit.call(ramp, override_mask=mask_path)
         hdus = read(out)
         assert hdus["PIXELDQ"][1][3, 7] == 1025
         assert hdus["PIXELDQ"][1][1, 1] == 2**31 + 8
@@ -161,7 +161,7 @@ class TestIrisTestRampLayout:
 
     def test_with_a_full_frame_mask_and_substrt(self, tmp_path, crds_mask, build):
         ramp = self.ramp(tmp_path, build, start=(101, 201))
-        hdus = read(DQInitStep.call(ramp))
+        hdus = read(DQInit.call(ramp))
         assert hdus["PIXELDQ"][1][5, 7] == 1025
         assert hdus["PIXELDQ"][1][9, 1] == 2048
         assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
@@ -174,7 +174,7 @@ class TestMasks:
         sub = full[150:250, 50:150]
         mask_path = build.small_mask(tmp_path / "sub.fits", sub, start=(51, 151))
         ramp = build.ramp(tmp_path / "r.fits", shape=(1, 1, 20, 30), start=(101, 201))
-        result = read(DQInitStep.call(ramp, override_mask=mask_path))["PIXELDQ"][1]
+        result = read(DQInit.call(ramp, override_mask=mask_path))["PIXELDQ"][1]
         np.testing.assert_array_equal(result, full[200:220, 100:130])
         assert result[5, 7] == 1025
 
@@ -190,7 +190,7 @@ class TestMasks:
         )
         ramp = build.ramp(tmp_path / "r.fits", start=(1, 1))
         with pytest.warns(UserWarning, match="SPARKLE"):
-            out = DQInitStep.call(ramp, override_mask=mask_path)
+            out = DQInit.call(ramp, override_mask=mask_path)
         result = read(out)["PIXELDQ"][1]
         assert result[2, 2] == 1024
         assert result[3, 3] == 2048
@@ -212,7 +212,7 @@ class TestMasks:
         mask_path = build.small_mask(tmp_path / "mask.fits", mask)
         for name in ("a.fits", "b.fits", "c.fits"):
             ramp = build.ramp(tmp_path / name, start=(1, 1))
-            out = DQInitStep.call(ramp, override_mask=mask_path)
+            out = DQInit.call(ramp, override_mask=mask_path)
             assert read(out)["PIXELDQ"][1][3, 7] == 2048
         assert len(opened) == 1
 
@@ -222,7 +222,7 @@ class TestMasks:
         first[3, 7] = 2048
         build.small_mask(mask_path, first)
         ramp = build.ramp(tmp_path / "r.fits", start=(1, 1))
-        step = DQInitStep(override_mask=mask_path, overwrite=True)
+        step = DQInit(override_mask=mask_path, overwrite=True)
         assert read(step.run(ramp))["PIXELDQ"][1][3, 7] == 2048
 
         # Replaced by another file under the same name.
@@ -246,7 +246,7 @@ class TestMasks:
         mask_path = build.small_mask(
             tmp_path / "mask.fits", np.zeros((10, 10), dtype=np.uint32)
         )
-        DQInitStep.call(build.ramp(tmp_path / "r.fits", start=(1, 1)),
+        DQInit.call(build.ramp(tmp_path / "r.fits", start=(1, 1)),
                         override_mask=mask_path)  # fmt: skip
         ((dq, *_),) = mask_reader._cache.values()
         with pytest.raises(ValueError, match="read-only"):
@@ -261,7 +261,7 @@ class TestMasks:
         user = np.zeros((10, 10), dtype=np.uint32)
         user[1, 1] = 8
         ramp = build.ramp(tmp_path / "r.fits", start=(1, 1))
-        out = DQInitStep.call(ramp, override_mask=mask, user_supplied_dq=user)
+        out = DQInit.call(ramp, override_mask=mask, user_supplied_dq=user)
         result = read(out)["PIXELDQ"][1]
         assert result[5, 5] == 2048
         assert result[1, 1] == 8
@@ -273,9 +273,7 @@ class TestMasks:
         user[0, 9] = 4096
         user_path = tmp_path / "user.fits"
         fits.PrimaryHDU(user).writeto(user_path)
-        out = DQInitStep.call(
-            build.ramp(tmp_path / "r.fits"), user_supplied_dq=user_path
-        )
+        out = DQInit.call(build.ramp(tmp_path / "r.fits"), user_supplied_dq=user_path)
         result = read(out)["PIXELDQ"][1]
         assert result[0, 9] == 4096
         assert result[5, 7] == 1025
@@ -285,7 +283,7 @@ class TestMasks:
     def test_not_applicable_skips(self, tmp_path, build, caplog):
         ramp = build.ramp(tmp_path / "r_uncal.fits")
         with caplog.at_level(logging.WARNING, logger="irisdq"):
-            out = DQInitStep.call(ramp, override_mask="N/A")
+            out = DQInit.call(ramp, override_mask="N/A")
         assert "step skipped" in caplog.text
         before, after = read(ramp), read(out)
         assert after["PRIMARY"][0]["S_DQINIT"] == "SKIPPED"
@@ -315,7 +313,7 @@ class TestModels:
 
     def test_model_not_changed_unless_inplace(self, crds_mask):
         model = self.make_model()
-        result = DQInitStep.call(model)
+        result = DQInit.call(model)
         assert result is not model
         assert result.pixeldq[5, 7] == 1025
         assert result.groupdq[0, 1, 5, 7] == 1
@@ -326,12 +324,12 @@ class TestModels:
 
     def test_inplace_model(self, crds_mask):
         model = self.make_model()
-        assert DQInitStep.call(model, inplace=True) is model
+        assert DQInit.call(model, inplace=True) is model
         assert model.pixeldq[5, 7] == 1025
         assert model.meta.cal_step.dq_init == "COMPLETE"
 
     def test_model_written_when_asked(self, tmp_path, crds_mask):
-        step = DQInitStep(output_dir=tmp_path)
+        step = DQInit(output_dir=tmp_path)
         step.run(self.make_model())
         hdus = read(step.summary.output)
         assert hdus["PIXELDQ"][1][5, 7] == 1025
@@ -340,20 +338,17 @@ class TestModels:
 class TestOutputNaming:
     def test_beside_input(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "jw_0001_uncal.fits")
-        assert DQInitStep.call(ramp) == tmp_path / "jw_0001_dqinit.fits"
+        assert DQInit.call(ramp) == tmp_path / "jw_0001_dqinit.fits"
 
     def test_output_dir_created(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "a_ramp.fits")
-        out = DQInitStep.call(ramp, output_dir=tmp_path / "new" / "dir")
+        out = DQInit.call(ramp, output_dir=tmp_path / "new" / "dir")
         assert out == tmp_path / "new" / "dir" / "a_dqinit.fits"
         assert out.is_file()
 
     def test_output_file(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "a.fits")
-        assert (
-            DQInitStep.call(ramp, output_file=tmp_path / "x.fits")
-            == tmp_path / "x.fits"
-        )
+        assert DQInit.call(ramp, output_file=tmp_path / "x.fits") == tmp_path / "x.fits"
 
 
 class TestInPlace:
@@ -368,9 +363,9 @@ class TestInPlace:
         )
         # The same name elsewhere: the ASDF tree records the output's name.
         (tmp_path / "copy").mkdir()
-        copy_out = DQInitStep.call(ramp, output_file=tmp_path / "copy" / "r.fits")
+        copy_out = DQInit.call(ramp, output_file=tmp_path / "copy" / "r.fits")
         size, inode = ramp.stat().st_size, ramp.stat().st_ino
-        assert DQInitStep.call(ramp, inplace=True) == ramp
+        assert DQInit.call(ramp, inplace=True) == ramp
         assert ramp.stat().st_ino == inode  # the same file, not a replacement
         assert ramp.stat().st_size == size
         in_place, copied = read(ramp), read(copy_out)
@@ -381,13 +376,13 @@ class TestInPlace:
     def test_missing_dq_appended(self, tmp_path, crds_mask, build):
         ramp = build.ramp(tmp_path / "r.fits")
         sci_before = hdu_bytes(ramp, "SCI")
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
         hdus = read(ramp)
         assert list(hdus) == ["PRIMARY", "SCI", "PIXELDQ", "GROUPDQ", "ASDF"]
         assert hdus["PIXELDQ"][1][5, 7] == 1025
         assert hdu_bytes(ramp, "SCI") == sci_before
         # A second run ORs again: same result.
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
         np.testing.assert_array_equal(read(ramp)["PIXELDQ"][1], hdus["PIXELDQ"][1])
 
     def test_growing_header_rewrites_whole_file(self, tmp_path, crds_mask, build):
@@ -396,7 +391,7 @@ class TestInPlace:
         ramp = build.ramp(tmp_path / "r.fits", header=extra)
         with fits.open(ramp) as hdul:
             assert len(hdul[0].header) + 3 > 36
-        DQInitStep.call(ramp, inplace=True)
+        DQInit.call(ramp, inplace=True)
         hdus = read(ramp)
         assert hdus["PRIMARY"][0]["S_DQINIT"] == "COMPLETE"
         assert hdus["PIXELDQ"][1][5, 7] == 1025
@@ -413,7 +408,7 @@ class TestBadInput:
         before = path.read_bytes() if path.exists() else None
         listing = sorted(p.name for p in tmp_path.iterdir())
         with pytest.raises(error, match=match) as info:
-            DQInitStep.call(path, **params)
+            DQInit.call(path, **params)
         assert "\n" not in str(info.value)
         if before is not None:
             assert path.read_bytes() == before
@@ -505,7 +500,7 @@ class TestBadInput:
         existing.write_bytes(b"keep me")
         self.check(tmp_path, ramp, FileExistsError, "overwrite")
         assert existing.read_bytes() == b"keep me"
-        DQInitStep.call(ramp, overwrite=True)
+        DQInit.call(ramp, overwrite=True)
         assert read(existing)["PRIMARY"][0]["S_DQINIT"] == "COMPLETE"
 
     def test_output_folder_not_writable(self, tmp_path, crds_mask, build):
@@ -580,21 +575,21 @@ def test_inputs_and_overrides_of_the_wrong_type(tmp_path, build):
         match="a ramp file name, an irisdq RampModel or a stdatamodels ramp "
         "model, not int",
     ):
-        DQInitStep.call(42)
+        DQInit.call(42)
     with pytest.raises(TypeError, match="override_mask must be a path, a mask model"):
-        DQInitStep.call(ramp, override_mask=42)
+        DQInit.call(ramp, override_mask=42)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]
 
 
 def test_a_mask_model_without_dq_is_an_error(tmp_path, build):
     ramp = build.ramp(tmp_path / "r_uncal.fits")
     with pytest.raises(DataModelError, match="the mask has no DQ array"):
-        DQInitStep.call(ramp, override_mask=TMTMaskModel())
+        DQInit.call(ramp, override_mask=TMTMaskModel())
 
 
 def test_a_ramp_model_without_science_data_is_an_error(mask_file):
     with pytest.raises(DataModelError, match=r"^<model>: the RampModel has no SCI"):
-        DQInitStep.call(RampModel(), override_mask=str(mask_file))
+        DQInit.call(RampModel(), override_mask=str(mask_file))
 
 
 def test_crds_choosing_two_masks_is_an_error(home, tmp_path, build):
@@ -615,7 +610,7 @@ def test_crds_choosing_two_masks_is_an_error(home, tmp_path, build):
         (references / name).write_bytes(b"")
     ramp = build.ramp(tmp_path / "r_uncal.fits")
     with pytest.raises(DataModelError, match="CRDS chose several MASK files") as info:
-        DQInitStep.call(ramp)
+        DQInit.call(ramp)
     assert str(info.value).startswith(f"{ramp}: ")
     assert "give one with override_mask" in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r_uncal.fits"]
@@ -628,7 +623,7 @@ def test_a_ramp_without_a_date_names_the_keywords_to_add(tmp_path, crds_mask, bu
     fits.delval(ramp, "DATE-OBS")
     fits.delval(ramp, "TIME-OBS")
     with pytest.raises(NoMatchError) as info:
-        DQInitStep.call(ramp)
+        DQInit.call(ramp)
     text = str(info.value)
     assert text.startswith(f"{ramp}: no observation date")
     assert "add DATE-OBS = 'YYYY-MM-DD' and TIME-OBS = 'HH:MM:SS'" in text

@@ -16,7 +16,7 @@ from astropy.io import fits
 
 from irisdq.crds import update_checksum
 from irisdq.datamodels import RampModel
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 
 PMAP = """header = {
     'mapping' : 'PIPELINE',
@@ -133,7 +133,7 @@ def test_model_path_skipped(not_applicable_cache, caplog):
     model.meta.observation.time = "00:00:00"
     model.data = np.zeros((1, 2, 4, 4), dtype=np.float32)
     with caplog.at_level(logging.WARNING, logger="irisdq"):
-        result = DQInitStep.call(model)
+        result = DQInit.call(model)
     # stpipe 0.8, once imported (by the stpipe tests), renames every record
     # to "stpipe" and handles it again: the same record is captured twice.
     skipped = {id(r) for r in caplog.records if "step skipped" in r.getMessage()}

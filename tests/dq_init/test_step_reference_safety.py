@@ -1,11 +1,11 @@
-"""DQInitStep with a damaged or invalid mask file: an error, not COMPLETE."""
+"""DQInit with a damaged or invalid mask file: an error, not COMPLETE."""
 
 import numpy as np
 import pytest
 from astropy.io import fits
 
 from irisdq.datamodels import DataModelWarning, read_hdu_layout
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.errors import DataModelError
 
 
@@ -23,11 +23,11 @@ def test_mask_failing_its_checksum_stops_the_step(tmp_path, build, monkeypatch):
     ramp = build.ramp(tmp_path / "r_uncal.fits")
     output = tmp_path / "r_dqinit.fits"
     with pytest.raises(DataModelError, match="IRISDQ_ACCEPT_BAD_CHECKSUMS=1"):
-        DQInitStep.call(ramp, override_mask=mask, output_file=str(output))
+        DQInit.call(ramp, override_mask=mask, output_file=str(output))
     assert not output.exists()
     monkeypatch.setenv("IRISDQ_ACCEPT_BAD_CHECKSUMS", "1")
     with pytest.warns(DataModelWarning) as record:
-        done = DQInitStep.call(ramp, override_mask=mask, output_file=str(output))
+        done = DQInit.call(ramp, override_mask=mask, output_file=str(output))
     assert [str(w.message).split(": ")[2].split()[0] for w in record] == [
         "DATASUM",
         "CHECKSUM",
@@ -49,4 +49,4 @@ def test_negative_mask_values_stop_the_step(tmp_path, build):
     fits.HDUList([primary, fits.ImageHDU(dq, name="DQ")]).writeto(mask, checksum=True)
     ramp = build.ramp(tmp_path / "r_uncal.fits")
     with pytest.raises(DataModelError, match=r"-1 at index \(205, 107\)"):
-        DQInitStep.call(ramp, override_mask=mask)
+        DQInit.call(ramp, override_mask=mask)

@@ -8,7 +8,7 @@ import pytest
 from astropy.io import fits
 
 from irisdq.datamodels import RampModel
-from irisdq.dq_init import DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.dq_init.plan import GIVEN_COMMENT
 from irisdq.dq_init.step import parse_substrt
 from irisdq.errors import DataModelError, SubarrayError
@@ -38,7 +38,7 @@ def _digest(path):
 def test_sample_ramp_without_position_is_refused_naming_the_option(build, tmp_path):
     source = _sample(build, tmp_path)
     with pytest.raises(SubarrayError, match="--substrt COL,ROW") as info:
-        DQInitStep(override_mask=_mask(build, tmp_path)).run(source)
+        DQInit(override_mask=_mask(build, tmp_path)).run(source)
     assert str(source) in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -46,7 +46,7 @@ def test_sample_ramp_without_position_is_refused_naming_the_option(build, tmp_pa
 def test_flags_land_where_the_given_position_says(build, tmp_path):
     source = _sample(build, tmp_path)
     before = _digest(source)
-    step = DQInitStep(override_mask=_mask(build, tmp_path), substrt=f"{COL},{ROW}")
+    step = DQInit(override_mask=_mask(build, tmp_path), substrt=f"{COL},{ROW}")
     output = step.run(source)
     assert _digest(source) == before  # the input is not touched
     with fits.open(output) as hdul:
@@ -75,11 +75,11 @@ def test_flags_land_where_the_given_position_says(build, tmp_path):
 def test_output_rerun_without_the_option_compares_equal(build, tmp_path):
     source = _sample(build, tmp_path)
     mask = _mask(build, tmp_path)
-    first = DQInitStep(override_mask=mask, substrt=(COL, ROW)).run(source)
+    first = DQInit(override_mask=mask, substrt=(COL, ROW)).run(source)
     # The output is self-describing: run again on it, with or without the
     # option, the flags are the same.
-    again = DQInitStep(override_mask=mask, output_file=tmp_path / "b.fits").run(first)
-    same = DQInitStep(
+    again = DQInit(override_mask=mask, output_file=tmp_path / "b.fits").run(first)
+    same = DQInit(
         override_mask=mask, substrt=(COL, ROW), output_file=tmp_path / "c.fits"
     ).run(first)
     with fits.open(first) as a, fits.open(again) as b, fits.open(same) as c:
@@ -93,7 +93,7 @@ def test_existing_subsize_is_kept(build, tmp_path):
     source = _sample(
         build, tmp_path, header={"SUBSIZE1": SHAPE[3], "SUBSIZE2": SHAPE[2]}
     )
-    output = DQInitStep(override_mask=_mask(build, tmp_path), substrt=(COL, ROW)).run(
+    output = DQInit(override_mask=_mask(build, tmp_path), substrt=(COL, ROW)).run(
         source
     )
     header = fits.getheader(output)
@@ -104,27 +104,25 @@ def test_existing_subsize_is_kept(build, tmp_path):
 def test_in_place(build, tmp_path):
     source = _sample(build, tmp_path)
     mask = _mask(build, tmp_path)
-    assert DQInitStep(override_mask=mask, substrt="31,21", inplace=True).run(source)
+    assert DQInit(override_mask=mask, substrt="31,21", inplace=True).run(source)
     with fits.open(source) as hdul:
         assert hdul["PIXELDQ"].data[20 - ROW + 1, 30 - COL + 1] == 1025
         assert (hdul[0].header["SUBSTRT1"], hdul[0].header["SUBSTRT2"]) == (COL, ROW)
     # A second run with another position is refused: the file now says.
     with pytest.raises(SubarrayError, match="SUBSTRT1=31 SUBSTRT2=21 but"):
-        DQInitStep(override_mask=mask, substrt="32,21", inplace=True).run(source)
+        DQInit(override_mask=mask, substrt="32,21", inplace=True).run(source)
 
 
 def test_agreeing_position_is_accepted_and_a_conflict_refused(build, tmp_path):
     source = build.ramp(tmp_path / "a_uncal.fits", shape=SHAPE, start=(COL, ROW))
     mask = _mask(build, tmp_path)
     before = _digest(source)
-    output = DQInitStep(override_mask=mask, substrt=(COL, ROW)).run(source)
+    output = DQInit(override_mask=mask, substrt=(COL, ROW)).run(source)
     header = fits.getheader(output)
     assert header["SUBSTRT1"] == COL
     assert GIVEN_COMMENT not in header.comments["SUBSTRT1"]
     with pytest.raises(SubarrayError) as info:
-        DQInitStep(override_mask=mask, substrt=(COL + 1, ROW), overwrite=True).run(
-            source
-        )
+        DQInit(override_mask=mask, substrt=(COL + 1, ROW), overwrite=True).run(source)
     message = str(info.value)
     assert str(source) in message
     assert f"SUBSTRT1={COL} SUBSTRT2={ROW}" in message
@@ -137,7 +135,7 @@ def test_position_outside_the_mask_is_refused(build, tmp_path):
     source = _sample(build, tmp_path)
     before = _digest(source)
     with pytest.raises(SubarrayError) as info:
-        DQInitStep(override_mask=_mask(build, tmp_path), substrt=(60, 21)).run(source)
+        DQInit(override_mask=_mask(build, tmp_path), substrt=(60, 21)).run(source)
     message = str(info.value)
     assert str(source) in message
     assert "SUBSTRT1=60 SUBSTRT2=21" in message
@@ -155,7 +153,7 @@ def test_bad_positions_are_refused(build, tmp_path, value):
         parse_substrt(value)
     source = _sample(build, tmp_path)
     with pytest.raises(DataModelError) as info:
-        DQInitStep(override_mask=_mask(build, tmp_path), substrt=value).run(source)
+        DQInit(override_mask=_mask(build, tmp_path), substrt=value).run(source)
     assert str(source) in str(info.value)
 
 
@@ -167,7 +165,7 @@ def test_parse_substrt_takes_pairs():
 
 def test_skipped_still_records_the_position(build, tmp_path):
     source = _sample(build, tmp_path)
-    output = DQInitStep(override_mask="N/A", substrt=(COL, ROW)).run(source)
+    output = DQInit(override_mask="N/A", substrt=(COL, ROW)).run(source)
     header = fits.getheader(output)
     assert header["S_DQINIT"] == "SKIPPED"
     assert (header["SUBSTRT1"], header["SUBSTRT2"]) == (COL, ROW)
@@ -176,7 +174,7 @@ def test_skipped_still_records_the_position(build, tmp_path):
 def test_model_in_memory(build, tmp_path):
     model = RampModel()
     model.data = np.zeros(SHAPE, dtype=np.float32)
-    result = DQInitStep.call(
+    result = DQInit.call(
         model, override_mask=_mask(build, tmp_path), substrt=(COL, ROW)
     )
     assert result.pixeldq[20 - ROW + 1, 30 - COL + 1] == 1025
@@ -191,7 +189,7 @@ def test_jwst_model_in_memory(build, tmp_path):
     model.meta.instrument.name = "NIRCAM"
     model.meta.instrument.detector = "NRCA1"
     model.meta.exposure.type = "NRC_IMAGE"
-    result = DQInitStep.call(
+    result = DQInit.call(
         model, override_mask=_mask(build, tmp_path), substrt=(COL, ROW), profile="jwst"
     )
     assert result.pixeldq[20 - ROW + 1, 30 - COL + 1] == 1025
@@ -202,13 +200,13 @@ def test_jwst_model_in_memory(build, tmp_path):
 def test_a_half_position_must_agree(build, tmp_path):
     mask = _mask(build, tmp_path)
     half = _sample(build, tmp_path, "half_uncal.fits", header={"SUBSTRT1": COL})
-    output = DQInitStep(override_mask=mask, substrt=(COL, ROW)).run(half)
+    output = DQInit(override_mask=mask, substrt=(COL, ROW)).run(half)
     with fits.open(output) as hdul:
         assert hdul["PIXELDQ"].data[20 - ROW + 1, 30 - COL + 1] == 1025
         assert hdul[0].header["SUBSTRT2"] == ROW
     other = _sample(build, tmp_path, "other_uncal.fits", header={"SUBSTRT2": 5})
     with pytest.raises(SubarrayError, match=r"has SUBSTRT2=5 but .* gives 31,21;"):
-        DQInitStep(override_mask=mask, substrt=(COL, ROW)).run(other)
+        DQInit(override_mask=mask, substrt=(COL, ROW)).run(other)
     bad = _sample(build, tmp_path, "bad_uncal.fits", header={"SUBSTRT2": "x"})
     with pytest.raises(DataModelError, match="SUBSTRT2 = 'x' is not an integer"):
-        DQInitStep(override_mask=mask, substrt=(COL, ROW)).run(bad)
+        DQInit(override_mask=mask, substrt=(COL, ROW)).run(bad)

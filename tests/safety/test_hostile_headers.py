@@ -74,9 +74,9 @@ def originals(tmp_path_factory):
     mask = write_mask(folder / "mask.fits", shape=(8, 8))
     raw = write_full_frame_ramp(folder / "raw.fits", shape=(1, 2, 8, 8))
     processed = folder / "processed.fits"
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
-    DQInitStep.call(str(raw), override_mask=str(mask), output_file=str(processed))
+    DQInit.call(str(raw), override_mask=str(mask), output_file=str(processed))
     return {"mask": mask, "raw": raw, "processed": processed}
 
 

@@ -50,9 +50,9 @@ def files(tmp_path_factory):
         table = asdf_extension({"meta": {"instrument": {"name": "IRIS"}}})
         fits.HDUList([*hdul, table]).writeto(raw, overwrite=True, checksum=True)
     processed = folder / "processed.fits"
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
-    DQInitStep.call(str(raw), override_mask=str(mask), output_file=str(processed))
+    DQInit.call(str(raw), override_mask=str(mask), output_file=str(processed))
     full = folder / "full_header.fits"
     with fits.open(raw) as hdul:
         header = hdul[0].header

@@ -1,7 +1,7 @@
 """DQ initialization of many exposures: in this process, on a local Dask
 cluster, or on any existing Dask scheduler.
 
-:func:`run` processes each input with :class:`~irisdq.dq_init.DQInitStep`
+:func:`run` processes each input with :class:`~irisdq.dq_init.DQInit`
 and returns one :class:`FileResult` per input, in input order. A file that
 fails is reported with its one-line reason and the others go on. With
 ``resume=True`` an input whose output already exists and passes its FITS

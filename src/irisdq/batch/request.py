@@ -30,14 +30,14 @@ def _task_params(
     paths: list[str], output_dir: Any, step_params: dict[str, Any]
 ) -> dict[str, Any]:
     """Check the step parameters and keep them small and picklable."""
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
-    known = set(DQInitStep.parameter_defaults())
+    known = set(DQInit.parameter_defaults())
     params: dict[str, Any] = {}
     for name, value in {**step_params, "output_dir": output_dir}.items():
         if name not in known:
             raise IrisDQError(
-                f"DQInitStep has no parameter {name!r}; its parameters are: "
+                f"DQInit has no parameter {name!r}; its parameters are: "
                 f"{', '.join(sorted(known))}"
             )
         if value is None:
@@ -113,11 +113,11 @@ def output_path(path: str, params: dict[str, Any]) -> Path:
     >>> output_path("night/a_uncal.fits", {"output_dir": "out"}).as_posix()
     'out/a_dqinit.fits'
     """
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
     if params.get("inplace"):
         return Path(path)
-    step = DQInitStep(**{k: v for k, v in params.items() if k != "override_mask"})
+    step = DQInit(**{k: v for k, v in params.items() if k != "override_mask"})
     return Path(step.output_path(Path(path)))
 
 
@@ -184,7 +184,7 @@ def make_request(path: str, params: dict[str, Any]) -> Request:
     path : str
         The raw ramp.
     params : dict
-        :class:`~irisdq.dq_init.DQInitStep` parameters (paths and flags).
+        :class:`~irisdq.dq_init.DQInit` parameters (paths and flags).
 
     Returns
     -------
@@ -201,7 +201,7 @@ def make_request(path: str, params: dict[str, Any]) -> Request:
     >>> request.reference.record, request.options
     ('N/A', {})
     """
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
-    step = DQInitStep(**params)
+    step = DQInit(**params)
     return Request(step.choose_reference(path), step.option_keywords(), step.position())

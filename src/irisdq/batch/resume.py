@@ -38,9 +38,9 @@ def _verified_output(
             header = read_primary_header(target)
     except (IrisDQError, OSError, ValueError):
         return None
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
-    recorded = DQInitStep(**params).recorded(header)
+    recorded = DQInit(**params).recorded(header)
     if recorded is None:
         return None
     differs = request.mismatch(recorded, header)

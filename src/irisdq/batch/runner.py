@@ -72,7 +72,7 @@ def run(
         stderr elsewhere); False shows nothing. Default: a bar in a Jupyter
         notebook or when stderr is a terminal, nothing otherwise.
     **step_params
-        Parameters of :class:`~irisdq.dq_init.DQInitStep` given as paths or
+        Parameters of :class:`~irisdq.dq_init.DQInit` given as paths or
         flags: ``override_mask``, ``user_supplied_dq``, ``overwrite``,
         ``inplace``.
 

@@ -44,7 +44,7 @@ def process_file(
     path : str
         The raw ramp.
     params : dict
-        :class:`~irisdq.dq_init.DQInitStep` parameters (paths and flags).
+        :class:`~irisdq.dq_init.DQInit` parameters (paths and flags).
     resume : bool, optional
         Keep an existing output made by the same request that passes its
         checksums.
@@ -66,7 +66,7 @@ def process_file(
     card, for instance) become one line each in ``warnings``, naming the
     file, instead of going to stderr.
     """
-    from irisdq.dq_init import DQInitStep
+    from irisdq.dq_init import DQInit
 
     start = time.perf_counter()
     worker = _worker_name()
@@ -85,7 +85,7 @@ def process_file(
                     kept.worker = worker
                     return kept
                 params = {**params, "overwrite": True}
-            step = DQInitStep(**params)
+            step = DQInit(**params)
             step.reference = request.reference
             step.recorded_options = request.options
             output = step.run(path)

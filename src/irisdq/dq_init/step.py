@@ -1,4 +1,4 @@
-"""``DQInitStep``: initialize the DQ arrays of a raw ramp from a mask.
+"""``DQInit``: initialize the DQ arrays of a raw ramp from a mask.
 
 For one exposure the step takes the file's profile (:mod:`irisdq.profiles`:
 TMT IRIS, JWST or Liger/IRIS conventions, detected or given), picks the
@@ -52,14 +52,17 @@ from irisdq.errors import DataModelError, IrisDQError, NoMatchError
 from irisdq.exposure import Exposure, resolve
 from irisdq.step import NOT_APPLICABLE, Step
 
-__all__ = ["DQInitStep", "ReferenceChoice", "parse_substrt"]
+__all__ = ["DQInit", "ReferenceChoice", "parse_substrt"]
 
 # Errors of a write, which name the output rather than the input.
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
-class DQInitStep(Step):
+class DQInit(Step):
     """Initialize PIXELDQ and GROUPDQ of a raw ramp from the MASK reference.
+
+    The DQ initialization of one exposure, with its parameters; the stpipe
+    step that runs it is :class:`irisdq.stpipe.DQInitStep`.
 
     Parameters
     ----------
@@ -105,7 +108,7 @@ class DQInitStep(Step):
     >>> mask.meta.subarray.name = "CUSTOM"
     >>> mask.dq = np.zeros((4, 4), dtype=np.uint32)
     >>> mask.dq[1, 2] = 1025
-    >>> result = DQInitStep.call(ramp, override_mask=mask)
+    >>> result = DQInit.call(ramp, override_mask=mask)
     >>> int(result.pixeldq[1, 2]), int(result.groupdq[0, 1, 1, 2])
     (1025, 1)
     >>> result.meta.cal_step.dq_init, ramp.pixeldq is None
@@ -147,7 +150,7 @@ class DQInitStep(Step):
                 raise _naming(exc, os.fspath(input)) from None
         else:
             raise TypeError(
-                f"DQInitStep takes a ramp file name, an irisdq RampModel or a "
+                f"DQInit takes a ramp file name, an irisdq RampModel or a "
                 f"stdatamodels ramp model, not {type(input).__name__}"
             )
         self.summary.seconds = time.perf_counter() - start
@@ -194,9 +197,9 @@ class DQInitStep(Step):
 
         Examples
         --------
-        >>> DQInitStep(substrt="1025, 9").position()
+        >>> DQInit(substrt="1025, 9").position()
         (1025, 9)
-        >>> DQInitStep(substrt=(0, 9)).position()
+        >>> DQInit(substrt=(0, 9)).position()
         Traceback (most recent call last):
         ...
         irisdq.errors.DataModelError: --substrt (substrt) (0, 9): ...
@@ -212,10 +215,10 @@ class DQInitStep(Step):
 
         Examples
         --------
-        >>> step = DQInitStep(user_supplied_dq="extra.fits", narrow_dq="drop")
+        >>> step = DQInit(user_supplied_dq="extra.fits", narrow_dq="drop")
         >>> step.option_keywords()
         {'R_USERDQ': 'extra.fits', 'NARROWDQ': 'drop'}
-        >>> DQInitStep().option_keywords()
+        >>> DQInit().option_keywords()
         {}
         """
         options = {}
@@ -273,10 +276,10 @@ class DQInitStep(Step):
 
         Examples
         --------
-        >>> step = DQInitStep(override_mask="masks/m.fits")
+        >>> step = DQInit(override_mask="masks/m.fits")
         >>> step.choose_reference("raw/a_uncal.fits")
         ReferenceChoice(path='masks/m.fits', record='masks/m.fits', context=None)
-        >>> DQInitStep(override_mask="n/a").choose_reference("a.fits").record
+        >>> DQInit(override_mask="n/a").choose_reference("a.fits").record
         'N/A'
         """
         override = self._override()

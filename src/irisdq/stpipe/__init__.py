@@ -10,7 +10,7 @@ registers its step in stpipe's ``stpipe.steps`` entry-point group, so
     strun irisdq::dq_init --save-parameters dq_init.asdf     # a parameter file
     strun dq_init.asdf raw_uncal.fits
 
-- :class:`DQInitStep`: :class:`irisdq.dq_init.DQInitStep` as an stpipe
+- :class:`DQInitStep`: :class:`irisdq.dq_init.DQInit` as an stpipe
   ``Step`` for every profile (same parameters, same results: ``S_DQINIT``,
   ``R_MASK`` or ``R_DQ``, ``CRDS_CTX``, ``<base>_dqinit.fits``), for
   ``strun`` and a pipeline's ``step_defs``. A file in gives a file out,

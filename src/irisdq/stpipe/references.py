@@ -129,7 +129,7 @@ class LocalCRDSMixin:
 
     #: The pmap to select from (``'tmt_0002.pmap'``); None for irisdq's
     #: default. (:class:`DQInitStep` selects its mask inside
-    #: :class:`irisdq.dq_init.DQInitStep`, from the default context.)
+    #: :class:`irisdq.dq_init.DQInit`, from the default context.)
     crds_context: ClassVar[str | None] = None
 
     @classmethod

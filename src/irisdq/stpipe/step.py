@@ -1,6 +1,6 @@
 """The DQ initialization as an stpipe step (``strun irisdq::dq_init``).
 
-:class:`DQInitStep` runs :class:`irisdq.dq_init.DQInitStep` under stpipe,
+:class:`DQInitStep` runs :class:`irisdq.dq_init.DQInit` under stpipe,
 for ``strun`` and a pipeline's ``step_defs``.
 """
 
@@ -18,7 +18,7 @@ from stpipe import Step
 from irisdq import crds
 from irisdq import datamodels as _datamodels
 from irisdq.datamodels.stpipe_model import StpipeModelMixin
-from irisdq.dq_init import DQInitStep as _DQInitStep
+from irisdq.dq_init import DQInit
 from irisdq.dq_init.memory import is_stdatamodel
 from irisdq.errors import IrisDQError
 from irisdq.exposure import resolve
@@ -63,20 +63,11 @@ class _NamingLogger(logging.LoggerAdapter):
 class DQInitStep(LocalCRDSMixin, Step):
     """Initialize the DQ arrays of a raw ramp from the bad-pixel reference.
 
-    The stpipe face of :class:`irisdq.dq_init.DQInitStep`: the same
-    parameters and results, for every profile (:mod:`irisdq.profiles`).
-    ``profile`` (``tmt``, ``jwst``, ``liger``) forces a file convention,
-    otherwise each file's is detected. ``override_mask`` (or
-    ``override_dq``, the Liger/IRIS pipeline's name for the same reference;
-    give one) is a path, a :class:`TMTMaskModel` or ``'N/A'`` (skip:
-    ``S_DQINIT = SKIPPED``); otherwise the reference is the CRDS best
-    reference from the local cache of the profile's observatory
-    (``R_MASK``, or ``R_DQ`` for Liger, ``= crds://<file>``; ``CRDS_CTX``).
-    ``user_supplied_dq`` is a FITS image of extra flags ORed into the mask.
-    ``narrow_dq`` says what becomes of flags 16..31 in a uint16 DQ (Liger):
-    refused by default, ``drop`` or ``do-not-use``. ``substrt`` (``COL,ROW``,
-    1-based) places a ramp without SUBSTRT1/SUBSTRT2 on the detector and is
-    recorded in the output.
+    :class:`irisdq.dq_init.DQInit` as an stpipe step, for every profile
+    (:mod:`irisdq.profiles`): the same parameters, documented there
+    (``override_mask`` or ``override_dq``, ``user_supplied_dq``,
+    ``profile``, ``narrow_dq``, ``substrt``, ``overwrite``), and the same
+    results. What is stpipe's own:
 
     A file in is streamed into ``<base>_dqinit.fits`` (``_uncal``,
     ``_ramp``... replaced) in ``output_dir`` (default: the current folder, as
@@ -86,7 +77,8 @@ class DQInitStep(LocalCRDSMixin, Step):
     Liger ramp) deletes when closed, unless saved. An existing output is
     replaced only with ``overwrite``. A :class:`RampModel` in memory is
     processed in memory; a :class:`LigerRampModel` changed in memory is
-    written to a scratch file first and streamed from it.
+    written to a scratch file first and streamed from it. Errors leave the
+    step as :class:`StepError`.
     """
 
     class_alias = "dq_init"
@@ -136,14 +128,14 @@ class DQInitStep(LocalCRDSMixin, Step):
 
     def _inner(
         self, names: Sequence[tuple[str, str]] = (), **parameters: Any
-    ) -> _DQInitStep:
+    ) -> DQInit:
         """irisdq's step with this step's parameters, logging under this
         step's stpipe logger name (``stpipe.dq_init``, or
         ``stpipe.<pipeline>.dq_init`` in a pipeline), which every stpipe log
         configuration covers (jwst's configures ``stpipe`` and ``jwst``
         only, not ``irisdq``); each ``(path, shown)`` of `names` is logged
         as ``shown``."""
-        inner = _DQInitStep(**self._irisdq_parameters(), **parameters)
+        inner = DQInit(**self._irisdq_parameters(), **parameters)
         name = getattr(self, "qualified_name", None) or f"stpipe.{self.name}"
         inner.log = _NamingLogger(logging.getLogger(name), names)
         return inner
@@ -253,7 +245,7 @@ class DQInitStep(LocalCRDSMixin, Step):
         self._record(inner, result)
         return result
 
-    def _record(self, inner: _DQInitStep, result: Any) -> None:
+    def _record(self, inner: DQInit, result: Any) -> None:
         # Under the reference type the result's profile names it (R_DQ: dq).
         reftype = resolve(result, self.profile).profile.reftypes[0]
         self._reference_files_used.append((reftype, inner.summary.mask))
