@@ -36,6 +36,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
+from irisdq.datamodels.dq_def_table import read_simple_table
 from irisdq.datamodels.hdu_io import (
     DataModelWarning,
     checksum_problems,
@@ -365,11 +366,16 @@ class TMTMaskModel(DataModel):
         if self._verify:
             self._verify_hdu(hdu)
         _check_table_size(hdu, str(self.path))
+        start = hdu.data_offset - hdu.header_offset
+        data = read_simple_table(hdu.header, raw[start : start + hdu.data_size])
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the error below says it all
-                data = fits.BinTableHDU.fromstring(raw).data
-                names = {name.upper(): name for name in data.columns.names}
+            if data is not None:
+                names = {name.upper(): name for name in data.dtype.names}
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the error below says it all
+                    data = fits.BinTableHDU.fromstring(raw).data
+                    names = {name.upper(): name for name in data.columns.names}
         except Exception as exc:
             # astropy decodes a damaged table header with asserts, key and
             # index errors, whatever the card: any failure means the same.
@@ -491,6 +497,8 @@ def _is_pipeline_dq_def(hdu: HDULayout, raw: bytes) -> bool:
     header = hdu.header
     if header.get("TFIELDS") != len(_PIPELINE_COLUMNS):
         return False
+    if header.get("NAXIS2") != len(pipeline_dq_def()):
+        return False  # without building the pipeline's table to compare
     value_form = str(header.get("TFORM2", "")).strip().upper()
     value_zero = header.get("TZERO2")
     dtype = next(
