@@ -1,9 +1,11 @@
 """The undo journal of in-place changes."""
 
 import errno
+import io
 import os
 import signal
 
+import numpy as np
 import pytest
 
 from irisdq.datamodels import inplace
@@ -183,3 +185,21 @@ def test_a_damaged_journal_is_refused_and_kept(data, damage, message):
         inplace.recover(data)
     assert "move it away and check data.fits" in str(info.value)
     assert journal.read_bytes() == damaged
+
+
+def test_the_journal_saves_short_and_long_spans_through_windows(tmp_path, monkeypatch):
+    """Spans are copied through mappings of a window at a time, a span
+    longer than a window by reading it; the bytes saved are the spans'."""
+    monkeypatch.setattr(inplace, "_WINDOW", 1 << 14)
+    data = np.random.default_rng(4).integers(0, 256, 3 << 20, dtype=np.uint8).tobytes()
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    points = sorted(np.random.default_rng(5).choice(len(data), 400, replace=False))
+    spans = [(int(a), int(b)) for a, b in zip(points[0::2], points[1::2], strict=True)]
+    spans.append((len(data) - 10, len(data)))
+    assert any(b - a > 1 << 14 for a, b in spans)
+    assert any(b - a < 1 << 12 for a, b in spans)
+    saved = io.BytesIO()
+    with open(path, "rb", buffering=0) as stream:
+        inplace._save_spans(stream, spans, saved)
+    assert saved.getvalue() == b"".join(data[a:b] for a, b in spans)

@@ -72,6 +72,7 @@ _SUFFIX = ".irisdq-undo"
 # on file names.
 _MAX_NAME_BYTES = 200
 _COPY_CHUNK = 1 << 22
+_WINDOW = 1 << 26
 
 
 def journal_path(path: str | os.PathLike) -> Path:
@@ -222,24 +223,41 @@ def _write_journal(
 def _save_spans(
     source: BinaryIO, spans: Sequence[tuple[int, int]], target: BinaryIO
 ) -> None:
-    """Copy the bytes of ``spans`` (within the file's size) to ``target``.
+    """Copy the bytes of ``spans`` (sorted, within the file) to ``target``.
 
-    Through a read-only mapping of the file when it can be mapped: thousands
-    of short spans then cost no system call each.
+    Short spans are read through read-only mappings of the file, a window
+    of :data:`_WINDOW` bytes at a time: thousands of them then cost no
+    system call each, and no more than a window is mapped at once (mapped
+    pages count in the process's resident size).
     """
-    try:
-        mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # an empty file, a file system without mmap
-        for start, stop in spans:
+    fd = source.fileno()
+    index = 0
+    while index < len(spans):
+        start, stop = spans[index]
+        base = start - start % mmap.ALLOCATIONGRANULARITY
+        last = index
+        while last < len(spans) and spans[last][1] - base <= _WINDOW:
+            last += 1
+        if last == index:  # a span longer than a window
             _copy_range(source, start, stop - start, target)
-        return
-    with mapped:
-        view = memoryview(mapped)
+            index += 1
+            continue
+        group, index = spans[index:last], last
         try:
-            for start, stop in spans:
-                target.write(view[start:stop])
-        finally:
-            view.release()
+            mapped = mmap.mmap(
+                fd, group[-1][1] - base, access=mmap.ACCESS_READ, offset=base
+            )
+        except (OSError, ValueError):  # a file system without mmap
+            for begin, end in group:
+                _copy_range(source, begin, end - begin, target)
+            continue
+        with mapped:
+            view = memoryview(mapped)
+            try:
+                for begin, end in group:
+                    target.write(view[begin - base : end - base])
+            finally:
+                view.release()
 
 
 def _copy_range(source: BinaryIO, offset: int, size: int, target: BinaryIO) -> None:
