@@ -3,6 +3,11 @@
 :func:`get_context` resolves and loads a context once per cache folder and
 context name; its instrument and reference mappings are loaded the first
 time they are needed and kept, so later lookups only compare values.
+
+The module is one piece just past 600 lines: :class:`Context` is the
+loaded tree and the lookups through it (:meth:`Context.select` is the
+selection hot path, reading the loaded mappings' fields directly), and
+:func:`get_context` below is the one place that builds and keeps it.
 """
 
 import contextlib

@@ -26,6 +26,10 @@ every flag set); a ``DQ_DEF`` binary table whose values are single bits.
 A reference file whose ``DATASUM`` or ``CHECKSUM`` does not match is an
 error, as in CRDS, unless the caller accepts it
 (``accept_bad_checksums=True`` or ``IRISDQ_ACCEPT_BAD_CHECKSUMS=1``).
+
+The module is at 600 lines in one piece: the checks above run as the
+file is read, inside :class:`TMTMaskModel`, and the helpers after it read
+and compare the pipeline's ``DQ_DEF`` table the model writes.
 """
 
 import functools

@@ -31,6 +31,11 @@ updated when it had a readable one, else a new one.
 Memory is a few blocks of a few MiB (and, for a split layout, the 2-D pixel
 DQ) whatever the size of the ramp.
 
+The module is one piece past 600 lines: ``_Plan`` decides, once per
+file, what each HDU becomes, and both writers (a new file and in place)
+follow that one plan; split apart, the two would each need to re-derive
+which HDUs change and where they sit.
+
 Examples
 --------
 >>> import tempfile

@@ -23,6 +23,11 @@ What the exposure is and what selects its mask comes from
 
 Both record ``S_DQINIT``, ``R_MASK`` (``R_DQ`` for Liger) and ``CRDS_CTX``
 from the same plan.
+
+The module is one piece past 600 lines: :class:`DQInit` is a single
+step read top to bottom (choose the reference, plan, then the file, model
+or stdatamodel path), each method a screen or less; the helpers below it
+serve only those methods.
 """
 
 import errno
