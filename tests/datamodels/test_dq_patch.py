@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from irisdq.datamodels import dq_patch
-from irisdq.datamodels.checksum import word_sum
+from irisdq.datamodels.checksum import add_sums, word_sum
 from irisdq.datamodels.dq_patch import changed_spans, patch_spans
 
 LAYOUTS = {
@@ -62,20 +62,24 @@ def test_spans_closer_than_the_gap_are_joined(layout):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.uint8, np.int16])
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.uint8, np.int16, np.uint64])
 @pytest.mark.parametrize("gap", [0, 4096])
+@pytest.mark.parametrize("stored_sum", [None, "right", "wrong"])
 def test_patching_writes_what_a_full_rewrite_would(
-    tmp_path, monkeypatch, layout, dtype, gap
+    tmp_path, monkeypatch, layout, dtype, gap, stored_sum
 ):
-    """Blocks of 24 bytes: spans cross block boundaries; the sum is that of
-    the whole array as stored afterwards, and nothing outside it moves."""
+    """Blocks of 24 bytes and mappings of 64: spans cross their boundaries
+    and are cut; the sum is that of the whole array as stored afterwards
+    (off by as much as a wrong stored sum was), and nothing outside it
+    moves."""
     monkeypatch.setattr(dq_patch, "_BLOCK_BYTES", 24)
+    monkeypatch.setattr(dq_patch, "_WINDOW_BYTES", 64)
     shape, planes_first = LAYOUTS[layout]
     rng = np.random.default_rng(3)
     flags = _flags(rng, 0.2, dtype)
     info = np.iinfo(dtype)
     values = rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
-    flip = {np.uint16: 0x8000, np.uint32: 0x80000000}.get(dtype, 0)
+    flip = {np.uint16: 0x8000, np.uint32: 0x80000000, np.uint64: 1 << 63}.get(dtype, 0)
     unsigned = np.dtype(f"u{np.dtype(dtype).itemsize}")
     stored = (values.view(unsigned) ^ unsigned.type(flip)).astype(
         unsigned.newbyteorder(">")
@@ -86,10 +90,12 @@ def test_patching_writes_what_a_full_rewrite_would(
     spans = changed_spans(
         flags, shape, planes_first=planes_first, itemsize=unsigned.itemsize, gap=gap
     )
+    before = word_sum(stored.tobytes())
+    datasum = {None: None, "right": before, "wrong": add_sums(before, 5)}[stored_sum]
     with open(path, "r+b", buffering=0) as stream:
         total = patch_spans(
             stream.fileno(), len(head), shape, dtype, flags, planes_first, spans,
-            "DQ", path,
+            "DQ", path, datasum=datasum,
         )  # fmt: skip
     expected = values.reshape(-1) | _flag_of_each_element(flags, shape, planes_first)
     written = path.read_bytes()
@@ -98,7 +104,78 @@ def test_patching_writes_what_a_full_rewrite_would(
     body = written[len(head) : -len(tail)]
     got = np.frombuffer(body, unsigned.newbyteorder(">")) ^ unsigned.type(flip)
     np.testing.assert_array_equal(got.astype(unsigned).view(dtype), expected)
-    assert total == word_sum(body)
+    # A stored sum is used when the array is whole 4-byte words; else the
+    # array is read and summed.
+    if stored_sum == "wrong" and len(body) % 4 == 0:
+        assert total == add_sums(word_sum(body), 5)
+    else:
+        assert total == word_sum(body)
+
+
+def _stored_uint16(path, values, head=b""):
+    path.write_bytes(head + (values ^ np.uint16(0x8000)).astype(">u2").tobytes())
+
+
+def test_a_stored_sum_spares_reading_the_array(tmp_path, monkeypatch):
+    """With the stored sum only the spans' pages are read (through a
+    mapping): the array is never read in blocks."""
+    path = tmp_path / "dq.bin"
+    values = np.arange(2 * 3 * 4, dtype=np.uint16).reshape(2, 3, 4)
+    _stored_uint16(path, values)
+    before = word_sum(path.read_bytes())
+    flags = np.zeros((2, 3), dtype=np.uint16)
+    flags[1, 2] = 9
+    reads = []
+    monkeypatch.setattr(dq_patch.os, "preadv", lambda *a: reads.append(a) or 0)
+    with open(path, "r+b", buffering=0) as stream:
+        total = patch_spans(
+            stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[20, 24]],
+            "DQ", path, datasum=before,
+        )  # fmt: skip
+    assert reads == []
+    assert total == word_sum(path.read_bytes())
+
+
+def test_without_mappings_the_array_is_read(tmp_path, monkeypatch):
+    """A file system that cannot map files: the same bytes and sum."""
+    path = tmp_path / "dq.bin"
+    values = np.arange(2 * 3 * 4, dtype=np.uint16).reshape(2, 3, 4)
+    _stored_uint16(path, values)
+    before = word_sum(path.read_bytes())
+
+    def unmappable(*args, **kwargs):
+        raise OSError(19, "No such device")
+
+    monkeypatch.setattr(dq_patch.mmap, "mmap", unmappable)
+    flags = np.zeros((2, 3), dtype=np.uint16)
+    flags[0, 1] = 3
+    with open(path, "r+b", buffering=0) as stream:
+        total = patch_spans(
+            stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[4, 8]],
+            "DQ", path, datasum=before,
+        )  # fmt: skip
+    after = np.frombuffer(path.read_bytes(), ">u2") ^ np.uint16(0x8000)
+    assert after[4:8].tolist() == [4 | 3, 5 | 3, 6 | 3, 7 | 3]
+    assert total == word_sum(path.read_bytes())
+
+
+def test_an_array_that_becomes_all_zero_words_sums_to_zero(tmp_path):
+    """The ones' complement has two zeros: a stored sum updated by the
+    change cannot tell an all-zero array (sum 0) from one summing to all
+    ones, so the array is read. Stored uint16 0x8000 is value 0; the flag
+    0x8000 makes every stored word zero."""
+    path = tmp_path / "dq.bin"
+    _stored_uint16(path, np.zeros((2, 2), dtype=np.uint16))
+    before = word_sum(path.read_bytes())
+    assert before != 0
+    flags = np.full((2, 2), 0x8000, dtype=np.uint16)
+    with open(path, "r+b", buffering=0) as stream:
+        total = patch_spans(
+            stream.fileno(), 0, (2, 2), np.uint16, flags, False, [[0, 4]],
+            "DQ", path, datasum=before,
+        )  # fmt: skip
+    assert path.read_bytes() == bytes(8)
+    assert total == 0
 
 
 def test_a_truncated_array_is_named(tmp_path):

@@ -65,7 +65,16 @@ def test_error_restores_bytes_and_size(data, error):
     assert sorted(p.name for p in data.parent.iterdir()) == ["data.fits"]
 
 
-def test_sigint_is_held_until_the_change_is_complete(data):
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler, even under a shell that started the
+    tests in the background with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_is_held_until_the_change_is_complete(data, python_sigint):
     written = []
 
     def interrupted_change():
@@ -164,17 +173,24 @@ def test_long_names_get_short_journals(tmp_path):
     assert path.read_bytes() == b"CHANGED!" + ORIGINAL[8:]
 
 
+def _header_end(text: bytes) -> int:
+    """Where the journal's span table starts (after its two lines)."""
+    return len(b"".join(text.splitlines(True)[:2]))
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
         (lambda text: b"garbage\n", "not an irisdq undo journal"),
-        (lambda text: text.replace(b" 1\n0 8\n", b" x\n0 8\n"), "damaged undo"),
-        # Cut after the header line, then inside the span line.
-        (lambda text: b"".join(text.splitlines(True)[:2]), "damaged undo journal;"),
-        (lambda text: b"".join(text.splitlines(True)[:2]) + b"0", "damaged undo"),
+        (lambda text: text.replace(b" 1\n", b" x\n", 1), "damaged undo"),
+        # Cut after the header line, then inside the span table.
+        (lambda text: text[: _header_end(text)], "damaged undo journal;"),
+        (lambda text: text[: _header_end(text) + 9], "damaged undo journal;"),
+        # A count far past the journal's end.
+        (lambda text: text.replace(b" 1\n", b" 99999999999999\n", 1), "damaged undo"),
         (lambda text: text[:-4], r"damaged undo journal \(it ends early\)"),
     ],
-    ids=["foreign", "header", "no-span", "half-span", "short-bytes"],
+    ids=["foreign", "header", "no-span", "half-span", "huge-count", "short-bytes"],
 )
 def test_a_damaged_journal_is_refused_and_kept(data, damage, message):
     _killed_inside(data, [(0, 8)], lambda stream: stream.write(b"KILLED!!"))
@@ -185,6 +201,23 @@ def test_a_damaged_journal_is_refused_and_kept(data, damage, message):
         inplace.recover(data)
     assert "move it away and check data.fits" in str(info.value)
     assert journal.read_bytes() == damaged
+
+
+def test_a_journal_of_the_text_format_is_still_undone(data):
+    """A journal left by a release that listed its spans as text lines."""
+    _killed_inside(data, [(0, 8)], lambda stream: stream.write(b"KILLED!!"))
+    journal = inplace.journal_path(data)
+    stat = os.stat(data)
+    journal.write_bytes(
+        b"IRISDQ-UNDO 1\n"
+        + f"{stat.st_dev} {stat.st_ino} {len(ORIGINAL)} 2\n0 3\n5 3\n".encode()
+        + ORIGINAL[0:3]
+        + ORIGINAL[5:8]
+    )
+    assert data.read_bytes()[:8] == b"KILLED!!"
+    assert inplace.recover(data) is True
+    assert data.read_bytes() == ORIGINAL[:3] + b"LE" + ORIGINAL[5:]
+    assert not inplace.pending(data)
 
 
 def test_the_journal_saves_short_and_long_spans_through_windows(tmp_path, monkeypatch):

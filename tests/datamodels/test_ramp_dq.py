@@ -6,6 +6,7 @@ import shutil
 import numpy as np
 import pytest
 from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
 
 from builders import read_asdf_tree, write_full_frame_ramp, write_liger_ramp
 from irisdq.datamodels import ramp_dq, read_hdu_layout
@@ -341,3 +342,66 @@ def test_in_place_saves_and_writes_only_the_flagged_pixels_readings(
     assert after[: first - dq.data_offset] == before[: first - dq.data_offset]
     rest = first + pixel - dq.data_offset
     assert after[rest:] == before[rest:]
+
+
+def _dq_hdu(path):
+    return next(h for h in read_hdu_layout(path) if h.name == "DQ")
+
+
+def _set_dq_datasum(path, value: int) -> None:
+    hdu = _dq_hdu(path)
+    header = hdu.header.copy()
+    header["DATASUM"] = str(value)
+    text = header.tostring().encode()
+    assert len(text) == hdu.data_offset - hdu.header_offset
+    with open(path, "r+b") as stream:
+        stream.seek(hdu.header_offset)
+        stream.write(text)
+
+
+def _data_unit(path) -> bytes:
+    hdu = _dq_hdu(path)
+    with open(path, "rb") as stream:
+        stream.seek(hdu.data_offset)
+        return stream.read(hdu.end - hdu.data_offset)
+
+
+def test_in_place_a_wrong_stored_datasum_stays_off_by_as_much(tmp_path):
+    """In place, DQ's new DATASUM is its stored one updated by the change:
+    a stored sum that did not match the bytes still does not (irisdq does
+    not vouch for bytes it did not read)."""
+    from irisdq.datamodels.checksum import add_sums, word_sum
+
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    _set_dq_datasum(raw, add_sums(word_sum(_data_unit(raw)), 5))
+    update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
+    assert int(_dq_hdu(raw).header["DATASUM"]) == add_sums(word_sum(_data_unit(raw)), 5)
+    # astropy still finds the mismatch; the flags are in.
+    with (
+        pytest.warns(AstropyUserWarning) as caught,
+        fits.open(raw, checksum=True) as hdul,
+    ):
+        flagged = hdul["DQ"].data[3, 7].tolist()
+    assert flagged == [[1025, 1025], [33793, 1025], [1025, 1025]]
+    found = {str(w.message).strip() for w in caught}
+    assert found == {
+        "Checksum verification failed for HDU ('DQ', 1).",
+        "Datasum verification failed for HDU ('DQ', 1).",
+    }
+
+
+def test_in_place_a_dq_with_bytes_in_its_fill_is_summed_anew(tmp_path):
+    """Bytes in the fill after DQ (which the rewrite zeroes) make the
+    stored sum useless: the array is read and summed, as a new file's."""
+    from irisdq.datamodels.checksum import word_sum
+
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    hdu = _dq_hdu(raw)
+    with open(raw, "r+b") as stream:
+        stream.seek(hdu.end - 1)
+        stream.write(b"X")
+    _set_dq_datasum(raw, word_sum(_data_unit(raw)))
+    update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
+    unit = _data_unit(raw)
+    assert unit[-1:] == b"\0"
+    assert int(_dq_hdu(raw).header["DATASUM"]) == word_sum(unit)

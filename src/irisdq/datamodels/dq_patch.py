@@ -6,8 +6,11 @@ its flagged pixels written (and saved first in the undo journal of
 :mod:`irisdq.datamodels.inplace`): for a mask of 1 % bad pixels, about 1 %
 of the array instead of all of it. :func:`changed_spans` says which
 elements those are; :func:`patch_spans` ORs the flags into them, writes
-them, and returns the FITS data sum of the whole array, read once, so that
-the header gets the ``DATASUM`` and ``CHECKSUM`` a full rewrite would give.
+them, and returns the FITS data sum of the whole array, so that the header
+gets the ``DATASUM`` and ``CHECKSUM`` a full rewrite would give. Given the
+array's stored ``DATASUM``, that sum is the stored one with the changed
+words' old sum taken out and their new sum put in (the ones' complement
+sum is a sum of words), not a sum over the whole array.
 
 Examples
 --------
@@ -28,15 +31,25 @@ Examples
 [14, 15, 21, 21, 23, 23, 20, 21]
 >>> total == word_sum(path.read_bytes())
 True
+
+Given the sum stored before, only the changed words are summed again:
+
+>>> with open(path, "r+b", buffering=0) as stream:
+...     again = patch_spans(stream.fileno(), 0, (2, 3, 4), np.uint16, flags * 2,
+...                         True, [[16, 20]], "DQ", path, datasum=total)
+>>> again == word_sum(path.read_bytes())
+True
 """
 
 import math
+import mmap
 import os
 
 import numpy as np
 
-from irisdq.datamodels.checksum import add_sums, word_sum
+from irisdq.datamodels.checksum import ALL_ONES, add_sums, word_sum
 from irisdq.datamodels.hdu_io import array_encoding
+from irisdq.datamodels.inplace import range_indices
 from irisdq.errors import DataModelError
 
 __all__ = ["changed_spans", "patch_spans"]
@@ -49,6 +62,9 @@ _GAP_BYTES = 1024
 # The array is read (and summed) in blocks of this many bytes, a multiple of
 # the 4-byte FITS checksum word and of every element size.
 _BLOCK_BYTES = 4 << 20
+# At most this much of the file is mapped at once (mapped pages count in the
+# process's resident size).
+_WINDOW_BYTES = 1 << 26
 
 
 def changed_spans(
@@ -122,6 +138,8 @@ def patch_spans(
     spans,
     name: str,
     source,
+    *,
+    datasum: int | None = None,
 ) -> int:
     """OR ``flags`` into the ``spans`` of a DQ array stored at ``offset`` of
     ``fd``, write those spans, and return the array's FITS data sum.
@@ -146,6 +164,10 @@ def patch_spans(
         (n, 2) sorted [start, stop) element ranges, from :func:`changed_spans`.
     name, source
         The extension and the file, for the error.
+    datasum : int, optional
+        The array's sum before the change, as its header records it (the
+        caller knows the fill after it is zeros). Given, and the array a
+        whole number of 4-byte words, only the changed words are summed.
 
     Returns
     -------
@@ -157,21 +179,154 @@ def patch_spans(
     DataModelError
         If the file ends before the array does.
     """
-    encoding = array_encoding(dtype)
-    itemsize = encoding.stored.itemsize
-    unsigned = np.dtype(f"u{itemsize}")
-    flip = unsigned.type(encoding.flip)
-    bits = np.ascontiguousarray(flags, dtype=np.dtype(dtype)).view(unsigned)
-    bits = bits.reshape(-1)
-    plane = bits.size
-    per_pixel = math.prod(shape[2:]) if planes_first else 1
+    patch = _Patch(dtype, flags, shape, planes_first)
     spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    count = math.prod(shape)
+    if datasum and patch.count * patch.itemsize % 4 == 0:
+        if os.fstat(fd).st_size < offset + patch.count * patch.itemsize:
+            raise DataModelError(f"{source}: {name} ends early; the file is truncated")
+        try:
+            pieces = _split(spans, _WINDOW_BYTES // 2 // patch.itemsize)
+            change = _patch_mapped(fd, offset, patch, pieces)
+        except _Unmappable:
+            change = None
+        if change is not None and (datasum + change) % ALL_ONES:
+            return (datasum + change) % ALL_ONES
+        # The sum is 0 modulo 2**32 - 1: all ones, or 0 for an array now
+        # all zero words. Reading the array says which (ORing the flags in
+        # again changes nothing).
+    return _patch_read(fd, offset, patch, spans, name, source)
+
+
+class _Unmappable(Exception):
+    """The file system cannot map the file (some network and FUSE ones):
+    the array is read instead (ORing a flag in twice changes nothing, so
+    spans already written are harmless)."""
+
+
+class _Patch:
+    """How a pixel's flags go into a DQ array's stored elements."""
+
+    def __init__(self, dtype, flags: np.ndarray, shape, planes_first: bool) -> None:
+        encoding = array_encoding(dtype)
+        self.itemsize = encoding.stored.itemsize
+        self.unsigned = np.dtype(f"u{self.itemsize}")
+        self.stored = self.unsigned.newbyteorder(">")
+        self.flip = self.unsigned.type(encoding.flip)
+        bits = np.ascontiguousarray(flags, dtype=np.dtype(dtype)).view(self.unsigned)
+        self.bits = bits.reshape(-1)
+        self.per_pixel = math.prod(shape[2:]) if planes_first else 0
+        self.count = math.prod(shape)
+
+    def apply(self, stored: np.ndarray, elements: np.ndarray) -> np.ndarray:
+        """The stored values (big-endian, BZERO-flipped) ``stored`` of array
+        elements ``elements`` with the flags ORed in, as native integers."""
+        if self.per_pixel:
+            pixels = elements // self.per_pixel
+        else:
+            pixels = elements % self.bits.size
+        values = stored.astype(self.unsigned)
+        values ^= self.flip
+        values |= self.bits[pixels]
+        values ^= self.flip
+        return values
+
+    def sum_change(self, old: np.ndarray, new: np.ndarray, elements) -> int:
+        """How much the array's sum of 4-byte words changes, modulo
+        2**32 - 1, when the stored values ``old`` (native integers) of
+        ``elements`` become ``new``."""
+        if self.itemsize >= 4:  # whole words: their order is moot
+            before = np.add.reduce(old.view(np.uint32), dtype=np.uint64)
+            after = np.add.reduce(new.view(np.uint32), dtype=np.uint64)
+            return (int(after) - int(before)) % ALL_ONES
+        # A value's place in its word (the array starts on a word): the
+        # changes summed per place, exactly (at most 2**16 per element).
+        per_word = 4 // self.itemsize
+        changes = np.bincount(
+            elements % per_word,
+            weights=new.astype(np.float64) - old,
+            minlength=per_word,
+        )
+        total = sum(
+            int(change) << (8 * (4 - self.itemsize * (place + 1)))
+            for place, change in enumerate(changes.tolist())
+        )
+        return total % ALL_ONES
+
+
+def _patch_mapped(fd: int, offset: int, patch: _Patch, spans: np.ndarray) -> int:
+    """Read the spans' values through read-only mappings of a window at a
+    time, write them with the flags ORed in, and return how much the
+    array's sum changed, modulo 2**32 - 1."""
+    itemsize = patch.itemsize
+    change = 0
+    index = 0
+    while index < len(spans):
+        begin = offset + int(spans[index, 0]) * itemsize
+        base = begin - begin % mmap.ALLOCATIONGRANULARITY
+        reach = offset + spans[index:, 1] * itemsize - base
+        last = index + max(1, int(np.searchsorted(reach, _WINDOW_BYTES, "right")))
+        starts, stops = spans[index:last, 0], spans[index:last, 1]
+        index = last
+        first = int(starts[0])
+        try:
+            mapped = mmap.mmap(
+                fd, offset + int(stops[-1]) * itemsize - base,
+                access=mmap.ACCESS_READ, offset=base,
+            )  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise _Unmappable from exc
+        with mapped:
+            stored = np.frombuffer(
+                mapped, dtype=patch.stored, offset=begin - base,
+                count=int(stops[-1]) - first,
+            )  # fmt: skip
+            elements = range_indices(starts, stops)
+            old = stored[elements - first]
+            del stored  # the mapping closes only without views
+        old = old.astype(patch.unsigned)
+        new = patch.apply(old, elements)
+        change += patch.sum_change(old, new, elements)
+        written = memoryview(new.astype(patch.stored)).cast("B")
+        ends = (np.cumsum(stops - starts) * itemsize).tolist()
+        at = (offset + starts * itemsize).tolist()
+        done = 0
+        for position, end in zip(at, ends, strict=True):
+            os.pwrite(fd, written[done:end], position)
+            done = end
+        written.release()
+    return change % ALL_ONES
+
+
+def _split(spans: np.ndarray, limit: int) -> np.ndarray:
+    """The spans, those longer than ``limit`` elements cut into pieces of
+    ``limit`` (a mask flagging whole regions would otherwise be read whole).
+
+    Examples
+    --------
+    >>> _split(np.array([[0, 2], [5, 12]]), 3).tolist()
+    [[0, 2], [5, 8], [8, 11], [11, 12]]
+    """
+    pieces = -(-(spans[:, 1] - spans[:, 0]) // limit)
+    if (pieces <= 1).all():
+        return spans
+    starts = np.repeat(spans[:, 0], pieces) + limit * (
+        np.arange(int(pieces.sum())) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    )
+    stops = np.minimum(starts + limit, np.repeat(spans[:, 1], pieces))
+    return np.stack((starts, stops), axis=1)
+
+
+def _patch_read(
+    fd: int, offset: int, patch: _Patch, spans: np.ndarray, name: str, source
+) -> int:
+    """Read the whole array a block at a time, write each block's spans with
+    the flags ORed in, and return the array's sum."""
+    itemsize = patch.itemsize
     step = _BLOCK_BYTES // itemsize
-    buffer = np.empty(min(step, count) * itemsize, dtype=np.uint8)
-    datasum = 0
-    for first in range(0, count, step):
-        last = min(count, first + step)
+    buffer = np.empty(min(step, patch.count) * itemsize, dtype=np.uint8)
+    total = 0
+    for first in range(0, patch.count, step):
+        last = min(patch.count, first + step)
         block = buffer[: (last - first) * itemsize]
         if os.preadv(fd, [memoryview(block)], offset + first * itemsize) != block.size:
             raise DataModelError(f"{source}: {name} ends early; the file is truncated")
@@ -180,14 +335,9 @@ def patch_spans(
         if lo < hi:
             starts = np.maximum(spans[lo:hi, 0], first)
             stops = np.minimum(spans[lo:hi, 1], last)
-            elements = _elements(starts, stops)
-            pixels = elements // per_pixel if planes_first else elements % plane
-            stored = block.view(unsigned.newbyteorder(">"))
-            values = stored[elements - first].astype(unsigned)
-            values ^= flip
-            values |= bits[pixels]
-            values ^= flip
-            stored[elements - first] = values
+            elements = range_indices(starts, stops)
+            stored = block.view(patch.stored)
+            stored[elements - first] = patch.apply(stored[elements - first], elements)
             view = memoryview(block)
             begins = ((starts - first) * itemsize).tolist()
             ends = ((stops - first) * itemsize).tolist()
@@ -195,14 +345,5 @@ def patch_spans(
             for begin, end in zip(begins, ends, strict=True):
                 os.pwrite(fd, view[begin:end], at + begin)
             view.release()
-        datasum = add_sums(datasum, word_sum(block))
-    return datasum
-
-
-def _elements(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """Every index of the ranges [starts, stops), in order."""
-    lengths = stops - starts
-    before = np.cumsum(lengths) - lengths
-    return np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(
-        starts - before, lengths
-    )
+        total = add_sums(total, word_sum(block))
+    return total

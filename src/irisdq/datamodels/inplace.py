@@ -52,7 +52,6 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import io
 import mmap
 import os
 import signal
@@ -62,11 +61,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from irisdq.errors import DataModelError
 
 __all__ = ["journal_path", "pending", "recover", "update_in_place"]
 
-_MAGIC = b"IRISDQ-UNDO 1\n"
+# Version 2 lists the spans as a binary table, version 1 (irisdq 0.1's
+# first releases) as text lines: both are read back.
+_MAGIC = b"IRISDQ-UNDO 2\n"
+_MAGIC_TEXT = b"IRISDQ-UNDO 1\n"
+_SPAN_TABLE = np.dtype([("offset", "<i8"), ("length", "<i8")])
 _SUFFIX = ".irisdq-undo"
 # Room for the dot, the suffix and a temporary tag within the 255-byte limit
 # on file names.
@@ -120,7 +125,7 @@ def recover(path: str | os.PathLike) -> bool:
 
 @contextlib.contextmanager
 def update_in_place(
-    path: str | os.PathLike, regions: Sequence[tuple[int, int]]
+    path: str | os.PathLike, regions: Sequence[tuple[int, int]] | np.ndarray
 ) -> Iterator[BinaryIO]:
     """Open ``path`` to change the byte ranges ``regions`` and append to it.
 
@@ -129,8 +134,9 @@ def update_in_place(
     path : str or os.PathLike
         A regular, writable file. A symbolic link is followed: the file it
         points to is changed.
-    regions : sequence of (start, stop)
-        The byte ranges of the current file that the block may overwrite.
+    regions : array-like of (start, stop)
+        The byte ranges of the current file that the block may overwrite
+        (a sequence of pairs, or an (n, 2) integer array).
         Bytes past the current end may be appended freely. Writing anywhere
         else is not undone on failure.
 
@@ -188,24 +194,23 @@ def _lock(stream: BinaryIO, real: Path) -> None:
         ) from None
 
 
-def _write_journal(
-    stream: BinaryIO, journal: Path, real: Path, regions: Sequence[tuple[int, int]]
-) -> None:
+def _write_journal(stream: BinaryIO, journal: Path, real: Path, regions) -> None:
     status = os.fstat(stream.fileno())
     size = status.st_size
-    spans = sorted(
-        (max(start, 0), min(stop, size)) for start, stop in regions if start < size
-    )
-    lines = [
+    spans = np.asarray(regions, dtype=np.int64).reshape(-1, 2)
+    spans = spans[spans[:, 0] < size].clip(0, size)
+    spans = spans[np.argsort(spans[:, 0], kind="stable")]
+    table = np.empty(len(spans), dtype=_SPAN_TABLE)
+    table["offset"], table["length"] = spans[:, 0], spans[:, 1] - spans[:, 0]
+    header = [
         _MAGIC,
         f"{status.st_dev} {status.st_ino} {size} {len(spans)}\n".encode(),
-        *(f"{start} {stop - start}\n".encode() for start, stop in spans),
+        table.tobytes(),
     ]
     temporary = journal.with_name(journal.name + ".tmp")
     try:
-        # Buffered: a DQ array patched in place saves thousands of short spans.
-        with io.BufferedWriter(open(temporary, "wb", buffering=0), _COPY_CHUNK) as out:
-            out.write(b"".join(lines))
+        with open(temporary, "wb") as out:
+            out.write(b"".join(header))
             _save_spans(stream, spans, out)
         os.replace(temporary, journal)
     except BaseException as exc:
@@ -225,19 +230,21 @@ def _save_spans(
 ) -> None:
     """Copy the bytes of ``spans`` (sorted, within the file) to ``target``.
 
-    Short spans are read through read-only mappings of the file, a window
-    of :data:`_WINDOW` bytes at a time: thousands of them then cost no
-    system call each, and no more than a window is mapped at once (mapped
-    pages count in the process's resident size).
+    Short spans are gathered from read-only mappings of the file, a window
+    of :data:`_WINDOW` bytes at a time, and written in one piece per window:
+    thousands of them then cost no system call each, and no more than a
+    window is mapped at once (mapped pages count in the process's resident
+    size).
     """
     fd = source.fileno()
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
     index = 0
     while index < len(spans):
-        start, stop = spans[index]
+        start, stop = spans[index].tolist()
         base = start - start % mmap.ALLOCATIONGRANULARITY
-        last = index
-        while last < len(spans) and spans[last][1] - base <= _WINDOW:
-            last += 1
+        # Overlapping spans (regions may overlap) leave the stops unsorted.
+        reach = np.maximum.accumulate(spans[index:, 1]) - base
+        last = index + int(np.searchsorted(reach, _WINDOW, "right"))
         if last == index:  # a span longer than a window
             _copy_range(source, start, stop - start, target)
             index += 1
@@ -245,19 +252,16 @@ def _save_spans(
         group, index = spans[index:last], last
         try:
             mapped = mmap.mmap(
-                fd, group[-1][1] - base, access=mmap.ACCESS_READ, offset=base
+                fd, int(group[:, 1].max()) - base, access=mmap.ACCESS_READ, offset=base
             )
         except (OSError, ValueError):  # a file system without mmap
-            for begin, end in group:
+            for begin, end in group.tolist():
                 _copy_range(source, begin, end - begin, target)
             continue
         with mapped:
-            view = memoryview(mapped)
-            try:
-                for begin, end in group:
-                    target.write(view[begin - base : end - base])
-            finally:
-                view.release()
+            raw = np.frombuffer(mapped, dtype=np.uint8)
+            target.write(raw[range_indices(group[:, 0] - base, group[:, 1] - base)])
+            del raw  # the mapping closes only without views
 
 
 def _copy_range(source: BinaryIO, offset: int, size: int, target: BinaryIO) -> None:
@@ -270,23 +274,43 @@ def _copy_range(source: BinaryIO, offset: int, size: int, target: BinaryIO) -> N
         done += len(block)
 
 
+def range_indices(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Every index of the ranges [starts, stops), in order: int32 when the
+    indices fit (half the memory to fill and to read), else int64.
+
+    Examples
+    --------
+    >>> range_indices(np.array([1, 7, 9]), np.array([3, 7, 11])).tolist()
+    [1, 2, 9, 10]
+    """
+    starts, stops = np.asarray(starts), np.asarray(stops)
+    keep = stops > starts
+    starts, stops = starts[keep], stops[keep]
+    if not starts.size:
+        return np.zeros(0, dtype=np.int64)
+    dtype = np.int32 if int(stops.max()) <= np.iinfo(np.int32).max else np.int64
+    lengths = stops - starts
+    # Ones, and at each range's first index the jump from the last one's
+    # end: their running sum is the indices.
+    steps = np.ones(int(lengths.sum()), dtype=dtype)
+    steps[0] = starts[0]
+    steps[np.cumsum(lengths[:-1])] = starts[1:] - stops[:-1] + 1
+    return np.cumsum(steps, out=steps)
+
+
 def _restore(stream: BinaryIO, journal: Path, real: Path) -> None:
     """Write the journal's bytes back, cut the file to its old size, and
     remove the journal. Safe to repeat: a kill in here is undone again."""
     with open(journal, "rb") as saved:
-        if saved.readline() != _MAGIC:
+        magic = saved.readline()
+        if magic not in (_MAGIC, _MAGIC_TEXT):
             raise DataModelError(
                 f"{journal}: not an irisdq undo journal; move it away and check "
                 f"{real.name}"
             )
         try:
             device, inode, size, count = map(int, saved.readline().split())
-            # Each span is "offset length"; a journal cut short (a crash of
-            # the machine before it reached the disk) has fewer.
-            spans = []
-            for _ in range(count):
-                offset, length = map(int, saved.readline().split())
-                spans.append((offset, length))
+            spans = _read_spans(saved, count, text=magic == _MAGIC_TEXT)
         except ValueError:
             raise DataModelError(
                 f"{journal}: damaged undo journal; move it away and check {real.name}"
@@ -310,6 +334,27 @@ def _restore(stream: BinaryIO, journal: Path, real: Path) -> None:
                 done += len(block)
     os.ftruncate(stream.fileno(), size)
     journal.unlink()
+
+
+def _read_spans(saved: BinaryIO, count: int, *, text: bool) -> list[tuple[int, int]]:
+    """The journal's (offset, length) spans; ValueError when it ends first
+    (a crash of the machine before it reached the disk)."""
+    if text:  # "offset length" lines
+        spans = []
+        for _ in range(count):
+            offset, length = map(int, saved.readline().split())
+            spans.append((offset, length))
+        return spans
+    left = os.fstat(saved.fileno()).st_size - saved.tell()
+    if not 0 <= count * _SPAN_TABLE.itemsize <= left:
+        raise ValueError("the span table ends early")
+    raw = saved.read(count * _SPAN_TABLE.itemsize)
+    if len(raw) != count * _SPAN_TABLE.itemsize:
+        raise ValueError("short span table")
+    table = np.frombuffer(raw, dtype=_SPAN_TABLE)
+    if (table["length"] < 0).any() or (table["offset"] < 0).any():
+        raise ValueError("negative span")
+    return list(zip(table["offset"].tolist(), table["length"].tolist(), strict=True))
 
 
 @contextlib.contextmanager

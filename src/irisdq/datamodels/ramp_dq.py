@@ -82,6 +82,7 @@ import numpy as np
 
 from irisdq.datamodels import asdf_tree, inplace
 from irisdq.datamodels.atomic import atomic_output
+from irisdq.datamodels.checksum import ALL_ONES
 from irisdq.datamodels.dq_patch import changed_spans, patch_spans
 from irisdq.datamodels.hdu_io import (
     array_encoding,
@@ -563,14 +564,16 @@ class _Plan:
             write_image_hdu(stream, None, self.header, primary=True)
         return RampDQUpdate(path, self.created)
 
-    def _in_place_regions(self) -> list[tuple[int, int]] | None:
-        """The byte ranges an in-place rewrite changes, or None when some
-        rewritten HDU would not take exactly the space of the old one."""
+    def _in_place_regions(self) -> np.ndarray | None:
+        """The byte ranges an in-place rewrite changes ((n, 2) start, stop),
+        or None when some rewritten HDU would not take exactly the space of
+        the old one."""
         primary = self.hdus[0]
         size = image_header_size((), np.uint8, self.header, primary=True)
         if size != primary.data_offset:
             return None
         regions = [(0, primary.data_offset)]
+        patched = []  # the DQ elements of flagged pixels, as byte ranges
         names = _names(self.hdus)
         if names.count(asdf_tree.ASDF_EXTENSION) > 1:
             return None  # the rewrite keeps one
@@ -602,23 +605,22 @@ class _Plan:
                 dq.flags, dq.shape, planes_first=dq.planes_first, itemsize=itemsize
             )
             regions.append((hdu.header_offset, hdu.data_offset))
-            at = hdu.data_offset + dq.spans * itemsize
-            regions.extend(zip(at[:, 0].tolist(), at[:, 1].tolist(), strict=True))
+            patched.append(hdu.data_offset + dq.spans * itemsize)
             if hdu.end > hdu.data_offset + dq.data_bytes:
                 regions.append((hdu.data_offset + dq.data_bytes, hdu.end))
-        return regions
+        return np.concatenate([np.array(regions, dtype=np.int64), *patched])
 
     def _patch_dq(self, stream, dq: _DQArray) -> None:
         """Write the elements of ``dq.spans`` with the flags ORed in, and the
         header a full rewrite would give (its sums over the whole array)."""
         hdu = dq.hdu
         fd = stream.fileno()
+        fill = hdu.end - hdu.data_offset - dq.data_bytes
         datasum = patch_spans(
             fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags, dq.planes_first,
-            dq.spans, dq.name, self.source,
+            dq.spans, dq.name, self.source, datasum=_stored_datasum(fd, hdu, fill),
         )  # fmt: skip
         header = image_header_bytes(dq.shape, dq.dtype, self._dq_header(dq), datasum)
-        fill = hdu.end - hdu.data_offset - dq.data_bytes
         if fill:
             stream.seek(hdu.data_offset + dq.data_bytes)
             stream.write(b"\0" * fill)
@@ -651,6 +653,21 @@ class _Plan:
                 f"{path}: another process is changing this file in place"
             )
         self.write_copy(real, real, overwrite=True)
+
+
+def _stored_datasum(fd: int, hdu: HDULayout, fill: int) -> int | None:
+    """The array's sum as its header records it (``DATASUM``), when the fill
+    after it is zeros as the rewrite leaves it; None when that is not known.
+
+    A stored sum that does not match the array stays off by as much after
+    the change in place: irisdq vouches only for the bytes it reads.
+    """
+    text = str(hdu.header.get("DATASUM", "")).strip()
+    if not text.isdigit() or not 0 < int(text) <= ALL_ONES:
+        return None
+    if fill and os.pread(fd, fill, hdu.end - fill).strip(b"\0"):
+        return None
+    return int(text)
 
 
 def _headers_hash(fd: int, hdus) -> str:
