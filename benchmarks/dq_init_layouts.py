@@ -13,8 +13,8 @@ DQ:
 - to a new file, the input's DQ updated;
 - to a new file, the input without DQ (DQ made from the flags);
 - in place, the input's DQ updated: only the readings of flagged pixels
-  are written (saved to the undo journal first); DQ is read once to sum
-  its checksum.
+  are read and written (saved to the undo journal first); DQ's DATASUM is
+  its stored one updated by the change.
 
 Each runs in a fresh interpreter (imports included) under the wrapper of
 ``benchmarks/dq_init.py``, which reports wall time and peak resident set
@@ -218,17 +218,16 @@ def main() -> None:
                 )
                 print(f"    past imports                  {past:6.2f} s = "
                       f"{past / floor:4.2f} x cp (target: at most 1)")  # fmt: skip
-        # In place writes only the readings of flagged pixels (and saves
-        # them to the undo journal first); cp reads and writes the file.
+        # In place reads and writes only the readings of flagged pixels (and
+        # saves them to the undo journal first); cp reads and writes the file.
         from irisdq.datamodels.dq_patch import changed_spans
 
         spans = changed_spans(flags, SHAPE, planes_first=True, itemsize=2)
         patched = int((spans[:, 1] - spans[:, 0]).sum()) * 2
         dq_mib = NY * NX * NGROUPS * NREADS * 2 / MIB
-        print(f"  bytes: in place reads DQ once ({dq_mib:.0f} MiB), writes "
-              f"{patched / MIB:.1f} MiB of it in {len(spans)} spans and as "
-              f"much to its journal; cp reads and writes "
-              f"{size / MIB:.0f} MiB")  # fmt: skip
+        print(f"  bytes: in place reads and writes {patched / MIB:.1f} MiB of "
+              f"DQ's {dq_mib:.0f} MiB in {len(spans)} spans (and saves them "
+              f"to its journal); cp reads and writes {size / MIB:.0f} MiB")  # fmt: skip
         verdict = "OK" if worst <= 300 * MIB else "OVER"
         print(f"  target: peak RSS <= 300 MiB: {verdict} ({worst / MIB:.0f} MiB)")
     finally:

@@ -306,52 +306,70 @@ def test_a_single_dq_layout_needs_no_group_flags_and_keeps_dq_when_skipped(tmp_p
     assert fits.getval(tmp_path / "out.fits", "S_DQINIT") == "SKIPPED"
 
 
+@pytest.mark.parametrize("datasum", [True, False])
 def test_in_place_saves_and_writes_only_the_flagged_pixels_readings(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, datasum
 ):
     """The undo journal holds the headers, the ASDF tree and the readings of
     the flagged pixels, not the whole DQ; every other byte of DQ is the
-    input's, and the result is the bytes a new file gets."""
+    input's, and the result is the bytes a new file gets. With DQ's
+    DATASUM the readings are read once, before the journal, which is given
+    them; without, the journal reads them (and DQ is read to be summed)."""
     from irisdq.datamodels import inplace
 
     raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=_existing_dq())
+    if not datasum:
+        _set_dq_datasum(raw, None)
     copy = tmp_path / "copy" / "raw.fits"
     copy.parent.mkdir()
     update_ramp_dq(raw, KEYWORDS, _flags(), target=copy, layout=LIGER)
     dq = next(h for h in read_hdu_layout(raw) if h.name == "DQ")
     before = _data_bytes(raw, "DQ")
-    saved = []
+    read, given = [], []
     journal = inplace._write_journal
 
-    def spy(stream, path, real, regions):
-        saved.extend(regions)
-        return journal(stream, path, real, regions)
+    def spy(stream, path, real, regions, gave=()):
+        read.extend(tuple(region) for region in np.asarray(regions).tolist())
+        for spans, contents in gave:
+            given.append((np.asarray(spans).tolist(), contents))
+        return journal(stream, path, real, regions, gave)
 
     monkeypatch.setattr(inplace, "_write_journal", spy)
     update_ramp_dq(raw, KEYWORDS, _flags(), layout=LIGER)
-    assert raw.read_bytes() == copy.read_bytes()
-    in_data = [
+    if datasum:  # the copy's DQ is summed anew; the input had it right
+        assert raw.read_bytes() == copy.read_bytes()
+    read_in_data = [
         (start, stop)
-        for start, stop in saved
+        for start, stop in read
         if dq.data_offset <= start < dq.data_offset + dq.data_size
     ]
     pixel = NGROUPS * NREADS * 2  # bytes of one pixel's readings
     first = dq.data_offset + (3 * NX + 7) * pixel
-    assert in_data == [(first, first + pixel)]
+    offset = first - dq.data_offset
+    if datasum:
+        assert read_in_data == []
+        assert given == [([[first, first + pixel]], before[offset : offset + pixel])]
+    else:
+        assert read_in_data == [(first, first + pixel)]
+        assert given == []
     after = _data_bytes(raw, "DQ")
-    assert after[: first - dq.data_offset] == before[: first - dq.data_offset]
-    rest = first + pixel - dq.data_offset
-    assert after[rest:] == before[rest:]
+    assert after[:offset] == before[:offset]
+    assert after[offset + pixel :] == before[offset + pixel :]
+    assert not inplace.pending(raw)
 
 
 def _dq_hdu(path):
     return next(h for h in read_hdu_layout(path) if h.name == "DQ")
 
 
-def _set_dq_datasum(path, value: int) -> None:
+def _set_dq_datasum(path, value: int | None) -> None:
+    """Set DQ's DATASUM to ``value`` (None: remove it)."""
     hdu = _dq_hdu(path)
     header = hdu.header.copy()
-    header["DATASUM"] = str(value)
+    if value is None:
+        del header["DATASUM"]
+    else:
+        header["DATASUM"] = str(value)
     text = header.tostring().encode()
     assert len(text) == hdu.data_offset - hdu.header_offset
     with open(path, "r+b") as stream:

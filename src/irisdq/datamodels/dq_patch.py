@@ -52,7 +52,7 @@ from irisdq.datamodels.hdu_io import array_encoding
 from irisdq.datamodels.inplace import range_indices
 from irisdq.errors import DataModelError
 
-__all__ = ["changed_spans", "patch_spans"]
+__all__ = ["SpanPatch", "changed_spans", "patch_spans", "prepare_patch"]
 
 # Spans closer than this are written as one (the bytes between them written
 # unchanged): fewer write calls, for about as many dirty pages. Joining
@@ -65,6 +65,9 @@ _BLOCK_BYTES = 4 << 20
 # At most this much of the file is mapped at once (mapped pages count in the
 # process's resident size).
 _WINDOW_BYTES = 1 << 26
+# Spans of at most this many bytes are read before the undo journal is
+# written (prepare_patch), so that it saves them without reading them again.
+_PREPARED_BYTES = 1 << 26
 
 
 def changed_spans(
@@ -110,10 +113,13 @@ def changed_spans(
     [[1, 3], [7, 11], [15, 16]]
     """
     ny, nx = flags.shape
-    marked = np.zeros(ny * nx + 2, dtype=np.int8)
-    marked[1:-1] = flags.reshape(-1) != 0
-    edges = np.flatnonzero(np.diff(marked)).astype(np.int64)
-    starts, stops = edges[0::2], edges[1::2]
+    # The runs of consecutive flagged pixels (of a plane in C order).
+    flagged = np.flatnonzero(flags)
+    if not flagged.size:
+        return np.zeros((0, 2), dtype=np.int64)
+    breaks = np.flatnonzero(np.diff(flagged) != 1) + 1
+    starts = flagged[np.concatenate(([0], breaks))]
+    stops = flagged[np.concatenate((breaks - 1, [flagged.size - 1]))] + 1
     if planes_first:
         per_pixel = math.prod(shape[2:])
         starts, stops = starts * per_pixel, stops * per_pixel
@@ -217,60 +223,137 @@ class _Patch:
         self.per_pixel = math.prod(shape[2:]) if planes_first else 0
         self.count = math.prod(shape)
 
-    def apply(self, stored: np.ndarray, elements: np.ndarray) -> np.ndarray:
-        """The stored values (big-endian, BZERO-flipped) ``stored`` of array
-        elements ``elements`` with the flags ORed in, as native integers."""
-        if self.per_pixel:
-            pixels = elements // self.per_pixel
-        else:
-            pixels = elements % self.bits.size
+    def apply(self, stored: np.ndarray, spans: np.ndarray) -> np.ndarray:
+        """The stored values (big-endian, BZERO-flipped) ``stored`` of the
+        elements of ``spans`` with the flags ORed in, as native integers."""
         values = stored.astype(self.unsigned)
         values ^= self.flip
-        values |= self.bits[pixels]
+        values |= self._flags_of(spans)
         values ^= self.flip
         return values
 
-    def sum_change(self, old: np.ndarray, new: np.ndarray, elements) -> int:
+    def _flags_of(self, spans: np.ndarray) -> np.ndarray:
+        """The flags of the pixel of each element of ``spans``."""
+        per_pixel = self.per_pixel
+        if per_pixel and not (spans % per_pixel).any():
+            # Whole pixels: each pixel's flags over its readings.
+            pixels = range_indices(spans[:, 0] // per_pixel, spans[:, 1] // per_pixel)
+            return np.repeat(self.bits[pixels], per_pixel)
+        elements = range_indices(spans[:, 0], spans[:, 1])
+        if per_pixel:
+            return self.bits[elements // per_pixel]
+        return self.bits[elements % self.bits.size]
+
+    def sum_change(self, old: np.ndarray, new: np.ndarray, spans: np.ndarray) -> int:
         """How much the array's sum of 4-byte words changes, modulo
-        2**32 - 1, when the stored values ``old`` (native integers) of
-        ``elements`` become ``new``."""
+        2**32 - 1, when the stored values ``old`` (native integers) of the
+        elements of ``spans`` become ``new``."""
         if self.itemsize >= 4:  # whole words: their order is moot
             before = np.add.reduce(old.view(np.uint32), dtype=np.uint64)
             after = np.add.reduce(new.view(np.uint32), dtype=np.uint64)
             return (int(after) - int(before)) % ALL_ONES
         # A value's place in its word (the array starts on a word): the
-        # changes summed per place, exactly (at most 2**16 per element).
+        # changes summed per place (exactly: at most 2**16 per element).
         per_word = 4 // self.itemsize
-        changes = np.bincount(
-            elements % per_word,
-            weights=new.astype(np.float64) - old,
-            minlength=per_word,
-        )
+        changes = new.astype(np.int32)
+        changes -= old
+        if not (spans % per_word).any():  # whole words, in order
+            sums = np.add.reduce(changes.reshape(-1, per_word), axis=0, dtype=np.int64)
+            sums = sums.tolist()
+        else:
+            place = range_indices(spans[:, 0], spans[:, 1]) % per_word
+            sums = [
+                int(np.add.reduce(changes * (place == k), dtype=np.int64))
+                for k in range(1, per_word)
+            ]
+            sums.insert(0, int(np.add.reduce(changes, dtype=np.int64)) - sum(sums))
         total = sum(
-            int(change) << (8 * (4 - self.itemsize * (place + 1)))
-            for place, change in enumerate(changes.tolist())
+            change << (8 * (4 - self.itemsize * (k + 1)))
+            for k, change in enumerate(sums)
         )
         return total % ALL_ONES
 
 
-def _patch_mapped(fd: int, offset: int, patch: _Patch, spans: np.ndarray) -> int:
-    """Read the spans' values through read-only mappings of a window at a
-    time, write them with the flags ORed in, and return how much the
-    array's sum changed, modulo 2**32 - 1."""
+class SpanPatch:
+    """Spans of a DQ array as read, and with the flags ORed in.
+
+    :attr:`old` is what the undo journal saves (the stored bytes of
+    :attr:`byte_spans`, concatenated), :meth:`write` writes the new ones,
+    and :attr:`change` is how much that changes the array's sum of words,
+    modulo 2**32 - 1.
+    """
+
+    def __init__(self, offset: int, patch: _Patch, spans: np.ndarray, old) -> None:
+        # As stored (numpy may have put them in native order on the way).
+        self.old = old.astype(patch.stored, copy=False).tobytes()
+        old = old.astype(patch.unsigned)
+        new = patch.apply(old, spans)
+        self.change = patch.sum_change(old, new, spans)
+        self._new = new.astype(patch.stored).tobytes()
+        self.byte_spans = offset + spans * patch.itemsize
+
+    def write(self, fd: int) -> None:
+        """Write the new bytes of every span."""
+        written = memoryview(self._new)
+        lengths = self.byte_spans[:, 1] - self.byte_spans[:, 0]
+        ends = np.cumsum(lengths).tolist()
+        done = 0
+        for position, end in zip(self.byte_spans[:, 0].tolist(), ends, strict=True):
+            os.pwrite(fd, written[done:end], position)
+            done = end
+        written.release()
+
+
+def prepare_patch(
+    fd: int,
+    offset: int,
+    shape: tuple[int, ...],
+    dtype,
+    flags: np.ndarray,
+    planes_first: bool,
+    spans,
+) -> SpanPatch | None:
+    """Read the ``spans`` of a DQ array (as :func:`patch_spans` takes them)
+    and OR the flags in, writing nothing yet: their old bytes can go into
+    the undo journal without a second reading.
+
+    Returns
+    -------
+    SpanPatch or None
+        None when the spans hold more than :data:`_PREPARED_BYTES` (they
+        are patched a window at a time by :func:`patch_spans` instead), or
+        the file system cannot map the file.
+    """
+    patch = _Patch(dtype, flags, shape, planes_first)
+    spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    if int((spans[:, 1] - spans[:, 0]).sum()) * patch.itemsize > _PREPARED_BYTES:
+        return None
+    if os.fstat(fd).st_size < offset + patch.count * patch.itemsize:
+        return None  # patch_spans names the truncated array
+    pieces = _split(spans, _WINDOW_BYTES // 2 // patch.itemsize)
+    try:
+        old = [values for _, values in _read_windows(fd, offset, patch, pieces)]
+    except _Unmappable:
+        return None
+    return SpanPatch(offset, patch, pieces, np.concatenate(old))
+
+
+def _read_windows(fd: int, offset: int, patch: _Patch, spans: np.ndarray):
+    """Yield (spans, their stored values) for groups of ``spans`` read
+    through a read-only mapping of at most a window each."""
     itemsize = patch.itemsize
-    change = 0
     index = 0
     while index < len(spans):
         begin = offset + int(spans[index, 0]) * itemsize
         base = begin - begin % mmap.ALLOCATIONGRANULARITY
         reach = offset + spans[index:, 1] * itemsize - base
         last = index + max(1, int(np.searchsorted(reach, _WINDOW_BYTES, "right")))
-        starts, stops = spans[index:last, 0], spans[index:last, 1]
+        group = spans[index:last]
         index = last
-        first = int(starts[0])
+        first = int(group[0, 0])
         try:
             mapped = mmap.mmap(
-                fd, offset + int(stops[-1]) * itemsize - base,
+                fd, offset + int(group[-1, 1]) * itemsize - base,
                 access=mmap.ACCESS_READ, offset=base,
             )  # fmt: skip
         except (OSError, ValueError) as exc:
@@ -278,22 +361,22 @@ def _patch_mapped(fd: int, offset: int, patch: _Patch, spans: np.ndarray) -> int
         with mapped:
             stored = np.frombuffer(
                 mapped, dtype=patch.stored, offset=begin - base,
-                count=int(stops[-1]) - first,
+                count=int(group[-1, 1]) - first,
             )  # fmt: skip
-            elements = range_indices(starts, stops)
-            old = stored[elements - first]
+            values = stored[range_indices(group[:, 0], group[:, 1]) - first]
             del stored  # the mapping closes only without views
-        old = old.astype(patch.unsigned)
-        new = patch.apply(old, elements)
-        change += patch.sum_change(old, new, elements)
-        written = memoryview(new.astype(patch.stored)).cast("B")
-        ends = (np.cumsum(stops - starts) * itemsize).tolist()
-        at = (offset + starts * itemsize).tolist()
-        done = 0
-        for position, end in zip(at, ends, strict=True):
-            os.pwrite(fd, written[done:end], position)
-            done = end
-        written.release()
+        yield group, values
+
+
+def _patch_mapped(fd: int, offset: int, patch: _Patch, spans: np.ndarray) -> int:
+    """Patch the spans a window at a time (read through a mapping, written
+    with the flags ORed in) and return how much the array's sum changed,
+    modulo 2**32 - 1."""
+    change = 0
+    for group, values in _read_windows(fd, offset, patch, spans):
+        window = SpanPatch(offset, patch, group, values)
+        window.write(fd)
+        change += window.change
     return change % ALL_ONES
 
 
@@ -337,7 +420,9 @@ def _patch_read(
             stops = np.minimum(spans[lo:hi, 1], last)
             elements = range_indices(starts, stops)
             stored = block.view(patch.stored)
-            stored[elements - first] = patch.apply(stored[elements - first], elements)
+            stored[elements - first] = patch.apply(
+                stored[elements - first], np.stack((starts, stops), axis=1)
+            )
             view = memoryview(block)
             begins = ((starts - first) * itemsize).tolist()
             ends = ((stops - first) * itemsize).tolist()

@@ -65,7 +65,14 @@ import numpy as np
 
 from irisdq.errors import DataModelError
 
-__all__ = ["journal_path", "pending", "recover", "update_in_place"]
+__all__ = [
+    "InPlaceChange",
+    "change_in_place",
+    "journal_path",
+    "pending",
+    "recover",
+    "update_in_place",
+]
 
 # Version 2 lists the spans as a binary table, version 1 (irisdq 0.1's
 # first releases) as text lines: both are read back.
@@ -151,6 +158,51 @@ def update_in_place(
         If the file is not a regular file, is read-only, is being changed by
         another process, or its journal cannot be written.
     """
+    with change_in_place(path) as change:
+        change.save(regions)
+        yield change.stream
+
+
+class InPlaceChange:
+    """A file open to be changed in place, locked, with any interrupted
+    change to it undone: :meth:`save` writes the undo journal, after which
+    the regions it names may be overwritten through :attr:`stream`."""
+
+    def __init__(self, stream: BinaryIO, journal: Path, real: Path) -> None:
+        self.stream = stream
+        self.saved = False
+        self._journal, self._real = journal, real
+
+    def save(self, regions, given=()) -> None:
+        """Save the undo journal, once, before the first change.
+
+        Parameters
+        ----------
+        regions : array-like of (start, stop)
+            Byte ranges whose current bytes are read here and saved.
+        given : iterable of (spans, bytes), optional
+            Byte ranges ((n, 2) start, stop) whose current bytes the caller
+            has read (under this lock) and gives, concatenated: saved as
+            they are, without a second reading.
+        """
+        if self.saved:
+            raise RuntimeError("the undo journal is already saved")
+        _write_journal(self.stream, self._journal, self._real, regions, given)
+        self.saved = True
+
+
+@contextlib.contextmanager
+def change_in_place(path: str | os.PathLike) -> Iterator[InPlaceChange]:
+    """Open and lock ``path`` to change it in place, undoing first an
+    interrupted change; the block calls :meth:`InPlaceChange.save` before
+    it changes anything (:func:`update_in_place` is this, with the journal
+    saved first).
+
+    Raises
+    ------
+    DataModelError
+        As :func:`update_in_place`.
+    """
     real = Path(os.path.realpath(path))
     _check_changeable(real, Path(path))
     journal = journal_path(real)
@@ -159,13 +211,15 @@ def update_in_place(
         with _signals_held():
             if journal.exists():
                 _restore(stream, journal, real)
-            _write_journal(stream, journal, real, regions)
+            change = InPlaceChange(stream, journal, real)
             try:
-                yield stream
+                yield change
             except BaseException:
-                _restore(stream, journal, real)
+                if change.saved:
+                    _restore(stream, journal, real)
                 raise
-            journal.unlink()
+            if change.saved:
+                journal.unlink()
 
 
 def _check_changeable(real: Path, given: Path) -> None:
@@ -194,17 +248,24 @@ def _lock(stream: BinaryIO, real: Path) -> None:
         ) from None
 
 
-def _write_journal(stream: BinaryIO, journal: Path, real: Path, regions) -> None:
+def _write_journal(
+    stream: BinaryIO, journal: Path, real: Path, regions, given=()
+) -> None:
     status = os.fstat(stream.fileno())
     size = status.st_size
     spans = np.asarray(regions, dtype=np.int64).reshape(-1, 2)
     spans = spans[spans[:, 0] < size].clip(0, size)
     spans = spans[np.argsort(spans[:, 0], kind="stable")]
-    table = np.empty(len(spans), dtype=_SPAN_TABLE)
-    table["offset"], table["length"] = spans[:, 0], spans[:, 1] - spans[:, 0]
+    given = [(np.asarray(s, dtype=np.int64).reshape(-1, 2), b) for s, b in given]
+    for given_spans, contents in given:
+        if int((given_spans[:, 1] - given_spans[:, 0]).sum()) != len(contents):
+            raise ValueError("the bytes given do not fill their spans")
+    listed = np.concatenate([spans, *(s for s, _ in given)])
+    table = np.empty(len(listed), dtype=_SPAN_TABLE)
+    table["offset"], table["length"] = listed[:, 0], listed[:, 1] - listed[:, 0]
     header = [
         _MAGIC,
-        f"{status.st_dev} {status.st_ino} {size} {len(spans)}\n".encode(),
+        f"{status.st_dev} {status.st_ino} {size} {len(listed)}\n".encode(),
         table.tobytes(),
     ]
     temporary = journal.with_name(journal.name + ".tmp")
@@ -212,6 +273,8 @@ def _write_journal(stream: BinaryIO, journal: Path, real: Path, regions) -> None
         with open(temporary, "wb") as out:
             out.write(b"".join(header))
             _save_spans(stream, spans, out)
+            for _, contents in given:
+                out.write(contents)
         os.replace(temporary, journal)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -83,7 +83,7 @@ import numpy as np
 from irisdq.datamodels import asdf_tree, inplace
 from irisdq.datamodels.atomic import atomic_output
 from irisdq.datamodels.checksum import ALL_ONES
-from irisdq.datamodels.dq_patch import changed_spans, patch_spans
+from irisdq.datamodels.dq_patch import changed_spans, patch_spans, prepare_patch
 from irisdq.datamodels.hdu_io import (
     array_encoding,
     copy_hdu_with_checksums,
@@ -537,11 +537,13 @@ class _Plan:
         if regions is None:
             self._rewrite_whole(path)
             return RampDQUpdate(path, self.created, rewritten=True)
-        with inplace.update_in_place(path, regions) as stream:
+        with inplace.change_in_place(path) as change:
+            stream = change.stream
+            prepared = self._save_journal(change, regions)
             end = self.hdus[-1].end
             for dq in self.dq:
                 if dq.spans is not None:
-                    self._patch_dq(stream, dq)
+                    self._patch_dq(stream, dq, *prepared[dq.name])
                 elif dq.hdu is not None:
                     stream.seek(dq.hdu.header_offset)
                     self._write_dq(stream, stream, dq)
@@ -564,16 +566,50 @@ class _Plan:
             write_image_hdu(stream, None, self.header, primary=True)
         return RampDQUpdate(path, self.created)
 
+    def _save_journal(self, change: inplace.InPlaceChange, regions: np.ndarray):
+        """Save the undo journal of the in-place change; return, by the name
+        of each DQ array patched, its patch read for the journal (or None)
+        and its stored DATASUM (or None).
+
+        The flagged readings of a DQ array whose stored DATASUM can be
+        updated are read once, before the journal, which saves them as
+        read; any other DQ's are saved by the journal, and read again when
+        patched.
+        """
+        fd = change.stream.fileno()
+        prepared = {}
+        journaled = [regions]
+        for dq in self.dq:
+            if dq.spans is None:
+                continue
+            hdu = dq.hdu
+            fill = hdu.end - hdu.data_offset - dq.data_bytes
+            stored = _stored_datasum(fd, hdu, fill)
+            patch = None
+            if stored and dq.data_bytes % 4 == 0:
+                patch = prepare_patch(
+                    fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags,
+                    dq.planes_first, dq.spans,
+                )  # fmt: skip
+            if patch is None:
+                journaled.append(hdu.data_offset + dq.spans * dq.dtype.itemsize)
+            prepared[dq.name] = (patch, stored)
+        change.save(
+            np.concatenate(journaled),
+            [(p.byte_spans, p.old) for p, _ in prepared.values() if p is not None],
+        )
+        return prepared
+
     def _in_place_regions(self) -> np.ndarray | None:
         """The byte ranges an in-place rewrite changes ((n, 2) start, stop),
         or None when some rewritten HDU would not take exactly the space of
-        the old one."""
+        the old one. The elements of flagged pixels a DQ array gets
+        (``dq.spans``) are not among them: :meth:`_save_journal` adds them."""
         primary = self.hdus[0]
         size = image_header_size((), np.uint8, self.header, primary=True)
         if size != primary.data_offset:
             return None
         regions = [(0, primary.data_offset)]
-        patched = []  # the DQ elements of flagged pixels, as byte ranges
         names = _names(self.hdus)
         if names.count(asdf_tree.ASDF_EXTENSION) > 1:
             return None  # the rewrite keeps one
@@ -605,21 +641,34 @@ class _Plan:
                 dq.flags, dq.shape, planes_first=dq.planes_first, itemsize=itemsize
             )
             regions.append((hdu.header_offset, hdu.data_offset))
-            patched.append(hdu.data_offset + dq.spans * itemsize)
             if hdu.end > hdu.data_offset + dq.data_bytes:
                 regions.append((hdu.data_offset + dq.data_bytes, hdu.end))
-        return np.concatenate([np.array(regions, dtype=np.int64), *patched])
+        return np.array(regions, dtype=np.int64)
 
-    def _patch_dq(self, stream, dq: _DQArray) -> None:
-        """Write the elements of ``dq.spans`` with the flags ORed in, and the
-        header a full rewrite would give (its sums over the whole array)."""
+    def _patch_dq(self, stream, dq: _DQArray, patch, stored: int | None) -> None:
+        """Write the elements of ``dq.spans`` with the flags ORed in (the
+        ``patch`` read for the journal, or read now), and the header a full
+        rewrite would give: its DATASUM the ``stored`` one updated by the
+        change, or summed over the whole array."""
         hdu = dq.hdu
         fd = stream.fileno()
         fill = hdu.end - hdu.data_offset - dq.data_bytes
-        datasum = patch_spans(
-            fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags, dq.planes_first,
-            dq.spans, dq.name, self.source, datasum=_stored_datasum(fd, hdu, fill),
-        )  # fmt: skip
+        if patch is None:
+            datasum = patch_spans(
+                fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags, dq.planes_first,
+                dq.spans, dq.name, self.source, datasum=stored,
+            )  # fmt: skip
+        else:
+            patch.write(fd)
+            datasum = (stored + patch.change) % ALL_ONES
+        if not datasum:
+            # 0 modulo 2**32 - 1: all ones, or 0 for an array now all zero
+            # words. The array read says which (ORing the flags in again
+            # changes nothing).
+            datasum = patch_spans(
+                fd, hdu.data_offset, dq.shape, dq.dtype, dq.flags, dq.planes_first,
+                dq.spans, dq.name, self.source,
+            )  # fmt: skip
         header = image_header_bytes(dq.shape, dq.dtype, self._dq_header(dq), datasum)
         if fill:
             stream.seek(hdu.data_offset + dq.data_bytes)
