@@ -247,26 +247,25 @@ class _Patch:
     def sum_change(self, old: np.ndarray, new: np.ndarray, spans: np.ndarray) -> int:
         """How much the array's sum of 4-byte words changes, modulo
         2**32 - 1, when the stored values ``old`` (native integers) of the
-        elements of ``spans`` become ``new``."""
-        if self.itemsize >= 4:  # whole words: their order is moot
-            before = np.add.reduce(old.view(np.uint32), dtype=np.uint64)
-            after = np.add.reduce(new.view(np.uint32), dtype=np.uint64)
-            return (int(after) - int(before)) % ALL_ONES
-        # A value's place in its word (the array starts on a word): the
-        # changes summed per place (exactly: at most 2**16 per element).
-        per_word = 4 // self.itemsize
+        elements of ``spans`` become ``new``.
+
+        Spans of whole words are summed as the words they are stored as;
+        others by each value's place in its word (the array starts on a
+        word), the changes summed exactly (at most 2**16 per element).
+        """
+        per_word = max(1, 4 // self.itemsize)
+        if not (spans % per_word).any():
+            before = word_sum(old.astype(self.stored, copy=False))
+            after = word_sum(new.astype(self.stored, copy=False))
+            return (after - before) % ALL_ONES
         changes = new.astype(np.int32)
         changes -= old
-        if not (spans % per_word).any():  # whole words, in order
-            sums = np.add.reduce(changes.reshape(-1, per_word), axis=0, dtype=np.int64)
-            sums = sums.tolist()
-        else:
-            place = range_indices(spans[:, 0], spans[:, 1]) % per_word
-            sums = [
-                int(np.add.reduce(changes * (place == k), dtype=np.int64))
-                for k in range(1, per_word)
-            ]
-            sums.insert(0, int(np.add.reduce(changes, dtype=np.int64)) - sum(sums))
+        place = range_indices(spans[:, 0], spans[:, 1]) % per_word
+        sums = [
+            int(np.add.reduce(changes * (place == k), dtype=np.int64))
+            for k in range(1, per_word)
+        ]
+        sums.insert(0, int(np.add.reduce(changes, dtype=np.int64)) - sum(sums))
         total = sum(
             change << (8 * (4 - self.itemsize * (k + 1)))
             for k, change in enumerate(sums)
