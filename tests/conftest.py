@@ -96,3 +96,13 @@ def dask_scheduler():
 
     with batch._client(2, None) as client:
         yield client.scheduler.address
+
+
+def pytest_collection_finish(session):
+    """Objects alive once the tests are collected (the imported modules of
+    numpy, astropy, asdf, jwst, ...) are left out of later garbage
+    collections, which otherwise scan them again and again."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

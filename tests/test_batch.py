@@ -669,6 +669,7 @@ def test_no_worker_says_what_it_waits_for_and_wait_ends_it(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_scheduler_that_does_not_answer_is_waited_for(files, quick_notice, caplog):
     _, paths = files
     with socket.socket() as unused:

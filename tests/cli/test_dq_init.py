@@ -258,6 +258,7 @@ def test_running_on_an_output_says_in_place_first(tmp_path, capsys, extra):
     assert output.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_verbose_shows_the_step_s_info_lines(tmp_path):
     """``irisdq -v dq-init`` once showed no INFO line, although the README
     says the "created as zeros" line appears with -v."""

@@ -81,6 +81,7 @@ _VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=60)
 @given(meta=st.dictionaries(st.text(min_size=1, max_size=12), _VALUES, max_size=6))
 def test_plain_trees_are_written_as_asdf_writes_them(meta):

@@ -24,6 +24,10 @@ from irisdq.cli.main import main
 from irisdq.dq_init.step import DQInit
 from irisdq.errors import DataModelError
 
+# jwst's own cases, each run by both steps: about 10 s, left to the whole
+# suite (the fast subset compares with jwst in test_stpipe_models).
+pytestmark = pytest.mark.slow
+
 datamodels = pytest.importorskip(
     "stdatamodels.jwst.datamodels", reason="the inputs are written by stdatamodels"
 )
