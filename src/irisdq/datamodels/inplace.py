@@ -5,7 +5,11 @@ header made longer by a keyword, DQ extensions rewritten or appended). It
 keeps an *undo journal* beside the file: before the first byte changes, the
 bytes of every region that will be overwritten, and the file's size, are
 saved to ``.<name>.irisdq-undo`` (written under a temporary name and renamed,
-so a journal under its final name is always complete). Then:
+so a journal under its final name is always complete). A caller that must
+read some of those bytes anyway (the flagged readings of a DQ array) uses
+:func:`change_in_place`, reads them under the lock, and gives them to
+:meth:`InPlaceChange.save`, which saves them without reading them again.
+Then:
 
 - the block ends normally: the journal is removed; the file is complete;
 - the block raises (a full disk, an I/O error, Ctrl-C, SIGTERM turned into
