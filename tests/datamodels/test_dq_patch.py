@@ -190,3 +190,90 @@ def test_a_truncated_array_is_named(tmp_path):
             stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[0, 24]],
             "DQ", path,
         )  # fmt: skip
+
+
+def test_an_array_whose_words_sum_to_all_ones_is_read(tmp_path):
+    """The other zero: stored words summing to all ones (not 0) after the
+    change, which the stored sum updated by it cannot tell from 0."""
+    path = tmp_path / "dq.bin"
+    values = np.array([[0x7FFE, 0x7FFE], [0x8000, 0x8000]], dtype=np.uint16)
+    _stored_uint16(path, values)
+    before = word_sum(path.read_bytes())
+    flags = np.array([[1, 1], [0, 0]], dtype=np.uint16)
+    with open(path, "r+b", buffering=0) as stream:
+        total = patch_spans(
+            stream.fileno(), 0, (2, 2), np.uint16, flags, False, [[0, 2]],
+            "DQ", path, datasum=before,
+        )  # fmt: skip
+    assert path.read_bytes() == b"\xff" * 4 + bytes(4)
+    assert total == 0xFFFFFFFF == word_sum(path.read_bytes())
+
+
+def _stored_ramp(tmp_path):
+    """A (2, 3, 4) uint16 array stored with BZERO, its flags at one pixel."""
+    path = tmp_path / "dq.bin"
+    _stored_uint16(path, np.arange(24, dtype=np.uint16).reshape(2, 3, 4))
+    flags = np.zeros((2, 3), dtype=np.uint16)
+    flags[1, 2] = 9
+    return path, flags
+
+
+def test_a_prepared_patch_writes_what_patch_spans_writes(tmp_path):
+    path, flags = _stored_ramp(tmp_path)
+    before = path.read_bytes()
+    with open(path, "r+b", buffering=0) as stream:
+        patch = dq_patch.prepare_patch(
+            stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[20, 24]]
+        )
+        assert path.read_bytes() == before  # nothing written yet
+        assert patch.byte_spans.tolist() == [[40, 48]]
+        assert patch.old == before[40:48]
+        patch.write(stream.fileno())
+    after = path.read_bytes()
+    assert (word_sum(before) + patch.change) % 0xFFFFFFFF == word_sum(after)
+    copy = tmp_path / "copy.bin"
+    copy.write_bytes(before)
+    with open(copy, "r+b", buffering=0) as stream:
+        patch_spans(
+            stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[20, 24]],
+            "DQ", copy,
+        )  # fmt: skip
+    assert copy.read_bytes() == after
+
+
+@pytest.mark.parametrize("why", ["too many bytes", "unmappable", "truncated"])
+def test_a_patch_is_not_prepared_when_it_cannot_be(tmp_path, monkeypatch, why):
+    """Spans over the limit, a file system without mmap, or a file that
+    ends early: None, and patch_spans does the work (or names the file)."""
+    path, flags = _stored_ramp(tmp_path)
+    if why == "too many bytes":
+        monkeypatch.setattr(dq_patch, "_PREPARED_BYTES", 7)
+    elif why == "unmappable":
+
+        def unmappable(*args, **kwargs):
+            raise OSError(19, "No such device")
+
+        monkeypatch.setattr(dq_patch.mmap, "mmap", unmappable)
+    else:
+        path.write_bytes(path.read_bytes()[:40])
+    with open(path, "r+b", buffering=0) as stream:
+        assert (
+            dq_patch.prepare_patch(
+                stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[20, 24]]
+            )
+            is None
+        )
+
+
+def test_a_truncated_array_with_a_stored_sum_is_named(tmp_path):
+    path = tmp_path / "dq.bin"
+    path.write_bytes(b"\0" * 10)
+    flags = np.ones((2, 3), dtype=np.uint16)
+    with (
+        open(path, "r+b", buffering=0) as stream,
+        pytest.raises(Exception, match="DQ ends early; the file is truncated"),
+    ):
+        patch_spans(
+            stream.fileno(), 0, (2, 3, 4), np.uint16, flags, True, [[0, 24]],
+            "DQ", path, datasum=12345,
+        )  # fmt: skip

@@ -236,3 +236,56 @@ def test_the_journal_saves_short_and_long_spans_through_windows(tmp_path, monkey
     with open(path, "rb", buffering=0) as stream:
         inplace._save_spans(stream, spans, saved)
     assert saved.getvalue() == b"".join(data[a:b] for a, b in spans)
+
+
+def test_given_bytes_are_saved_and_put_back(data):
+    """Bytes the caller read and gave go into the journal as given: an
+    error puts them back, a kill leaves them for recover."""
+
+    def failing_change():
+        with inplace.change_in_place(data) as change:
+            change.save([(0, 2)], [([(10, 14)], ORIGINAL[10:14])])
+            change.stream.seek(0)
+            change.stream.write(b"XY")
+            os.pwrite(change.stream.fileno(), b"ABCD", 10)
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk"):
+        failing_change()
+    assert data.read_bytes() == ORIGINAL
+    assert not inplace.pending(data)
+
+    pid = os.fork()
+    if pid == 0:
+        try:
+            with inplace.change_in_place(data) as change:
+                change.save([], [([(10, 14)], ORIGINAL[10:14])])
+                os.pwrite(change.stream.fileno(), b"ABCD", 10)
+                os.kill(os.getpid(), signal.SIGKILL)
+        finally:
+            os._exit(1)
+    os.waitpid(pid, 0)
+    assert data.read_bytes()[10:14] == b"ABCD"
+    assert inplace.recover(data) is True
+    assert data.read_bytes() == ORIGINAL
+
+
+def test_the_journal_is_saved_once_and_given_bytes_must_fill_their_spans(data):
+    with inplace.change_in_place(data) as change:
+        with pytest.raises(ValueError, match="do not fill their spans"):
+            change.save([], [([(0, 4)], b"abc")])
+        assert not inplace.pending(data)
+        change.save([(0, 4)])
+        with pytest.raises(RuntimeError, match="already saved"):
+            change.save([(0, 4)])
+    assert data.read_bytes() == ORIGINAL
+    assert not inplace.pending(data)
+
+
+def test_a_change_that_saves_nothing_leaves_no_journal(data):
+    with inplace.change_in_place(data):
+        pass
+    with pytest.raises(KeyError), inplace.change_in_place(data):
+        raise KeyError("before any change")
+    assert data.read_bytes() == ORIGINAL
+    assert not inplace.pending(data)

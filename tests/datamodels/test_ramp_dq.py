@@ -423,3 +423,22 @@ def test_in_place_a_dq_with_bytes_in_its_fill_is_summed_anew(tmp_path):
     unit = _data_unit(raw)
     assert unit[-1:] == b"\0"
     assert int(_dq_hdu(raw).header["DATASUM"]) == word_sum(unit)
+
+
+def test_in_place_a_dq_whose_words_sum_to_all_ones_is_read(tmp_path):
+    """The ones' complement has two zeros: a stored DATASUM updated by the
+    change cannot tell a sum of all ones from an all-zero array's 0, so DQ
+    is read. Stored uint16 0 is 0x8000 and 0xFFFF is 0x7FFF: pixel (0, 0)
+    goes from 0x7FFE to 0x7FFF in all its readings, every other stored
+    word is zero, and the words sum to all ones."""
+    from irisdq.datamodels.checksum import word_sum
+
+    dq = np.full(SHAPE, 0x8000, np.uint16)
+    dq[0, 0] = 0x7FFE
+    raw = write_liger_ramp(tmp_path / "raw.fits", *SHAPE, dq=dq)
+    flags = np.zeros((NY, NX), np.uint16)
+    flags[0, 0] = 1
+    update_ramp_dq(raw, KEYWORDS, flags, layout=LIGER)
+    assert word_sum(_data_unit(raw)) == 0xFFFFFFFF
+    assert int(_dq_hdu(raw).header["DATASUM"]) == 0xFFFFFFFF
+    assert (_read(raw, "DQ")[0, 0] == 0x7FFF).all()
