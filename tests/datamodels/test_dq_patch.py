@@ -74,6 +74,7 @@ def test_patching_writes_what_a_full_rewrite_would(
     moves."""
     monkeypatch.setattr(dq_patch, "_BLOCK_BYTES", 24)
     monkeypatch.setattr(dq_patch, "_WINDOW_BYTES", 64)
+    monkeypatch.setattr(dq_patch, "_GROUP_ELEMENTS", 5)
     shape, planes_first = LAYOUTS[layout]
     rng = np.random.default_rng(3)
     flags = _flags(rng, 0.2, dtype)
@@ -247,7 +248,7 @@ def test_a_patch_is_not_prepared_when_it_cannot_be(tmp_path, monkeypatch, why):
     ends early: None, and patch_spans does the work (or names the file)."""
     path, flags = _stored_ramp(tmp_path)
     if why == "too many bytes":
-        monkeypatch.setattr(dq_patch, "_PREPARED_BYTES", 7)
+        monkeypatch.setattr(dq_patch, "_PREPARED_ELEMENTS", 3)
     elif why == "unmappable":
 
         def unmappable(*args, **kwargs):

@@ -221,9 +221,11 @@ def test_a_journal_of_the_text_format_is_still_undone(data):
 
 
 def test_the_journal_saves_short_and_long_spans_through_windows(tmp_path, monkeypatch):
-    """Spans are copied through mappings of a window at a time, a span
-    longer than a window by reading it; the bytes saved are the spans'."""
+    """Spans are gathered through mappings of a window at a time, in pieces
+    of a bounded size; a span longer than a piece is read as it is. The
+    bytes saved are the spans', in order."""
     monkeypatch.setattr(inplace, "_WINDOW", 1 << 14)
+    monkeypatch.setattr(inplace, "_GATHERED", 1 << 13)
     data = np.random.default_rng(4).integers(0, 256, 3 << 20, dtype=np.uint8).tobytes()
     path = tmp_path / "data.bin"
     path.write_bytes(data)

@@ -306,9 +306,16 @@ def test_a_single_dq_layout_needs_no_group_flags_and_keeps_dq_when_skipped(tmp_p
     assert fits.getval(tmp_path / "out.fits", "S_DQINIT") == "SKIPPED"
 
 
+@pytest.fixture
+def always_patched(monkeypatch):
+    """In place, DQ's flagged elements are patched however small the array
+    (on these test ramps rewriting it whole would cost less)."""
+    monkeypatch.setattr(ramp_dq, "_patching_pays", lambda spans, size: True)
+
+
 @pytest.mark.parametrize("datasum", [True, False])
 def test_in_place_saves_and_writes_only_the_flagged_pixels_readings(
-    tmp_path, monkeypatch, datasum
+    tmp_path, monkeypatch, datasum, always_patched
 ):
     """The undo journal holds the headers, the ASDF tree and the readings of
     the flagged pixels, not the whole DQ; every other byte of DQ is the
@@ -384,7 +391,7 @@ def _data_unit(path) -> bytes:
         return stream.read(hdu.end - hdu.data_offset)
 
 
-def test_in_place_a_wrong_stored_datasum_stays_off_by_as_much(tmp_path):
+def test_in_place_a_wrong_stored_datasum_stays_off_by_as_much(tmp_path, always_patched):
     """In place, DQ's new DATASUM is its stored one updated by the change:
     a stored sum that did not match the bytes still does not (irisdq does
     not vouch for bytes it did not read)."""
@@ -408,7 +415,7 @@ def test_in_place_a_wrong_stored_datasum_stays_off_by_as_much(tmp_path):
     }
 
 
-def test_in_place_a_dq_with_bytes_in_its_fill_is_summed_anew(tmp_path):
+def test_in_place_a_dq_with_bytes_in_its_fill_is_summed_anew(tmp_path, always_patched):
     """Bytes in the fill after DQ (which the rewrite zeroes) make the
     stored sum useless: the array is read and summed, as a new file's."""
     from irisdq.datamodels.checksum import word_sum
@@ -425,7 +432,7 @@ def test_in_place_a_dq_with_bytes_in_its_fill_is_summed_anew(tmp_path):
     assert int(_dq_hdu(raw).header["DATASUM"]) == word_sum(unit)
 
 
-def test_in_place_a_dq_whose_words_sum_to_all_ones_is_read(tmp_path):
+def test_in_place_a_dq_whose_words_sum_to_all_ones_is_read(tmp_path, always_patched):
     """The ones' complement has two zeros: a stored DATASUM updated by the
     change cannot tell a sum of all ones from an all-zero array's 0, so DQ
     is read. Stored uint16 0 is 0x8000 and 0xFFFF is 0x7FFF: pixel (0, 0)
@@ -442,3 +449,47 @@ def test_in_place_a_dq_whose_words_sum_to_all_ones_is_read(tmp_path):
     assert word_sum(_data_unit(raw)) == 0xFFFFFFFF
     assert int(_dq_hdu(raw).header["DATASUM"]) == 0xFFFFFFFF
     assert (_read(raw, "DQ")[0, 0] == 0x7FFF).all()
+
+
+def _journaled_regions(monkeypatch) -> list:
+    from irisdq.datamodels import inplace
+
+    regions = []
+    journal = inplace._write_journal
+
+    def spy(stream, path, real, listed, given=()):
+        regions.extend(tuple(r) for r in np.asarray(listed).tolist())
+        regions.extend(
+            tuple(r) for spans, _ in given for r in np.asarray(spans).tolist()
+        )
+        return journal(stream, path, real, listed, given)
+
+    monkeypatch.setattr(inplace, "_write_journal", spy)
+    return regions
+
+
+def test_in_place_patches_a_dq_only_where_patching_pays(tmp_path, monkeypatch):
+    """One flagged pixel of a 64 x 64 Liger ramp of 40 readings: its 40
+    readings are patched. On a TMT PIXELDQ of 9 x 11 (one element a pixel)
+    the whole array costs less to rewrite than a write call: it is."""
+    shape = (64, 64, 10, 4)
+    raw = write_liger_ramp(
+        tmp_path / "liger.fits", *shape, dq=np.zeros(shape, np.uint16)
+    )
+    flags = np.zeros(shape[:2], np.uint16)
+    flags[5, 6] = 1
+    regions = _journaled_regions(monkeypatch)
+    update_ramp_dq(raw, KEYWORDS, flags, layout=LIGER)
+    dq = _dq_hdu(raw)
+    pixel = (5 * 64 + 6) * 40 * 2
+    in_dq = [
+        r for r in regions if dq.data_offset <= r[0] < dq.data_offset + dq.data_size
+    ]
+    assert in_dq == [(dq.data_offset + pixel, dq.data_offset + pixel + 80)]
+
+    regions.clear()
+    tmt = write_full_frame_ramp(tmp_path / "tmt.fits", shape=(1, 2, NY, NX))
+    update_ramp_dq(tmt, KEYWORDS, _flags(np.uint32), (_flags() & 1).astype(np.uint8))
+    update_ramp_dq(tmt, KEYWORDS, _flags(np.uint32), (_flags() & 1).astype(np.uint8))
+    pixeldq = next(h for h in read_hdu_layout(tmt) if h.name == "PIXELDQ")
+    assert (pixeldq.header_offset, pixeldq.end) in regions

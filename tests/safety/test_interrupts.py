@@ -175,7 +175,9 @@ def liger_files(tmp_path_factory):
     one with a DQ holding bits already, one without DQ, and one whose
     primary header is full, so that the keywords need one more block."""
     folder = tmp_path_factory.mktemp("liger")
-    shape = (16, 12, 3, 2)
+    # Large enough that in place patches the flagged readings of DQ (rather
+    # than rewrite it whole, which costs less on a smaller one).
+    shape = (32, 24, 10, 4)
     dq = np.zeros(shape, dtype=np.uint16)
     dq[3, 7, 1, 1] = 0x8000
     with_dq = write_liger_ramp(folder / "with_dq.fits", *shape, dq=dq)

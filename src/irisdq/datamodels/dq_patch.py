@@ -65,9 +65,12 @@ _BLOCK_BYTES = 4 << 20
 # At most this much of the file is mapped at once (mapped pages count in the
 # process's resident size).
 _WINDOW_BYTES = 1 << 26
-# Spans of at most this many bytes are read before the undo journal is
+# At most this many elements are read, ORed and written at once: the index
+# and value arrays of a group take about 20 bytes per element.
+_GROUP_ELEMENTS = 1 << 22
+# Spans of at most this many elements are read before the undo journal is
 # written (prepare_patch), so that it saves them without reading them again.
-_PREPARED_BYTES = 1 << 26
+_PREPARED_ELEMENTS = 1 << 22
 
 
 def changed_spans(
@@ -191,8 +194,7 @@ def patch_spans(
         if os.fstat(fd).st_size < offset + patch.count * patch.itemsize:
             raise DataModelError(f"{source}: {name} ends early; the file is truncated")
         try:
-            pieces = _split(spans, _WINDOW_BYTES // 2 // patch.itemsize)
-            change = _patch_mapped(fd, offset, patch, pieces)
+            change = _patch_mapped(fd, offset, patch, _pieces(spans, patch))
         except _Unmappable:
             change = None
         if change is not None and (datasum + change) % ALL_ONES:
@@ -319,17 +321,17 @@ def prepare_patch(
     Returns
     -------
     SpanPatch or None
-        None when the spans hold more than :data:`_PREPARED_BYTES` (they
+        None when the spans hold more than :data:`_PREPARED_ELEMENTS` (they
         are patched a window at a time by :func:`patch_spans` instead), or
         the file system cannot map the file.
     """
     patch = _Patch(dtype, flags, shape, planes_first)
     spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    if int((spans[:, 1] - spans[:, 0]).sum()) * patch.itemsize > _PREPARED_BYTES:
+    if int((spans[:, 1] - spans[:, 0]).sum()) > _PREPARED_ELEMENTS:
         return None
     if os.fstat(fd).st_size < offset + patch.count * patch.itemsize:
         return None  # patch_spans names the truncated array
-    pieces = _split(spans, _WINDOW_BYTES // 2 // patch.itemsize)
+    pieces = _pieces(spans, patch)
     try:
         old = [values for _, values in _read_windows(fd, offset, patch, pieces)]
     except _Unmappable:
@@ -345,8 +347,12 @@ def _read_windows(fd: int, offset: int, patch: _Patch, spans: np.ndarray):
     while index < len(spans):
         begin = offset + int(spans[index, 0]) * itemsize
         base = begin - begin % mmap.ALLOCATIONGRANULARITY
+        # Within a window of the file from base, and a group's elements.
         reach = offset + spans[index:, 1] * itemsize - base
-        last = index + max(1, int(np.searchsorted(reach, _WINDOW_BYTES, "right")))
+        within = np.searchsorted(reach, _WINDOW_BYTES, "right")
+        counted = np.cumsum(spans[index:, 1] - spans[index:, 0])
+        within = min(within, np.searchsorted(counted, _GROUP_ELEMENTS, "right"))
+        last = index + max(1, int(within))
         group = spans[index:last]
         index = last
         first = int(group[0, 0])
@@ -377,6 +383,11 @@ def _patch_mapped(fd: int, offset: int, patch: _Patch, spans: np.ndarray) -> int
         window.write(fd)
         change += window.change
     return change % ALL_ONES
+
+
+def _pieces(spans: np.ndarray, patch: _Patch) -> np.ndarray:
+    """The spans cut to fit a window and a group (:func:`_split`)."""
+    return _split(spans, min(_WINDOW_BYTES // 2 // patch.itemsize, _GROUP_ELEMENTS))
 
 
 def _split(spans: np.ndarray, limit: int) -> np.ndarray:

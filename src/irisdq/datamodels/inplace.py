@@ -89,6 +89,7 @@ _SUFFIX = ".irisdq-undo"
 _MAX_NAME_BYTES = 200
 _COPY_CHUNK = 1 << 22
 _WINDOW = 1 << 26
+_GATHERED = 1 << 23
 
 
 def journal_path(path: str | os.PathLike) -> Path:
@@ -298,10 +299,11 @@ def _save_spans(
     """Copy the bytes of ``spans`` (sorted, within the file) to ``target``.
 
     Short spans are gathered from read-only mappings of the file, a window
-    of :data:`_WINDOW` bytes at a time, and written in one piece per window:
-    thousands of them then cost no system call each, and no more than a
-    window is mapped at once (mapped pages count in the process's resident
-    size).
+    of :data:`_WINDOW` bytes at a time, and written in pieces of at most
+    :data:`_GATHERED` bytes: thousands of them then cost no system call
+    each, and no more than a window is mapped at once (mapped pages count
+    in the process's resident size), nor more than a piece (and its index,
+    8 bytes a byte) gathered. Longer spans are read as they are.
     """
     fd = source.fileno()
     spans = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
@@ -309,13 +311,21 @@ def _save_spans(
     while index < len(spans):
         start, stop = spans[index].tolist()
         base = start - start % mmap.ALLOCATIONGRANULARITY
-        # Overlapping spans (regions may overlap) leave the stops unsorted.
-        reach = np.maximum.accumulate(spans[index:, 1]) - base
-        last = index + int(np.searchsorted(reach, _WINDOW, "right"))
-        if last == index:  # a span longer than a window
+        if stop - start > _GATHERED:  # a long span: read as it is
             _copy_range(source, start, stop - start, target)
             index += 1
             continue
+        # Within a window from base (overlapping regions leave the stops
+        # unsorted) and a gathering's bytes.
+        reach = np.maximum.accumulate(spans[index:, 1]) - base
+        gathered = np.cumsum(spans[index:, 1] - spans[index:, 0])
+        last = index + max(
+            1,
+            min(
+                int(np.searchsorted(reach, _WINDOW, "right")),
+                int(np.searchsorted(gathered, _GATHERED, "right")),
+            ),
+        )
         group, index = spans[index:last], last
         try:
             mapped = mmap.mmap(

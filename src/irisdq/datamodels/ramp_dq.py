@@ -632,14 +632,17 @@ class _Plan:
                 or hdu.data_size != dq.data_bytes
             ):
                 return None
-            if not dq.patchable():
+            spans = None
+            if dq.patchable():
+                spans = changed_spans(
+                    dq.flags, dq.shape, planes_first=dq.planes_first,
+                    itemsize=dq.dtype.itemsize,
+                )  # fmt: skip
+            if spans is None or not _patching_pays(spans, dq.data_bytes):
                 regions.append((hdu.header_offset, hdu.end))
                 continue
             # Only the header, the elements of flagged pixels and the fill.
-            itemsize = dq.dtype.itemsize
-            dq.spans = changed_spans(
-                dq.flags, dq.shape, planes_first=dq.planes_first, itemsize=itemsize
-            )
+            dq.spans = spans
             regions.append((hdu.header_offset, hdu.data_offset))
             if hdu.end > hdu.data_offset + dq.data_bytes:
                 regions.append((hdu.data_offset + dq.data_bytes, hdu.end))
@@ -702,6 +705,36 @@ class _Plan:
                 f"{path}: another process is changing this file in place"
             )
         self.write_copy(real, real, overwrite=True)
+
+
+# What writing a DQ array in place costs, measured on the benchmarks' ramps
+# (benchmarks/dq_init.py, benchmarks/dq_init_layouts.py): patching its
+# flagged elements, about 16 ns an element and 3 us a span (a write call
+# each); rewriting it whole (and saving it to the journal), about 1 ns a
+# byte.
+_PATCH_NS_PER_ELEMENT = 16
+_PATCH_NS_PER_SPAN = 3000
+_REWRITE_NS_PER_BYTE = 1
+
+
+def _patching_pays(spans: np.ndarray, data_bytes: int) -> bool:
+    """Whether patching ``spans`` of a DQ array costs less than rewriting
+    its ``data_bytes`` whole. A mask of scattered bad pixels (1 in 400) on a
+    Liger DQ, a pixel's 40 readings side by side, is patched: 5 MiB of
+    320 MiB. On a TMT PIXELDQ, one element a pixel, it is not (a write call
+    for 4 bytes costs more than rewriting 4 KiB), nor are the group flags
+    of every plane of a uint8 GROUPDQ, whose spans join over a third of it.
+
+    Examples
+    --------
+    >>> _patching_pays(np.array([[0, 40], [40_000, 40_040]]), 2 * 4_000_000)
+    True
+    >>> _patching_pays(np.array([[0, 3_000_000]]), 8_000_000)
+    False
+    """
+    elements = int((spans[:, 1] - spans[:, 0]).sum())
+    cost = elements * _PATCH_NS_PER_ELEMENT + len(spans) * _PATCH_NS_PER_SPAN
+    return cost < data_bytes * _REWRITE_NS_PER_BYTE
 
 
 def _stored_datasum(fd: int, hdu: HDULayout, fill: int) -> int | None:
