@@ -24,7 +24,7 @@ temporary cache, measured side by side, medians of N runs:
 - the peer: the jwst package's ``DQInitStep`` on a JWST ``RampModel`` of the
   same dimensions with an override ``MaskModel``, run by the Python of a
   separate environment where jwst is installed (``--jwst-python`` or
-  ``$IRISDQ_BENCH_JWST_PYTHON``); targets: irisdq at least 5x faster and at
+  ``$IRISDQ_BENCH_JWST_PYTHON``); targets: irisdq at least 3.5x faster and at
   most a third of jwst's peak memory. Skipped when no such Python is given.
 
 Each measured command runs under a small wrapper interpreter that spawns it,
@@ -405,7 +405,7 @@ def report(figures: dict, jwst: dict | None, jwst_reason: str, repeat: int) -> N
     row(
         f"jwst {version} DQInitStep.call, override mask",
         f"{jwst['jwst']:.3f} s",
-        f"irisdq {jwst['jwst'] / f['irisdq']:.1f}x faster (whole process each), >= 5x",
+        f"irisdq {jwst['jwst'] / f['irisdq']:.1f}x faster (whole processes), >= 3.5x",
     )
     row(
         "  of which import jwst.dq_init, then the call",
