@@ -740,3 +740,24 @@ def _ended(pid: int, timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_report_never_replaces_the_dq_reference(night, tmp_path, capsys):
+    """case 4: --override-dq names an input of the run too: even a file that
+    is no FITS file (each ramp then fails on it) is not replaced by the
+    report, with --overwrite."""
+    reference = tmp_path / "liger_dq.json"
+    reference.write_text('{"not": "a mask"}')
+    before = reference.read_bytes()
+    status = _run(
+        night, tmp_path, "--override-dq", str(reference),
+        "--report", str(reference), "--overwrite",
+    )  # fmt: skip
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"irisdq: error: --report {reference} is the DQ reference {reference} "
+        "of this run; give the report a name of its own\n"
+    )
+    assert reference.read_bytes() == before
+    assert not (tmp_path / "out").exists()

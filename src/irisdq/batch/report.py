@@ -53,11 +53,11 @@ def check_report(
     """Check the --report file before the run; return whether it replaces
     an existing file.
 
-    The report may not be an input of the run (a ramp, the mask, the user
-    DQ, the scheduler file) nor one of its outputs, under any name. An
-    existing file is replaced only with --overwrite, or with --resume when
-    it is an earlier report; never a FITS file, nor anything but a regular
-    file.
+    The report may not be an input of the run (a ramp, the mask, the DQ
+    reference, the user DQ, the scheduler file) nor one of its outputs,
+    under any name. An existing file is replaced only with --overwrite, or
+    with --resume when it is an earlier report; never a FITS file, nor
+    anything but a regular file.
 
     Parameters
     ----------
@@ -68,7 +68,8 @@ def check_report(
     params : dict
         The step parameters of the run, as :func:`irisdq.batch.run` takes
         them: they place the outputs and name the mask
-        (``override_mask``) and the user DQ (``user_supplied_dq``);
+        (``override_mask``), the DQ reference (``override_dq``) and the user
+        DQ (``user_supplied_dq``);
         ``overwrite`` lets an existing report be replaced.
     output_dir : str, optional
         The folder of the outputs (--output-dir).
@@ -102,6 +103,7 @@ def check_report(
     roles = [("input", name) for name in files]
     for role, name in (
         ("mask", params.get("override_mask")),
+        ("DQ reference", params.get("override_dq")),
         ("user DQ", params.get("user_supplied_dq")),
         ("scheduler file", scheduler),
         ("scheduler file", scheduler_file),
