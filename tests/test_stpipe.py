@@ -266,6 +266,24 @@ def test_unsaved_result_is_a_scratch_file_removed_on_close(raw, tmp_path, monkey
     assert _header(kept)["S_DQINIT"] == "SKIPPED"
 
 
+def test_an_unsaved_result_pickled_outlives_its_scratch_file(raw, tmp_path):
+    """A step's unsaved result sent to another process (Dask, multiprocessing)
+    carries its arrays: the scratch file may go with the original."""
+    mask = write_mask(tmp_path / "my_mask.fits")
+    result = DQInitStep.call(str(raw), override_mask=str(mask))
+    expected = np.array(result.pixeldq)
+    back = pickle.loads(pickle.dumps(result))
+    scratch = result.path.parent
+    result.close()
+    assert not scratch.exists()
+    np.testing.assert_array_equal(back.pixeldq, expected)
+    assert back.pixeldq[5, 0] == 2048
+    written = Path(back.save(tmp_path / "kept.fits"))
+    assert _header(written)["S_DQINIT"] == "COMPLETE"
+    back.close()
+    assert written.exists()
+
+
 def test_sci_is_never_decoded_for_a_file(cache, raw, tmp_path, monkeypatch):
     load = datamodels.DataModel._load
 

@@ -150,7 +150,9 @@ class MetaGroup:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        # No metadata name starts with "_": such a name is Python asking
+        # (copy, pickle), before _values may even be set.
+        if name.startswith("_"):
             raise AttributeError(name)
         path = self._path(name)
         if path in _BY_PATH:
@@ -176,6 +178,10 @@ class MetaGroup:
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)
+
+    def __reduce__(self) -> tuple:
+        # A group copied or pickled alone keeps its prefix (and the values).
+        return (MetaGroup, (self._values, self._prefix))
 
     def __dir__(self) -> list[str]:
         return _children(self._prefix)
@@ -207,6 +213,9 @@ class Meta(MetaGroup):
 
     def __init__(self, values: dict[str, Any] | None = None) -> None:
         super().__init__({} if values is None else dict(values), "")
+
+    def __reduce__(self) -> tuple:
+        return (Meta, (self._values,))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the set attributes as ``{path: value}``, in table order."""

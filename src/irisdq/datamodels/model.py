@@ -30,6 +30,7 @@ from irisdq.datamodels.hdu_io import (
 )
 from irisdq.datamodels.layout import BLOCK, HDULayout, copy_hdu, read_hdu_layout
 from irisdq.datamodels.meta import KEYWORDS, Meta, from_keywords, to_keywords
+from irisdq.datamodels.portable import PortableModelMixin
 from irisdq.datamodels.stpipe_model import StpipeModelMixin
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError
@@ -68,7 +69,7 @@ class ArraySpec(NamedTuple):
     required: bool
 
 
-class DataModel(StpipeModelMixin):
+class DataModel(StpipeModelMixin, PortableModelMixin):
     """Base class of the FITS data models (:class:`TMTMaskModel`, :class:`RampModel`).
 
     Each is also a model as stpipe expects one (see

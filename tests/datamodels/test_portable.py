@@ -1,0 +1,236 @@
+"""copy.copy, copy.deepcopy and pickle of data models and their metadata
+(irisdq.datamodels.portable), as Dask, multiprocessing and pipelines use
+them."""
+
+import copy
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from builders import write_foreign_mask, write_liger_ramp, write_mask
+from irisdq import datamodels
+from irisdq.datamodels import LigerRampModel, Meta, RampModel, TMTMaskModel
+from irisdq.errors import DataModelError
+
+
+def round_trip(thing):
+    return pickle.loads(pickle.dumps(thing))
+
+
+# -- metadata ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, round_trip])
+def test_metadata_copies_are_their_own(duplicate):
+    meta = Meta()
+    meta.subarray.name = "SUB64"
+    meta.instrument.detector = "IRIS1"
+    twin = duplicate(meta)
+    assert type(twin) is Meta
+    assert twin.to_dict() == meta.to_dict()
+    twin.subarray.name = "FULL"
+    assert meta.subarray.name == "SUB64"
+    with pytest.raises(AttributeError, match="meta has no attribute 'nonsense'"):
+        twin.nonsense  # noqa: B018
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, round_trip])
+def test_a_metadata_group_copied_alone_keeps_its_place(duplicate):
+    meta = Meta()
+    meta.subarray.xstart = 5
+    group = duplicate(meta.subarray)
+    assert group.xstart == 5
+    group.xsize = 64
+    assert repr(group) == "<meta.subarray {'xstart': 5, 'xsize': 64}>"
+    assert meta.subarray.xsize is None
+
+
+# -- models without a file -------------------------------------------------------
+
+
+@pytest.mark.parametrize("duplicate", [copy.deepcopy, round_trip])
+def test_a_new_model_copies_whole_and_independent(duplicate):
+    # Incomplete (no SCI): a model that could not be written still copies.
+    ramp = RampModel()
+    ramp.pixeldq = np.arange(6, dtype=np.uint32).reshape(2, 3)
+    ramp.meta.instrument.detector = "IRIS1"
+    ramp.extra_keywords["OBSERVER"] = "me"
+    twin = duplicate(ramp)
+    assert type(twin) is RampModel
+    np.testing.assert_array_equal(twin.pixeldq, ramp.pixeldq)
+    twin.pixeldq[0, 0] = 99
+    twin.meta.instrument.detector = "IRIS2"
+    twin.extra_keywords["OBSERVER"] = "you"
+    assert ramp.pixeldq[0, 0] == 0
+    assert ramp.meta.instrument.detector == "IRIS1"
+    assert ramp.extra_keywords["OBSERVER"] == "me"
+    assert twin.path is None
+    assert twin.data is None
+
+
+def test_a_shallow_copy_shares_the_arrays():
+    ramp = RampModel()
+    ramp.pixeldq = np.zeros((2, 2), dtype=np.uint32)
+    twin = copy.copy(ramp)
+    assert twin.pixeldq is ramp.pixeldq
+    assert twin.meta is ramp.meta
+
+
+# -- models of a file ------------------------------------------------------------
+
+
+@pytest.fixture
+def stored_ramp(tmp_path):
+    """A ramp file with PIXELDQ, an extension irisdq does not know, and
+    nothing of it read yet."""
+    ramp = RampModel()
+    ramp.data = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    ramp.pixeldq = np.arange(20, dtype=np.uint32).reshape(4, 5)
+    ramp.meta.instrument.detector = "IRIS1"
+    path = ramp.write(tmp_path / "ramp.fits")
+    with fits.open(path, mode="append") as hdus:
+        hdus.append(fits.ImageHDU(np.eye(3), name="NOTES"))
+    return path
+
+
+def _hdu_bytes(path: Path, name: str) -> bytes:
+    layout = {hdu.name: hdu for hdu in datamodels.read_hdu_layout(path)}
+    hdu = layout[name]
+    with open(path, "rb") as stream:
+        stream.seek(hdu.header_offset)
+        return stream.read(hdu.end - hdu.header_offset)
+
+
+def test_a_pickled_model_carries_what_it_never_read(stored_ramp, tmp_path):
+    """The unread arrays and the unknown extension travel as bytes: the
+    unpickled model reads them with the file gone, and writes the extension
+    back byte for byte."""
+    with RampModel(stored_ramp) as ramp:
+        ramp.meta.instrument.detector = "IRIS2"
+        blob = pickle.dumps(ramp)
+        expected = np.array(ramp.data), np.array(ramp.pixeldq)
+    notes = _hdu_bytes(stored_ramp, "NOTES")
+    os.remove(stored_ramp)
+    back = pickle.loads(blob)
+    np.testing.assert_array_equal(back.data, expected[0])
+    np.testing.assert_array_equal(back.pixeldq, expected[1])
+    assert back.meta.instrument.detector == "IRIS2"
+    assert back.path == stored_ramp  # outputs are named as before
+    written = back.write(tmp_path / "again.fits")
+    assert _hdu_bytes(written, "NOTES") == notes
+    with RampModel(written) as again:
+        assert again.meta.instrument.detector == "IRIS2"
+        np.testing.assert_array_equal(again.data, expected[0])
+
+
+def test_a_pickled_model_takes_arrays_read_as_values(stored_ramp):
+    with RampModel(stored_ramp) as ramp:
+        assert isinstance(ramp.data, np.memmap)
+        ramp.pixeldq[0, 0] = 7
+        back = round_trip(ramp)
+    assert type(back.data) is np.ndarray
+    assert back.pixeldq[0, 0] == 7
+    np.testing.assert_array_equal(back.data.ravel(), np.arange(120))
+
+
+def test_a_pickled_model_is_not_taken_for_its_file(stored_ramp):
+    """Saving an unpickled model onto the file it came from writes it (and
+    needs overwrite): it is no longer that file, even unchanged."""
+    with RampModel(stored_ramp) as ramp:
+        assert ramp.is_unchanged_file()
+        back = round_trip(ramp)
+    assert not back.is_unchanged_file()
+    with pytest.raises(FileExistsError):
+        back.save(stored_ramp)
+    back.pixeldq[1, 1] = 12345
+    back.save(stored_ramp, overwrite=True)
+    with RampModel(stored_ramp) as again:
+        assert again.pixeldq[1, 1] == 12345
+
+
+def test_a_closed_model_that_never_read_an_array_is_not_pickled(stored_ramp):
+    ramp = RampModel(stored_ramp)
+    ramp.close()
+    with pytest.raises(DataModelError, match=r"ramp.fits: the model is closed;"):
+        pickle.dumps(ramp)
+
+
+def test_a_closed_model_with_every_array_read_is_pickled(tmp_path):
+    path = write_mask(tmp_path / "mask.fits")
+    with TMTMaskModel(path) as mask:
+        dq = np.array(mask.dq)
+    back = round_trip(mask)
+    np.testing.assert_array_equal(back.dq, dq)
+
+
+def test_a_deep_copy_reads_lazily_from_the_same_file(stored_ramp):
+    with RampModel(stored_ramp) as ramp:
+        twin = copy.deepcopy(ramp)
+        assert "data" not in {
+            attr
+            for attr, entry in twin._arrays.items()
+            if not isinstance(entry, datamodels.HDULayout)
+        }
+        twin.pixeldq[0, 1] = 50
+        assert ramp.pixeldq[0, 1] == 1
+        np.testing.assert_array_equal(twin.data, ramp.data)
+
+
+def test_a_foreign_mask_is_remapped_after_unpickling(tmp_path):
+    """A jwst mask whose DQ_DEF moves bits: the unpickled model, which
+    never read DQ, still gives the pipeline's flags."""
+    rows = [(0, 1, "DO_NOT_USE", ""), (3, 8, "DEAD", ""), (2, 4, "HOT", "")]
+    dq = np.zeros((6, 5), dtype=np.uint32)
+    dq[1, 2], dq[3, 3] = 8 | 1, 4
+    path = write_foreign_mask(tmp_path / "jwst.fits", dq, rows, style="jwst")
+    with TMTMaskModel(path) as mask:
+        back = round_trip(mask)
+        expected = np.array(mask.dq)
+    assert (expected[1, 2], expected[3, 3]) == (1024 | 1, 2048)
+    np.testing.assert_array_equal(back.dq, expected)
+
+
+def test_a_liger_ramp_keeps_its_layout_and_extensions(tmp_path):
+    path = write_liger_ramp(tmp_path / "liger.fits", 4, 3, 2, 2)
+    with LigerRampModel(path) as ramp:
+        back = round_trip(ramp)
+        data = np.array(ramp.data)
+    assert type(back) is LigerRampModel
+    np.testing.assert_array_equal(back.data, data)
+    written = back.write(tmp_path / "again.fits")
+    for name in ("TIMES", "ASDF"):
+        assert _hdu_bytes(written, name) == _hdu_bytes(path, name)
+
+
+def test_a_model_unpickled_by_another_interpreter_elsewhere(stored_ramp, tmp_path):
+    """As on a Dask worker that does not see the file: another process, in
+    another folder, with the file gone."""
+    with RampModel(stored_ramp) as ramp:
+        (tmp_path / "model.pickle").write_bytes(pickle.dumps(ramp))
+        expected = int(ramp.pixeldq.sum()), float(ramp.data.sum())
+    os.remove(stored_ramp)
+    elsewhere = tmp_path / "worker"
+    elsewhere.mkdir()
+    script = (
+        "import pickle, sys\n"
+        "model = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "print(int(model.pixeldq.sum()), float(model.data.sum()))\n"
+        "model.write('out.fits')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "model.pickle")],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(expected[0]), str(expected[1])]
+    with RampModel(elsewhere / "out.fits") as out:
+        assert int(out.pixeldq.sum()) == expected[0]
