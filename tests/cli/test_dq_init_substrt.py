@@ -169,3 +169,22 @@ def test_resume_keeps_an_output_of_a_ramp_with_its_own_position(tmp_path, capsys
     assert "VERIFIED" in capsys.readouterr().out
     assert main([*run, "--substrt", "1,1"]) == 1
     assert "the header has SUBSTRT1=98 SUBSTRT2=200" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["sequential", "scheduler"])
+def test_resume_keeps_an_output_of_a_given_position_on_workers(
+    tmp_path, dask_scheduler, backend
+):
+    """A worker is sent the position with the request: --resume keeps an
+    output made with the same --substrt there as in this process."""
+    sources = [sample(tmp_path / f"s{i}_uncal.fits") for i in range(2)]
+    run = {
+        "output_dir": tmp_path / "out",
+        "scheduler": dask_scheduler if backend == "scheduler" else None,
+        "substrt": (COL, ROW),
+    }
+    assert {r.status for r in batch.run(sources, **run)} == {"COMPLETE"}
+    again = batch.run(sources, resume=True, **run)
+    assert [r.status for r in again] == ["VERIFIED", "VERIFIED"], [
+        r.warnings for r in again
+    ]

@@ -13,7 +13,6 @@ from irisdq.batch.request import (
     _PATH_PARAMS,
     FAILED,
     FileResult,
-    Request,
     make_request,
     output_path,
 )
@@ -84,7 +83,7 @@ def _run_dask(
                     sent[index],
                     params,
                     resume,
-                    Request(reference, request.options),
+                    replace(request, reference=reference),
                     key=_task_key(index, path),
                 )
                 futures[future] = index
