@@ -492,6 +492,34 @@ def test_a_scheduler_gets_absolute_paths(tmp_path, monkeypatch, dask_scheduler):
         assert hdus[0].header["R_MASK"] == "mask.fits"
 
 
+def test_a_worker_of_another_irisdq_version_refuses_its_files(
+    tmp_path, monkeypatch, dask_scheduler
+):
+    """The same request must give the same output everywhere: a worker
+    whose irisdq is not the client's fails each file it is sent, naming
+    both versions, and writes nothing."""
+    import irisdq
+
+    mask, paths = write_night(tmp_path)
+    ours = irisdq.__version__
+    monkeypatch.setattr(irisdq, "__version__", "99.0")  # the client only
+    results = batch.run(
+        paths[:2], output_dir=tmp_path / "out", override_mask=mask,
+        scheduler=dask_scheduler,
+    )  # fmt: skip
+    assert [str(r.status) for r in results] == ["FAILED", "FAILED"]
+    for result in results:
+        assert result.error.startswith(f"{result.input}: Dask worker ")
+        assert result.error.endswith(
+            f" runs irisdq {ours}, the run irisdq 99.0; install irisdq 99.0 "
+            "on every worker, so that each file gets the answer the run chose"
+        )
+    assert not (tmp_path / "out").exists()
+    # In one process the request is this process's own.
+    [result] = batch.run(paths[:1], output_dir=tmp_path / "out", override_mask=mask)
+    assert str(result.status) == "COMPLETE"
+
+
 _NO_MAIN_GUARD = """
 from irisdq import batch
 from irisdq.errors import IrisDQError

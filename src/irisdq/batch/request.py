@@ -135,11 +135,15 @@ class Request:
         The option keywords to record (``R_USERDQ``, ``NARROWDQ``).
     substrt : tuple of int or None
         The position given for ramps without SUBSTRT1/2 (``substrt``).
+    version : str or None
+        The irisdq version of the process that chose: a worker of another
+        version refuses the file (see :func:`~irisdq.batch.task.process_file`).
     """
 
     reference: Any
     options: dict[str, str]
     substrt: tuple[int, int] | None = None
+    version: str | None = None
 
     def mismatch(self, recorded: Any, header: Any) -> str | None:
         """What differs between an output's record and this request, or
@@ -201,7 +205,13 @@ def make_request(path: str, params: dict[str, Any]) -> Request:
     >>> request.reference.record, request.options
     ('N/A', {})
     """
+    from irisdq import __version__
     from irisdq.dq_init import DQInit
 
     step = DQInit(**params)
-    return Request(step.choose_reference(path), step.option_keywords(), step.position())
+    return Request(
+        step.choose_reference(path),
+        step.option_keywords(),
+        step.position(),
+        __version__,
+    )

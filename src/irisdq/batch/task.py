@@ -50,7 +50,9 @@ def process_file(
         checksums.
     request : Request, optional
         The reference and options chosen by the client (see
-        :func:`make_request`); by default chosen here.
+        :func:`make_request`); by default chosen here. A request chosen by
+        another version of irisdq fails the file: the same request must
+        give the same output on every worker.
 
     Returns
     -------
@@ -78,6 +80,7 @@ def process_file(
         with _warnings_as_lines(path, collected.messages):
             if request is None:
                 request = make_request(path, params)
+            _check_version(request, worker)
             if resume and not params.get("inplace"):
                 kept = _verified_output(path, params, request, collected.messages)
                 if kept is not None:
@@ -107,6 +110,18 @@ def process_file(
     result.warnings = collected.messages
     result.worker = worker
     return result
+
+
+def _check_version(request: Request, worker: str | None) -> None:
+    from irisdq import __version__
+
+    if request.version is not None and request.version != __version__:
+        where = "this process" if worker is None else f"Dask worker {worker}"
+        raise IrisDQError(
+            f"{where} runs irisdq {__version__}, the run irisdq "
+            f"{request.version}; install irisdq {request.version} on every "
+            "worker, so that each file gets the answer the run chose"
+        )
 
 
 @contextlib.contextmanager
