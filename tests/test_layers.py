@@ -66,3 +66,27 @@ def test_step_has_no_fits_code():
     text = Path(step.__file__).read_text()
     for word in ("astropy", "fits.", "preadv", "BZERO", "open("):
         assert word not in text, word
+
+
+def test_dq_init_loads_neither_astropy_tables_nor_asdf(tmp_path):
+    """A dq-init run on a raw ramp with a mask irisdq wrote compares the
+    mask's DQ_DEF with the pipeline's without astropy's tables (whose import,
+    with the io registry's entry points, costs 0.15 s a process) and writes
+    the new ramp's tree without asdf."""
+    from builders import write_full_frame_ramp, write_mask
+
+    ramp = write_full_frame_ramp(tmp_path / "raw_uncal.fits")
+    mask = write_mask(tmp_path / "mask.fits")
+    code = (
+        "import sys\n"
+        "from irisdq.cli.main import main\n"
+        f"status = main(['dq-init', {str(ramp)!r}, '--override-mask', "
+        f"{str(mask)!r}, '--output-dir', {str(tmp_path / 'out')!r}])\n"
+        "print(status, sorted(m for m in sys.modules\n"
+        "                     if m in ('astropy.table', 'asdf', 'asdf_astropy')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "0 []"
+    assert (tmp_path / "out" / "raw_dqinit.fits").exists()

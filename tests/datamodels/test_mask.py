@@ -585,3 +585,17 @@ def test_an_unusable_file_layout_is_refused_before_writing(tmp_path, layout, mes
     with pytest.raises(DataModelError, match=message):
         mask.write(tmp_path / "mask.fits")
     assert not (tmp_path / "mask.fits").exists()
+
+
+@pytest.mark.parametrize("value_dtype", ["int64", "uint32", "int32"])
+def test_the_pipeline_table_s_data_is_what_astropy_writes(value_dtype):
+    """The DQ_DEF data a mask is compared with, built with numpy, is byte for
+    byte the data of the table astropy writes for the same VALUE column."""
+    from irisdq.datamodels import mask as mask_module
+
+    built = mask_module._pipeline_dq_def_data(value_dtype)
+    _, written = mask_module._pipeline_dq_def_table(value_dtype, "DQ_DEF")
+    assert built == written
+    assert len(built) == len(dqflags.pipeline_dq_def()) * (
+        4 + (8 if value_dtype == "int64" else 4) + 40 + 80
+    )
