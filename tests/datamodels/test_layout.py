@@ -185,3 +185,44 @@ def test_copy_of_a_last_hdu_without_its_fill_is_padded(tmp_path, to_file):
             copy_hdu(source, hdu, out)
         out.seek(0)
         assert out.read() == full
+
+
+def _two_hdu_file(path):
+    data = np.arange(1000, dtype=np.float32)
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(data, name="SCI")]).writeto(path)
+    return data
+
+
+def test_copy_hdu_writes_a_missing_last_fill_as_zeros(tmp_path):
+    path = tmp_path / "no_fill.fits"
+    data = _two_hdu_file(path)
+    sci = read_hdu_layout(path)[1]
+    with open(path, "r+b") as stream:
+        stream.truncate(sci.data_offset + sci.data_size)  # the fill cut off
+    target = io.BytesIO()
+    with open(path, "rb") as source:
+        copy_hdu(source, sci, target)
+    assert len(target.getvalue()) == sci.end - sci.header_offset
+    target.seek(0)
+    copied = fits.ImageHDU.fromstring(target.getvalue())
+    np.testing.assert_array_equal(copied.data, data)
+
+
+def test_copy_hdu_refuses_a_file_cut_in_its_data_after_opening(tmp_path):
+    """Zeros for data that is no longer there would be a silently wrong
+    output: a file truncated since its layout was read is an error."""
+    path = tmp_path / "cut.fits"
+    _two_hdu_file(path)
+    sci = read_hdu_layout(path)[1]
+    with open(path, "r+b") as stream:
+        stream.truncate(sci.data_offset + 100)
+    target = io.BytesIO()
+    with (
+        open(path, "rb") as source,
+        pytest.raises(
+            DataModelError,
+            match=r"cut.fits: ends in the middle of HDU 1 \(SCI\); the file was "
+            "truncated after it was opened",
+        ),
+    ):
+        copy_hdu(source, sci, target)

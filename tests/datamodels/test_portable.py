@@ -234,3 +234,17 @@ def test_a_model_unpickled_by_another_interpreter_elsewhere(stored_ramp, tmp_pat
     assert done.stdout.split() == [str(expected[0]), str(expected[1])]
     with RampModel(elsewhere / "out.fits") as out:
         assert int(out.pixeldq.sum()) == expected[0]
+
+
+def test_a_model_whose_file_was_cut_is_neither_pickled_nor_written(
+    stored_ramp, tmp_path
+):
+    ramp = RampModel(stored_ramp)
+    notes = {hdu.name: hdu for hdu in ramp.hdu_layout}["NOTES"]
+    os.truncate(stored_ramp, notes.data_offset + 8)
+    with pytest.raises(DataModelError, match="truncated after it was opened"):
+        pickle.dumps(ramp)
+    with pytest.raises(DataModelError, match="truncated after it was opened"):
+        ramp.write(tmp_path / "out.fits")
+    assert list(tmp_path.iterdir()) == [stored_ramp]
+    ramp.close()

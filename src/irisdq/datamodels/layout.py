@@ -297,6 +297,12 @@ def copy_hdu(
     target : binary file object
         Written at its current position, which must be a multiple of 2880.
 
+    Raises
+    ------
+    DataModelError
+        If ``source`` now ends before the HDU's data does (a missing fill
+        after the last HDU's data is written as zeros).
+
     Examples
     --------
     >>> import io
@@ -324,6 +330,13 @@ def copy_hdu(
     while remaining:
         block = source.read(min(chunk, remaining))
         if not block:
+            if remaining > hdu.end - hdu.data_offset - hdu.data_size:
+                # Shorter than when its layout was read: cut while in use.
+                raise DataModelError(
+                    f"{getattr(source, 'name', 'file')}: ends in the middle "
+                    f"of HDU {hdu.index} ({hdu.name or 'unnamed'}); the file "
+                    "was truncated after it was opened"
+                )
             # The last HDU's fill may be missing from a file written by a
             # careless tool; write it as zeros so the output is valid FITS.
             target.write(b"\0" * remaining)
