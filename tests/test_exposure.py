@@ -239,6 +239,34 @@ def test_a_detector_in_the_asdf_tree_only_selects_in_memory_as_on_disk(files):
     assert in_memory.select().filename == on_disk.select().filename == mask
 
 
+def test_an_irisdq_model_reads_the_tree_of_its_own_file(files, tmp_path):
+    """irisdq's model of the ASDF-only DETECTOR ramp takes the tree from the
+    file it holds open: pickled to where the file is not, or after another
+    file took its name, it names the same detector and mask."""
+    import os
+    import pickle
+
+    path, _, mask = files["jwst"]
+    model = datamodels.open(path)
+    assert resolve(model).keywords["DETECTOR"] == "NRCA1"
+    travelled = pickle.loads(pickle.dumps(model))
+    # Another ramp, of detector NRCB1, now has the file's name.
+    other = stdatamodels.RampModel((1, 2, 8, 8))
+    _jwst_meta(other, "NRCB1")
+    other.meta.observation.date = "2022-07-01"
+    other.meta.observation.time = "00:00:00"
+    other.save(tmp_path / "other.fits")
+    with fits.open(tmp_path / "other.fits", mode="update") as hdul:
+        del hdul[0].header["DETECTOR"]
+    os.replace(tmp_path / "other.fits", path)
+    assert resolve(path).keywords["DETECTOR"] == "NRCB1"
+    for held in (model, travelled):
+        exposure = resolve(held)
+        assert exposure.keywords["DETECTOR"] == "NRCA1"
+        assert exposure.select().filename == mask
+    model.close()
+
+
 def test_bestref_of_a_path_uses_the_files_observatory(files):
     """crds.bestref(path) raised TypeError; it selects in the file's own
     observatory, under the name that observatory gives the reference."""

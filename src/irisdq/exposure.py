@@ -326,8 +326,6 @@ def _irisdq_model(dataset: Any) -> str | None:
 
 
 def _from_irisdq_model(model: Any, which: str, forced: Profile | None) -> Exposure:
-    from irisdq.datamodels.asdf_meta import read_meta_parameters
-
     path = model.path
     source = str(path) if path is not None else f"<{type(model).__name__}>"
     header = model.get_fits_keywords()
@@ -344,10 +342,26 @@ def _from_irisdq_model(model: Any, which: str, forced: Profile | None) -> Exposu
     else:
         shapes = {}
         profile, kind = forced or profiles.header_profile(header), OTHER
-    # The tree of the file the model was read from, where the header is silent.
-    tree = read_meta_parameters(path) if path is not None else {}
-    keywords, parameters = merge_keywords(header, tree, profile)
+    keywords, parameters = merge_keywords(header, _model_tree(model), profile)
     return Exposure(source, profile, kind, keywords, parameters, shapes, path)
+
+
+def _model_tree(model: Any) -> dict[str, Any]:
+    """The ASDF tree's parameters of the file an irisdq model was read from,
+    where the header is silent: read from the model's own open file (or the
+    bytes an unpickled model carries), which may since have been moved or
+    changed; from the file at its path once the model is closed."""
+    from irisdq.datamodels.asdf_meta import (
+        read_meta_parameters,
+        stream_meta_parameters,
+    )
+
+    stream = model._stream
+    if stream is not None and not stream.closed:
+        return stream_meta_parameters(stream, model._extra_hdus, str(model.path))
+    if model.path is not None and model.path.is_file():
+        return read_meta_parameters(model.path)
+    return {}
 
 
 def _schema(model: Any) -> Mapping | None:

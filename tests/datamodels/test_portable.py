@@ -248,3 +248,26 @@ def test_a_model_whose_file_was_cut_is_neither_pickled_nor_written(
         ramp.write(tmp_path / "out.fits")
     assert list(tmp_path.iterdir()) == [stored_ramp]
     ramp.close()
+
+
+def test_the_step_on_an_unpickled_model_gives_what_it_gives_on_the_original(
+    tmp_path,
+):
+    """What a Dask worker does with a model it was sent: DQ initialization
+    on the unpickled model, whose file the worker never saw, gives the
+    original's PIXELDQ and GROUPDQ."""
+    from builders import write_full_frame_ramp
+    from irisdq.dq_init import DQInit
+
+    raw = write_full_frame_ramp(tmp_path / "raw_uncal.fits")
+    mask = write_mask(tmp_path / "mask.fits")
+    with RampModel(raw) as ramp:
+        blob = pickle.dumps(ramp)
+        here = DQInit.call(ramp, override_mask=str(mask))
+        data = np.array(here.data)
+    os.remove(raw)
+    there = DQInit.call(pickle.loads(blob), override_mask=str(mask))
+    assert here.pixeldq[5, 0] == 2048
+    np.testing.assert_array_equal(there.pixeldq, here.pixeldq)
+    np.testing.assert_array_equal(there.groupdq, here.groupdq)
+    np.testing.assert_array_equal(there.data, data)

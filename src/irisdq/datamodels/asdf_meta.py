@@ -16,12 +16,13 @@ Examples
 
 import os
 import warnings
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, BinaryIO
 
 from irisdq.datamodels.asdf_tree import ASDF_EXTENSION, read_tree
-from irisdq.datamodels.layout import read_hdu_layout
+from irisdq.datamodels.layout import HDULayout, read_hdu_layout
 
-__all__ = ["meta_parameters", "read_meta_parameters"]
+__all__ = ["meta_parameters", "read_meta_parameters", "stream_meta_parameters"]
 
 # A metadata tree is kilobytes; a larger extension is not read for it.
 _MAX_TREE_BYTES = 16 * 2**20
@@ -52,13 +53,23 @@ def read_meta_parameters(path: str | os.PathLike) -> dict[str, Any]:
     """:func:`meta_parameters` of a FITS file's ASDF extension; empty when
     the file has none, or one that cannot be read."""
     layout = read_hdu_layout(path)
-    hdu = next((h for h in layout[1:] if h.name == ASDF_EXTENSION), None)
+    with open(path, "rb", buffering=0) as stream:
+        return stream_meta_parameters(stream, layout[1:], os.fspath(path))
+
+
+def stream_meta_parameters(
+    stream: BinaryIO, hdus: Iterable[HDULayout], source: str = ""
+) -> dict[str, Any]:
+    """:func:`meta_parameters` of the ASDF extension among ``hdus``, read
+    from ``stream`` (an open file, or the bytes a pickled model carries);
+    empty when there is none, or one that cannot be read."""
+    hdu = next((h for h in hdus if h.name == ASDF_EXTENSION), None)
     if hdu is None or not 0 < hdu.data_size <= _MAX_TREE_BYTES:
         return {}
-    with open(path, "rb", buffering=0) as stream:
-        data = os.pread(stream.fileno(), hdu.data_size, hdu.data_offset)
+    stream.seek(hdu.data_offset)
+    data = stream.read(hdu.data_size)
     with warnings.catch_warnings():
         # A damaged tree only means the header is all there is to go by.
         warnings.simplefilter("ignore")
-        tree = read_tree(data, os.fspath(path))
+        tree = read_tree(data, source)
     return {} if tree is None else meta_parameters(tree)
