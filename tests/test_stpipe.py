@@ -334,6 +334,29 @@ def test_a_model_is_streamed_from_its_file_only_while_unchanged(
     streamed.close()
 
 
+def test_a_model_whose_path_now_names_another_file_is_not_that_file(
+    raw, tmp_path, monkeypatch
+):
+    """Another file put in place of a model's file after it was opened: the
+    step initializes the model's own data, not the newcomer's, and saving
+    the model onto its path writes it rather than keep the newcomer."""
+    monkeypatch.chdir(tmp_path)
+    mask = str(write_mask(tmp_path / "m.fits"))
+    newcomer = write_full_frame_ramp(tmp_path / "new.fits", shape=(1, 3, 16, 16))
+    with RampModel(raw) as ramp:
+        assert ramp.is_unchanged_file()
+        os.replace(newcomer, raw)
+        assert not ramp.is_unchanged_file()
+        result = DQInitStep.call(ramp, override_mask=mask)
+        assert result.groupdq.shape == (1, 2, 16, 16)  # the model's own ramp
+        assert result.pixeldq[3, 4] == 1025
+        with pytest.raises(FileExistsError):
+            ramp.save(raw)
+        ramp.save(raw, overwrite=True)
+    with RampModel(raw) as back:
+        assert back.shape == (1, 2, 16, 16)
+
+
 def test_saving_a_changed_result_updates_its_own_file_only(raw, tmp_path):
     mask = str(write_mask(tmp_path / "m.fits"))
     result = DQInitStep.call(

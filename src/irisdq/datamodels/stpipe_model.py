@@ -31,6 +31,15 @@ def _model_state(model) -> tuple:
     return model.meta.to_dict(), model.extra_keywords.tostring(), in_memory
 
 
+def _names_open_file(path: Path, stream) -> bool:
+    """Whether `path` is the file `stream` has open."""
+    try:
+        held, there = os.fstat(stream.fileno()), os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+
+
 class StpipeModelMixin:
     """What stpipe asks of a data model; a base of every irisdq model.
 
@@ -104,12 +113,14 @@ class StpipeModelMixin:
         return str(self.path) if self.path is not None else f"<{type(self).__name__}>"
 
     def is_unchanged_file(self) -> bool:
-        """Whether the model is still exactly the file it was read from."""
+        """Whether the model is still exactly the file it was read from,
+        and its path still names that file (not another put in its place)."""
         return (
             self._read_state is not None
             and self._stream is not None
             and not self._stream.closed
             and _model_state(self) == self._read_state
+            and _names_open_file(self.path, self._stream)
         )
 
     def save(
