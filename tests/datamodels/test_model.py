@@ -99,3 +99,27 @@ def test_extension_keywords_are_kept(tmp_path):
     with fits.open(written) as hdus:
         assert hdus["DQ"].header["ORIGIN"] == "bench"
         assert hdus["DQ"].data[0, 0] == 4
+
+
+@pytest.mark.parametrize("length", [40, 47, 48, 60, 68, 69, 70, 120])
+def test_a_long_keyword_value_is_written_whole_without_a_warning(tmp_path, length):
+    """A path in R_MASK that fits on its card only without the comment
+    loses the comment, not characters, and astropy has nothing to warn
+    about; a shorter one keeps it, a longer one continues."""
+    import warnings
+
+    from astropy.io.fits.verify import VerifyWarning
+
+    name = "/data/" + "m" * (length - 11) + ".fits"
+    assert len(name) == length
+    ramp = datamodels.RampModel()
+    ramp.data = np.zeros((1, 1, 2, 2), dtype=np.float32)
+    ramp.meta.ref_file.mask.name = name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VerifyWarning)
+        path = ramp.write(tmp_path / "ramp.fits")
+        header = fits.getheader(path)
+    assert header["R_MASK"] == name
+    fits_on_one_card = 10 + max(length + 2, 20) + 3 + len("MASK reference file")
+    kept = fits_on_one_card <= 80 or length > 68
+    assert (header.comments["R_MASK"] == "MASK reference file") == kept

@@ -330,7 +330,7 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
         values["FILENAME"] = target.name
         for entry in KEYWORDS:
             if entry.keyword in values:
-                header[entry.keyword] = (values[entry.keyword], entry.comment)
+                header[entry.keyword] = _card(values[entry.keyword], entry.comment)
         for card in self.extra_keywords.cards:
             if card.keyword not in _COMMENTARY and card.keyword in header:
                 continue
@@ -554,6 +554,18 @@ def _without(header, keywords) -> Any:
             continue
         kept.append(card)
     return kept
+
+
+def _card(value: Any, comment: str) -> Any:
+    """``(value, comment)``, or the value alone where a string fits on one
+    card but not with its comment (a path in R_MASK): astropy would cut the
+    comment with a warning. A longer string takes CONTINUE cards, and its
+    comment with it."""
+    if isinstance(value, str):
+        quoted = max(len(value.replace("'", "''")) + 2, 20)
+        if quoted <= 70 and 10 + quoted + 3 + len(comment) > 80:
+            return value
+    return (value, comment)
 
 
 def _default_author() -> str:
