@@ -358,7 +358,8 @@ def _model_tree(model: Any) -> dict[str, Any]:
 
     stream = model._stream
     if stream is not None and not stream.closed:
-        return stream_meta_parameters(stream, model._extra_hdus, str(model.path))
+        with model._io_lock:
+            return stream_meta_parameters(stream, model._extra_hdus, str(model.path))
     if model.path is not None and model.path.is_file():
         return read_meta_parameters(model.path)
     return {}

@@ -334,3 +334,50 @@ def test_a_copy_writes_what_the_model_writes(
         expected = _hdus_without_dates(model.write(folder / "model.fits"))
         got = _hdus_without_dates(twin.write(folder / "twin.fits"))
     assert got == expected
+
+
+# -- threads ---------------------------------------------------------------------
+
+
+class _SlowStream:
+    """A file whose reads return at most 4 KiB and let other threads run in
+    between, as a busy disk does."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def readinto(self, buffer):
+        import time
+
+        time.sleep(0)
+        view = memoryview(buffer)[:4096]
+        return self._stream.readinto(view)
+
+    def read(self, size=-1):
+        import time
+
+        time.sleep(0)
+        return self._stream.read(size)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def test_a_model_and_its_copies_read_from_several_threads(tmp_path):
+    """Copies share their original's open file: arrays read lazily by
+    several threads at once (the step mapped over one model with several
+    masks, on Dask's threaded scheduler) each get their own values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    expected = np.arange(64 * 64, dtype=np.uint32).reshape(64, 64) * 65537
+    ramp = RampModel()
+    ramp.data = np.zeros((1, 1, 64, 64), dtype=np.float32)
+    ramp.pixeldq = expected
+    path = ramp.write(tmp_path / "ramp.fits")
+    with RampModel(path) as model:
+        model._stream = _SlowStream(model._stream)
+        copies = [model.copy() for _ in range(4)]
+        with ThreadPoolExecutor(4) as pool:
+            read = list(pool.map(lambda twin: np.array(twin.pixeldq), copies))
+    for values in read:
+        np.testing.assert_array_equal(values, expected)

@@ -10,6 +10,7 @@ import builtins
 import copy
 import getpass
 import os
+import threading
 import warnings
 import weakref
 from datetime import UTC, datetime
@@ -115,6 +116,9 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
         self._extra_hdus: list[HDULayout] = []
         self._layout: list[HDULayout] | None = None
         self._stream: BinaryIO | None = None
+        # Held while the open file is read (a seek, then reads): a model
+        # and its copies share the file, and may be read by several threads.
+        self._io_lock = threading.RLock()
         if init is None:
             return
         if not isinstance(init, str | os.PathLike):
@@ -230,9 +234,12 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
     def _get(self, attr: str) -> np.ndarray | None:
         entry = self._arrays.get(attr)
         if isinstance(entry, HDULayout):
-            spec = next(s for s in self.arrays if s.attr == attr)
-            entry = self._load(spec, entry)
-            self._arrays[attr] = entry
+            with self._io_lock:
+                entry = self._arrays.get(attr)
+                if isinstance(entry, HDULayout):
+                    spec = next(s for s in self.arrays if s.attr == attr)
+                    entry = self._load(spec, entry)
+                    self._arrays[attr] = entry
         return entry
 
     def _load(self, spec: ArraySpec, hdu: HDULayout) -> np.ndarray:
@@ -422,7 +429,8 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
                 f"{self.path}: the model is closed; cannot copy HDU {hdu.index} "
                 f"({hdu.name or 'unnamed'}) from it"
             )
-        copy_hdu(self._stream, hdu, stream)
+        with self._io_lock:
+            copy_hdu(self._stream, hdu, stream)
 
     def _extension_header(self, spec: ArraySpec):
         from astropy.io import fits
@@ -488,7 +496,8 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
             return True
         if self._stream is None or self._stream.closed:
             raise DataModelError(f"{self.path}: the model is closed")
-        results = [self._verify_hdu(hdu) for hdu in self._layout]
+        with self._io_lock:
+            results = [self._verify_hdu(hdu) for hdu in self._layout]
         return all(results)
 
     def close(self) -> None:

@@ -8,7 +8,8 @@ itself: :class:`PortableModelMixin` says what each copy gets.
 - ``copy.copy(model)``: a shallow copy sharing everything, arrays included.
 - ``copy.deepcopy(model)``: :meth:`~irisdq.datamodels.DataModel.copy`, whose
   metadata, headers and arrays in memory are the copy's own; arrays still on
-  disk stay lazy, read from the same open file when first used.
+  disk stay lazy, read from the same open file when first used (under the
+  lock the model and its copies share, so threads may read them at once).
 - ``pickle``: a model of its own, with no file behind it. Its arrays in
   memory are pickled as values; the byte ranges it still needs of its file
   (unread arrays, extensions passed through) go with it as bytes, so the
@@ -20,6 +21,7 @@ itself: :class:`PortableModelMixin` says what each copy gets.
 """
 
 import io
+import threading
 from typing import Any
 
 import numpy as np
@@ -61,9 +63,14 @@ class PortableModelMixin:
         return twin
 
     def __getstate__(self) -> dict[str, Any]:
+        with self._io_lock:
+            return self._detached_state()
+
+    def _detached_state(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         # What ties the model to its file and to the process: not carried.
         state.pop("_original", None)
+        state.pop("_io_lock", None)
         state.update(_stream=None, _layout=None, _read_state=None)
         state.update(_scratch=None, _step_output=False)
         # A memory-mapped array goes as its values (a plain array).
@@ -107,3 +114,4 @@ class PortableModelMixin:
         stored = state.pop("_stream")
         self.__dict__.update(state)
         self._stream = None if stored is None else io.BytesIO(stored)
+        self._io_lock = threading.RLock()
