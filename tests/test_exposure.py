@@ -267,6 +267,21 @@ def test_an_irisdq_model_reads_the_tree_of_its_own_file(files, tmp_path):
     model.close()
 
 
+def test_a_closed_irisdq_model_reads_the_tree_at_its_path(files):
+    """Closed, a model has no open file: its tree is read from its path
+    while a file is there, and is empty once none is."""
+    import os
+
+    path, _, mask = files["jwst"]
+    model = datamodels.open(path)
+    model.close()
+    exposure = resolve(model)
+    assert exposure.keywords["DETECTOR"] == "NRCA1"
+    assert exposure.select().filename == mask
+    os.remove(path)
+    assert "DETECTOR" not in resolve(model).keywords
+
+
 def test_bestref_of_a_path_uses_the_files_observatory(files):
     """crds.bestref(path) raised TypeError; it selects in the file's own
     observatory, under the name that observatory gives the reference."""
