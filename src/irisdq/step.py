@@ -34,9 +34,13 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-__all__ = ["KNOWN_SUFFIXES", "NOT_APPLICABLE", "Step"]
+__all__ = ["KNOWN_SUFFIXES", "NOT_APPLICABLE", "RESULT_RECORD", "Step"]
 
 NOT_APPLICABLE = "N/A"
+
+#: Set (True) on the log record of a step's result line, so that a command
+#: that prints each result itself can leave the record out of its log.
+RESULT_RECORD = "irisdq_result"
 
 # Suffixes that name a pipeline product; an input's suffix among these is
 # replaced by the step's own rather than appended to.

@@ -275,4 +275,7 @@ def test_verbose_shows_the_step_s_info_lines(tmp_path):
             check=True,
         )
         assert ("no PIXELDQ; created as zeros" in done.stderr) == verbose, done
-        assert "COMPLETE" in done.stdout
+        # The result line, on stdout, once: -v does not log it again.
+        [line] = done.stdout.splitlines()
+        assert " COMPLETE mask=" in line
+        assert line not in done.stderr

@@ -144,7 +144,8 @@ def register(subparsers) -> None:
         "with --overwrite (or, with --resume, when it is an earlier report), "
         "and never an input or an output of the run",
     )
-    parser.set_defaults(func=run)
+    # Each file's result line goes to stdout: -v does not log it again.
+    parser.set_defaults(func=run, prints_results=True)
 
 
 def _profile_names() -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import irisdq
 from irisdq.errors import IrisDQError
+from irisdq.step import RESULT_RECORD
 
 # Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMAND_MODULES = [
@@ -161,6 +162,8 @@ def _main(argv: Sequence[str] | None) -> int:
     for handler in logging.getLogger().handlers:
         if handler not in existing:
             handler.addFilter(_not_astropy)
+            if getattr(args, "prints_results", False):
+                handler.addFilter(_not_a_result)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -202,6 +205,11 @@ def _stdout_to_devnull() -> None:
 
 def _not_astropy(record: logging.LogRecord) -> bool:
     return record.name != "astropy" and not record.name.startswith("astropy.")
+
+
+def _not_a_result(record: logging.LogRecord) -> bool:
+    """Leave out the step's result line, which the command prints itself."""
+    return not getattr(record, RESULT_RECORD, False)
 
 
 class _warnings_as_lines:

@@ -55,7 +55,7 @@ from irisdq.dq_init.result import DQInitResult
 from irisdq.dqflags import flag_values
 from irisdq.errors import DataModelError, IrisDQError, NoMatchError
 from irisdq.exposure import Exposure, resolve
-from irisdq.step import NOT_APPLICABLE, Step
+from irisdq.step import NOT_APPLICABLE, RESULT_RECORD, Step
 
 __all__ = ["DQInit", "ReferenceChoice", "parse_substrt"]
 
@@ -159,7 +159,7 @@ class DQInit(Step):
                 f"stdatamodels ramp model, not {type(input).__name__}"
             )
         self.summary.seconds = time.perf_counter() - start
-        self.log.info(self.summary.line())
+        self.log.info(self.summary.line(), extra={RESULT_RECORD: True})
         return result
 
     # -- the decision, shared by models and files ----------------------------
