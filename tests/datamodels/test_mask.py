@@ -1,3 +1,4 @@
+import io
 import os
 import warnings
 from pathlib import Path
@@ -594,7 +595,10 @@ def test_the_pipeline_table_s_data_is_what_astropy_writes(value_dtype):
     from irisdq.datamodels import mask as mask_module
 
     built = mask_module._pipeline_dq_def_data(value_dtype)
-    _, written = mask_module._pipeline_dq_def_table(value_dtype, "DQ_DEF")
+    primary = fits.PrimaryHDU().header.tostring().encode("ascii")
+    file = primary + mask_module._pipeline_dq_def_hdu(value_dtype)
+    table = datamodels.read_hdu_layout(io.BytesIO(file))[1]
+    written = file[table.data_offset : table.data_offset + table.data_size]
     assert built == written
     assert len(built) == len(dqflags.pipeline_dq_def()) * (
         4 + (8 if value_dtype == "int64" else 4) + 40 + 80

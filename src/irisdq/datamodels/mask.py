@@ -530,10 +530,9 @@ def _is_pipeline_dq_def(hdu: HDULayout, raw: bytes) -> bool:
 
 
 @functools.cache
-def _pipeline_dq_def_table(value_dtype: str, extname: str) -> tuple[bytes, bytes]:
-    """The DQ_DEF extension of the pipeline flags with a VALUE column of
-    `value_dtype`, as bytes with checksums, and the bytes of its data, as
-    astropy writes them.
+def _pipeline_dq_def_hdu(value_dtype: str = "int64", extname: str = "DQ_DEF") -> bytes:
+    """The DQ_DEF extension irisdq writes: the pipeline flags with a VALUE
+    column of `value_dtype`, as astropy writes it, with checksums.
 
     It is the same for every mask, and building a table with astropy costs
     more than writing the 64 MiB of DQ, so it is built once.
@@ -562,22 +561,13 @@ def _pipeline_dq_def_table(value_dtype: str, extname: str) -> tuple[bytes, bytes
     buffer = io.BytesIO()
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(buffer, checksum=True)
     hdu = read_hdu_layout(buffer)[1]
-    data = buffer.getvalue()
-    return (
-        data[hdu.header_offset : hdu.end],
-        data[hdu.data_offset : hdu.data_offset + hdu.data_size],
-    )
-
-
-def _pipeline_dq_def_hdu(value_dtype: str = "int64", extname: str = "DQ_DEF") -> bytes:
-    """The DQ_DEF extension irisdq writes (see :func:`_pipeline_dq_def_table`)."""
-    return _pipeline_dq_def_table(value_dtype, extname)[0]
+    return buffer.getvalue()[hdu.header_offset : hdu.end]
 
 
 @functools.cache
 def _pipeline_dq_def_data(value_dtype: str = "int64") -> bytes:
     """The data of the pipeline's DQ_DEF table, as FITS stores it (the data
-    of :func:`_pipeline_dq_def_table`).
+    of :func:`_pipeline_dq_def_hdu`).
 
     Built with numpy: each mask read compares its table with it, and
     astropy's binary tables import ``astropy.table`` (0.15 s, more than the
