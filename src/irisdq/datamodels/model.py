@@ -467,7 +467,9 @@ class DataModel(StpipeModelMixin, PortableModelMixin):
             attr: entry if isinstance(entry, HDULayout) else np.array(entry)
             for attr, entry in self._arrays.items()
         }
-        twin._ext_headers = dict(self._ext_headers)
+        twin._ext_headers = {
+            attr: header.copy() for attr, header in self._ext_headers.items()
+        }
         twin._extra_hdus = list(self._extra_hdus)
         twin._original = self  # keeps the shared input file open
         # A step's scratch output stays the original's to delete.

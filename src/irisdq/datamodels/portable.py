@@ -56,9 +56,6 @@ class PortableModelMixin:
 
     def __deepcopy__(self, memo: dict) -> Any:
         twin = self.copy()
-        twin._ext_headers = {
-            attr: header.copy() for attr, header in self._ext_headers.items()
-        }
         memo[id(self)] = twin
         return twin
 
@@ -74,7 +71,7 @@ class PortableModelMixin:
         state.update(_stream=None, _layout=None, _read_state=None)
         state.update(_scratch=None, _step_output=False)
         # A memory-mapped array goes as its values (a plain array).
-        state["_arrays"] = arrays = {
+        arrays = {
             attr: entry.view(np.ndarray) if isinstance(entry, np.memmap) else entry
             for attr, entry in self._arrays.items()
         }
@@ -82,6 +79,7 @@ class PortableModelMixin:
             entry for entry in arrays.values() if isinstance(entry, HDULayout)
         ] + list(self._extra_hdus)
         if not stored:
+            state["_arrays"] = arrays
             return state
         if self._stream is None or self._stream.closed:
             raise DataModelError(
