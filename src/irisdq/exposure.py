@@ -293,17 +293,20 @@ def _looks_like_mask(keywords: Mapping[str, Any], shapes: Mapping[str, Any]) -> 
 
 def _from_file(path: Path, forced: Profile | None, role: str) -> Exposure:
     from irisdq.datamodels import read_hdu_layout
-    from irisdq.datamodels.asdf_meta import read_meta_parameters
+    from irisdq.datamodels.asdf_meta import stream_meta_parameters
     from irisdq.datamodels.files import require_regular_file
     from irisdq.datamodels.header import read_keywords
     from irisdq.datamodels.layout import extension_shapes
 
     require_regular_file(path, role)
     header = read_keywords(path)
-    shapes = extension_shapes(read_hdu_layout(path))
     source = str(path)
+    with open(path, "rb", buffering=0) as stream:
+        layout = read_hdu_layout(stream)
+        tree = stream_meta_parameters(stream, layout[1:], source)
+    shapes = extension_shapes(layout)
     profile, kind = _classify(header, shapes, forced, source)
-    keywords, parameters = merge_keywords(header, read_meta_parameters(path), profile)
+    keywords, parameters = merge_keywords(header, tree, profile)
     return Exposure(source, profile, kind, keywords, parameters, shapes, path)
 
 
@@ -342,27 +345,8 @@ def _from_irisdq_model(model: Any, which: str, forced: Profile | None) -> Exposu
     else:
         shapes = {}
         profile, kind = forced or profiles.header_profile(header), OTHER
-    keywords, parameters = merge_keywords(header, _model_tree(model), profile)
+    keywords, parameters = merge_keywords(header, model.tree_parameters(), profile)
     return Exposure(source, profile, kind, keywords, parameters, shapes, path)
-
-
-def _model_tree(model: Any) -> dict[str, Any]:
-    """The ASDF tree's parameters of the file an irisdq model was read from,
-    where the header is silent: read from the model's own open file (or the
-    bytes an unpickled model carries), which may since have been moved or
-    changed; from the file at its path once the model is closed."""
-    from irisdq.datamodels.asdf_meta import (
-        read_meta_parameters,
-        stream_meta_parameters,
-    )
-
-    stream = model._stream
-    if stream is not None and not stream.closed:
-        with model._io_lock:
-            return stream_meta_parameters(stream, model._extra_hdus, str(model.path))
-    if model.path is not None and model.path.is_file():
-        return read_meta_parameters(model.path)
-    return {}
 
 
 def _schema(model: Any) -> Mapping | None:

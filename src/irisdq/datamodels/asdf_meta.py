@@ -52,8 +52,8 @@ def meta_parameters(tree: Any) -> dict[str, Any]:
 def read_meta_parameters(path: str | os.PathLike) -> dict[str, Any]:
     """:func:`meta_parameters` of a FITS file's ASDF extension; empty when
     the file has none, or one that cannot be read."""
-    layout = read_hdu_layout(path)
     with open(path, "rb", buffering=0) as stream:
+        layout = read_hdu_layout(stream)
         return stream_meta_parameters(stream, layout[1:], os.fspath(path))
 
 

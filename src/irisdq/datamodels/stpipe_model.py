@@ -112,6 +112,30 @@ class StpipeModelMixin:
         """How stpipe records this model when it overrides a reference file."""
         return str(self.path) if self.path is not None else f"<{type(self).__name__}>"
 
+    def tree_parameters(self) -> dict[str, Any]:
+        """The scalar values of the ``meta`` tree of the ASDF extension of
+        the file the model was read from, as CRDS parameters
+        (``META.INSTRUMENT.DETECTOR``; see
+        :func:`irisdq.datamodels.asdf_meta.meta_parameters`).
+
+        Read from the file the model holds open (or the bytes an unpickled
+        model carries), whatever its path names now; once the model is
+        closed, from the file at its path, if any. Empty for a new model.
+        """
+        from irisdq.datamodels.asdf_meta import (
+            read_meta_parameters,
+            stream_meta_parameters,
+        )
+
+        if self._stream is not None and not self._stream.closed:
+            with self._io_lock:
+                return stream_meta_parameters(
+                    self._stream, self._extra_hdus, str(self.path)
+                )
+        if self.path is not None and self.path.is_file():
+            return read_meta_parameters(self.path)
+        return {}
+
     def is_unchanged_file(self) -> bool:
         """Whether the model is still exactly the file it was read from,
         and its path still names that file (not another put in its place)."""
