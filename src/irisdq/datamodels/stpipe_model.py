@@ -33,11 +33,13 @@ def _model_state(model) -> tuple:
 
 def _names_open_file(path: Path, stream) -> bool:
     """Whether `path` is the file `stream` has open."""
+    from irisdq.files import file_identity
+
     try:
-        held, there = os.fstat(stream.fileno()), os.stat(path)
+        held = os.fstat(stream.fileno())
     except (OSError, ValueError):
         return False
-    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
+    return file_identity(path) == ("file", held.st_dev, held.st_ino)
 
 
 class StpipeModelMixin:
